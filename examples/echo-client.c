@@ -1,0 +1,207 @@
+/* echo-client.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * fws-client [--protocol P]... [--header 'Name: value']... [--echo] URL
+ *
+ * Without --echo, sends each line of stdin as a text message and prints
+ * each text message received as a line (a binary one as "<binary N bytes>").
+ * At the end of stdin it waits until everything was sent and no message has
+ * arrived for half a second, then closes. With --echo, sends every message
+ * received back unchanged. On close, prints "close CODE REASON" to stderr
+ * and exits 0 for 1000 or 1005, 1 otherwise.
+ */
+#include <fws-glib/fws-glib.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <stdio.h>
+
+typedef struct
+{
+  GMainLoop        *loop;
+  FwsWebSocket     *ws;
+  GDataInputStream *input;
+  gboolean          echo;
+  gboolean          stdin_done;
+  gint64            last_activity;
+  guint             exit_code;
+  GSource          *quiet_source;
+} App;
+
+static void read_line (App *app);
+
+static void
+on_open (FwsWebSocket *ws, App *app)
+{
+  if (!app->echo)
+    read_line (app);
+}
+
+static void
+on_message (FwsWebSocket *ws, FwsMessageType type, GBytes *data, App *app)
+{
+  app->last_activity = g_get_monotonic_time ();
+  if (app->echo)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!fws_web_socket_send (ws, type, data, &error))
+        g_printerr ("send failed: %s\n", error->message);
+      return;
+    }
+  if (type == FWS_MESSAGE_TYPE_TEXT)
+    printf ("%s\n", (const char *) g_bytes_get_data (data, NULL));
+  else
+    printf ("<binary %" G_GSIZE_FORMAT " bytes>\n", g_bytes_get_size (data));
+  fflush (stdout);
+}
+
+static void
+on_error (FwsWebSocket *ws, GError *error, App *app)
+{
+  g_printerr ("error: %s\n", error->message);
+}
+
+static void
+on_close (FwsWebSocket *ws, guint code, const char *reason, App *app)
+{
+  g_printerr ("close %u %s\n", code, reason);
+  app->exit_code = (code == 1000 || code == 1005) ? 0 : 1;
+  g_main_loop_quit (app->loop);
+}
+
+static gboolean
+quiet_cb (gpointer user_data)
+{
+  App *app = user_data;
+
+  if (fws_web_socket_get_buffered_amount (app->ws) > 0 ||
+      g_get_monotonic_time () - app->last_activity < 500 * 1000)
+    return G_SOURCE_CONTINUE;
+  app->quiet_source = NULL;
+  fws_web_socket_close (app->ws, 1000, NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  App *app = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+                                                                     result, NULL, &error);
+
+  if (line == NULL)
+    {
+      if (error)
+        g_printerr ("stdin: %s\n", error->message);
+      app->stdin_done = TRUE;
+      app->last_activity = g_get_monotonic_time ();
+      app->quiet_source = g_timeout_source_new (50);
+      g_source_set_callback (app->quiet_source, quiet_cb, app, NULL);
+      g_source_attach (app->quiet_source, NULL);
+      g_source_unref (app->quiet_source);
+      return;
+    }
+  if (!fws_web_socket_send_text (app->ws, line, &error))
+    g_printerr ("send failed: %s\n", error->message);
+  read_line (app);
+}
+
+static void
+read_line (App *app)
+{
+  g_data_input_stream_read_line_async (app->input, G_PRIORITY_DEFAULT, NULL, line_cb, app);
+}
+
+static gboolean
+signal_cb (gpointer user_data)
+{
+  App *app = user_data;
+
+  if (fws_web_socket_get_ready_state (app->ws) >= FWS_READY_STATE_CLOSING)
+    g_main_loop_quit (app->loop);
+  else
+    fws_web_socket_close (app->ws, 1000, "interrupted", NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(SoupMessageHeaders) headers = NULL;
+  g_auto(GStrv) protocols = NULL;
+  g_auto(GStrv) header_args = NULL;
+  g_autoptr(GUnixInputStream) in = NULL;
+  gboolean echo = FALSE;
+  App app = { 0 };
+  GOptionEntry entries[] = {
+    { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols, "A subprotocol to offer (repeatable)", "P" },
+    { "header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &header_args, "An extra request header (repeatable)", "'Name: value'" },
+    { "echo", 0, 0, G_OPTION_ARG_NONE, &echo, "Send every message received back", NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new ("URL - WebSocket client");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (argc != 2)
+    {
+      g_printerr ("usage: fws-client [OPTION...] URL\n");
+      return 2;
+    }
+
+  headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  for (guint i = 0; header_args && header_args[i]; i++)
+    {
+      char *colon = strchr (header_args[i], ':');
+
+      if (colon == NULL || colon == header_args[i])
+        {
+          g_printerr ("invalid --header '%s': expected 'Name: value'\n", header_args[i]);
+          return 2;
+        }
+      *colon = '\0';
+      soup_message_headers_append (headers, g_strstrip (header_args[i]), g_strstrip (colon + 1));
+    }
+
+  {
+    g_autoptr(GUri) check = g_uri_parse (argv[1], G_URI_FLAGS_NONE, NULL);
+    const char *scheme = check ? g_uri_get_scheme (check) : NULL;
+
+    if (scheme == NULL || (g_ascii_strcasecmp (scheme, "ws") != 0 && g_ascii_strcasecmp (scheme, "wss") != 0))
+      {
+        g_printerr ("%s is not a valid WebSocket URL\n", argv[1]);
+        return 2;
+      }
+  }
+
+  app.loop = g_main_loop_new (NULL, FALSE);
+  app.echo = echo;
+  app.exit_code = 1;
+  app.ws = g_object_new (FWS_TYPE_CLIENT,
+                         "url", argv[1],
+                         "protocols", protocols,
+                         "extra-headers", headers,
+                         NULL);
+  in = G_UNIX_INPUT_STREAM (g_unix_input_stream_new (0, FALSE));
+  app.input = g_data_input_stream_new (G_INPUT_STREAM (in));
+
+  g_signal_connect (app.ws, "open", G_CALLBACK (on_open), &app);
+  g_signal_connect (app.ws, "message", G_CALLBACK (on_message), &app);
+  g_signal_connect (app.ws, "error", G_CALLBACK (on_error), &app);
+  g_signal_connect (app.ws, "close", G_CALLBACK (on_close), &app);
+  g_unix_signal_add (SIGINT, signal_cb, &app);
+  g_unix_signal_add (SIGTERM, signal_cb, &app);
+
+  g_main_loop_run (app.loop);
+
+  g_object_unref (app.input);
+  g_object_unref (app.ws);
+  g_main_loop_unref (app.loop);
+  return (int) app.exit_code;
+}

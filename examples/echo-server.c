@@ -1,0 +1,182 @@
+/* echo-server.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * fws-echo-server [--host ADDR] [--port N] [--protocol P]... [--max-length N]
+ *
+ * A SoupServer: a WebSocket request on any path is echoed back message by
+ * message, each with its type; GET / serves a page that connects back.
+ */
+#include <fws-glib/fws-glib.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "echo-page.h"
+
+static char **protocols;
+static guint64 max_length;
+
+static void
+on_message (FwsWebSocket   *ws,
+            FwsMessageType  type,
+            GBytes         *data,
+            gpointer        user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!fws_web_socket_send (ws, type, data, &error))
+    g_printerr ("echo failed: %s\n", error->message);
+}
+
+static void
+on_error (FwsWebSocket *ws,
+          GError       *error,
+          gpointer      user_data)
+{
+  g_printerr ("%s: %s\n", fws_web_socket_get_url (ws), error->message);
+}
+
+static void
+handle (SoupServer        *server,
+        SoupServerMessage *msg,
+        const char        *path,
+        GHashTable        *query,
+        gpointer           user_data)
+{
+  if (fws_web_socket_is_websocket_request (msg))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FwsWebSocket) ws = g_object_new (FWS_TYPE_WEB_SOCKET,
+                                                 "protocols", protocols,
+                                                 NULL);
+
+      if (max_length)
+        fws_web_socket_set_max_length (ws, max_length);
+      if (!fws_web_socket_accept (ws, msg, &error))
+        {
+          soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+          soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY,
+                                            error->message, strlen (error->message));
+          return;
+        }
+      /* The connection keeps itself alive until it closes. */
+      g_signal_connect (ws, "message", G_CALLBACK (on_message), NULL);
+      g_signal_connect (ws, "error", G_CALLBACK (on_error), NULL);
+      return;
+    }
+
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_GET && g_str_equal (path, "/"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_STATIC,
+                                        echo_page, strlen (echo_page));
+      return;
+    }
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+raise_fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(SoupServer) server = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  g_autoptr(GSocketAddress) sockaddr = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autofree char *host = NULL;
+  gint64 max_len_opt = 0;
+  int port = 8080;
+  GOptionEntry entries[] = {
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address to listen on (default 127.0.0.1)", "ADDR" },
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port (default 8080; 0 picks a free one)", "N" },
+    { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols, "A subprotocol to support (repeatable)", "P" },
+    { "max-length", 0, 0, G_OPTION_ARG_INT64, &max_len_opt, "Largest message accepted, in bytes", "N" },
+    { NULL }
+  };
+
+  context = g_option_context_new ("- WebSocket echo server");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (port < 0 || port > 65535 || max_len_opt < 0)
+    {
+      g_printerr ("invalid --port or --max-length\n");
+      return 2;
+    }
+  max_length = (guint64) max_len_opt;
+  raise_fd_limit ();
+
+  address = g_inet_address_new_from_string (host ? host : "127.0.0.1");
+  if (address == NULL)
+    {
+      g_printerr ("invalid --host %s\n", host);
+      return 2;
+    }
+  sockaddr = g_inet_socket_address_new (address, (guint16) port);
+  sock = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                       G_SOCKET_PROTOCOL_TCP, &error);
+  if (sock)
+    g_socket_set_option (sock, SOL_SOCKET, SO_REUSEADDR, 1, NULL);
+  /* A deep backlog: libsoup's default of 10 drops connections in a burst. */
+  if (sock == NULL ||
+      !g_socket_bind (sock, sockaddr, TRUE, &error) ||
+      (g_socket_set_listen_backlog (sock, 4096), !g_socket_listen (sock, &error)))
+    {
+      g_printerr ("cannot listen: %s\n", error->message);
+      return 1;
+    }
+
+  server = soup_server_new ("server-header", "fws-echo-server", NULL);
+  soup_server_add_handler (server, NULL, handle, NULL, NULL);
+  if (!soup_server_listen_socket (server, sock, 0, &error))
+    {
+      g_printerr ("cannot listen: %s\n", error->message);
+      return 1;
+    }
+
+  bound = g_socket_get_local_address (sock, &error);
+  {
+    g_autofree char *addr = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
+    guint16 real_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+
+    if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+      printf ("listening on http://[%s]:%u/\n", addr, real_port);
+    else
+      printf ("listening on http://%s:%u/\n", addr, real_port);
+    fflush (stdout);
+  }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_main_loop_run (loop);
+
+  soup_server_disconnect (server);
+  g_strfreev (protocols);
+  return 0;
+}

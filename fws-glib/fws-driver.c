@@ -1,0 +1,617 @@
+/* fws-driver.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The protocol state machine of one hybi-13 connection, sans I/O. See
+ * fws-driver-private.h and BEHAVIOUR.md sections 2.2, 2.6-2.13.
+ */
+#include "config.h"
+
+#include "fws-driver-private.h"
+
+#include <string.h>
+
+#include "fws-error.h"
+#include "fws-handshake-private.h"
+#include "fws-i18n-private.h"
+#include "fws-utf8-private.h"
+#include "fws-ws-codec-private.h"
+
+/* Largest close reason: 125-byte control payload minus the 2-byte code. */
+#define MAX_CLOSE_REASON 123
+
+typedef struct
+{
+  guint   opcode;
+  GBytes *payload;
+} Pending;
+
+struct _FwsDriver
+{
+  FwsDriverCallbacks  cb;
+  gpointer            user_data;
+
+  FwsWsRole           role;
+  FwsReadyState       state;
+  gboolean            started;
+  gboolean            close_sent;
+
+  /* server */
+  char               *method;
+  SoupMessageHeaders *request_headers;
+
+  /* client */
+  GUri               *uri;
+  char               *key;
+  FwsHttpHeadReader  *head_reader;
+  guint               status;
+  SoupMessageHeaders *response_headers;
+
+  char              **protocols;
+  SoupMessageHeaders *extra_headers;
+  char               *protocol;
+
+  FwsWsCodec         *codec;
+  guint64             max_length;
+
+  GQueue              pending;   /* of Pending*, sends made while CONNECTING */
+  guint64             pending_bytes;
+};
+
+static void codec_message_cb (gpointer user_data, guint opcode, guint rsv, GBytes *payload);
+static void codec_control_cb (gpointer user_data, guint opcode, const guint8 *payload, gsize len);
+
+static const FwsWsCodecCallbacks codec_callbacks = {
+  codec_message_cb,
+  codec_control_cb,
+};
+
+static FwsDriver *
+driver_new (const FwsDriverCallbacks *callbacks,
+            gpointer                  user_data,
+            FwsWsRole                 role,
+            const char * const       *protocols,
+            SoupMessageHeaders       *extra_headers,
+            guint64                   max_length)
+{
+  FwsDriver *self = g_new0 (FwsDriver, 1);
+
+  fws_i18n_init ();
+  self->cb = *callbacks;
+  self->user_data = user_data;
+  self->role = role;
+  self->state = FWS_READY_STATE_CONNECTING;
+  self->protocols = g_strdupv ((char **) protocols);
+  self->extra_headers = extra_headers ? soup_message_headers_ref (extra_headers) : NULL;
+  self->max_length = max_length;
+  g_queue_init (&self->pending);
+  return self;
+}
+
+FwsDriver *
+fws_driver_new_server (const FwsDriverCallbacks *callbacks,
+                       gpointer                  user_data,
+                       const char               *method,
+                       SoupMessageHeaders       *request_headers,
+                       const char * const       *protocols,
+                       SoupMessageHeaders       *extra_headers,
+                       guint64                   max_length)
+{
+  FwsDriver *self = driver_new (callbacks, user_data, FWS_WS_ROLE_SERVER,
+                                protocols, extra_headers, max_length);
+
+  self->method = g_strdup (method);
+  self->request_headers = soup_message_headers_ref (request_headers);
+  return self;
+}
+
+FwsDriver *
+fws_driver_new_client (const FwsDriverCallbacks *callbacks,
+                       gpointer                  user_data,
+                       GUri                     *uri,
+                       const char               *key,
+                       const char * const       *protocols,
+                       SoupMessageHeaders       *extra_headers,
+                       guint64                   max_length)
+{
+  FwsDriver *self = driver_new (callbacks, user_data, FWS_WS_ROLE_CLIENT,
+                                protocols, extra_headers, max_length);
+
+  self->uri = g_uri_ref (uri);
+  self->key = g_strdup (key);
+  return self;
+}
+
+static void
+pending_free (gpointer data)
+{
+  Pending *p = data;
+
+  g_bytes_unref (p->payload);
+  g_free (p);
+}
+
+void
+fws_driver_free (FwsDriver *self)
+{
+  if (self == NULL)
+    return;
+  g_queue_clear_full (&self->pending, pending_free);
+  g_clear_pointer (&self->codec, fws_ws_codec_free);
+  g_clear_pointer (&self->head_reader, fws_http_head_reader_free);
+  g_clear_pointer (&self->request_headers, soup_message_headers_unref);
+  g_clear_pointer (&self->response_headers, soup_message_headers_unref);
+  g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
+  g_clear_pointer (&self->uri, g_uri_unref);
+  g_strfreev (self->protocols);
+  g_free (self->protocol);
+  g_free (self->method);
+  g_free (self->key);
+  g_free (self);
+}
+
+/* ---- Output ---- */
+
+static void
+write_frame (FwsDriver    *self,
+             guint         opcode,
+             const guint8 *data,
+             gsize         len,
+             GBytes       *payload)
+{
+  guint8 header[FWS_WS_MAX_HEADER];
+  gsize header_len;
+
+  if (payload != NULL)
+    data = g_bytes_get_data (payload, &len);
+
+  if (self->role == FWS_WS_ROLE_CLIENT)
+    {
+      guint8 key[4];
+      guint8 *masked;
+      GBytes *masked_bytes;
+
+      self->cb.random (self->user_data, key, sizeof key);
+      header_len = fws_ws_frame_header (header, TRUE, 0, opcode, len, key);
+      masked = g_malloc (len + 1);
+      fws_ws_mask_copy (masked, data, len, key, 0);
+      masked_bytes = g_bytes_new_take (masked, len);
+      self->cb.write_frame (self->user_data, header, header_len, masked_bytes);
+      g_bytes_unref (masked_bytes);
+      return;
+    }
+
+  header_len = fws_ws_frame_header (header, TRUE, 0, opcode, len, NULL);
+  if (payload != NULL)
+    {
+      self->cb.write_frame (self->user_data, header, header_len, payload);
+    }
+  else
+    {
+      /* Small control payload: one contiguous write. */
+      guint8 buf[FWS_WS_MAX_HEADER + 125];
+
+      g_assert (len <= 125);
+      memcpy (buf, header, header_len);
+      if (len)
+        memcpy (buf + header_len, data, len);
+      self->cb.write (self->user_data, buf, header_len + len);
+    }
+}
+
+/* Cuts @reason to at most @max bytes on a character boundary. */
+static gsize
+utf8_prefix_len (const char *reason,
+                 gsize       max)
+{
+  gsize len = strlen (reason);
+
+  if (len <= max)
+    return len;
+  len = max;
+  while (len > 0 && ((guchar) reason[len] & 0xC0) == 0x80)
+    len--;
+  return len;
+}
+
+static void
+write_close_frame (FwsDriver  *self,
+                   guint       code,
+                   const char *reason)
+{
+  guint8 payload[2 + MAX_CLOSE_REASON];
+  gsize len = 0;
+
+  g_assert (!self->close_sent);
+  self->close_sent = TRUE;
+  if (code != 0 && code != 1005)
+    {
+      gsize rlen = reason ? utf8_prefix_len (reason, MAX_CLOSE_REASON) : 0;
+
+      payload[0] = (guint8) (code >> 8);
+      payload[1] = (guint8) (code & 0xFF);
+      if (rlen)
+        memcpy (payload + 2, reason, rlen);
+      len = 2 + rlen;
+    }
+  write_frame (self, FWS_WS_OP_CLOSE, payload, len, NULL);
+}
+
+static void
+flush_pending (FwsDriver *self)
+{
+  Pending *p;
+
+  while ((p = g_queue_pop_head (&self->pending)) != NULL)
+    {
+      self->pending_bytes -= g_bytes_get_size (p->payload);
+      if (self->state == FWS_READY_STATE_OPEN)
+        write_frame (self, p->opcode, NULL, 0, p->payload);
+      pending_free (p);
+    }
+}
+
+static gboolean
+send_or_queue (FwsDriver *self,
+               guint      opcode,
+               GBytes    *payload)
+{
+  if (self->state == FWS_READY_STATE_CONNECTING)
+    {
+      Pending *p = g_new (Pending, 1);
+
+      p->opcode = opcode;
+      p->payload = payload ? g_bytes_ref (payload) : g_bytes_new_static ("", 0);
+      g_queue_push_tail (&self->pending, p);
+      self->pending_bytes += g_bytes_get_size (p->payload);
+      return TRUE;
+    }
+  if (self->state != FWS_READY_STATE_OPEN)
+    return FALSE;
+  if (payload == NULL)
+    write_frame (self, opcode, (const guint8 *) "", 0, NULL);
+  else
+    write_frame (self, opcode, NULL, 0, payload);
+  return TRUE;
+}
+
+/* ---- State changes ---- */
+
+static void
+become_open (FwsDriver *self)
+{
+  self->state = FWS_READY_STATE_OPEN;
+  self->codec = fws_ws_codec_new (self->role, self->max_length, &codec_callbacks, self);
+  flush_pending (self);
+  self->cb.open (self->user_data);
+}
+
+/* The end: state CLOSED, optional error, then close. */
+static void
+shutdown_driver (FwsDriver    *self,
+                 guint         code,
+                 const char   *reason,
+                 const GError *error)
+{
+  if (self->state == FWS_READY_STATE_CLOSED)
+    return;
+  self->state = FWS_READY_STATE_CLOSED;
+  if (self->codec)
+    fws_ws_codec_stop (self->codec);
+  g_queue_clear_full (&self->pending, pending_free);
+  self->pending_bytes = 0;
+  if (error)
+    self->cb.error (self->user_data, error);
+  self->cb.close (self->user_data, code, reason ? reason : "");
+}
+
+void
+fws_driver_fail (FwsDriver    *self,
+                 guint         code,
+                 const GError *error)
+{
+  if (self->state == FWS_READY_STATE_CLOSED)
+    return;
+  if (self->state == FWS_READY_STATE_OPEN && !self->close_sent)
+    write_close_frame (self, code, error ? error->message : "");
+  shutdown_driver (self, code, error ? error->message : "", error);
+}
+
+void
+fws_driver_transport_closed (FwsDriver    *self,
+                             const GError *error)
+{
+  shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, "", error);
+}
+
+/* ---- Input ---- */
+
+static void
+codec_message_cb (gpointer  user_data,
+                  guint     opcode,
+                  guint     rsv,
+                  GBytes   *payload)
+{
+  FwsDriver *self = user_data;
+
+  if (self->state == FWS_READY_STATE_OPEN || self->state == FWS_READY_STATE_CLOSING)
+    self->cb.message (self->user_data,
+                      opcode == FWS_WS_OP_TEXT ? FWS_MESSAGE_TYPE_TEXT : FWS_MESSAGE_TYPE_BINARY,
+                      payload);
+  g_bytes_unref (payload);
+}
+
+static void
+receive_close (FwsDriver    *self,
+               const guint8 *payload,
+               gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  guint16 code;
+
+  if (!fws_ws_close_payload_parse (payload, len, &code, &reason, &error))
+    {
+      /* Answer 1002 with an empty reason; the peer's bytes are not echoed. */
+      if (!self->close_sent)
+        write_close_frame (self, FWS_CLOSE_CODE_PROTOCOL_ERROR, "");
+      shutdown_driver (self, FWS_CLOSE_CODE_PROTOCOL_ERROR, error->message, error);
+      return;
+    }
+
+  if (!self->close_sent)
+    write_close_frame (self, code, reason);
+  shutdown_driver (self, code, reason, NULL);
+}
+
+static void
+codec_control_cb (gpointer      user_data,
+                  guint         opcode,
+                  const guint8 *payload,
+                  gsize         len)
+{
+  FwsDriver *self = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+
+  switch (opcode)
+    {
+    case FWS_WS_OP_CLOSE:
+      receive_close (self, payload, len);
+      break;
+
+    case FWS_WS_OP_PING:
+      bytes = g_bytes_new (payload, len);
+      if (self->state == FWS_READY_STATE_OPEN)
+        write_frame (self, FWS_WS_OP_PONG, payload, len, NULL);
+      self->cb.ping (self->user_data, bytes);
+      break;
+
+    case FWS_WS_OP_PONG:
+      bytes = g_bytes_new (payload, len);
+      self->cb.pong (self->user_data, bytes);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+feed_frames (FwsDriver    *self,
+             const guint8 *data,
+             gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  guint16 code = 0;
+
+  if (len == 0 || self->codec == NULL)
+    return;
+  if (!fws_ws_codec_feed (self->codec, data, len, &code, &error))
+    fws_driver_fail (self, code, error);
+}
+
+static void
+client_parse_head (FwsDriver    *self,
+                   const guint8 *data,
+                   gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *protocol = NULL;
+  const char *head;
+  gsize head_len;
+  gssize used;
+
+  if (self->head_reader == NULL)
+    self->head_reader = fws_http_head_reader_new (FWS_HTTP_DEFAULT_MAX_HEAD,
+                                                  FWS_HTTP_DEFAULT_MAX_LINE,
+                                                  FWS_HTTP_DEFAULT_MAX_HEADERS);
+  used = fws_http_head_reader_feed (self->head_reader, data, len, &error);
+  if (used < 0)
+    {
+      g_prefix_error (&error, "%s", _("Error during WebSocket handshake: "));
+      shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
+      return;
+    }
+  if (used == 0)
+    return;
+
+  head = fws_http_head_reader_get_head (self->head_reader, &head_len);
+  if (!fws_http_parse_response (head, head_len, &self->status, &reason,
+                                &self->response_headers, &error) ||
+      !fws_handshake_client_check (self->status, self->response_headers, self->key,
+                                   (const char * const *) self->protocols,
+                                   &protocol, &error))
+    {
+      if (!g_str_has_prefix (error->message, _("Error during WebSocket handshake: ")))
+        g_prefix_error (&error, "%s", _("Error during WebSocket handshake: "));
+      shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
+      return;
+    }
+  g_clear_pointer (&self->head_reader, fws_http_head_reader_free);
+  self->protocol = g_steal_pointer (&protocol);
+
+  become_open (self);
+  if (self->state == FWS_READY_STATE_OPEN || self->state == FWS_READY_STATE_CLOSING)
+    feed_frames (self, data + used, len - (gsize) used);
+}
+
+void
+fws_driver_parse (FwsDriver    *self,
+                  const guint8 *data,
+                  gsize         len)
+{
+  switch (self->state)
+    {
+    case FWS_READY_STATE_CONNECTING:
+      if (self->role == FWS_WS_ROLE_CLIENT && self->started)
+        client_parse_head (self, data, len);
+      /* A server only reads frames once its handshake went out. */
+      break;
+    case FWS_READY_STATE_OPEN:
+    case FWS_READY_STATE_CLOSING:
+      feed_frames (self, data, len);
+      break;
+    case FWS_READY_STATE_CLOSED:
+    default:
+      break;
+    }
+}
+
+/* ---- Commands ---- */
+
+gboolean
+fws_driver_start (FwsDriver *self)
+{
+  if (self->started || self->state != FWS_READY_STATE_CONNECTING)
+    return FALSE;
+  self->started = TRUE;
+
+  if (self->role == FWS_WS_ROLE_SERVER)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) response = NULL;
+      g_autofree char *protocol = NULL;
+      gboolean ok;
+
+      ok = fws_handshake_server_respond (self->method, self->request_headers,
+                                         (const char * const *) self->protocols,
+                                         self->extra_headers, &protocol, &response, &error);
+      if (response)
+        self->cb.write (self->user_data, g_bytes_get_data (response, NULL), g_bytes_get_size (response));
+      if (!ok)
+        {
+          shutdown_driver (self, FWS_CLOSE_CODE_PROTOCOL_ERROR, error->message, error);
+          return FALSE;
+        }
+      self->protocol = g_steal_pointer (&protocol);
+      become_open (self);
+    }
+  else
+    {
+      g_autoptr(GBytes) request = fws_handshake_client_request (self->uri, self->key,
+                                                               (const char * const *) self->protocols,
+                                                               self->extra_headers);
+      self->cb.write (self->user_data, g_bytes_get_data (request, NULL), g_bytes_get_size (request));
+    }
+  return TRUE;
+}
+
+gboolean
+fws_driver_send (FwsDriver      *self,
+                 FwsMessageType  type,
+                 GBytes         *data)
+{
+  return send_or_queue (self, type == FWS_MESSAGE_TYPE_TEXT ? FWS_WS_OP_TEXT : FWS_WS_OP_BINARY, data);
+}
+
+gboolean
+fws_driver_ping (FwsDriver *self,
+                 GBytes    *payload)
+{
+  g_return_val_if_fail (payload == NULL || g_bytes_get_size (payload) <= 125, FALSE);
+  return send_or_queue (self, FWS_WS_OP_PING, payload);
+}
+
+gboolean
+fws_driver_pong (FwsDriver *self,
+                 GBytes    *payload)
+{
+  g_return_val_if_fail (payload == NULL || g_bytes_get_size (payload) <= 125, FALSE);
+  return send_or_queue (self, FWS_WS_OP_PONG, payload);
+}
+
+gboolean
+fws_driver_close (FwsDriver  *self,
+                  guint       code,
+                  const char *reason)
+{
+  switch (self->state)
+    {
+    case FWS_READY_STATE_CONNECTING:
+      shutdown_driver (self, code, reason, NULL);
+      return TRUE;
+    case FWS_READY_STATE_OPEN:
+      write_close_frame (self, code, reason);
+      self->state = FWS_READY_STATE_CLOSING;
+      return TRUE;
+    case FWS_READY_STATE_CLOSING:
+    case FWS_READY_STATE_CLOSED:
+    default:
+      return FALSE;
+    }
+}
+
+FwsReadyState
+fws_driver_get_state (FwsDriver *self)
+{
+  return self->state;
+}
+
+guint64
+fws_driver_get_pending_bytes (FwsDriver *self)
+{
+  return self->pending_bytes;
+}
+
+const char *
+fws_driver_get_protocol (FwsDriver *self)
+{
+  return self->protocol;
+}
+
+const char *
+fws_driver_get_version (FwsDriver *self)
+{
+  return "hybi-13";
+}
+
+gboolean
+fws_driver_set_extra_headers (FwsDriver          *self,
+                              SoupMessageHeaders *extra_headers)
+{
+  if (self->started)
+    return FALSE;
+  g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
+  self->extra_headers = extra_headers ? soup_message_headers_ref (extra_headers) : NULL;
+  return TRUE;
+}
+
+void
+fws_driver_set_max_length (FwsDriver *self,
+                           guint64    max_length)
+{
+  self->max_length = max_length;
+  if (self->codec)
+    fws_ws_codec_set_max_length (self->codec, max_length);
+}
+
+guint
+fws_driver_get_status (FwsDriver *self)
+{
+  return self->status;
+}
+
+SoupMessageHeaders *
+fws_driver_get_response_headers (FwsDriver *self)
+{
+  return self->response_headers;
+}

@@ -1,0 +1,282 @@
+/* fws-loop.c — SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "fws-loop-private.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 256
+#define READ_BUFFER_SIZE (64 * 1024)
+
+typedef struct _FwsLoop FwsLoop;
+
+struct _FwsLoopWatch
+{
+  FwsLoop      *loop;
+  int           fd;
+  guint32       events;     /* registered with epoll */
+  guint32       woken;      /* wake bits waiting for the next dispatch */
+  FwsLoopFunc   func;
+  gpointer      user_data;
+  GList         wake_link;  /* in loop->woken while woken != 0 */
+  gboolean      dead;
+};
+
+struct _FwsLoop
+{
+  GSource       source;
+  GMainContext *context;
+  int           epfd;
+  gpointer      epfd_tag;
+  guint         n_watches;
+  GQueue        woken;      /* of FwsLoopWatch, via wake_link */
+  GPtrArray    *dead;       /* watches freed while dispatching */
+  gboolean      dispatching;
+  guint8       *buffer;
+};
+
+G_LOCK_DEFINE_STATIC (loops);
+static GHashTable *loops;   /* GMainContext* -> FwsLoop* */
+
+static gboolean
+loop_prepare (GSource *source,
+              gint    *timeout)
+{
+  FwsLoop *loop = (FwsLoop *) source;
+
+  if (loop->woken.length > 0)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  *timeout = -1;
+  return FALSE;
+}
+
+static gboolean
+loop_check (GSource *source)
+{
+  FwsLoop *loop = (FwsLoop *) source;
+
+  return loop->woken.length > 0 ||
+         (g_source_query_unix_fd (source, loop->epfd_tag) & G_IO_IN) != 0;
+}
+
+static void
+free_dead (FwsLoop *loop)
+{
+  for (guint i = 0; i < loop->dead->len; i++)
+    g_free (loop->dead->pdata[i]);
+  g_ptr_array_set_size (loop->dead, 0);
+}
+
+static gboolean
+loop_dispatch (GSource     *source,
+               GSourceFunc  callback,
+               gpointer     user_data)
+{
+  FwsLoop *loop = (FwsLoop *) source;
+  struct epoll_event events[MAX_EVENTS];
+  int n;
+
+  g_source_ref (source);
+  loop->dispatching = TRUE;
+
+  do
+    n = epoll_wait (loop->epfd, events, MAX_EVENTS, 0);
+  while (n < 0 && errno == EINTR);
+
+  for (int i = 0; i < n; i++)
+    {
+      FwsLoopWatch *watch = events[i].data.ptr;
+
+      if (!watch->dead)
+        watch->func (watch->user_data, events[i].events);
+    }
+
+  /* Wakes, in order; a callback may wake more watches (or itself) and
+   * those run in this same dispatch, once each. */
+  {
+    guint rounds = loop->woken.length;
+
+    while (rounds-- > 0)
+      {
+        GList *link = g_queue_pop_head_link (&loop->woken);
+        FwsLoopWatch *watch;
+        guint32 woken;
+
+        if (link == NULL)
+          break;
+        watch = link->data;
+        woken = watch->woken;
+        watch->woken = 0;
+        if (!watch->dead)
+          watch->func (watch->user_data, woken);
+      }
+  }
+
+  loop->dispatching = FALSE;
+  free_dead (loop);
+  g_source_unref (source);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+loop_finalize (GSource *source)
+{
+  FwsLoop *loop = (FwsLoop *) source;
+
+  free_dead (loop);
+  g_ptr_array_unref (loop->dead);
+  if (loop->epfd >= 0)
+    close (loop->epfd);
+  g_free (loop->buffer);
+}
+
+static GSourceFuncs loop_funcs = {
+  loop_prepare,
+  loop_check,
+  loop_dispatch,
+  loop_finalize,
+  NULL, NULL,
+};
+
+static FwsLoop *
+loop_get (GMainContext *context)
+{
+  FwsLoop *loop;
+
+  G_LOCK (loops);
+  if (loops == NULL)
+    loops = g_hash_table_new (NULL, NULL);
+  loop = g_hash_table_lookup (loops, context);
+  if (loop == NULL)
+    {
+      int epfd = epoll_create1 (EPOLL_CLOEXEC);
+
+      if (epfd < 0)
+        g_error ("epoll_create1: %s", g_strerror (errno));
+      loop = (FwsLoop *) g_source_new (&loop_funcs, sizeof (FwsLoop));
+      g_source_set_static_name (&loop->source, "fws-loop");
+      g_source_set_can_recurse (&loop->source, FALSE);
+      loop->context = context;
+      loop->epfd = epfd;
+      loop->epfd_tag = g_source_add_unix_fd (&loop->source, epfd, G_IO_IN);
+      loop->dead = g_ptr_array_new ();
+      g_queue_init (&loop->woken);
+      g_source_attach (&loop->source, context);
+      g_hash_table_insert (loops, context, loop);
+    }
+  loop->n_watches++;
+  G_UNLOCK (loops);
+  return loop;
+}
+
+static void
+loop_release (FwsLoop *loop)
+{
+  gboolean last;
+
+  G_LOCK (loops);
+  last = --loop->n_watches == 0;
+  if (last)
+    g_hash_table_remove (loops, loop->context);
+  G_UNLOCK (loops);
+
+  if (last)
+    {
+      g_source_destroy (&loop->source);
+      g_source_unref (&loop->source);
+    }
+}
+
+FwsLoopWatch *
+fws_loop_watch_new (GMainContext *context,
+                    int           fd,
+                    guint32       events,
+                    FwsLoopFunc   func,
+                    gpointer      user_data)
+{
+  FwsLoopWatch *watch = g_new0 (FwsLoopWatch, 1);
+
+  watch->loop = loop_get (context);
+  watch->fd = fd;
+  watch->func = func;
+  watch->user_data = user_data;
+  watch->wake_link.data = watch;
+  watch->events = events;
+  if (fd >= 0)
+    {
+      struct epoll_event ev = { .events = events, .data.ptr = watch };
+
+      if (epoll_ctl (watch->loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        g_critical ("epoll_ctl (ADD, %d): %s", fd, g_strerror (errno));
+    }
+  return watch;
+}
+
+void
+fws_loop_watch_set_events (FwsLoopWatch *watch,
+                           guint32       events)
+{
+  struct epoll_event ev = { .events = events, .data.ptr = watch };
+
+  if (watch->events == events || watch->fd < 0)
+    return;
+  watch->events = events;
+  if (epoll_ctl (watch->loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
+    g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
+}
+
+void
+fws_loop_watch_wake (FwsLoopWatch *watch,
+                     guint32       events)
+{
+  if (watch->dead)
+    return;
+  if (watch->woken == 0)
+    {
+      g_queue_push_tail_link (&watch->loop->woken, &watch->wake_link);
+      if (!watch->loop->dispatching)
+        g_main_context_wakeup (watch->loop->context);
+    }
+  watch->woken |= events;
+}
+
+void
+fws_loop_watch_free (FwsLoopWatch *watch)
+{
+  FwsLoop *loop;
+
+  if (watch == NULL)
+    return;
+  loop = watch->loop;
+  if (watch->fd >= 0)
+    epoll_ctl (loop->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
+  if (watch->woken)
+    g_queue_unlink (&loop->woken, &watch->wake_link);
+  watch->woken = 0;
+  watch->dead = TRUE;
+
+  /* The dispatch in progress may still hold an epoll event for it. */
+  g_source_ref (&loop->source);
+  if (loop->dispatching)
+    g_ptr_array_add (loop->dead, watch);
+  else
+    g_free (watch);
+  loop_release (loop);
+  g_source_unref (&loop->source);
+}
+
+guint8 *
+fws_loop_watch_get_buffer (FwsLoopWatch *watch,
+                           gsize        *size)
+{
+  FwsLoop *loop = watch->loop;
+
+  if (loop->buffer == NULL)
+    loop->buffer = g_malloc (READ_BUFFER_SIZE);
+  *size = READ_BUFFER_SIZE;
+  return loop->buffer;
+}

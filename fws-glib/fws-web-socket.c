@@ -1,0 +1,2087 @@
+/* fws-web-socket.c — SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "fws-web-socket-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "fws-enum-types.h"
+#include "fws-error.h"
+#include "fws-handshake-private.h"
+#include "fws-i18n-private.h"
+#include "fws-loop-private.h"
+#include "fws-random-private.h"
+#include "fws-utf8-private.h"
+
+/**
+ * FwsWebSocket:
+ *
+ * A WebSocket connection.
+ *
+ * On the server side, make one inside a [class@Soup.Server] handler with
+ * [ctor@Fws.WebSocket.new] (or [method@Fws.WebSocket.accept] after setting
+ * options): it takes the connection over from libsoup and writes the
+ * handshake itself when the main loop next runs, so signal handlers
+ * connected right after construction see every event.
+ *
+ * [class@Fws.Client] is the client side, with the same API.
+ *
+ * All I/O, timers and signals happen in the thread-default
+ * [struct@GLib.MainContext] of the thread that created the object; call its
+ * methods from that thread. A connection keeps itself alive until its
+ * [signal@Fws.WebSocket::close] signal has been emitted, so a server handler
+ * may drop its reference right away.
+ *
+ * Since: 0.1
+ */
+
+#define DEFAULT_MAX_LENGTH ((1 << 26) - 1)
+#define DEFAULT_CLOSE_TIMEOUT_MS 30000
+#define COPY_THRESHOLD 1024
+#define MAX_IOV 64
+#define TLS_CHUNK 16384
+#define MAX_READS_PER_WAKEUP 16
+#define STAGING_KEEP (64 * 1024)
+#define MAX_EARLY_INPUT (1024 * 1024)
+
+typedef struct
+{
+  GBytes *bytes;    /* NULL: the bytes are in the staging buffer */
+  gsize   offset;
+  gsize   len;
+} OutChunk;
+
+typedef struct
+{
+  GBytes       *payload;
+  GTask        *task;
+  GCancellable *cancellable;
+  gulong        cancel_id;
+} PingOp;
+
+typedef struct
+{
+  GMainContext       *context;
+  FwsDriver          *driver;
+  FwsReadyState       ready_state;
+
+  /* options */
+  char               *url;
+  char              **protocols;
+  SoupMessageHeaders *extra_headers;
+  SoupMessageHeaders *request_headers;
+  guint64             max_length;
+  guint               close_timeout;
+
+  /* transport */
+  GIOStream          *stream;
+  GIOStream          *io;               /* what is read and written: @stream or the TLS connection in it */
+  GSocket            *soup_socket;      /* one ref libsoup < 3.4 leaks */
+  int                 fd;
+  gboolean            is_tls;
+  FwsLoopWatch       *watch;
+  GByteArray         *early_input;
+  gboolean            reading;
+  gboolean            transport_dead;
+
+  /* output */
+  GArray             *out;               /* of OutChunk */
+  guint               out_head;
+  GByteArray         *staging;
+  guint64             out_bytes;
+  GByteArray         *tls_chunk;         /* TLS: bytes in flight, retried as is */
+  gsize               tls_off;
+
+  /* closing */
+  gboolean            close_pending;     /* driver closed: flush, then finish */
+  gboolean            finished;
+  guint               close_code;
+  char               *close_reason;
+  GSource            *start_source;
+  GSource            *close_timer;
+  GSource            *finish_source;
+  gboolean            held;
+  FwsWebSocketAbortFunc abort_func;
+
+  GList              *pings;             /* of PingOp */
+  guint               ping_counter;
+} FwsWebSocketPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (FwsWebSocket, fws_web_socket, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_READY_STATE,
+  PROP_URL,
+  PROP_PROTOCOL,
+  PROP_PROTOCOLS,
+  PROP_VERSION,
+  PROP_BUFFERED_AMOUNT,
+  PROP_MAX_LENGTH,
+  PROP_HEADERS,
+  PROP_EXTRA_HEADERS,
+  PROP_CLOSE_TIMEOUT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  OPEN,
+  MESSAGE,
+  ERROR,
+  CLOSE,
+  PING,
+  PONG,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void schedule_finish (FwsWebSocket *self);
+static void finish (FwsWebSocket *self);
+
+static void
+set_ready_state (FwsWebSocket  *self,
+                 FwsReadyState  state)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->ready_state == state)
+    return;
+  priv->ready_state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_STATE]);
+}
+
+/* ---- Output queue ---- */
+
+static void
+push_chunk (FwsWebSocketPrivate *priv,
+            GBytes              *bytes,
+            gsize                offset,
+            gsize                len)
+{
+  OutChunk chunk = { bytes, offset, len };
+
+  g_array_append_val (priv->out, chunk);
+}
+
+static void
+queue_copy (FwsWebSocketPrivate *priv,
+            const guint8        *data,
+            gsize                len)
+{
+  gsize at = priv->staging->len;
+
+  if (len == 0)
+    return;
+  g_byte_array_append (priv->staging, data, (guint) len);
+  priv->out_bytes += len;
+
+  /* Extend the last chunk when it ends where this one starts. */
+  if (priv->out->len > priv->out_head)
+    {
+      OutChunk *last = &g_array_index (priv->out, OutChunk, priv->out->len - 1);
+
+      if (last->bytes == NULL && last->offset + last->len == at)
+        {
+          last->len += len;
+          return;
+        }
+    }
+  push_chunk (priv, NULL, at, len);
+}
+
+static void
+wake_flush (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->watch)
+    fws_loop_watch_wake (priv->watch, FWS_LOOP_FLUSH);
+}
+
+static void
+driver_write_cb (gpointer      user_data,
+                 const guint8 *data,
+                 gsize         len)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->transport_dead || priv->finished)
+    return;
+  queue_copy (priv, data, len);
+  wake_flush (self);
+}
+
+static void
+driver_write_frame_cb (gpointer      user_data,
+                       const guint8 *header,
+                       gsize         header_len,
+                       GBytes       *payload)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  gsize len;
+  const guint8 *data;
+
+  if (priv->transport_dead || priv->finished)
+    return;
+  data = g_bytes_get_data (payload, &len);
+  queue_copy (priv, header, header_len);
+  if (len <= COPY_THRESHOLD || priv->is_tls)
+    {
+      /* Small payloads (and every payload on TLS, which is copied into
+       * 16 KiB records anyway) share the staging buffer. */
+      queue_copy (priv, data, len);
+    }
+  else
+    {
+      push_chunk (priv, g_bytes_ref (payload), 0, len);
+      priv->out_bytes += len;
+    }
+  wake_flush (self);
+}
+
+static void
+driver_random_cb (gpointer  user_data,
+                  guint8   *buf,
+                  gsize     len)
+{
+  fws_random_bytes (buf, len);
+}
+
+static void
+out_reset_if_empty (FwsWebSocketPrivate *priv)
+{
+  if (priv->out_head < priv->out->len)
+    return;
+  g_array_set_size (priv->out, 0);
+  priv->out_head = 0;
+  if (priv->staging->len > STAGING_KEEP)
+    {
+      /* Give a large buffer back when idle. */
+      g_byte_array_unref (priv->staging);
+      priv->staging = g_byte_array_new ();
+    }
+  else
+    g_byte_array_set_size (priv->staging, 0);
+}
+
+/* Drops @n written bytes from the head of the queue. */
+static void
+out_consume (FwsWebSocketPrivate *priv,
+             gsize                n)
+{
+  priv->out_bytes -= n;
+  while (n > 0)
+    {
+      OutChunk *c = &g_array_index (priv->out, OutChunk, priv->out_head);
+
+      if (n < c->len)
+        {
+          c->offset += n;
+          c->len -= n;
+          return;
+        }
+      n -= c->len;
+      g_clear_pointer (&c->bytes, g_bytes_unref);
+      priv->out_head++;
+    }
+}
+
+static void
+out_clear (FwsWebSocketPrivate *priv)
+{
+  for (guint i = priv->out_head; i < priv->out->len; i++)
+    g_clear_pointer (&g_array_index (priv->out, OutChunk, i).bytes, g_bytes_unref);
+  priv->out_head = priv->out->len;
+  priv->out_bytes = 0;
+  out_reset_if_empty (priv);
+  if (priv->tls_chunk)
+    g_byte_array_set_size (priv->tls_chunk, 0);
+  priv->tls_off = 0;
+}
+
+static const guint8 *
+chunk_data (FwsWebSocketPrivate *priv,
+            OutChunk            *c)
+{
+  if (c->bytes)
+    return (const guint8 *) g_bytes_get_data (c->bytes, NULL) + c->offset;
+  return priv->staging->data + c->offset;
+}
+
+static void
+transport_failed (FwsWebSocket *self,
+                  GError       *error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->transport_dead = TRUE;
+  out_clear (priv);
+  if (priv->driver)
+    fws_driver_transport_closed (priv->driver, error);
+  schedule_finish (self);
+}
+
+/* Returns TRUE when everything queued was written. */
+static gboolean
+flush_plain (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  while (priv->out_head < priv->out->len)
+    {
+      struct iovec iov[MAX_IOV];
+      struct msghdr msg = { 0 };
+      guint n = 0;
+      ssize_t w;
+
+      for (guint i = priv->out_head; i < priv->out->len && n < MAX_IOV; i++, n++)
+        {
+          OutChunk *c = &g_array_index (priv->out, OutChunk, i);
+
+          iov[n].iov_base = (void *) chunk_data (priv, c);
+          iov[n].iov_len = c->len;
+        }
+      msg.msg_iov = iov;
+      msg.msg_iovlen = n;
+      w = sendmsg (priv->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w < 0)
+        {
+          int err = errno;
+
+          if (err == EINTR)
+            continue;
+          if (err == EAGAIN || err == EWOULDBLOCK)
+            return FALSE;
+          {
+            g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
+                                                   _("Error writing to the socket: %s"),
+                                                   g_strerror (err));
+            transport_failed (self, error);
+          }
+          return FALSE;
+        }
+      out_consume (priv, (gsize) w);
+    }
+  out_reset_if_empty (priv);
+  return TRUE;
+}
+
+/* TLS: never writev (PLATFORM.md 3); one chunk of at most 16 KiB is in
+ * flight and a chunk that would block is retried with exactly its bytes. */
+static gboolean
+flush_tls (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (priv->io));
+
+  if (priv->tls_chunk == NULL)
+    priv->tls_chunk = g_byte_array_sized_new (TLS_CHUNK);
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize w;
+
+      if (priv->tls_off == priv->tls_chunk->len)
+        {
+          g_byte_array_set_size (priv->tls_chunk, 0);
+          priv->tls_off = 0;
+          while (priv->out_head < priv->out->len && priv->tls_chunk->len < TLS_CHUNK)
+            {
+              OutChunk *c = &g_array_index (priv->out, OutChunk, priv->out_head);
+              gsize take = MIN (c->len, TLS_CHUNK - priv->tls_chunk->len);
+
+              g_byte_array_append (priv->tls_chunk, chunk_data (priv, c), (guint) take);
+              priv->out_bytes -= take;
+              c->offset += take;
+              c->len -= take;
+              if (c->len == 0)
+                {
+                  g_clear_pointer (&c->bytes, g_bytes_unref);
+                  priv->out_head++;
+                }
+            }
+          /* out_bytes counts the chunk in flight too. */
+          priv->out_bytes += priv->tls_chunk->len;
+          if (priv->tls_chunk->len == 0)
+            {
+              out_reset_if_empty (priv);
+              return TRUE;
+            }
+        }
+
+      w = g_pollable_output_stream_write_nonblocking (out, priv->tls_chunk->data + priv->tls_off,
+                                                      priv->tls_chunk->len - priv->tls_off,
+                                                      NULL, &error);
+      if (w < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return FALSE;
+          g_prefix_error (&error, "%s", _("Error writing to the TLS connection: "));
+          transport_failed (self, error);
+          return FALSE;
+        }
+      g_assert ((gsize) w <= priv->tls_chunk->len - priv->tls_off);
+      priv->tls_off += (gsize) w;
+      priv->out_bytes -= (gsize) w;
+    }
+}
+
+static void
+update_events (FwsWebSocket *self,
+               gboolean      want_write)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  guint32 events = 0;
+
+  if (priv->watch == NULL)
+    return;
+  if (priv->reading)
+    events |= EPOLLIN;
+  if (want_write)
+    events |= EPOLLOUT;
+  fws_loop_watch_set_events (priv->watch, events);
+}
+
+static void
+do_flush (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  gboolean had_data = priv->out_bytes > 0;
+  gboolean done;
+
+  if (priv->transport_dead || priv->stream == NULL)
+    return;
+  done = priv->is_tls ? flush_tls (self) : flush_plain (self);
+  if (priv->transport_dead)
+    return;
+  update_events (self, !done);
+  if (done && had_data)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUFFERED_AMOUNT]);
+  if (done && priv->close_pending)
+    finish (self);
+}
+
+/* ---- Input ---- */
+
+static void
+feed (FwsWebSocket *self,
+      const guint8 *data,
+      gsize         len)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->driver && !priv->close_pending)
+    fws_driver_parse (priv->driver, data, len);
+}
+
+static void
+transport_eof (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->reading = FALSE;
+  priv->transport_dead = TRUE;
+  out_clear (priv);
+  if (priv->driver)
+    fws_driver_transport_closed (priv->driver, NULL);
+  schedule_finish (self);
+}
+
+static void
+do_read (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  gsize size;
+  guint8 *buf;
+
+  if (!priv->reading || priv->watch == NULL)
+    return;
+  buf = fws_loop_watch_get_buffer (priv->watch, &size);
+
+  for (guint i = 0; i < MAX_READS_PER_WAKEUP; i++)
+    {
+      gssize n;
+
+      if (!priv->reading || priv->transport_dead)
+        return;
+
+      if (priv->is_tls)
+        {
+          g_autoptr(GError) error = NULL;
+          GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (priv->io));
+
+          n = g_pollable_input_stream_read_nonblocking (in, buf, size, NULL, &error);
+          if (n < 0)
+            {
+              if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+                return;
+              g_prefix_error (&error, "%s", _("Error reading from the TLS connection: "));
+              priv->reading = FALSE;
+              transport_failed (self, error);
+              return;
+            }
+        }
+      else
+        {
+          n = recv (priv->fd, buf, size, MSG_DONTWAIT);
+          if (n < 0)
+            {
+              int err = errno;
+
+              if (err == EINTR)
+                continue;
+              if (err == EAGAIN || err == EWOULDBLOCK)
+                return;
+              {
+                g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
+                                                       _("Error reading from the socket: %s"),
+                                                       g_strerror (err));
+                priv->reading = FALSE;
+                transport_failed (self, error);
+              }
+              return;
+            }
+        }
+
+      if (n == 0)
+        {
+          transport_eof (self);
+          return;
+        }
+      feed (self, buf, (gsize) n);
+      if ((gsize) n < size && !priv->is_tls)
+        return;
+    }
+
+  /* Fairness: come back in the next dispatch. TLS may hold decrypted bytes
+   * that epoll cannot see (PLATFORM.md 3), so it must be woken. */
+  if (priv->watch && priv->reading)
+    fws_loop_watch_wake (priv->watch, FWS_LOOP_READ);
+}
+
+static void
+io_cb (gpointer user_data,
+       guint32  events)
+{
+  FwsWebSocket *self = g_object_ref (user_data);
+
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP | FWS_LOOP_READ))
+    do_read (self);
+  if (events & (EPOLLOUT | FWS_LOOP_FLUSH | EPOLLERR | EPOLLHUP))
+    do_flush (self);
+  g_object_unref (self);
+}
+
+/* ---- Closing ---- */
+
+static void
+fail_pings (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GList *pings = g_steal_pointer (&priv->pings);
+
+  for (GList *l = pings; l; l = l->next)
+    {
+      PingOp *op = l->data;
+
+      if (op->cancel_id)
+        g_cancellable_disconnect (op->cancellable, op->cancel_id);
+      g_task_return_new_error (op->task, FWS_ERROR, FWS_ERROR_CLOSED,
+                               _("The connection closed before the pong arrived"));
+      g_object_unref (op->task);
+      g_clear_object (&op->cancellable);
+      g_bytes_unref (op->payload);
+      g_free (op);
+    }
+  g_list_free (pings);
+}
+
+static void
+close_stream_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+}
+
+static void
+release_transport (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_clear_pointer (&priv->watch, fws_loop_watch_free);
+  if (priv->stream)
+    {
+      if (priv->is_tls)
+        g_io_stream_close_async (priv->stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
+      else
+        g_io_stream_close (priv->stream, NULL, NULL);
+      g_clear_object (&priv->stream);
+      priv->io = NULL;
+    }
+  if (priv->soup_socket)
+    {
+      /* libsoup < 3.4 leaks one reference to every accepted socket
+       * (PLATFORM.md 1f); with the stream closed, drop it. */
+      if (soup_get_major_version () == 3 && soup_get_minor_version () < 4)
+        g_object_unref (priv->soup_socket);
+      g_clear_object (&priv->soup_socket);
+    }
+  priv->fd = -1;
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static void
+finish (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autofree char *reason = NULL;
+
+  if (priv->finished)
+    return;
+  priv->finished = TRUE;
+  g_object_ref (self);
+
+  destroy_source (&priv->start_source);
+  destroy_source (&priv->close_timer);
+  destroy_source (&priv->finish_source);
+  if (priv->abort_func)
+    priv->abort_func (self);
+  out_clear (priv);
+  release_transport (self);
+  fail_pings (self);
+  g_clear_pointer (&priv->early_input, g_byte_array_unref);
+
+  set_ready_state (self, FWS_READY_STATE_CLOSED);
+  reason = g_strdup (priv->close_reason ? priv->close_reason : "");
+  g_signal_emit (self, signals[CLOSE], 0, priv->close_code ? priv->close_code : FWS_CLOSE_CODE_ABNORMAL, reason);
+
+  if (priv->held)
+    {
+      priv->held = FALSE;
+      g_object_unref (self);
+    }
+  g_object_unref (self);
+}
+
+static gboolean
+finish_source_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_clear_pointer (&priv->finish_source, g_source_unref);
+  g_object_ref (self);
+  if (priv->transport_dead || priv->stream == NULL)
+    finish (self);
+  else
+    do_flush (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Finishes from the main loop, never inside a call the app made. */
+static void
+schedule_finish (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->close_pending = TRUE;
+  if (priv->finish_source || priv->finished)
+    return;
+  priv->finish_source = g_idle_source_new ();
+  g_source_set_priority (priv->finish_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (priv->finish_source, "fws-web-socket-finish");
+  g_source_set_callback (priv->finish_source, finish_source_cb, self, NULL);
+  g_source_attach (priv->finish_source, priv->context);
+}
+
+static gboolean
+close_timeout_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_clear_pointer (&priv->close_timer, g_source_unref);
+  /* The peer never finished the close handshake, or never read what we
+   * queued: drop the transport without waiting for writes. */
+  priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
+  g_clear_pointer (&priv->close_reason, g_free);
+  priv->transport_dead = TRUE;
+  out_clear (priv);
+  finish (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_close_timer (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->close_timer || priv->finished)
+    return;
+  priv->close_timer = g_timeout_source_new (priv->close_timeout);
+  g_source_set_static_name (priv->close_timer, "fws-web-socket-close-timeout");
+  g_source_set_callback (priv->close_timer, close_timeout_cb, self, NULL);
+  g_source_attach (priv->close_timer, priv->context);
+}
+
+/* ---- Driver events ---- */
+
+static void
+driver_open_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->ready_state != FWS_READY_STATE_CONNECTING)
+    return;
+  set_ready_state (self, FWS_READY_STATE_OPEN);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOL]);
+  g_signal_emit (self, signals[OPEN], 0);
+}
+
+static void
+driver_message_cb (gpointer        user_data,
+                   FwsMessageType  type,
+                   GBytes         *data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  /* As in the standard API, nothing is delivered once close() was called. */
+  if (priv->ready_state == FWS_READY_STATE_OPEN)
+    g_signal_emit (self, signals[MESSAGE], 0, type, data);
+}
+
+static void
+driver_ping_cb (gpointer  user_data,
+                GBytes   *payload)
+{
+  g_signal_emit (user_data, signals[PING], 0, payload);
+}
+
+static void
+driver_pong_cb (gpointer  user_data,
+                GBytes   *payload)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GList *l = priv->pings;
+
+  while (l)
+    {
+      GList *next = l->next;
+      PingOp *op = l->data;
+
+      if (g_bytes_equal (op->payload, payload))
+        {
+          priv->pings = g_list_delete_link (priv->pings, l);
+          if (op->cancel_id)
+            g_cancellable_disconnect (op->cancellable, op->cancel_id);
+          g_task_return_boolean (op->task, TRUE);
+          g_object_unref (op->task);
+          g_clear_object (&op->cancellable);
+          g_bytes_unref (op->payload);
+          g_free (op);
+        }
+      l = next;
+    }
+  g_signal_emit (self, signals[PONG], 0, payload);
+}
+
+static void
+driver_error_cb (gpointer      user_data,
+                 const GError *error)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  /* Once the app called close(), failures are not reported. */
+  if (priv->ready_state >= FWS_READY_STATE_CLOSING && !priv->transport_dead)
+    return;
+  g_signal_emit (self, signals[ERROR], 0, error);
+}
+
+static void
+driver_close_cb (gpointer    user_data,
+                 guint       code,
+                 const char *reason)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->close_pending || priv->finished)
+    return;
+  priv->close_code = code;
+  g_free (priv->close_reason);
+  priv->close_reason = g_strdup (reason);
+  priv->reading = FALSE;
+  update_events (self, priv->out_bytes > 0);
+  set_ready_state (self, FWS_READY_STATE_CLOSING);
+  /* Flush what is queued (an echoed close frame, a 400), then let go of the
+   * transport; a peer that reads nothing cannot hold us past the timeout. */
+  arm_close_timer (self);
+  schedule_finish (self);
+}
+
+static const FwsDriverCallbacks driver_callbacks = {
+  driver_write_cb,
+  driver_write_frame_cb,
+  driver_random_cb,
+  driver_open_cb,
+  driver_message_cb,
+  driver_ping_cb,
+  driver_pong_cb,
+  driver_error_cb,
+  driver_close_cb,
+};
+
+const FwsDriverCallbacks *
+fws_web_socket_get_driver_callbacks (void)
+{
+  return &driver_callbacks;
+}
+
+/* ---- Private API for FwsClient ---- */
+
+void
+fws_web_socket_set_driver (FwsWebSocket *self,
+                           FwsDriver    *driver)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_clear_pointer (&priv->driver, fws_driver_free);
+  priv->driver = driver;
+}
+
+FwsDriver *
+fws_web_socket_get_driver (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  return priv->driver;
+}
+
+GMainContext *
+fws_web_socket_get_context (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  return priv->context;
+}
+
+void
+fws_web_socket_set_url (FwsWebSocket *self,
+                        const char   *url)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_free (priv->url);
+  priv->url = g_strdup (url);
+}
+
+void
+fws_web_socket_hold (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (!priv->held && !priv->finished)
+    {
+      priv->held = TRUE;
+      g_object_ref (self);
+    }
+}
+
+void
+fws_web_socket_set_abort_func (FwsWebSocket          *self,
+                               FwsWebSocketAbortFunc  func)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->abort_func = func;
+}
+
+static void
+adopt_stream (FwsWebSocket *self,
+              GIOStream    *stream)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GIOStream *io = stream;
+  GSocket *socket = NULL;
+
+  /* GSocketClient wraps a TLS connection in a GTcpWrapperConnection. */
+  if (G_IS_TCP_WRAPPER_CONNECTION (io))
+    {
+      GIOStream *inner = g_tcp_wrapper_connection_get_base_io_stream (G_TCP_WRAPPER_CONNECTION (io));
+
+      if (G_IS_TLS_CONNECTION (inner))
+        io = inner;
+    }
+
+  if (G_IS_SOCKET_CONNECTION (stream))
+    socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+  else if (G_IS_TLS_CONNECTION (io))
+    {
+      GIOStream *base = NULL;
+
+      g_object_get (io, "base-io-stream", &base, NULL);
+      if (G_IS_SOCKET_CONNECTION (base))
+        socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+      g_clear_object (&base);  /* @io keeps it alive */
+    }
+  g_return_if_fail (socket != NULL);
+
+  priv->stream = g_object_ref (stream);
+  priv->io = io;
+  priv->is_tls = G_IS_TLS_CONNECTION (io);
+  priv->fd = g_socket_get_fd (socket);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  priv->watch = fws_loop_watch_new (priv->context, priv->fd, 0, io_cb, self);
+}
+
+static void
+start_reading (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->close_pending || priv->finished || priv->watch == NULL)
+    return;
+  priv->reading = TRUE;
+  update_events (self, priv->out_bytes > 0);
+  /* TLS may already hold decrypted bytes that epoll will never announce. */
+  if (priv->is_tls)
+    fws_loop_watch_wake (priv->watch, FWS_LOOP_READ);
+}
+
+void
+fws_web_socket_begin (FwsWebSocket *self,
+                      GIOStream    *stream)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (priv->stream == NULL);
+  adopt_stream (self, stream);
+  if (priv->driver)
+    fws_driver_start (priv->driver);
+  start_reading (self);
+}
+
+static gboolean
+fail_early_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GError *error = g_object_steal_data (G_OBJECT (self), "fws-early-error");
+
+  g_clear_pointer (&priv->start_source, g_source_unref);
+  if (!priv->finished)
+    {
+      g_signal_emit (self, signals[ERROR], 0, error);
+      priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
+      g_free (priv->close_reason);
+      priv->close_reason = g_strdup (error->message);
+      finish (self);
+    }
+  g_error_free (error);
+  return G_SOURCE_REMOVE;
+}
+
+void
+fws_web_socket_fail_early (FwsWebSocket *self,
+                           const GError *error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->finished || priv->close_pending)
+    return;
+  destroy_source (&priv->start_source);
+  g_object_set_data (G_OBJECT (self), "fws-early-error", g_error_copy (error));
+  priv->start_source = g_idle_source_new ();
+  g_source_set_priority (priv->start_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (priv->start_source, "fws-web-socket-fail");
+  g_source_set_callback (priv->start_source, fail_early_cb, self, NULL);
+  g_source_attach (priv->start_source, priv->context);
+}
+
+/* ---- Server side ---- */
+
+static gboolean
+server_start_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GByteArray) early = NULL;
+
+  g_clear_pointer (&priv->start_source, g_source_unref);
+  g_object_ref (self);
+  fws_driver_start (priv->driver);
+  early = g_steal_pointer (&priv->early_input);
+  if (early && early->len)
+    feed (self, early->data, early->len);
+  start_reading (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * fws_web_socket_is_websocket_request:
+ * @msg: a request received by a [class@Soup.Server]
+ *
+ * Whether @msg asks for a WebSocket: a GET whose `Connection` header
+ * contains the token `upgrade` and whose `Upgrade` header is `websocket`.
+ *
+ * Returns: %TRUE if @msg is a WebSocket request
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_is_websocket_request (SoupServerMessage *msg)
+{
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
+
+  return fws_handshake_is_websocket_request (soup_server_message_get_method (msg),
+                                             soup_server_message_get_request_headers (msg));
+}
+
+/**
+ * fws_web_socket_new:
+ * @msg: a WebSocket request received by a [class@Soup.Server] handler
+ * @protocols: (nullable) (array zero-terminated=1): the subprotocols the
+ *   server supports, in any order
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Takes the connection of @msg over from libsoup and makes a server-side
+ * WebSocket of it. Call it inside the handler, before setting any status on
+ * @msg; the handler must not touch @msg afterwards. The handshake answer is
+ * written when the main loop next runs, so connect signal handlers right
+ * after this call.
+ *
+ * Returns: (transfer full) (nullable): the new connection, or %NULL if @msg
+ *   is not a WebSocket request over HTTP/1.x (nothing was taken over then)
+ * Since: 0.1
+ */
+FwsWebSocket *
+fws_web_socket_new (SoupServerMessage   *msg,
+                    const char * const  *protocols,
+                    GError             **error)
+{
+  FwsWebSocket *self;
+
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (FWS_TYPE_WEB_SOCKET, "protocols", protocols, NULL);
+  if (!fws_web_socket_accept (self, msg, error))
+    g_clear_object (&self);
+  return self;
+}
+
+/**
+ * fws_web_socket_accept:
+ * @self: a [class@Fws.WebSocket] made with [ctor@GObject.Object.new]
+ * @msg: a WebSocket request received by a [class@Soup.Server] handler
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Like [ctor@Fws.WebSocket.new], for a connection whose options were set as
+ * properties first. Only once per object.
+ *
+ * A request that asks for a WebSocket but breaks the handshake rules (a
+ * missing key, an unsupported version) is still taken over: the answer is a
+ * 400 or 426 response, then [signal@Fws.WebSocket::error] and
+ * [signal@Fws.WebSocket::close] are emitted.
+ *
+ * Returns: %TRUE if the connection was taken over
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_accept (FwsWebSocket       *self,
+                       SoupServerMessage  *msg,
+                       GError            **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  SoupMessageHeaders *request;
+  GUri *uri;
+  GSocket *socket;
+  GIOStream *stolen;
+  GIOStream *base = NULL;
+  gboolean secure;
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
+  g_return_val_if_fail (priv->driver == NULL && priv->stream == NULL && !priv->finished, FALSE);
+
+  if (soup_server_message_get_http_version (msg) != SOUP_HTTP_1_1 &&
+      soup_server_message_get_http_version (msg) != SOUP_HTTP_1_0)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("WebSocket requests are only supported over HTTP/1.x"));
+      return FALSE;
+    }
+  if (!fws_web_socket_is_websocket_request (msg))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not a WebSocket request"));
+      return FALSE;
+    }
+
+  /* Everything needed from @msg is read before the steal (PLATFORM.md 1a). */
+  request = soup_server_message_get_request_headers (msg);
+  uri = soup_server_message_get_uri (msg);
+  secure = g_strcmp0 (g_uri_get_scheme (uri), "https") == 0;
+  priv->url = fws_handshake_request_url (secure, request, g_uri_get_path (uri), g_uri_get_query (uri));
+  priv->request_headers = soup_message_headers_ref (request);
+  priv->driver = fws_driver_new_server (&driver_callbacks, self,
+                                        soup_server_message_get_method (msg), request,
+                                        (const char * const *) priv->protocols,
+                                        priv->extra_headers, priv->max_length);
+  socket = soup_server_message_get_socket (msg);
+  priv->soup_socket = socket ? g_object_ref (socket) : NULL;
+
+  stolen = soup_server_message_steal_connection (msg);
+
+  /* Bytes the client sent right behind its head may sit in libsoup's
+   * buffer; read them out before leaving its stream (PLATFORM.md 1b, 1d). */
+  priv->early_input = g_byte_array_new ();
+  {
+    GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stolen));
+    guint8 buf[16384];
+
+    while (priv->early_input->len < MAX_EARLY_INPUT)
+      {
+        g_autoptr(GError) read_error = NULL;
+        gssize n = g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &read_error);
+
+        if (n <= 0)
+          break;
+        g_byte_array_append (priv->early_input, buf, (guint) n);
+      }
+  }
+  g_object_get (stolen, "base-iostream", &base, NULL);
+  g_object_unref (stolen);
+  if (base == NULL)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_FAILED, _("Could not take the connection over from libsoup"));
+      return FALSE;
+    }
+  adopt_stream (self, base);
+  g_object_unref (base);
+
+  fws_web_socket_hold (self);
+  priv->start_source = g_idle_source_new ();
+  g_source_set_priority (priv->start_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (priv->start_source, "fws-web-socket-start");
+  g_source_set_callback (priv->start_source, server_start_cb, self, NULL);
+  g_source_attach (priv->start_source, priv->context);
+  return TRUE;
+}
+
+/* ---- Public API ---- */
+
+static gboolean
+check_sendable (FwsWebSocket  *self,
+                GError       **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->ready_state >= FWS_READY_STATE_CLOSING || priv->driver == NULL)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * fws_web_socket_send:
+ * @self: a [class@Fws.WebSocket]
+ * @type: the message type
+ * @data: the payload; for %FWS_MESSAGE_TYPE_TEXT it must be UTF-8
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues one message. It is never blocking: the bytes go out when the main
+ * loop runs (see [property@Fws.WebSocket:buffered-amount]). Before the
+ * handshake has completed, messages wait and go out right after it.
+ *
+ * Returns: %TRUE if the message was queued; %FALSE with @error set if the
+ *   connection is closing or closed, or if text is not valid UTF-8
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_send (FwsWebSocket    *self,
+                     FwsMessageType   type,
+                     GBytes          *data,
+                     GError         **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  g_return_val_if_fail (type == FWS_MESSAGE_TYPE_TEXT || type == FWS_MESSAGE_TYPE_BINARY, FALSE);
+
+  if (type == FWS_MESSAGE_TYPE_TEXT)
+    {
+      gsize len;
+      const guint8 *p = g_bytes_get_data (data, &len);
+
+      if (!fws_utf8_validate (p, len))
+        {
+          g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8, _("Text messages must be valid UTF-8"));
+          return FALSE;
+        }
+    }
+  if (!check_sendable (self, error))
+    return FALSE;
+  if (!fws_driver_send (priv->driver, type, data))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * fws_web_socket_send_text:
+ * @self: a [class@Fws.WebSocket]
+ * @text: a UTF-8 string
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues @text as one text message; the peer sees it as one message event.
+ *
+ * Returns: %TRUE if the message was queued
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_send_text (FwsWebSocket  *self,
+                          const char    *text,
+                          GError       **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  bytes = g_bytes_new (text, strlen (text));
+  return fws_web_socket_send (self, FWS_MESSAGE_TYPE_TEXT, bytes, error);
+}
+
+/**
+ * fws_web_socket_send_binary:
+ * @self: a [class@Fws.WebSocket]
+ * @data: the payload
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues @data as one binary message. The bytes are not copied on the
+ * server side: @data is referenced until written.
+ *
+ * Returns: %TRUE if the message was queued
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_send_binary (FwsWebSocket  *self,
+                            GBytes        *data,
+                            GError       **error)
+{
+  return fws_web_socket_send (self, FWS_MESSAGE_TYPE_BINARY, data, error);
+}
+
+static void
+ping_cancelled_cb (GCancellable *cancellable,
+                   gpointer      user_data);
+
+static gboolean
+ping_cancel_idle_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  FwsWebSocket *self = g_task_get_source_object (task);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  for (GList *l = priv->pings; l; l = l->next)
+    {
+      PingOp *op = l->data;
+
+      if (op->task == task)
+        {
+          priv->pings = g_list_delete_link (priv->pings, l);
+          g_task_return_error_if_cancelled (op->task);
+          g_object_unref (op->task);
+          g_clear_object (&op->cancellable);
+          g_bytes_unref (op->payload);
+          g_free (op);
+          break;
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ping_cancelled_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  GTask *task = user_data;
+  FwsWebSocket *self = g_task_get_source_object (task);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  /* May run in another thread: finish in the connection's context. */
+  g_main_context_invoke_full (priv->context, G_PRIORITY_DEFAULT, ping_cancel_idle_cb,
+                              g_object_ref (task), g_object_unref);
+}
+
+/**
+ * fws_web_socket_ping_async:
+ * @self: a [class@Fws.WebSocket]
+ * @payload: (nullable): at most 125 bytes, or %NULL for a counter ("1",
+ *   "2", ...) chosen by the connection
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
+ * @callback: (scope async): called when the matching pong arrived, or the
+ *   ping failed
+ * @user_data: data for @callback
+ *
+ * Sends a ping. The operation completes when a pong with the same payload
+ * arrives; it fails with %FWS_ERROR_CLOSED if the connection closes first,
+ * so it never hangs. Every pending ping with that payload completes on its
+ * pong. Cancel @cancellable to stop waiting.
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_ping_async (FwsWebSocket        *self,
+                           GBytes              *payload,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GBytes) owned = NULL;
+  g_autoptr(GError) error = NULL;
+  PingOp *op;
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, fws_web_socket_ping_async);
+  g_task_set_name (task, "fws_web_socket_ping_async");
+
+  if (payload == NULL)
+    {
+      char counter[16];
+
+      g_snprintf (counter, sizeof counter, "%u", ++priv->ping_counter);
+      owned = g_bytes_new (counter, strlen (counter));
+    }
+  else
+    owned = g_bytes_ref (payload);
+
+  if (g_bytes_get_size (owned) > 125)
+    {
+      g_task_return_new_error (task, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
+                               _("A ping payload has at most 125 bytes"));
+      return;
+    }
+  if (!check_sendable (self, &error) || !fws_driver_ping (priv->driver, owned))
+    {
+      if (error == NULL)
+        g_set_error (&error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  op = g_new0 (PingOp, 1);
+  op->payload = g_steal_pointer (&owned);
+  op->task = g_steal_pointer (&task);
+  if (cancellable)
+    {
+      op->cancellable = g_object_ref (cancellable);
+      op->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (ping_cancelled_cb), op->task, NULL);
+    }
+  priv->pings = g_list_append (priv->pings, op);
+}
+
+/**
+ * fws_web_socket_ping_finish:
+ * @self: a [class@Fws.WebSocket]
+ * @result: the result passed to the callback
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Finishes [method@Fws.WebSocket.ping_async].
+ *
+ * Returns: %TRUE if the pong arrived
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_ping_finish (FwsWebSocket  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * fws_web_socket_close:
+ * @self: a [class@Fws.WebSocket]
+ * @code: 1000, a code from 3000 to 4999, or 0 for 1000
+ * @reason: (nullable): at most 123 bytes of UTF-8
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Starts the closing handshake. [signal@Fws.WebSocket::close] follows once
+ * the peer answered and the transport is closed, or after
+ * [property@Fws.WebSocket:close-timeout] without an answer (code 1006).
+ * Called before the handshake completed, the connection is dropped without
+ * writing anything and close reports @code and @reason.
+ *
+ * Returns: %TRUE if closing started; %FALSE with @error set for a code or
+ *   reason that is not allowed, or when already closing
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_close (FwsWebSocket  *self,
+                      guint          code,
+                      const char    *reason,
+                      GError       **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+
+  if (code == 0)
+    code = FWS_CLOSE_CODE_NORMAL;
+  if (code != FWS_CLOSE_CODE_NORMAL && (code < 3000 || code > 4999))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
+                   _("The close code must be either 1000, or between 3000 and 4999. %u is neither."), code);
+      return FALSE;
+    }
+  if (reason == NULL)
+    reason = "";
+  if (strlen (reason) > 123 || !fws_utf8_validate ((const guint8 *) reason, strlen (reason)))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
+                   _("The close reason must be valid UTF-8 of at most 123 bytes"));
+      return FALSE;
+    }
+  if (priv->ready_state >= FWS_READY_STATE_CLOSING || priv->close_pending || priv->finished)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+
+  if (priv->driver == NULL)
+    {
+      /* Nothing started yet (a client with a bad URL). */
+      priv->close_code = code;
+      priv->close_reason = g_strdup (reason);
+      set_ready_state (self, FWS_READY_STATE_CLOSING);
+      schedule_finish (self);
+      return TRUE;
+    }
+
+  if (fws_driver_get_state (priv->driver) == FWS_READY_STATE_OPEN)
+    {
+      set_ready_state (self, FWS_READY_STATE_CLOSING);
+      fws_driver_close (priv->driver, code, reason);
+      arm_close_timer (self);
+    }
+  else
+    {
+      /* CONNECTING: the driver closes at once and writes nothing. */
+      out_clear (priv);
+      priv->transport_dead = TRUE;
+      fws_driver_close (priv->driver, code, reason);
+    }
+  return TRUE;
+}
+
+/**
+ * fws_web_socket_get_ready_state:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the connection state
+ * Since: 0.1
+ */
+FwsReadyState
+fws_web_socket_get_ready_state (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FWS_READY_STATE_CLOSED);
+  return priv->ready_state;
+}
+
+/**
+ * fws_web_socket_get_url:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: (nullable): the URL: the client's URL, or on the server side
+ *   `ws://` or `wss://`, the Host header, the path and the query
+ * Since: 0.1
+ */
+const char *
+fws_web_socket_get_url (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  return priv->url;
+}
+
+/**
+ * fws_web_socket_get_protocol:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the negotiated subprotocol, or "" when there is none
+ * Since: 0.1
+ */
+const char *
+fws_web_socket_get_protocol (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  const char *protocol;
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), "");
+  protocol = priv->driver ? fws_driver_get_protocol (priv->driver) : NULL;
+  return protocol ? protocol : "";
+}
+
+/**
+ * fws_web_socket_get_version:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the protocol version: "hybi-13"
+ * Since: 0.1
+ */
+const char *
+fws_web_socket_get_version (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), "");
+  return priv->driver ? fws_driver_get_version (priv->driver) : "hybi-13";
+}
+
+/**
+ * fws_web_socket_get_buffered_amount:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * The bytes queued and not yet handed to the kernel: frames, handshake and
+ * messages waiting for the handshake. `notify::buffered-amount` is emitted
+ * when the queue has drained.
+ *
+ * Returns: the number of bytes queued
+ * Since: 0.1
+ */
+guint64
+fws_web_socket_get_buffered_amount (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->out_bytes + (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
+}
+
+/**
+ * fws_web_socket_get_max_length:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the largest incoming message accepted, in bytes
+ * Since: 0.1
+ */
+guint64
+fws_web_socket_get_max_length (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->max_length;
+}
+
+/**
+ * fws_web_socket_set_max_length:
+ * @self: a [class@Fws.WebSocket]
+ * @max_length: the largest incoming message to accept, in bytes
+ *
+ * Sets [property@Fws.WebSocket:max-length].
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_set_max_length (FwsWebSocket *self,
+                               guint64       max_length)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->max_length == max_length)
+    return;
+  priv->max_length = max_length;
+  if (priv->driver)
+    fws_driver_set_max_length (priv->driver, max_length);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_LENGTH]);
+}
+
+/**
+ * fws_web_socket_get_headers:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * The HTTP headers of the other side's handshake: the request headers on
+ * the server side, the response headers on the client side (%NULL until
+ * the response arrived).
+ *
+ * Returns: (transfer none) (nullable): the headers
+ * Since: 0.1
+ */
+SoupMessageHeaders *
+fws_web_socket_get_headers (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  if (priv->request_headers)
+    return priv->request_headers;
+  return priv->driver ? fws_driver_get_response_headers (priv->driver) : NULL;
+}
+
+/**
+ * fws_web_socket_get_extra_headers:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: (transfer none) (nullable): the headers added to our side of the
+ *   handshake
+ * Since: 0.1
+ */
+SoupMessageHeaders *
+fws_web_socket_get_extra_headers (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  return priv->extra_headers;
+}
+
+/**
+ * fws_web_socket_get_protocols:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the
+ *   subprotocols offered (client) or supported (server)
+ * Since: 0.1
+ */
+const char * const *
+fws_web_socket_get_protocols (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  return (const char * const *) priv->protocols;
+}
+
+/**
+ * fws_web_socket_get_close_timeout:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the close-handshake timeout in milliseconds
+ * Since: 0.1
+ */
+guint
+fws_web_socket_get_close_timeout (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->close_timeout;
+}
+
+/**
+ * fws_web_socket_set_close_timeout:
+ * @self: a [class@Fws.WebSocket]
+ * @msec: milliseconds
+ *
+ * Sets [property@Fws.WebSocket:close-timeout].
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_set_close_timeout (FwsWebSocket *self,
+                                  guint         msec)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->close_timeout == msec)
+    return;
+  priv->close_timeout = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_TIMEOUT]);
+}
+
+/* ---- GObject ---- */
+
+static void
+fws_web_socket_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  FwsWebSocket *self = FWS_WEB_SOCKET (object);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_READY_STATE:
+      g_value_set_enum (value, priv->ready_state);
+      break;
+    case PROP_URL:
+      g_value_set_string (value, priv->url);
+      break;
+    case PROP_PROTOCOL:
+      g_value_set_string (value, fws_web_socket_get_protocol (self));
+      break;
+    case PROP_PROTOCOLS:
+      g_value_set_boxed (value, priv->protocols);
+      break;
+    case PROP_VERSION:
+      g_value_set_string (value, fws_web_socket_get_version (self));
+      break;
+    case PROP_BUFFERED_AMOUNT:
+      g_value_set_uint64 (value, fws_web_socket_get_buffered_amount (self));
+      break;
+    case PROP_MAX_LENGTH:
+      g_value_set_uint64 (value, priv->max_length);
+      break;
+    case PROP_HEADERS:
+      g_value_set_boxed (value, fws_web_socket_get_headers (self));
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_value_set_boxed (value, priv->extra_headers);
+      break;
+    case PROP_CLOSE_TIMEOUT:
+      g_value_set_uint (value, priv->close_timeout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fws_web_socket_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  FwsWebSocket *self = FWS_WEB_SOCKET (object);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      g_free (priv->url);
+      priv->url = g_value_dup_string (value);
+      break;
+    case PROP_PROTOCOLS:
+      g_strfreev (priv->protocols);
+      priv->protocols = g_value_dup_boxed (value);
+      break;
+    case PROP_MAX_LENGTH:
+      fws_web_socket_set_max_length (self, g_value_get_uint64 (value));
+      break;
+    case PROP_EXTRA_HEADERS:
+      {
+        SoupMessageHeaders *h = g_value_get_boxed (value);
+
+        if (priv->driver != NULL && !fws_driver_set_extra_headers (priv->driver, h))
+          {
+            g_warning ("FwsWebSocket:extra-headers can only be set before the handshake");
+            break;
+          }
+        g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
+        priv->extra_headers = h ? soup_message_headers_ref (h) : NULL;
+      }
+      break;
+    case PROP_CLOSE_TIMEOUT:
+      fws_web_socket_set_close_timeout (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fws_web_socket_dispose (GObject *object)
+{
+  FwsWebSocket *self = FWS_WEB_SOCKET (object);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  destroy_source (&priv->start_source);
+  destroy_source (&priv->close_timer);
+  destroy_source (&priv->finish_source);
+  out_clear (priv);
+  release_transport (self);
+  fail_pings (self);
+
+  G_OBJECT_CLASS (fws_web_socket_parent_class)->dispose (object);
+}
+
+static void
+fws_web_socket_finalize (GObject *object)
+{
+  FwsWebSocket *self = FWS_WEB_SOCKET (object);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_assert (priv->watch == NULL);
+  g_clear_pointer (&priv->driver, fws_driver_free);
+  g_clear_pointer (&priv->out, g_array_unref);
+  g_clear_pointer (&priv->staging, g_byte_array_unref);
+  g_clear_pointer (&priv->tls_chunk, g_byte_array_unref);
+  g_clear_pointer (&priv->early_input, g_byte_array_unref);
+  g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
+  g_clear_pointer (&priv->request_headers, soup_message_headers_unref);
+  g_strfreev (priv->protocols);
+  g_free (priv->url);
+  g_free (priv->close_reason);
+  g_clear_pointer (&priv->context, g_main_context_unref);
+
+  G_OBJECT_CLASS (fws_web_socket_parent_class)->finalize (object);
+}
+
+static void
+fws_web_socket_class_init (FwsWebSocketClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  fws_i18n_init ();
+
+  object_class->get_property = fws_web_socket_get_property;
+  object_class->set_property = fws_web_socket_set_property;
+  object_class->dispose = fws_web_socket_dispose;
+  object_class->finalize = fws_web_socket_finalize;
+
+  /**
+   * FwsWebSocket:ready-state:
+   *
+   * The connection state, as in the standard WebSocket API.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_READY_STATE] =
+    g_param_spec_enum ("ready-state", NULL, NULL,
+                       FWS_TYPE_READY_STATE, FWS_READY_STATE_CONNECTING,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:url:
+   *
+   * The URL of the connection. Set it when constructing a
+   * [class@Fws.Client]; on the server side it is derived from the request.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:protocol:
+   *
+   * The negotiated subprotocol, or "" when there is none.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PROTOCOL] =
+    g_param_spec_string ("protocol", NULL, NULL, "",
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:protocols:
+   *
+   * The subprotocols the server supports or the client offers.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PROTOCOLS] =
+    g_param_spec_boxed ("protocols", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:version:
+   *
+   * The protocol version: "hybi-13".
+   *
+   * Since: 0.1
+   */
+  properties[PROP_VERSION] =
+    g_param_spec_string ("version", NULL, NULL, "hybi-13",
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:buffered-amount:
+   *
+   * Bytes queued and not yet written. Notified when the queue drains.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_BUFFERED_AMOUNT] =
+    g_param_spec_uint64 ("buffered-amount", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:max-length:
+   *
+   * The largest incoming message accepted, in bytes, summed over its
+   * fragments. A larger one closes the connection with 1009.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAX_LENGTH] =
+    g_param_spec_uint64 ("max-length", NULL, NULL, 1, G_MAXUINT64 - 1, DEFAULT_MAX_LENGTH,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:headers:
+   *
+   * The HTTP headers of the other side's handshake: request headers on the
+   * server side, response headers on the client side.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_HEADERS] =
+    g_param_spec_boxed ("headers", NULL, NULL, SOUP_TYPE_MESSAGE_HEADERS,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:extra-headers:
+   *
+   * Headers added to our side of the handshake (the 101 response or the
+   * client's request), in order. They cannot replace the handshake's own
+   * headers. Set it before the handshake.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_EXTRA_HEADERS] =
+    g_param_spec_boxed ("extra-headers", NULL, NULL, SOUP_TYPE_MESSAGE_HEADERS,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:close-timeout:
+   *
+   * Milliseconds to wait for the peer to finish the closing handshake (and
+   * read what was queued) before the transport is dropped and close reports
+   * 1006.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CLOSE_TIMEOUT] =
+    g_param_spec_uint ("close-timeout", NULL, NULL, 1, G_MAXUINT, DEFAULT_CLOSE_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * FwsWebSocket::open:
+   * @self: the connection
+   *
+   * The opening handshake completed: messages can flow.
+   *
+   * Since: 0.1
+   */
+  signals[OPEN] = g_signal_new ("open", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * FwsWebSocket::message:
+   * @self: the connection
+   * @type: the message type
+   * @data: the payload; for text, UTF-8 followed by a NUL byte that is not
+   *   counted in its size
+   *
+   * A complete message arrived.
+   *
+   * Since: 0.1
+   */
+  signals[MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                   FWS_TYPE_MESSAGE_TYPE, G_TYPE_BYTES);
+
+  /**
+   * FwsWebSocket::error:
+   * @self: the connection
+   * @error: what went wrong
+   *
+   * Something failed: the handshake, the peer's bytes, the transport.
+   * [signal@Fws.WebSocket::close] always follows.
+   *
+   * Since: 0.1
+   */
+  signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  /**
+   * FwsWebSocket::close:
+   * @self: the connection
+   * @code: the close code: the peer's (1005 if its close frame had none),
+   *   ours after a failure, or 1006 when the transport ended without a
+   *   closing handshake
+   * @reason: the close reason
+   *
+   * The connection is closed. Emitted exactly once.
+   *
+   * Since: 0.1
+   */
+  signals[CLOSE] = g_signal_new ("close", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+
+  /**
+   * FwsWebSocket::ping:
+   * @self: the connection
+   * @payload: the ping's payload
+   *
+   * The peer sent a ping; the pong was already queued.
+   *
+   * Since: 0.1
+   */
+  signals[PING] = g_signal_new ("ping", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+
+  /**
+   * FwsWebSocket::pong:
+   * @self: the connection
+   * @payload: the pong's payload
+   *
+   * The peer sent a pong.
+   *
+   * Since: 0.1
+   */
+  signals[PONG] = g_signal_new ("pong", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+}
+
+static void
+fws_web_socket_init (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->context = g_main_context_ref_thread_default ();
+  priv->ready_state = FWS_READY_STATE_CONNECTING;
+  priv->fd = -1;
+  priv->max_length = DEFAULT_MAX_LENGTH;
+  priv->close_timeout = DEFAULT_CLOSE_TIMEOUT_MS;
+  priv->out = g_array_new (FALSE, FALSE, sizeof (OutChunk));
+  priv->staging = g_byte_array_new ();
+}

@@ -1,0 +1,779 @@
+/* test-driver.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The sans-I/O protocol state machine, byte for byte: websocket-driver's
+ * hybi_spec and client_spec (BEHAVIOUR.md 6.5, 6.6), adjusted where the
+ * Decisions list departs from faye.
+ */
+#include "test-utils.h"
+
+#include <string.h>
+
+#include "fws-driver-private.h"
+#include "fws-handshake-private.h"
+
+typedef struct
+{
+  FwsDriver  *driver;
+  GByteArray *out;
+  GPtrArray  *events;   /* "open", "message:text:Hello", "close:1000:", ... */
+  GError     *error;
+  guint8      mask[4];
+} Fixture;
+
+static void
+write_cb (gpointer user_data, const guint8 *data, gsize len)
+{
+  Fixture *f = user_data;
+
+  g_byte_array_append (f->out, data, (guint) len);
+}
+
+static void
+write_frame_cb (gpointer user_data, const guint8 *header, gsize header_len, GBytes *payload)
+{
+  Fixture *f = user_data;
+
+  g_byte_array_append (f->out, header, (guint) header_len);
+  g_byte_array_append (f->out, g_bytes_get_data (payload, NULL), (guint) g_bytes_get_size (payload));
+}
+
+static void
+random_cb (gpointer user_data, guint8 *buf, gsize len)
+{
+  Fixture *f = user_data;
+
+  g_assert_cmpuint (len, ==, 4);
+  memcpy (buf, f->mask, 4);
+}
+
+static void
+open_cb (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->events, g_strdup ("open"));
+}
+
+static void
+message_cb (gpointer user_data, FwsMessageType type, GBytes *data)
+{
+  Fixture *f = user_data;
+  gsize len;
+  const char *p = g_bytes_get_data (data, &len);
+
+  /* Text is NUL-terminated just past its size. */
+  if (type == FWS_MESSAGE_TYPE_TEXT)
+    g_assert_cmpint (p[len], ==, '\0');
+  g_ptr_array_add (f->events, g_strdup_printf ("message:%s:%.*s",
+                                               type == FWS_MESSAGE_TYPE_TEXT ? "text" : "binary",
+                                               (int) len, p));
+}
+
+static void
+ping_cb (gpointer user_data, GBytes *payload)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->events, g_strdup_printf ("ping:%.*s", (int) g_bytes_get_size (payload),
+                                               (const char *) g_bytes_get_data (payload, NULL)));
+}
+
+static void
+pong_cb (gpointer user_data, GBytes *payload)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->events, g_strdup_printf ("pong:%.*s", (int) g_bytes_get_size (payload),
+                                               (const char *) g_bytes_get_data (payload, NULL)));
+}
+
+static void
+error_cb (gpointer user_data, const GError *error)
+{
+  Fixture *f = user_data;
+
+  g_assert_null (f->error);
+  f->error = g_error_copy (error);
+  g_ptr_array_add (f->events, g_strdup_printf ("error:%s", error->message));
+}
+
+static void
+close_cb (gpointer user_data, guint code, const char *reason)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->events, g_strdup_printf ("close:%u:%s", code, reason));
+}
+
+static const FwsDriverCallbacks callbacks = {
+  write_cb, write_frame_cb, random_cb, open_cb, message_cb, ping_cb, pong_cb, error_cb, close_cb,
+};
+
+static SoupMessageHeaders *
+hybi_request (void)
+{
+  SoupMessageHeaders *h = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+
+  soup_message_headers_append (h, "Host", "www.example.com");
+  soup_message_headers_append (h, "Connection", "Upgrade");
+  soup_message_headers_append (h, "Upgrade", "websocket");
+  soup_message_headers_append (h, "Origin", "http://www.example.com");
+  soup_message_headers_append (h, "Sec-WebSocket-Key", "JFBCWHksyIpXV+6Wlq/9pw==");
+  soup_message_headers_append (h, "Sec-WebSocket-Version", "13");
+  return h;
+}
+
+static void
+fixture_init (Fixture *f)
+{
+  f->out = g_byte_array_new ();
+  f->events = g_ptr_array_new_with_free_func (g_free);
+  memcpy (f->mask, "\x37\xfa\x21\x3d", 4);
+}
+
+static void
+setup_server_full (Fixture *f, SoupMessageHeaders *request, const char * const *protocols,
+                   SoupMessageHeaders *extra, guint64 max_length)
+{
+  fixture_init (f);
+  f->driver = fws_driver_new_server (&callbacks, f, "GET", request, protocols, extra, max_length);
+}
+
+static void
+setup_server (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+
+  setup_server_full (f, request, NULL, NULL, (1 << 26) - 1);
+}
+
+static void
+setup_client (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GUri) uri = g_uri_parse ("ws://www.example.com/socket", G_URI_FLAGS_NONE, NULL);
+
+  fixture_init (f);
+  f->driver = fws_driver_new_client (&callbacks, f, uri, "2vBVWg4Qyk3ZoM/5d3QD9Q==", NULL, NULL, (1 << 26) - 1);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->driver, fws_driver_free);
+  g_byte_array_unref (f->out);
+  g_ptr_array_unref (f->events);
+  g_clear_error (&f->error);
+}
+
+static void
+assert_events (Fixture *f, const char * const *expected)
+{
+  guint n = g_strv_length ((char **) expected);
+
+  for (guint i = 0; i < MAX (n, f->events->len); i++)
+    {
+      const char *got = i < f->events->len ? f->events->pdata[i] : "(none)";
+      const char *want = i < n ? expected[i] : "(none)";
+
+      if (g_strcmp0 (got, want) != 0)
+        g_error ("event %u: got '%s', want '%s'", i, got, want);
+    }
+}
+
+#define EVENTS(...) assert_events (f, (const char *[]) { __VA_ARGS__, NULL })
+
+static void
+assert_out_str (Fixture *f, const char *s)
+{
+  g_assert_cmpmem (f->out->data, f->out->len, s, strlen (s));
+}
+
+static void
+clear_out (Fixture *f)
+{
+  g_byte_array_set_size (f->out, 0);
+}
+
+static void
+parse_hex (Fixture *f, const char *hex)
+{
+  g_autoptr(GBytes) b = fws_test_hex (hex);
+
+  fws_driver_parse (f->driver, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+}
+
+/* Masks @payload with the fixture's key into a client frame. */
+static void
+parse_masked (Fixture *f, guint8 b0, const void *payload, gsize len)
+{
+  g_autoptr(GByteArray) a = g_byte_array_new ();
+  guint8 hdr[8];
+  gsize h = 0;
+
+  hdr[h++] = b0;
+  if (len < 126)
+    hdr[h++] = 0x80 | (guint8) len;
+  else
+    {
+      hdr[h++] = 0x80 | 126;
+      hdr[h++] = (guint8) (len >> 8);
+      hdr[h++] = (guint8) len;
+    }
+  g_byte_array_append (a, hdr, (guint) h);
+  g_byte_array_append (a, f->mask, 4);
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 c = ((const guint8 *) payload)[i] ^ f->mask[i % 4];
+      g_byte_array_append (a, &c, 1);
+    }
+  fws_driver_parse (f->driver, a->data, a->len);
+}
+
+#define HYBI_101 \
+  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Accept: JdiiuafpBKRqD7eol0y4vJDTsTs=\r\n\r\n"
+
+static GBytes *
+str_bytes (const char *s)
+{
+  return g_bytes_new (s, strlen (s));
+}
+
+/* ---- server, connecting ---- */
+
+static void
+test_server_start (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("start writes the exact 101 response, opens, and reports hybi-13");
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CONNECTING);
+  g_assert_true (fws_driver_start (f->driver));
+  assert_out_str (f, HYBI_101);
+  EVENTS ("open");
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_OPEN);
+  g_assert_cmpstr (fws_driver_get_version (f->driver), ==, "hybi-13");
+  g_assert_null (fws_driver_get_protocol (f->driver));
+  g_assert_false (fws_driver_start (f->driver));
+}
+
+static void
+test_server_subprotocol (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+  const char *protocols[] = { "xmpp", NULL };
+
+  g_test_summary ("The selected subprotocol is written after the Accept header");
+  soup_message_headers_append (request, "Sec-WebSocket-Protocol", "foo, bar, xmpp");
+  setup_server_full (f, request, protocols, NULL, 1000);
+  fws_driver_start (f->driver);
+  assert_out_str (f, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Accept: JdiiuafpBKRqD7eol0y4vJDTsTs=\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n");
+  g_assert_cmpstr (fws_driver_get_protocol (f->driver), ==, "xmpp");
+}
+
+static void
+test_server_custom_headers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+  g_autoptr(SoupMessageHeaders) extra = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+
+  g_test_summary ("Custom headers come first in the 101 response");
+  soup_message_headers_append (extra, "Authorization", "Bearer WAT");
+  setup_server_full (f, request, NULL, extra, 1000);
+  fws_driver_start (f->driver);
+  assert_out_str (f, "HTTP/1.1 101 Switching Protocols\r\nAuthorization: Bearer WAT\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: JdiiuafpBKRqD7eol0y4vJDTsTs=\r\n\r\n");
+}
+
+static void
+test_server_bad_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+  static const char body[] = "Unsupported WebSocket version: 8";
+  g_autofree char *expected = NULL;
+
+  g_test_summary ("An unsupported version is answered 426 with Sec-WebSocket-Version: 13; error then close 1002; never open");
+  soup_message_headers_replace (request, "Sec-WebSocket-Version", "8");
+  setup_server_full (f, request, NULL, NULL, 1000);
+  g_assert_false (fws_driver_start (f->driver));
+  expected = g_strdup_printf ("HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\n"
+                              "Sec-WebSocket-Version: 13\r\nContent-Length: %zu\r\n\r\n%s",
+                              strlen (body), body);
+  assert_out_str (f, expected);
+  EVENTS ("error:Unsupported WebSocket version: 8", "close:1002:Unsupported WebSocket version: 8");
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+}
+
+static void
+test_server_queue_before_open (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) hi = str_bytes ("Hi");
+
+  g_test_summary ("Frames, pings and pongs sent while connecting are queued and follow the handshake");
+  g_assert_true (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi));
+  g_assert_true (fws_driver_ping (f->driver, NULL));
+  g_assert_true (fws_driver_pong (f->driver, NULL));
+  g_assert_cmpuint (f->out->len, ==, 0);
+  g_assert_cmpuint (fws_driver_get_pending_bytes (f->driver), ==, 2);
+  fws_driver_start (f->driver);
+  g_assert_cmpuint (fws_driver_get_pending_bytes (f->driver), ==, 0);
+  g_assert_cmpmem (f->out->data, strlen (HYBI_101), HYBI_101, strlen (HYBI_101));
+  fws_test_assert_hex (f->out->data + strlen (HYBI_101), f->out->len - strlen (HYBI_101),
+                       "81 02 48 69 89 00 8a 00");
+}
+
+static void
+test_server_close_connecting (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("close while connecting writes nothing and reports the given code");
+  g_assert_true (fws_driver_close (f->driver, 1000, ""));
+  g_assert_cmpuint (f->out->len, ==, 0);
+  EVENTS ("close:1000:");
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+  g_assert_false (fws_driver_start (f->driver));
+}
+
+/* ---- server, open ---- */
+
+static void
+setup_server_open (Fixture *f, gconstpointer data)
+{
+  setup_server (f, data);
+  fws_driver_start (f->driver);
+  clear_out (f);
+  g_ptr_array_set_size (f->events, 0);
+}
+
+static void
+test_parse_masked_text (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("Masked text, empty and fragmented frames are parsed (RFC 6455 5.7)");
+  parse_hex (f, "81 85 37 fa 21 3d 7f 9f 4d 51 58");
+  parse_masked (f, 0x81, "", 0);
+  parse_masked (f, 0x01, "H", 1);
+  parse_masked (f, 0x80, "ello", 4);
+  parse_masked (f, 0x82, "Hello", 5);
+  EVENTS ("message:text:Hello", "message:text:", "message:text:Hello", "message:binary:Hello");
+  g_assert_cmpuint (f->out->len, ==, 0);
+}
+
+static void
+test_parse_multibyte_split (Fixture *f, gconstpointer data)
+{
+  static const guint8 apple[] = { 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x3d, 0x20, 0xef, 0xa3, 0xbf };
+
+  g_test_summary ("A character split across fragments and packets is fine");
+  parse_masked (f, 0x01, apple, 10);
+  parse_masked (f, 0x80, apple + 10, 1);
+  EVENTS ("message:text:Apple = \xef\xa3\xbf");
+}
+
+static void
+test_parse_medium (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *ev = NULL;
+
+  g_test_summary ("A 200-byte masked frame with a 16-bit length is parsed");
+  for (int i = 0; i < 40; i++)
+    g_string_append (s, "Hello");
+  parse_masked (f, 0x81, s->str, s->len);
+  ev = g_strdup_printf ("message:text:%s", s->str);
+  EVENTS (ev);
+}
+
+static void
+test_unrecognized_opcode (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("An unknown opcode writes close 1002 with the reason, then error and close");
+  parse_hex (f, "83 80 00 00 00 00");
+  g_assert_cmpuint (f->out->len, >=, 4);
+  fws_test_assert_hex (f->out->data, 4, "88 1e 03 ea");
+  g_assert_cmpmem (f->out->data + 4, f->out->len - 4, "Unrecognized frame opcode: 3", 28);
+  EVENTS ("error:Unrecognized frame opcode: 3", "close:1002:Unrecognized frame opcode: 3");
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_PROTOCOL);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+  /* Later input is ignored. */
+  parse_masked (f, 0x81, "late", 4);
+  g_assert_cmpuint (f->events->len, ==, 2);
+}
+
+static void
+test_receive_close (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A close frame is echoed byte for byte and reported");
+  parse_masked (f, 0x88, "\x03\xe8Hello", 7);
+  fws_test_assert_hex (f->out->data, f->out->len, "88 07 03 e8 48 65 6c 6c 6f");
+  EVENTS ("close:1000:Hello");
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+}
+
+static void
+test_receive_empty_close (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("An empty close frame is answered with an empty one and reported as 1005 (Decision 4)");
+  parse_masked (f, 0x88, "", 0);
+  fws_test_assert_hex (f->out->data, f->out->len, "88 00");
+  EVENTS ("close:1005:");
+}
+
+static void
+test_receive_bad_close (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("Close payloads of 1 byte, invalid codes or invalid UTF-8 are answered 1002 with an empty reason");
+  parse_masked (f, 0x88, "\x03", 1);
+  fws_test_assert_hex (f->out->data, f->out->len, "88 02 03 ea");
+  g_assert_cmpuint (f->events->len, ==, 2);
+  g_assert_true (g_str_has_prefix (f->events->pdata[1], "close:1002:"));
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_PROTOCOL);
+
+  teardown (f, data);
+  memset (f, 0, sizeof *f);
+  setup_server_open (f, data);
+  parse_masked (f, 0x88, "\x03\xed", 2);   /* 1005 must not be sent */
+  fws_test_assert_hex (f->out->data, f->out->len, "88 02 03 ea");
+
+  teardown (f, data);
+  memset (f, 0, sizeof *f);
+  setup_server_open (f, data);
+  parse_masked (f, 0x88, "\x03\xe8\xc3\x28", 4);
+  fws_test_assert_hex (f->out->data, f->out->len, "88 02 03 ea");
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+}
+
+static void
+test_too_large (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A 2^30-byte frame header fails at once with 1009");
+  parse_hex (f, "81 ff 00 00 00 00 40 00 00 00");
+  fws_test_assert_hex (f->out->data, 4, "88 22 03 f1");
+  EVENTS ("error:WebSocket frame length too large", "close:1009:WebSocket frame length too large");
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
+}
+
+static void
+test_unmasked_frame (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("An unmasked frame from a client closes with 1002 (Decision 3; faye used 1003)");
+  parse_hex (f, "81 05 48 65 6c 6c 6f");
+  fws_test_assert_hex (f->out->data, 4, "88 31 03 ea");
+  EVENTS ("error:Received unmasked frame but masking is required",
+          "close:1002:Received unmasked frame but masking is required");
+}
+
+static void
+test_ping_answered (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A ping is answered with a pong of the same payload, and reported");
+  parse_masked (f, 0x89, "OHAI", 4);
+  fws_test_assert_hex (f->out->data, f->out->len, "8a 04 4f 48 41 49");
+  EVENTS ("ping:OHAI");
+}
+
+static void
+test_pong_reported (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A pong is reported, no frame is written");
+  parse_masked (f, 0x8a, "Hi", 2);
+  g_assert_cmpuint (f->out->len, ==, 0);
+  EVENTS ("pong:Hi");
+}
+
+static void
+test_frame_output (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) hello = str_bytes ("Hello");
+  g_autoptr(GBytes) apple = str_bytes ("Apple = \xef\xa3\xbf");
+  g_autoptr(GBytes) mic = str_bytes ("mic check");
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autoptr(GBytes) medium = NULL;
+
+  g_test_summary ("Server frames are unmasked with minimal lengths: text, binary, medium, ping, pong");
+  for (int i = 0; i < 40; i++)
+    g_string_append (s, "Hello");
+  medium = g_bytes_new (s->str, s->len);
+
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+  fws_test_assert_hex (f->out->data, f->out->len, "81 05 48 65 6c 6c 6f");
+  clear_out (f);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, hello);
+  fws_test_assert_hex (f->out->data, f->out->len, "82 05 48 65 6c 6c 6f");
+  clear_out (f);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, apple);
+  fws_test_assert_hex (f->out->data, f->out->len, "81 0b 41 70 70 6c 65 20 3d 20 ef a3 bf");
+  clear_out (f);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, medium);
+  fws_test_assert_hex (f->out->data, 4, "81 7e 00 c8");
+  g_assert_cmpuint (f->out->len, ==, 204);
+  clear_out (f);
+  g_assert_true (fws_driver_ping (f->driver, mic));
+  fws_test_assert_hex (f->out->data, f->out->len, "89 09 6d 69 63 20 63 68 65 63 6b");
+  clear_out (f);
+  g_assert_true (fws_driver_pong (f->driver, mic));
+  fws_test_assert_hex (f->out->data, f->out->len, "8a 09 6d 69 63 20 63 68 65 63 6b");
+}
+
+static void
+test_close_output (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("close writes a close frame with code and reason, state CLOSING, no event yet");
+  g_assert_true (fws_driver_close (f->driver, 1003, "<%= reasons %>"));
+  fws_test_assert_hex (f->out->data, f->out->len,
+                       "88 10 03 eb 3c 25 3d 20 72 65 61 73 6f 6e 73 20 25 3e");
+  g_assert_cmpuint (f->events->len, ==, 0);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSING);
+}
+
+static void
+test_closing_state (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) hi = str_bytes ("Hi");
+
+  g_test_summary ("While closing nothing more is written; the peer's close frame ends it without a second close frame");
+  fws_driver_close (f->driver, 1000, "");
+  clear_out (f);
+  g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi));
+  g_assert_false (fws_driver_ping (f->driver, NULL));
+  g_assert_false (fws_driver_pong (f->driver, NULL));
+  g_assert_false (fws_driver_close (f->driver, 1000, ""));
+  g_assert_cmpuint (f->out->len, ==, 0);
+  parse_masked (f, 0x88, "\x03\xe9OK", 4);
+  g_assert_cmpuint (f->out->len, ==, 0);
+  EVENTS ("close:1001:OK");
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+  parse_masked (f, 0x88, "\x03\xe9OK", 4);
+  g_assert_cmpuint (f->out->len, ==, 0);
+  g_assert_cmpuint (f->events->len, ==, 1);
+}
+
+static void
+test_reason_truncated (Fixture *f, gconstpointer data)
+{
+  char reason[200];
+
+  g_test_summary ("A close reason longer than 123 bytes is cut on a character boundary, keeping the frame valid");
+  for (int i = 0; i < 66; i++)
+    memcpy (reason + 2 * i, "\xc3\xa9", 2);   /* 132 bytes of é */
+  reason[132] = '\0';
+  fws_driver_close (f->driver, 1000, reason);
+  /* 61 whole characters = 122 bytes + 2 = 124 */
+  fws_test_assert_hex (f->out->data, 4, "88 7c 03 e8");
+  g_assert_cmpuint (f->out->len, ==, 2 + 124);
+}
+
+/* ---- client ---- */
+
+#define CLIENT_REQUEST \
+  "GET /socket HTTP/1.1\r\nHost: www.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Key: 2vBVWg4Qyk3ZoM/5d3QD9Q==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+#define CLIENT_101 \
+  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Accept: QV3I5XUXU2CdhtjixE7QCkCcMZM=\r\n\r\n"
+
+static void
+parse_str (Fixture *f, const char *s)
+{
+  fws_driver_parse (f->driver, (const guint8 *) s, strlen (s));
+}
+
+static void
+test_client_start (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("The client writes the exact request of client_spec");
+  g_assert_true (fws_driver_start (f->driver));
+  assert_out_str (f, CLIENT_REQUEST);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CONNECTING);
+  g_assert_cmpuint (fws_driver_get_status (f->driver), ==, 0);
+}
+
+static void
+test_client_open (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A valid response opens; status and headers are available; a frame in the same chunk is parsed");
+  fws_driver_start (f->driver);
+  parse_str (f, CLIENT_101 "\x81\x02Hi");
+  EVENTS ("open", "message:text:Hi");
+  g_assert_cmpuint (fws_driver_get_status (f->driver), ==, 101);
+  g_assert_cmpstr (soup_message_headers_get_one (fws_driver_get_response_headers (f->driver), "Upgrade"), ==, "websocket");
+}
+
+static void
+test_client_response_split (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A response arriving one byte at a time opens exactly once");
+  fws_driver_start (f->driver);
+  for (const char *p = CLIENT_101; *p; p++)
+    fws_driver_parse (f->driver, (const guint8 *) p, 1);
+  EVENTS ("open");
+}
+
+static void
+test_client_masks (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) hello = str_bytes ("Hello");
+
+  g_test_summary ("Client frames carry the mask key from the random source and a masked payload");
+  fws_driver_start (f->driver);
+  parse_str (f, CLIENT_101);
+  clear_out (f);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+  fws_test_assert_hex (f->out->data, f->out->len, "81 85 37 fa 21 3d 7f 9f 4d 51 58");
+}
+
+static void
+test_client_rejects_masked (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A masked frame reaching a client closes with 1002 (Decision 3)");
+  fws_driver_start (f->driver);
+  parse_str (f, CLIENT_101);
+  g_ptr_array_set_size (f->events, 0);
+  parse_hex (f, "81 85 37 fa 21 3d 7f 9f 4d 51 58");
+  g_assert_cmpuint (f->events->len, ==, 2);
+  g_assert_true (g_str_has_prefix (f->events->pdata[1], "close:1002:"));
+}
+
+static void
+check_client_failure (Fixture *f, const char *response, const char *message)
+{
+  g_autofree char *err = g_strdup_printf ("error:Error during WebSocket handshake: %s", message);
+  g_autofree char *cls = g_strdup_printf ("close:1006:Error during WebSocket handshake: %s", message);
+
+  fws_driver_start (f->driver);
+  parse_str (f, response);
+  EVENTS (err, cls);
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+}
+
+static void
+test_client_bad_status (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A malformed status line fails the handshake: error then close 1006");
+  check_client_failure (f, "HTTP/1.1 4 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", "Invalid HTTP response");
+}
+
+static void
+test_client_bad_upgrade (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A wrong Upgrade header fails the handshake");
+  check_client_failure (f, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: wrong\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: QV3I5XUXU2CdhtjixE7QCkCcMZM=\r\n\r\n",
+                        "'Upgrade' header value is not 'WebSocket'");
+}
+
+static void
+test_client_bad_accept (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A wrong Sec-WebSocket-Accept fails the handshake");
+  check_client_failure (f, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: bad\r\n\r\n",
+                        "Sec-WebSocket-Accept mismatch");
+}
+
+static void
+test_client_non_101 (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A 403 answer fails the handshake and the status stays visible");
+  check_client_failure (f, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", "Unexpected response code: 403");
+  g_assert_cmpuint (fws_driver_get_status (f->driver), ==, 403);
+}
+
+static void
+test_client_subprotocols (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GUri) uri = g_uri_parse ("ws://www.example.com/socket", G_URI_FLAGS_NONE, NULL);
+  const char *protocols[] = { "foo", "xmpp", NULL };
+
+  g_test_summary ("The server's choice among our subprotocols is selected; one we did not offer fails");
+  teardown (f, data);
+  fixture_init (f);
+  f->driver = fws_driver_new_client (&callbacks, f, uri, "2vBVWg4Qyk3ZoM/5d3QD9Q==", protocols, NULL, 1000);
+  fws_driver_start (f->driver);
+  g_assert_nonnull (memmem (f->out->data, f->out->len, "Sec-WebSocket-Protocol: foo, xmpp\r\n", 35));
+  parse_str (f, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Accept: QV3I5XUXU2CdhtjixE7QCkCcMZM=\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n");
+  EVENTS ("open");
+  g_assert_cmpstr (fws_driver_get_protocol (f->driver), ==, "xmpp");
+
+  teardown (f, data);
+  fixture_init (f);
+  f->driver = fws_driver_new_client (&callbacks, f, uri, "2vBVWg4Qyk3ZoM/5d3QD9Q==", protocols, NULL, 1000);
+  check_client_failure (f, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: QV3I5XUXU2CdhtjixE7QCkCcMZM=\r\nSec-WebSocket-Protocol: irc\r\n\r\n",
+                        "Sec-WebSocket-Protocol mismatch");
+  g_assert_null (fws_driver_get_protocol (f->driver));
+}
+
+static void
+test_client_close_before_start (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("close before start reports the code, writes nothing, and start then refuses");
+  g_assert_true (fws_driver_close (f->driver, 1000, ""));
+  EVENTS ("close:1000:");
+  g_assert_false (fws_driver_start (f->driver));
+  g_assert_cmpuint (f->out->len, ==, 0);
+}
+
+static void
+test_client_head_too_large (Fixture *f, gconstpointer data)
+{
+  GString *s = g_string_new ("HTTP/1.1 101 Switching Protocols\r\n");
+
+  g_test_summary ("A response head past the size limit fails the handshake instead of growing memory");
+  fws_driver_start (f->driver);
+  while (s->len < FWS_HTTP_DEFAULT_MAX_HEAD + 100)
+    g_string_append (s, "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+  parse_str (f, s->str);
+  g_string_free (s, TRUE);
+  g_assert_cmpuint (f->events->len, ==, 2);
+  g_assert_true (g_str_has_prefix (f->events->pdata[1], "close:1006:Error during WebSocket handshake: "));
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define S(path, fn) g_test_add ("/driver/server/" path, Fixture, NULL, setup_server, fn, teardown)
+#define O(path, fn) g_test_add ("/driver/server-open/" path, Fixture, NULL, setup_server_open, fn, teardown)
+#define C(path, fn) g_test_add ("/driver/client/" path, Fixture, NULL, setup_client, fn, teardown)
+  S ("start", test_server_start);
+  g_test_add ("/driver/server/subprotocol", Fixture, NULL, NULL, test_server_subprotocol, teardown);
+  g_test_add ("/driver/server/custom-headers", Fixture, NULL, NULL, test_server_custom_headers, teardown);
+  g_test_add ("/driver/server/bad-version", Fixture, NULL, NULL, test_server_bad_version, teardown);
+  S ("queue-before-open", test_server_queue_before_open);
+  S ("close-connecting", test_server_close_connecting);
+  O ("parse-masked-text", test_parse_masked_text);
+  O ("parse-multibyte-split", test_parse_multibyte_split);
+  O ("parse-medium", test_parse_medium);
+  O ("unrecognized-opcode", test_unrecognized_opcode);
+  O ("receive-close", test_receive_close);
+  O ("receive-empty-close", test_receive_empty_close);
+  O ("receive-bad-close", test_receive_bad_close);
+  O ("too-large", test_too_large);
+  O ("unmasked-frame", test_unmasked_frame);
+  O ("ping-answered", test_ping_answered);
+  O ("pong-reported", test_pong_reported);
+  O ("frame-output", test_frame_output);
+  O ("close-output", test_close_output);
+  O ("closing-state", test_closing_state);
+  O ("reason-truncated", test_reason_truncated);
+  C ("start", test_client_start);
+  C ("open", test_client_open);
+  C ("response-split", test_client_response_split);
+  C ("masks", test_client_masks);
+  C ("rejects-masked", test_client_rejects_masked);
+  C ("bad-status", test_client_bad_status);
+  C ("bad-upgrade", test_client_bad_upgrade);
+  C ("bad-accept", test_client_bad_accept);
+  C ("non-101", test_client_non_101);
+  C ("subprotocols", test_client_subprotocols);
+  C ("close-before-start", test_client_close_before_start);
+  C ("head-too-large", test_client_head_too_large);
+#undef S
+#undef O
+#undef C
+
+  return g_test_run ();
+}

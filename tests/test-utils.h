@@ -1,0 +1,47 @@
+/* test-utils.h — SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <fws-glib/fws-glib.h>
+
+G_BEGIN_DECLS
+
+/* Iterates the thread-default main context until @cond is true; fails the
+ * test if @seconds pass first. */
+#define fws_test_wait_until(cond, seconds) \
+  G_STMT_START { \
+    gint64 _deadline = g_get_monotonic_time () + (gint64) (seconds) * G_USEC_PER_SEC; \
+    while (!(cond)) \
+      { \
+        if (g_get_monotonic_time () > _deadline) \
+          g_error ("%s:%d: timed out after %d s waiting for %s", \
+                   __FILE__, __LINE__, (int) (seconds), #cond); \
+        fws_test_iterate (); \
+      } \
+  } G_STMT_END
+
+/* One non-blocking-ish iteration (blocks at most 50 ms). */
+void        fws_test_iterate           (void);
+
+/* Runs the context for @msec milliseconds. */
+void        fws_test_run_for           (guint msec);
+
+/* Hex string ("81 05 48 65") to bytes. */
+GBytes     *fws_test_hex              (const char *hex);
+/* Asserts that @bytes (@len) equal @hex, printing both in hex otherwise. */
+void        fws_test_assert_hex       (const guint8 *bytes,
+                                       gsize         len,
+                                       const char   *hex);
+
+/* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096). */
+SoupServer *fws_test_server_new        (guint *port);
+
+/* Spawns @argv (with stdout piped); waits up to @seconds for a line that
+ * starts with @ready_prefix and returns it (newly allocated) in @ready_line.
+ * The returned subprocess is killed by fws_test_subprocess_stop(). */
+GSubprocess *fws_test_spawn_until_line (const char * const *argv,
+                                        const char          *ready_prefix,
+                                        guint                seconds,
+                                        char               **ready_line);
+void         fws_test_subprocess_stop  (GSubprocess *proc);
+
+G_END_DECLS

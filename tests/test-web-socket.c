@@ -1,0 +1,887 @@
+/* test-web-socket.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * FwsClient against FwsWebSocket in a real SoupServer on 127.0.0.1, plus a
+ * raw TCP peer for what a well-behaved client would never send.
+ */
+#include "test-utils.h"
+
+#include <string.h>
+
+typedef struct
+{
+  SoupServer    *server;
+  guint          port;
+  char          *url;
+
+  /* server side */
+  char         **server_protocols;
+  guint64        server_max_length;
+  guint          server_close_timeout;
+  SoupMessageHeaders *server_extra;
+  gboolean       server_echo;
+  gboolean       server_send_early;
+  FwsWebSocket  *server_ws;
+  GPtrArray     *server_messages;   /* of GBytes */
+  GPtrArray     *server_types;
+  GError        *server_error;
+  guint          server_close_code;
+  char          *server_close_reason;
+  gboolean       server_closed;
+  gboolean       server_opened;
+
+  /* client side */
+  FwsClient     *client;
+  GPtrArray     *client_messages;
+  GPtrArray     *client_types;
+  GError        *client_error;
+  guint          client_close_code;
+  char          *client_close_reason;
+  gboolean       client_closed;
+  gboolean       client_opened;
+  guint          client_error_count;
+  guint          client_close_count;
+} Fixture;
+
+/* ---- server ---- */
+
+static void
+server_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
+{
+  g_ptr_array_add (f->server_messages, g_bytes_ref (data));
+  g_ptr_array_add (f->server_types, GUINT_TO_POINTER (type));
+  if (f->server_echo)
+    g_assert_true (fws_web_socket_send (ws, type, data, NULL));
+}
+
+static void
+server_open_cb (FwsWebSocket *ws, Fixture *f)
+{
+  f->server_opened = TRUE;
+}
+
+static void
+server_error_cb (FwsWebSocket *ws, GError *error, Fixture *f)
+{
+  g_clear_error (&f->server_error);
+  f->server_error = g_error_copy (error);
+}
+
+static void
+server_close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
+{
+  g_assert_false (f->server_closed);
+  f->server_closed = TRUE;
+  f->server_close_code = code;
+  f->server_close_reason = g_strdup (reason);
+}
+
+static void
+handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+         GHashTable *query, gpointer user_data)
+{
+  Fixture *f = user_data;
+  g_autoptr(GError) error = NULL;
+  FwsWebSocket *ws;
+
+  if (g_str_equal (path, "/reject"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+      return;
+    }
+  if (!fws_web_socket_is_websocket_request (msg))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+
+  ws = g_object_new (FWS_TYPE_WEB_SOCKET,
+                     "protocols", f->server_protocols,
+                     "extra-headers", f->server_extra,
+                     NULL);
+  if (f->server_max_length)
+    fws_web_socket_set_max_length (ws, f->server_max_length);
+  if (f->server_close_timeout)
+    fws_web_socket_set_close_timeout (ws, f->server_close_timeout);
+  g_assert_true (fws_web_socket_accept (ws, msg, &error));
+  g_assert_no_error (error);
+  g_signal_connect (ws, "open", G_CALLBACK (server_open_cb), f);
+  g_signal_connect (ws, "message", G_CALLBACK (server_message_cb), f);
+  g_signal_connect (ws, "error", G_CALLBACK (server_error_cb), f);
+  g_signal_connect (ws, "close", G_CALLBACK (server_close_cb), f);
+  if (f->server_send_early)
+    g_assert_true (fws_web_socket_send_text (ws, "sent before open", NULL));
+  g_clear_object (&f->server_ws);
+  f->server_ws = ws;
+}
+
+/* ---- client ---- */
+
+static void
+client_open_cb (FwsWebSocket *ws, Fixture *f)
+{
+  f->client_opened = TRUE;
+}
+
+static void
+client_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
+{
+  g_ptr_array_add (f->client_messages, g_bytes_ref (data));
+  g_ptr_array_add (f->client_types, GUINT_TO_POINTER (type));
+}
+
+static void
+client_error_cb (FwsWebSocket *ws, GError *error, Fixture *f)
+{
+  g_clear_error (&f->client_error);
+  f->client_error = g_error_copy (error);
+  f->client_error_count++;
+}
+
+static void
+client_close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
+{
+  f->client_close_count++;
+  f->client_closed = TRUE;
+  f->client_close_code = code;
+  f->client_close_reason = g_strdup (reason);
+}
+
+static void
+connect_client_full (Fixture *f, const char *path, const char * const *protocols,
+                     SoupMessageHeaders *extra)
+{
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u%s", f->port, path);
+
+  f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, "protocols", protocols,
+                            "extra-headers", extra, NULL);
+  g_signal_connect (f->client, "open", G_CALLBACK (client_open_cb), f);
+  g_signal_connect (f->client, "message", G_CALLBACK (client_message_cb), f);
+  g_signal_connect (f->client, "error", G_CALLBACK (client_error_cb), f);
+  g_signal_connect (f->client, "close", G_CALLBACK (client_close_cb), f);
+}
+
+static void
+connect_client (Fixture *f)
+{
+  connect_client_full (f, "/", NULL, NULL);
+  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->server = fws_test_server_new (&f->port);
+  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server_echo = TRUE;
+  f->server_messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  f->server_types = g_ptr_array_new ();
+  f->client_messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  f->client_types = g_ptr_array_new ();
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  if (f->client && fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
+    fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
+  if (f->client)
+    fws_test_wait_until (f->client_closed, 10);
+  if (f->server_ws)
+    fws_test_wait_until (f->server_closed, 10);
+  g_clear_object (&f->client);
+  g_clear_object (&f->server_ws);
+  soup_server_disconnect (f->server);
+  g_clear_object (&f->server);
+  g_ptr_array_unref (f->server_messages);
+  g_ptr_array_unref (f->server_types);
+  g_ptr_array_unref (f->client_messages);
+  g_ptr_array_unref (f->client_types);
+  g_clear_error (&f->server_error);
+  g_clear_error (&f->client_error);
+  g_free (f->server_close_reason);
+  g_free (f->client_close_reason);
+  g_free (f->url);
+  g_strfreev (f->server_protocols);
+  g_clear_pointer (&f->server_extra, soup_message_headers_unref);
+  /* Let closed streams finish closing. */
+  fws_test_run_for (10);
+}
+
+/* ---- a raw TCP peer ---- */
+
+typedef struct
+{
+  GSocketConnection *conn;
+  GSocket           *socket;
+  GByteArray        *in;
+} Raw;
+
+static Raw *
+raw_connect (Fixture *f)
+{
+  g_autoptr(GSocketClient) sc = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  Raw *raw = g_new0 (Raw, 1);
+
+  g_socket_client_set_enable_proxy (sc, FALSE);
+  raw->conn = g_socket_client_connect_to_host (sc, "127.0.0.1", (guint16) f->port, NULL, &error);
+  g_assert_no_error (error);
+  raw->socket = g_socket_connection_get_socket (raw->conn);
+  g_socket_set_blocking (raw->socket, FALSE);
+  raw->in = g_byte_array_new ();
+  return raw;
+}
+
+static void
+raw_free (Raw *raw)
+{
+  g_io_stream_close (G_IO_STREAM (raw->conn), NULL, NULL);
+  g_object_unref (raw->conn);
+  g_byte_array_unref (raw->in);
+  g_free (raw);
+}
+
+static void
+raw_send (Raw *raw, const void *data, gsize len)
+{
+  const guint8 *p = data;
+
+  while (len > 0)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (raw->socket, (const char *) p, len, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          fws_test_iterate ();
+          continue;
+        }
+      g_assert_no_error (error);
+      p += n;
+      len -= (gsize) n;
+    }
+}
+
+static void
+raw_send_hex (Raw *raw, const char *hex)
+{
+  g_autoptr(GBytes) b = fws_test_hex (hex);
+
+  raw_send (raw, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+}
+
+/* Reads what is there into raw->in; returns FALSE at EOF. */
+static gboolean
+raw_pump (Raw *raw)
+{
+  guint8 buf[65536];
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive (raw->socket, (char *) buf, sizeof buf, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return TRUE;
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        return FALSE;
+      g_assert_no_error (error);
+      if (n == 0)
+        return FALSE;
+      g_byte_array_append (raw->in, buf, (guint) n);
+    }
+}
+
+static gboolean
+raw_has (Raw *raw, const char *needle)
+{
+  raw_pump (raw);
+  return raw->in->len >= strlen (needle) &&
+         memmem (raw->in->data, raw->in->len, needle, strlen (needle)) != NULL;
+}
+
+static const char *
+head_end (Raw *raw)
+{
+  return memmem (raw->in->data, raw->in->len, "\r\n\r\n", 4);
+}
+
+#define HANDSHAKE_HEAD \
+  "GET /raw HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+/* Sends the handshake and waits for the 101; drops the head from raw->in. */
+static void
+raw_handshake (Fixture *f, Raw *raw)
+{
+  const char *end;
+
+  raw_send (raw, HANDSHAKE_HEAD, strlen (HANDSHAKE_HEAD));
+  fws_test_wait_until ((raw_pump (raw), head_end (raw) != NULL), 10);
+  g_assert_true (g_str_has_prefix ((const char *) raw->in->data, "HTTP/1.1 101 Switching Protocols\r\n"));
+  g_assert_nonnull (memmem (raw->in->data, raw->in->len,
+                            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", 50));
+  end = head_end (raw);
+  g_byte_array_remove_range (raw->in, 0, (guint) (end + 4 - (const char *) raw->in->data));
+}
+
+/* A masked client frame with key 0 (so payload bytes are unchanged). */
+static void
+raw_send_frame (Raw *raw, guint8 b0, const void *payload, gsize len)
+{
+  g_autoptr(GByteArray) a = g_byte_array_new ();
+  guint8 hdr[14];
+  gsize h = 0;
+
+  hdr[h++] = b0;
+  if (len < 126)
+    hdr[h++] = 0x80 | (guint8) len;
+  else if (len < 65536)
+    {
+      hdr[h++] = 0x80 | 126;
+      hdr[h++] = (guint8) (len >> 8);
+      hdr[h++] = (guint8) len;
+    }
+  else
+    {
+      hdr[h++] = 0x80 | 127;
+      for (int i = 7; i >= 0; i--)
+        hdr[h++] = (guint8) ((guint64) len >> (8 * i));
+    }
+  memset (hdr + h, 0, 4);
+  h += 4;
+  g_byte_array_append (a, hdr, (guint) h);
+  g_byte_array_append (a, payload, (guint) len);
+  raw_send (raw, a->data, a->len);
+}
+
+/* ---- tests ---- */
+
+static GBytes *
+random_bytes (gsize len)
+{
+  guint8 *p = g_malloc (len + 1);
+
+  for (gsize i = 0; i < len; i++)
+    p[i] = (guint8) g_random_int ();
+  return g_bytes_new_take (p, len);
+}
+
+static void
+test_echo_text (Fixture *f, gconstpointer data)
+{
+  GBytes *got;
+
+  g_test_summary ("A text message from the client reaches the server and comes back intact");
+  connect_client (f);
+  g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)), ==, FWS_READY_STATE_OPEN);
+  g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "héllo wörld", NULL));
+  fws_test_wait_until (f->client_messages->len == 1, 10);
+  got = f->client_messages->pdata[0];
+  g_assert_cmpuint (GPOINTER_TO_UINT (f->client_types->pdata[0]), ==, FWS_MESSAGE_TYPE_TEXT);
+  g_assert_cmpstr (g_bytes_get_data (got, NULL), ==, "héllo wörld");
+  g_assert_cmpuint (g_bytes_get_size (got), ==, strlen ("héllo wörld"));
+  g_assert_cmpuint (GPOINTER_TO_UINT (f->server_types->pdata[0]), ==, FWS_MESSAGE_TYPE_TEXT);
+  g_assert_cmpstr (fws_web_socket_get_version (FWS_WEB_SOCKET (f->client)), ==, "hybi-13");
+  g_assert_cmpuint (fws_client_get_status (f->client), ==, 101);
+}
+
+static void
+test_echo_binary_sizes (Fixture *f, gconstpointer data)
+{
+  static const gsize sizes[] = { 0, 1, 125, 126, 65535, 65536, 16 * 1024 * 1024 };
+
+  g_test_summary ("Binary messages of 0, 1, 125, 126, 65535, 65536 bytes and 16 MiB round-trip intact in both directions");
+  connect_client (f);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GBytes) payload = random_bytes (sizes[i]);
+
+      g_assert_true (fws_web_socket_send_binary (FWS_WEB_SOCKET (f->client), payload, NULL));
+      fws_test_wait_until (f->client_messages->len == i + 1, 30);
+      g_assert_cmpuint (GPOINTER_TO_UINT (f->client_types->pdata[i]), ==, FWS_MESSAGE_TYPE_BINARY);
+      g_assert_true (g_bytes_equal (f->client_messages->pdata[i], payload));
+      g_assert_true (g_bytes_equal (f->server_messages->pdata[i], payload));
+    }
+}
+
+static void
+test_fragmented_input (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+
+  g_test_summary ("A message in three fragments with a ping between them is reassembled; the ping is answered at once");
+  raw_handshake (f, raw);
+  raw_send_frame (raw, 0x01, "Hel", 3);
+  raw_send_frame (raw, 0x89, "P", 1);
+  raw_send_frame (raw, 0x00, "lo, ", 4);
+  raw_send_frame (raw, 0x80, "world", 5);
+  fws_test_wait_until (f->server_messages->len == 1, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "Hello, world");
+  /* pong 8a 01 50, then the echo 81 0c ... */
+  fws_test_wait_until ((raw_pump (raw), raw->in->len >= 3 + 2 + 12), 10);
+  fws_test_assert_hex (raw->in->data, 3 + 2 + 12, "8a 01 50 81 0c 48 65 6c 6c 6f 2c 20 77 6f 72 6c 64");
+  raw_free (raw);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1006);
+}
+
+static void
+ping_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GError **out = user_data;
+  gboolean ok = fws_web_socket_ping_finish (FWS_WEB_SOCKET (source), result, out);
+
+  if (ok)
+    *out = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "ok");
+}
+
+static void
+test_ping_pong (Fixture *f, gconstpointer data)
+{
+  GError *client_result = NULL;
+  GError *server_result = NULL;
+  g_autoptr(GBytes) payload = g_bytes_new_static ("are you there", 13);
+
+  g_test_summary ("ping_async completes when the matching pong arrives, in both directions");
+  connect_client (f);
+  fws_web_socket_ping_async (FWS_WEB_SOCKET (f->client), payload, NULL, ping_done_cb, &client_result);
+  fws_web_socket_ping_async (f->server_ws, NULL, NULL, ping_done_cb, &server_result);
+  fws_test_wait_until (client_result != NULL && server_result != NULL, 10);
+  g_assert_error (client_result, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_assert_error (server_result, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&client_result);
+  g_clear_error (&server_result);
+}
+
+static void
+test_ping_fails_on_close (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  GError *result = NULL;
+
+  g_test_summary ("A ping whose pong never comes fails with FWS_ERROR_CLOSED when the socket closes, instead of hanging");
+  raw_handshake (f, raw);
+  fws_test_wait_until (f->server_opened, 10);
+  fws_web_socket_ping_async (f->server_ws, NULL, NULL, ping_done_cb, &result);
+  /* The raw peer reads the ping and goes away without a pong. */
+  fws_test_wait_until ((raw_pump (raw), raw->in->len >= 3), 10);
+  fws_test_assert_hex (raw->in->data, 3, "89 01 31");
+  raw_free (raw);
+  fws_test_wait_until (result != NULL, 10);
+  g_assert_error (result, FWS_ERROR, FWS_ERROR_CLOSED);
+  g_clear_error (&result);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1006);
+}
+
+static void
+test_close_from_client (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("close (4000, \"bye\") from the client reaches the server and both report the code and reason");
+  connect_client (f);
+  g_assert_true (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 4000, "bye", NULL));
+  g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)), ==, FWS_READY_STATE_CLOSING);
+  /* Signals never fire inside the call. */
+  g_assert_false (f->client_closed);
+  fws_test_wait_until (f->client_closed && f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 4000);
+  g_assert_cmpstr (f->server_close_reason, ==, "bye");
+  g_assert_cmpuint (f->client_close_code, ==, 4000);
+  g_assert_cmpstr (f->client_close_reason, ==, "bye");
+  g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)), ==, FWS_READY_STATE_CLOSED);
+  g_assert_cmpuint (f->client_close_count, ==, 1);
+  g_assert_cmpuint (f->client_error_count, ==, 0);
+  g_assert_false (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "late", NULL));
+}
+
+static void
+test_close_from_server (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("close (3001, reason) from the server reaches the client");
+  connect_client (f);
+  g_assert_true (fws_web_socket_close (f->server_ws, 3001, "server going", NULL));
+  fws_test_wait_until (f->client_closed && f->server_closed, 10);
+  g_assert_cmpuint (f->client_close_code, ==, 3001);
+  g_assert_cmpstr (f->client_close_reason, ==, "server going");
+  g_assert_cmpuint (f->server_close_code, ==, 3001);
+  g_assert_cmpuint (f->client_close_count, ==, 1);
+}
+
+static void
+test_close_arguments (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  char long_reason[130];
+
+  g_test_summary ("close refuses codes other than 1000 and 3000-4999, and reasons over 123 bytes");
+  connect_client (f);
+  g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1001, NULL, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 5000, NULL, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  memset (long_reason, 'x', 124);
+  long_reason[124] = '\0';
+  g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, long_reason, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  long_reason[123] = '\0';
+  g_assert_true (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, long_reason, &error));
+  g_assert_no_error (error);
+  g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpstr (f->server_close_reason, ==, long_reason);
+}
+
+static void
+test_subprotocol (Fixture *f, gconstpointer data)
+{
+  const char *offered[] = { "foo", "echo", "bar", NULL };
+
+  g_test_summary ("The server picks the first of the client's subprotocols it supports; both report it");
+  f->server_protocols = g_strdupv ((char **) (const char *[]) { "bar", "echo", NULL });
+  connect_client_full (f, "/", offered, NULL);
+  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  g_assert_cmpstr (fws_web_socket_get_protocol (FWS_WEB_SOCKET (f->client)), ==, "echo");
+  g_assert_cmpstr (fws_web_socket_get_protocol (f->server_ws), ==, "echo");
+}
+
+static void
+test_no_subprotocol (Fixture *f, gconstpointer data)
+{
+  const char *offered[] = { "foo", NULL };
+
+  g_test_summary ("Without a common subprotocol the connection opens with protocol \"\"");
+  f->server_protocols = g_strdupv ((char **) (const char *[]) { "bar", NULL });
+  connect_client_full (f, "/", offered, NULL);
+  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  g_assert_cmpstr (fws_web_socket_get_protocol (FWS_WEB_SOCKET (f->client)), ==, "");
+  g_assert_cmpstr (fws_web_socket_get_protocol (f->server_ws), ==, "");
+}
+
+static void
+test_max_length (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) ok = random_bytes (1000);
+  g_autoptr(GBytes) big = random_bytes (1001);
+
+  g_test_summary ("A message of max-length bytes passes; one byte more closes with 1009 and an error on the server");
+  f->server_max_length = 1000;
+  connect_client (f);
+  g_assert_cmpuint (fws_web_socket_get_max_length (f->server_ws), ==, 1000);
+  g_assert_true (fws_web_socket_send_binary (FWS_WEB_SOCKET (f->client), ok, NULL));
+  g_assert_true (fws_web_socket_send_binary (FWS_WEB_SOCKET (f->client), big, NULL));
+  fws_test_wait_until (f->client_closed && f->server_closed, 10);
+  g_assert_cmpuint (f->server_messages->len, ==, 1);
+  g_assert_cmpuint (f->server_close_code, ==, 1009);
+  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
+  g_assert_cmpuint (f->client_close_code, ==, 1009);
+}
+
+static void
+test_invalid_utf8 (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  static const guint8 bad[] = { 'o', 'k', 0xC3, 0x28 };
+
+  g_test_summary ("Invalid UTF-8 in a text frame closes with 1007 and an error; the close frame carries 1007");
+  raw_handshake (f, raw);
+  raw_send_frame (raw, 0x81, bad, sizeof bad);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1007);
+  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+  fws_test_wait_until ((raw_pump (raw), raw->in->len >= 4), 10);
+  g_assert_cmphex (raw->in->data[0], ==, 0x88);
+  g_assert_cmphex (raw->in->data[2], ==, 0x03);
+  g_assert_cmphex (raw->in->data[3], ==, 0xef);
+  raw_free (raw);
+}
+
+static void
+test_early_frame (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  GByteArray *all = g_byte_array_new ();
+  static const guint8 frame[] = { 0x81, 0x85, 0, 0, 0, 0, 'e', 'a', 'r', 'l', 'y' };
+
+  g_test_summary ("A frame sent in the same write as the request head is not lost when the connection is taken from libsoup");
+  g_byte_array_append (all, (const guint8 *) HANDSHAKE_HEAD, strlen (HANDSHAKE_HEAD));
+  g_byte_array_append (all, frame, sizeof frame);
+  raw_send (raw, all->data, all->len);
+  g_byte_array_unref (all);
+  fws_test_wait_until (f->server_messages->len == 1, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "early");
+  raw_free (raw);
+}
+
+static void
+test_send_before_open (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("Messages sent before the handshake completed are queued and delivered after it, in order");
+  f->server_send_early = TRUE;
+  connect_client_full (f, "/", NULL, NULL);
+  g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "one", NULL));
+  g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "two", NULL));
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (FWS_WEB_SOCKET (f->client)), ==, 6);
+  fws_test_wait_until (f->client_messages->len == 3, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[0], NULL), ==, "sent before open");
+  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[1], NULL), ==, "one");
+  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[2], NULL), ==, "two");
+}
+
+static void
+notify_cb (GObject *obj, GParamSpec *pspec, guint *count)
+{
+  (*count)++;
+}
+
+static void
+test_buffered_amount (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  g_autoptr(GBytes) big = random_bytes (16 * 1024 * 1024);
+  guint notified = 0;
+  gsize expected = 16 * 1024 * 1024 + 10;
+
+  g_test_summary ("buffered-amount counts queued bytes while a peer does not read, and drops to 0 with a notify once it does");
+  f->server_echo = FALSE;
+  raw_handshake (f, raw);
+  fws_test_wait_until (f->server_opened, 10);
+  g_signal_connect (f->server_ws, "notify::buffered-amount", G_CALLBACK (notify_cb), &notified);
+  g_assert_true (fws_web_socket_send_binary (f->server_ws, big, NULL));
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), ==, expected);
+  fws_test_run_for (200);
+  /* The kernel takes a few MB; the rest stays queued. */
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), >, 0);
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), <, expected);
+  g_assert_cmpuint (notified, ==, 0);
+  fws_test_wait_until ((raw_pump (raw), raw->in->len == expected), 30);
+  fws_test_wait_until (notified > 0, 10);
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), ==, 0);
+  fws_test_assert_hex (raw->in->data, 10, "82 7f 00 00 00 00 01 00 00 00");
+  g_assert_cmpint (memcmp (raw->in->data + 10, g_bytes_get_data (big, NULL), 16 * 1024 * 1024), ==, 0);
+  raw_free (raw);
+}
+
+static void
+test_rejected_handshake (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A non-101 answer gives error (with the status) then close 1006, once each, and the status is visible");
+  connect_client_full (f, "/reject", NULL, NULL);
+  fws_test_wait_until (f->client_closed, 10);
+  g_assert_false (f->client_opened);
+  g_assert_error (f->client_error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_nonnull (strstr (f->client_error->message, "Unexpected response code: 403"));
+  g_assert_cmpuint (f->client_close_code, ==, 1006);
+  g_assert_cmpuint (f->client_error_count, ==, 1);
+  g_assert_cmpuint (f->client_close_count, ==, 1);
+  g_assert_cmpuint (fws_client_get_status (f->client), ==, 403);
+}
+
+static void
+test_connection_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(GSocketAddress) addr = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint port;
+  g_autofree char *url = NULL;
+
+  g_test_summary ("A refused connection gives error then close 1006, never open");
+  /* A port that was free a moment ago and has no listener. */
+  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  addr = g_inet_socket_address_new (lo, 0);
+  g_assert_true (g_socket_bind (sock, addr, TRUE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (sock, NULL);
+
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  f->client = fws_client_new (url, NULL, NULL);
+  g_signal_connect (f->client, "open", G_CALLBACK (client_open_cb), f);
+  g_signal_connect (f->client, "error", G_CALLBACK (client_error_cb), f);
+  g_signal_connect (f->client, "close", G_CALLBACK (client_close_cb), f);
+  fws_test_wait_until (f->client_closed, 10);
+  g_assert_false (f->client_opened);
+  g_assert_error (f->client_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_cmpuint (f->client_close_code, ==, 1006);
+  g_assert_cmpuint (f->client_close_count, ==, 1);
+}
+
+static void
+test_bad_url (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  FwsClient *client;
+
+  g_test_summary ("A URL that is not ws:// or wss:// is refused synchronously with a GError");
+  client = fws_client_new ("http://127.0.0.1/", NULL, &error);
+  g_assert_null (client);
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  client = fws_client_new ("stream.wikimedia.org/rc", NULL, &error);
+  g_assert_null (client);
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_close_before_connect (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("close() right after construction gives one close with the given code and no open; nothing reaches the server");
+  connect_client_full (f, "/", NULL, NULL);
+  g_assert_true (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 3000, "never mind", NULL));
+  g_assert_false (f->client_closed);
+  fws_test_wait_until (f->client_closed, 10);
+  fws_test_run_for (100);
+  g_assert_false (f->client_opened);
+  g_assert_cmpuint (f->client_close_code, ==, 3000);
+  g_assert_cmpstr (f->client_close_reason, ==, "never mind");
+  g_assert_null (f->server_ws);
+  g_assert_cmpuint (f->client_close_count, ==, 1);
+}
+
+static void
+test_headers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SoupMessageHeaders) extra = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  SoupMessageHeaders *seen;
+  g_autofree char *url = NULL;
+
+  g_test_summary ("Extra request headers reach the server, extra response headers reach the client; url is reported");
+  soup_message_headers_append (extra, "X-Client", "c1");
+  f->server_extra = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  soup_message_headers_append (f->server_extra, "X-Server", "s1");
+  connect_client_full (f, "/path?q=1", NULL, extra);
+  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  seen = fws_web_socket_get_headers (f->server_ws);
+  g_assert_cmpstr (soup_message_headers_get_one (seen, "X-Client"), ==, "c1");
+  seen = fws_web_socket_get_headers (FWS_WEB_SOCKET (f->client));
+  g_assert_cmpstr (soup_message_headers_get_one (seen, "X-Server"), ==, "s1");
+  g_assert_cmpstr (soup_message_headers_get_one (seen, "Upgrade"), ==, "websocket");
+  url = g_strdup_printf ("ws://127.0.0.1:%u/path?q=1", f->port);
+  g_assert_cmpstr (fws_web_socket_get_url (f->server_ws), ==, url);
+  g_assert_cmpstr (fws_web_socket_get_url (FWS_WEB_SOCKET (f->client)), ==, url);
+}
+
+static void
+test_bad_version (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  static const char head[] =
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 7\r\n\r\n";
+
+  g_test_summary ("An unsupported Sec-WebSocket-Version is answered 426 with Sec-WebSocket-Version: 13, then error and close");
+  raw_send (raw, head, strlen (head));
+  fws_test_wait_until (f->server_closed, 10);
+  fws_test_wait_until (!raw_pump (raw), 10);
+  g_assert_true (g_str_has_prefix ((const char *) raw->in->data, "HTTP/1.1 426 "));
+  g_assert_true (raw_has (raw, "Sec-WebSocket-Version: 13\r\n"));
+  g_assert_true (raw_has (raw, "Unsupported WebSocket version: 7"));
+  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_false (f->server_opened);
+  raw_free (raw);
+}
+
+static void
+test_missing_key (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  static const char head[] =
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n";
+
+  g_test_summary ("A request without Sec-WebSocket-Key is answered 400 with a plain-text reason");
+  raw_send (raw, head, strlen (head));
+  fws_test_wait_until (f->server_closed, 10);
+  fws_test_wait_until (!raw_pump (raw), 10);
+  g_assert_true (g_str_has_prefix ((const char *) raw->in->data, "HTTP/1.1 400 Bad Request\r\n"));
+  g_assert_true (raw_has (raw, "Content-Type: text/plain\r\n"));
+  g_assert_true (raw_has (raw, "Sec-WebSocket-Key"));
+  raw_free (raw);
+}
+
+static void
+test_close_timeout (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  gint64 start;
+
+  g_test_summary ("A peer that never answers the close frame is dropped after close-timeout, reported as 1006");
+  f->server_close_timeout = 300;
+  raw_handshake (f, raw);
+  fws_test_wait_until (f->server_opened, 10);
+  start = g_get_monotonic_time ();
+  g_assert_true (fws_web_socket_close (f->server_ws, 1000, "bye", NULL));
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 250 * 1000);
+  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  /* The peer did get our close frame, then EOF. */
+  fws_test_wait_until (!raw_pump (raw), 10);
+  fws_test_assert_hex (raw->in->data, raw->in->len, "88 05 03 e8 62 79 65");
+  raw_free (raw);
+}
+
+static void
+test_other_connections_unharmed (Fixture *f, gconstpointer data)
+{
+  Raw *raw;
+  FwsWebSocket *first;
+
+  g_test_summary ("A connection failing on bad input leaves another connection working");
+  connect_client (f);
+  first = g_object_ref (f->server_ws);
+  raw = raw_connect (f);
+  raw_handshake (f, raw);
+  raw_send_hex (raw, "83 80 00 00 00 00");   /* reserved opcode 3 */
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1002);
+  g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "still here", NULL));
+  fws_test_wait_until (f->client_messages->len == 1, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[0], NULL), ==, "still here");
+  raw_free (raw);
+  /* teardown closes the first connection through the client. */
+  f->server_closed = FALSE;
+  g_clear_pointer (&f->server_close_reason, g_free);
+  g_clear_object (&f->server_ws);
+  f->server_ws = first;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+#define ADD(path, fn) g_test_add ("/web-socket/soup/" path, Fixture, NULL, setup, fn, teardown)
+  ADD ("echo-text", test_echo_text);
+  ADD ("echo-binary-sizes", test_echo_binary_sizes);
+  ADD ("fragmented-input", test_fragmented_input);
+  ADD ("ping-pong", test_ping_pong);
+  ADD ("ping-fails-on-close", test_ping_fails_on_close);
+  ADD ("close-from-client", test_close_from_client);
+  ADD ("close-from-server", test_close_from_server);
+  ADD ("close-arguments", test_close_arguments);
+  ADD ("subprotocol", test_subprotocol);
+  ADD ("no-subprotocol", test_no_subprotocol);
+  ADD ("max-length", test_max_length);
+  ADD ("invalid-utf8", test_invalid_utf8);
+  ADD ("early-frame", test_early_frame);
+  ADD ("send-before-open", test_send_before_open);
+  ADD ("buffered-amount", test_buffered_amount);
+  ADD ("rejected-handshake", test_rejected_handshake);
+  ADD ("connection-refused", test_connection_refused);
+  ADD ("bad-url", test_bad_url);
+  ADD ("close-before-connect", test_close_before_connect);
+  ADD ("headers", test_headers);
+  ADD ("bad-version", test_bad_version);
+  ADD ("missing-key", test_missing_key);
+  ADD ("close-timeout", test_close_timeout);
+  ADD ("other-connections-unharmed", test_other_connections_unharmed);
+#undef ADD
+
+  return g_test_run ();
+}
