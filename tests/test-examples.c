@@ -1,0 +1,266 @@
+/* test-examples.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The command-line contract of examples/fws-echo-server and fws-client,
+ * which other tools drive.
+ */
+#include "test-utils.h"
+
+#include <string.h>
+
+static const char *
+tool (const char *env)
+{
+  const char *path = g_getenv (env);
+
+  if (path == NULL)
+    g_error ("%s is not set (run through meson test)", env);
+  return path;
+}
+
+static GSubprocess *
+start_echo_server (guint *port, const char * const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *line = NULL;
+  GSubprocess *proc;
+  const char *p;
+
+  g_ptr_array_add (argv, (char *) tool ("FWS_ECHO_SERVER"));
+  g_ptr_array_add (argv, (char *) "--port");
+  g_ptr_array_add (argv, (char *) "0");
+  for (guint i = 0; extra && extra[i]; i++)
+    g_ptr_array_add (argv, (char *) extra[i]);
+  g_ptr_array_add (argv, NULL);
+  proc = fws_test_spawn_until_line ((const char * const *) argv->pdata, "listening on ", 10, &line);
+  g_assert_true (g_str_has_prefix (line, "listening on http://127.0.0.1:"));
+  g_assert_true (g_str_has_suffix (line, "/"));
+  p = line + strlen ("listening on http://127.0.0.1:");
+  *port = (guint) g_ascii_strtoull (p, NULL, 10);
+  g_assert_cmpuint (*port, >, 0);
+  return proc;
+}
+
+typedef struct
+{
+  gboolean done;
+  char    *out;
+  char    *err;
+} Communicated;
+
+static void
+communicated_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Communicated *c = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &error);
+  g_assert_no_error (error);
+  c->done = TRUE;
+}
+
+/* Runs fws-client with @args and @input on stdin; returns its exit status. */
+static int
+run_client (const char * const *args, const char *input, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  Communicated c = { 0 };
+
+  g_ptr_array_add (argv, (char *) tool ("FWS_CLIENT"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                            G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (proc, input, NULL, communicated_cb, &c);
+  fws_test_wait_until (c.done, 30);
+  *out = c.out;
+  *err = c.err;
+  return g_subprocess_get_exit_status (proc);
+}
+
+static void
+test_echo_server_and_client (void)
+{
+  guint port;
+  GSubprocess *server;
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_test_summary ("fws-echo-server --port 0 prints its URL; fws-client sends stdin lines and prints the echoes, then closes 1000 and exits 0");
+  server = start_echo_server (&port, NULL);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/any/path", port);
+  status = run_client ((const char *[]) { url, NULL }, "hello\nwörld\n\nlast\n", &out, &err);
+  g_assert_cmpstr (out, ==, "hello\nwörld\n\nlast\n");
+  g_assert_true (g_str_has_suffix (err, "close 1000 \n"));
+  g_assert_cmpint (status, ==, 0);
+  fws_test_subprocess_stop (server);
+}
+
+static void
+got_page_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GBytes **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_echo_server_page (void)
+{
+  guint port;
+  GSubprocess *server = start_echo_server (&port, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/", port);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  GBytes *page = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("GET / serves an HTML page whose script connects back with a WebSocket");
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, got_page_cb, &page);
+  fws_test_wait_until (page != NULL, 10);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_true (g_str_has_prefix (soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL),
+                                   "text/html"));
+  text = g_strndup (g_bytes_get_data (page, NULL), g_bytes_get_size (page));
+  g_assert_nonnull (strstr (text, "new WebSocket("));
+  g_bytes_unref (page);
+  fws_test_subprocess_stop (server);
+}
+
+/* An in-process server that drives fws-client --echo. */
+typedef struct
+{
+  FwsWebSocket *ws;
+  GPtrArray    *types;
+  GPtrArray    *messages;
+  guint         close_with;
+} Driver;
+
+static void
+driver_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Driver *d)
+{
+  g_ptr_array_add (d->types, GUINT_TO_POINTER (type));
+  g_ptr_array_add (d->messages, g_bytes_ref (data));
+  if (d->messages->len == 2)
+    fws_web_socket_close (ws, d->close_with, "done", NULL);
+}
+
+static void
+driver_open_cb (FwsWebSocket *ws, Driver *d)
+{
+  g_autoptr(GBytes) bin = g_bytes_new_static ("\x00\x01\x02", 3);
+
+  g_assert_true (fws_web_socket_send_text (ws, "t1", NULL));
+  g_assert_true (fws_web_socket_send_binary (ws, bin, NULL));
+}
+
+static void
+driver_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+                GHashTable *query, gpointer user_data)
+{
+  Driver *d = user_data;
+  const char * const protocols[] = { "chat", NULL };
+
+  d->ws = fws_web_socket_new (msg, protocols, NULL);
+  g_assert_nonnull (d->ws);
+  g_assert_cmpstr (soup_message_headers_get_one (fws_web_socket_get_headers (d->ws), "X-Test"), ==, "yes");
+  g_signal_connect (d->ws, "open", G_CALLBACK (driver_open_cb), d);
+  g_signal_connect (d->ws, "message", G_CALLBACK (driver_message_cb), d);
+}
+
+static void
+run_echo_client (guint close_with, int expect_status)
+{
+  Driver d = { NULL, g_ptr_array_new (), g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref), close_with };
+  guint port;
+  g_autoptr(SoupServer) server = fws_test_server_new (&port);
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *want_err = NULL;
+  int status;
+
+  soup_server_add_handler (server, NULL, driver_handler, &d, NULL);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  status = run_client ((const char *[]) { "--echo", "--protocol", "chat", "--header", "X-Test: yes", url, NULL },
+                       "", &out, &err);
+  g_assert_cmpuint (d.messages->len, ==, 2);
+  g_assert_cmpuint (GPOINTER_TO_UINT (d.types->pdata[0]), ==, FWS_MESSAGE_TYPE_TEXT);
+  g_assert_cmpstr (g_bytes_get_data (d.messages->pdata[0], NULL), ==, "t1");
+  g_assert_cmpuint (GPOINTER_TO_UINT (d.types->pdata[1]), ==, FWS_MESSAGE_TYPE_BINARY);
+  g_assert_cmpmem (g_bytes_get_data (d.messages->pdata[1], NULL), g_bytes_get_size (d.messages->pdata[1]),
+                   "\x00\x01\x02", 3);
+  g_assert_cmpstr (fws_web_socket_get_protocol (d.ws), ==, "chat");
+  want_err = g_strdup_printf ("close %u done\n", close_with);
+  g_assert_true (g_str_has_suffix (err, want_err));
+  g_assert_cmpint (status, ==, expect_status);
+  g_ptr_array_unref (d.types);
+  g_ptr_array_unref (d.messages);
+  g_clear_object (&d.ws);
+  soup_server_disconnect (server);
+}
+
+static void
+test_client_echo_mode (void)
+{
+  g_test_summary ("fws-client --echo sends each message back with its type, sends --protocol and --header, exits 0 on 1000");
+  run_echo_client (1000, 0);
+}
+
+static void
+test_client_exit_status (void)
+{
+  g_test_summary ("fws-client exits 1 when the close code is not 1000 or 1005");
+  run_echo_client (4000, 1);
+}
+
+static void
+binary_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+                GHashTable *query, gpointer user_data)
+{
+  FwsWebSocket **out = user_data;
+
+  *out = fws_web_socket_new (msg, NULL, NULL);
+  g_signal_connect (*out, "open", G_CALLBACK (driver_open_cb), NULL);
+}
+
+static void
+test_client_prints_binary (void)
+{
+  FwsWebSocket *ws = NULL;
+  guint port;
+  g_autoptr(SoupServer) server = fws_test_server_new (&port);
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("Without --echo, a binary message is printed as <binary N bytes>");
+  soup_server_add_handler (server, NULL, binary_handler, &ws, NULL);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  g_assert_cmpint (run_client ((const char *[]) { url, NULL }, "", &out, &err), ==, 0);
+  g_assert_cmpstr (out, ==, "t1\n<binary 3 bytes>\n");
+  g_clear_object (&ws);
+  soup_server_disconnect (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/examples/echo-server-and-client", test_echo_server_and_client);
+  g_test_add_func ("/examples/echo-server-page", test_echo_server_page);
+  g_test_add_func ("/examples/client-echo-mode", test_client_echo_mode);
+  g_test_add_func ("/examples/client-exit-status", test_client_exit_status);
+  g_test_add_func ("/examples/client-prints-binary", test_client_prints_binary);
+
+  return g_test_run ();
+}
