@@ -1,0 +1,1702 @@
+/* fws-bench.c: echo benchmark of fws-echo-server against libsoup.
+ *
+ * Runs the same echo workloads against examples/fws-echo-server and against
+ * bench/soup-echo-server (libsoup 3.2's own WebSocket support), interleaving
+ * the rounds (fws, soup, fws, soup, ...) because the machines are noisy, and
+ * prints each round plus the medians and the fws/soup ratio:
+ *
+ *   small  16-byte text messages over 64 connections, a window of 1 and of
+ *          16 messages in flight per connection: echoes per second;
+ *   large  1 MiB binary messages over 4 connections, one in flight each:
+ *          MB/s (10^6 bytes) of echoed payload;
+ *   idle   time to open N (10,000) WebSocket connections, at most 256
+ *          handshakes in progress, and the growth of the server's VmRSS per
+ *          connection once they are open and idle;
+ *   callgrind  each server under valgrind --tool=callgrind, instructions per
+ *          16-byte echo on one connection (a run with no messages is
+ *          subtracted, so start-up and the handshake do not count).
+ *
+ * The load generator is deliberately plain C: one thread, epoll, non-blocking
+ * sockets and a minimal RFC 6455 client (handshake, masked frames out,
+ * unmasked frames in, every echo checked for type and length, and for content
+ * on every small message and a sample of the large ones).  It uses neither
+ * fws-glib nor libsoup, so it measures the servers, not itself.  GLib is used
+ * for utilities only.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+#define SMALL_CONNS        64
+#define SMALL_LEN          16
+#define LARGE_CONNS        4
+#define LARGE_LEN          (1024 * 1024)
+#define LARGE_SAMPLE       4096     /* bytes checked at the start of every large echo */
+#define LARGE_FULL_EVERY   16       /* every 16th large echo is checked completely */
+#define IDLE_CONNECTING    256
+#define WORKLOAD_DEADLINE  60.0     /* seconds, for any one workload round */
+#define IDLE_DEADLINE      90.0     /* libsoup needs about 55 s for 10,000 */
+#define STALL_LIMIT        10.0     /* seconds without an echo is a failure */
+#define CALLGRIND_MSGS     20000
+#define CALLGRIND_DEADLINE 300.0
+#define READ_BUF_SIZE      (256 * 1024)
+#define HEAD_MAX           16384
+
+/* ------------------------------------------------------------------------ */
+/* Utilities                                                                 */
+
+static double
+now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_s (double s)
+{
+  struct timespec ts;
+
+  if (s <= 0)
+    return;
+  ts.tv_sec = (time_t) s;
+  ts.tv_nsec = (long) ((s - (double) ts.tv_sec) * 1e9);
+  while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static double
+median (GArray *vals)
+{
+  double *v;
+  double m;
+  guint n = vals->len;
+
+  if (n == 0)
+    return -1;
+  v = g_memdup2 (vals->data, n * sizeof (double));
+  qsort (v, n, sizeof (double), cmp_double);
+  m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  g_free (v);
+  return m;
+}
+
+/* VmRSS of a process in KiB, or -1. */
+static long
+read_rss_kib (pid_t pid)
+{
+  char path[64];
+  char *text = NULL;
+  const char *p;
+  long kib = -1;
+
+  g_snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  p = strstr (text, "\nVmRSS:");
+  if (p != NULL)
+    kib = strtol (p + 7, NULL, 10);
+  g_free (text);
+  return kib;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Servers                                                                   */
+
+typedef struct {
+  const char *label;
+  const char *path;
+} Side;
+
+typedef struct {
+  pid_t pid;
+  int   out_fd;
+  int   port;
+} Server;
+
+static gboolean
+server_start (const Side *side, const char *callgrind_out, Server *srv, double timeout)
+{
+  int pipefd[2];
+  const char *argv[12];
+  int argc = 0;
+  char *cg_arg = NULL;
+  char line[512];
+  gsize len = 0;
+  double deadline = now () + timeout;
+  const char *prefix = "listening on http://";
+  char *colon, *end;
+  long port;
+  pid_t pid;
+
+  memset (srv, 0, sizeof *srv);
+  srv->pid = -1;
+  srv->out_fd = -1;
+
+  if (callgrind_out != NULL)
+    {
+      cg_arg = g_strdup_printf ("--callgrind-out-file=%s", callgrind_out);
+      argv[argc++] = "valgrind";
+      argv[argc++] = "--tool=callgrind";
+      argv[argc++] = "-q";
+      argv[argc++] = cg_arg;
+    }
+  argv[argc++] = side->path;
+  argv[argc++] = "--host";
+  argv[argc++] = "127.0.0.1";
+  argv[argc++] = "--port";
+  argv[argc++] = "0";
+  argv[argc] = NULL;
+
+  if (pipe2 (pipefd, O_CLOEXEC) != 0)
+    {
+      fprintf (stderr, "fws-bench: pipe: %s\n", g_strerror (errno));
+      g_free (cg_arg);
+      return FALSE;
+    }
+  fflush (stdout);
+  fflush (stderr);
+  pid = fork ();
+  if (pid < 0)
+    {
+      fprintf (stderr, "fws-bench: fork: %s\n", g_strerror (errno));
+      close (pipefd[0]);
+      close (pipefd[1]);
+      g_free (cg_arg);
+      return FALSE;
+    }
+  if (pid == 0)
+    {
+      int devnull = open ("/dev/null", O_RDONLY);
+
+      if (devnull >= 0)
+        dup2 (devnull, 0);
+      dup2 (pipefd[1], 1);
+      execvp (argv[0], (char **) argv);
+      fprintf (stderr, "fws-bench: cannot run %s: %s\n", argv[0], g_strerror (errno));
+      _exit (127);
+    }
+  g_free (cg_arg);
+  close (pipefd[1]);
+  srv->pid = pid;
+  srv->out_fd = pipefd[0];
+
+  /* Read exactly one line: "listening on http://HOST:PORT/". */
+  while (memchr (line, '\n', len) == NULL)
+    {
+      struct pollfd pfd = { srv->out_fd, POLLIN, 0 };
+      double left = deadline - now ();
+      ssize_t n;
+
+      if (left <= 0 || len >= sizeof line - 1)
+        {
+          fprintf (stderr, "fws-bench: %s did not print its listening line within %.0f s\n",
+                   side->label, timeout);
+          goto fail;
+        }
+      if (poll (&pfd, 1, (int) (left * 1000) + 1) < 0 && errno != EINTR)
+        goto fail;
+      if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      n = read (srv->out_fd, line + len, sizeof line - 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          fprintf (stderr, "fws-bench: %s (%s) exited before listening\n", side->label, side->path);
+          goto fail;
+        }
+      len += (gsize) n;
+    }
+  line[len] = '\0';
+  *strchr (line, '\n') = '\0';
+  colon = strrchr (line, ':');
+  if (strncmp (line, prefix, strlen (prefix)) != 0 || colon == NULL)
+    {
+      fprintf (stderr, "fws-bench: %s printed an unexpected line: '%s'\n", side->label, line);
+      goto fail;
+    }
+  port = strtol (colon + 1, &end, 10);
+  if (port <= 0 || port > 65535 || strcmp (end, "/") != 0)
+    {
+      fprintf (stderr, "fws-bench: %s printed an unexpected line: '%s'\n", side->label, line);
+      goto fail;
+    }
+  srv->port = (int) port;
+  return TRUE;
+
+fail:
+  kill (srv->pid, SIGKILL);
+  waitpid (srv->pid, NULL, 0);
+  close (srv->out_fd);
+  srv->pid = -1;
+  srv->out_fd = -1;
+  return FALSE;
+}
+
+/* SIGTERM, then wait; SIGKILL after @timeout.  FALSE if the server crashed. */
+static gboolean
+server_stop (const Side *side, Server *srv, double timeout)
+{
+  double deadline = now () + timeout;
+  int status = 0;
+  gboolean ok = TRUE;
+
+  if (srv->pid <= 0)
+    return TRUE;
+  kill (srv->pid, SIGTERM);
+  for (;;)
+    {
+      pid_t r = waitpid (srv->pid, &status, WNOHANG);
+
+      if (r == srv->pid)
+        break;
+      if (r < 0 && errno != EINTR)
+        break;
+      if (now () > deadline)
+        {
+          fprintf (stderr, "fws-bench: %s did not exit within %.0f s of SIGTERM; killing it\n",
+                   side->label, timeout);
+          kill (srv->pid, SIGKILL);
+          waitpid (srv->pid, &status, 0);
+          status = 0;
+          break;
+        }
+      sleep_s (0.005);
+    }
+  if (WIFSIGNALED (status) && WTERMSIG (status) != SIGTERM && WTERMSIG (status) != SIGKILL)
+    {
+      fprintf (stderr, "fws-bench: %s died of signal %d\n", side->label, WTERMSIG (status));
+      ok = FALSE;
+    }
+  close (srv->out_fd);
+  srv->pid = -1;
+  srv->out_fd = -1;
+  return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The WebSocket load generator                                              */
+
+typedef enum {
+  RES_OK,
+  RES_TIMEOUT,   /* too slow: reported, not an error of the server */
+  RES_ERROR,     /* wrong handshake, wrong echo, unexpected close: exit 1 */
+} ResultKind;
+
+typedef enum {
+  C_CONNECTING,
+  C_HANDSHAKE,
+  C_OPEN,
+} ConnState;
+
+typedef struct _Bench Bench;
+
+typedef struct {
+  Bench    *b;
+  int       fd;
+  ConnState state;
+  guint     idx;
+  char      key[25];
+
+  char     *head;            /* handshake response so far */
+  gsize     head_len;
+
+  guint8   *out;             /* small frames and the request */
+  gsize     out_len, out_off, out_cap;
+  guint8   *big_frame;       /* this connection's masked 1 MiB frame */
+  gsize     big_len, big_off;
+  gboolean  big_pending;
+
+  guint8    hdr[14];         /* incoming frame header */
+  guint     hdr_len;
+  gboolean  in_payload;
+  guint64   payload_left;
+  int       frame_op;
+  gboolean  frame_fin;
+  gboolean  in_msg;
+  int       msg_op;
+  guint64   msg_off;
+  gboolean  verify_full;
+  guint8    ctrl[125];
+  guint     ctrl_len;
+  guint8    expect[SMALL_LEN];
+
+  guint64   sent, received;
+  guint32   rng;
+} Conn;
+
+struct _Bench {
+  int         epfd;
+  int         port;
+  const char *label;
+  GPtrArray  *conns;
+  guint       n_target, n_started, n_open, max_connecting;
+  guint       window;
+  int         msg_op;        /* 1 text (16 bytes) or 2 binary (1 MiB) */
+  gboolean    sending;       /* refill the windows as echoes come back */
+  guint64     msg_limit;     /* messages per connection */
+  guint64     echoes, bytes;
+  ResultKind  status;
+  char       *error;
+  guint8     *large_payload;
+  guint8      rbuf[READ_BUF_SIZE];
+};
+
+static void G_GNUC_PRINTF (3, 4)
+bench_fail (Bench *b, ResultKind kind, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (b->status != RES_OK)
+    return;
+  b->status = kind;
+  va_start (ap, fmt);
+  b->error = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+}
+
+static guint32
+conn_rand (Conn *c)
+{
+  guint32 x = c->rng;
+
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  c->rng = x;
+  return x;
+}
+
+static guint8 *
+out_reserve (Conn *c, gsize n)
+{
+  guint8 *p;
+
+  if (c->out_off == c->out_len)
+    c->out_off = c->out_len = 0;
+  if (c->out_len + n > c->out_cap)
+    {
+      c->out_cap = MAX (c->out_cap * 2, MAX (c->out_len + n, 256));
+      c->out = g_realloc (c->out, c->out_cap);
+    }
+  p = c->out + c->out_len;
+  c->out_len += n;
+  return p;
+}
+
+/* A masked frame with a payload of at most 125 bytes. */
+static void
+queue_short_frame (Conn *c, int op, const guint8 *payload, gsize len)
+{
+  guint8 *p = out_reserve (c, 6 + len);
+  guint32 m = conn_rand (c);
+  guint8 mask[4] = { m & 0xff, (m >> 8) & 0xff, (m >> 16) & 0xff, m >> 24 };
+  gsize i;
+
+  p[0] = 0x80 | (guint8) op;
+  p[1] = 0x80 | (guint8) len;
+  memcpy (p + 2, mask, 4);
+  for (i = 0; i < len; i++)
+    p[6 + i] = payload[i] ^ mask[i & 3];
+}
+
+/* The 16-byte text of message @k on connection @idx: hex digits, so valid UTF-8. */
+static void
+small_payload (guint idx, guint64 k, guint8 *out)
+{
+  static const char hex[] = "0123456789abcdef";
+  guint64 v = ((guint64) idx << 40) ^ k;
+  int i;
+
+  for (i = SMALL_LEN - 1; i >= 0; i--, v >>= 4)
+    out[i] = (guint8) hex[v & 15];
+}
+
+static void
+send_message (Conn *c)
+{
+  if (c->b->msg_op == 1)
+    {
+      guint8 payload[SMALL_LEN];
+
+      small_payload (c->idx, c->sent, payload);
+      queue_short_frame (c, 1, payload, SMALL_LEN);
+    }
+  else
+    {
+      if (c->big_pending)
+        {
+          bench_fail (c->b, RES_ERROR, "echo completed before its message was sent");
+          return;
+        }
+      c->big_off = 0;
+      c->big_pending = TRUE;
+    }
+  c->sent++;
+}
+
+static void
+fill_window (Conn *c)
+{
+  Bench *b = c->b;
+
+  while (b->status == RES_OK && c->sent - c->received < b->window
+         && c->sent < b->msg_limit)
+    send_message (c);
+}
+
+static void
+conn_flush (Conn *c)
+{
+  Bench *b = c->b;
+
+  while (b->status == RES_OK)
+    {
+      gboolean out_pend = c->out_off < c->out_len;
+      gboolean big_pend = c->big_pending;
+      const guint8 *p;
+      gsize len, *off;
+      ssize_t n;
+
+      /* Never interleave frames: a partly written one goes first. */
+      if (out_pend && (c->out_off > 0 || !big_pend || c->big_off == 0))
+        p = c->out, len = c->out_len, off = &c->out_off;
+      else if (big_pend)
+        p = c->big_frame, len = c->big_len, off = &c->big_off;
+      else
+        break;
+
+      n = send (c->fd, p + *off, len - *off, MSG_NOSIGNAL);
+      if (n > 0)
+        {
+          *off += (gsize) n;
+          if (p == c->out && c->out_off == c->out_len)
+            c->out_off = c->out_len = 0;
+          else if (p == c->big_frame && c->big_off == c->big_len)
+            c->big_pending = FALSE;
+        }
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      else
+        bench_fail (b, RES_ERROR, "%s: send on connection %u: %s", b->label, c->idx,
+                    n == 0 ? "wrote nothing" : g_strerror (errno));
+    }
+}
+
+static gsize
+header_size (const guint8 *hdr, guint have)
+{
+  gsize n = 2;
+  guint len7;
+
+  if (have < 2)
+    return 2;
+  len7 = hdr[1] & 0x7f;
+  if (len7 == 126)
+    n += 2;
+  else if (len7 == 127)
+    n += 8;
+  if (hdr[1] & 0x80)
+    n += 4;
+  return n;
+}
+
+static void
+message_end (Conn *c)
+{
+  Bench *b = c->b;
+  guint64 want_len = c->msg_op == 1 ? SMALL_LEN : LARGE_LEN;
+
+  c->in_msg = FALSE;
+  if (c->msg_op != b->msg_op)
+    {
+      bench_fail (b, RES_ERROR, "%s: echo of type %d on connection %u, sent type %d",
+                  b->label, c->msg_op, c->idx, b->msg_op);
+      return;
+    }
+  if (c->msg_off != want_len)
+    {
+      bench_fail (b, RES_ERROR, "%s: echo of %" G_GUINT64_FORMAT " bytes on connection %u, sent %"
+                  G_GUINT64_FORMAT, b->label, c->msg_off, c->idx, want_len);
+      return;
+    }
+  c->received++;
+  b->echoes++;
+  if (c->received > c->sent)
+    {
+      bench_fail (b, RES_ERROR, "%s: more echoes than messages on connection %u", b->label, c->idx);
+      return;
+    }
+  if (b->sending)
+    fill_window (c);
+}
+
+static void
+frame_end (Conn *c)
+{
+  Bench *b = c->b;
+
+  c->in_payload = FALSE;
+  switch (c->frame_op)
+    {
+    case 0x8:
+      if (c->ctrl_len >= 2)
+        bench_fail (b, RES_ERROR, "%s: server sent a close frame (code %u) on connection %u",
+                    b->label, (c->ctrl[0] << 8) | c->ctrl[1], c->idx);
+      else
+        bench_fail (b, RES_ERROR, "%s: server sent a close frame on connection %u", b->label, c->idx);
+      return;
+    case 0x9:
+      queue_short_frame (c, 0xA, c->ctrl, c->ctrl_len);
+      return;
+    case 0xA:
+      return;
+    default:
+      if (c->frame_fin)
+        message_end (c);
+      return;
+    }
+}
+
+static gboolean
+frame_begin (Conn *c)
+{
+  Bench *b = c->b;
+  guint8 b0 = c->hdr[0], b1 = c->hdr[1];
+  int op = b0 & 0x0f;
+  guint len7 = b1 & 0x7f;
+  guint64 len;
+
+  if (b0 & 0x70)
+    {
+      bench_fail (b, RES_ERROR, "%s: frame with RSV bits 0x%02x on connection %u", b->label, b0 & 0x70, c->idx);
+      return FALSE;
+    }
+  if (b1 & 0x80)
+    {
+      bench_fail (b, RES_ERROR, "%s: masked frame from the server on connection %u", b->label, c->idx);
+      return FALSE;
+    }
+  if (len7 == 126)
+    len = ((guint64) c->hdr[2] << 8) | c->hdr[3];
+  else if (len7 == 127)
+    {
+      int i;
+
+      len = 0;
+      for (i = 0; i < 8; i++)
+        len = (len << 8) | c->hdr[2 + i];
+    }
+  else
+    len = len7;
+
+  if (op >= 0x8)
+    {
+      if (op > 0xA || !(b0 & 0x80) || len > 125)
+        {
+          bench_fail (b, RES_ERROR, "%s: bad control frame (opcode %d) on connection %u", b->label, op, c->idx);
+          return FALSE;
+        }
+      c->ctrl_len = 0;
+    }
+  else if (op == 1 || op == 2)
+    {
+      if (c->in_msg)
+        {
+          bench_fail (b, RES_ERROR, "%s: new message inside a fragmented one on connection %u", b->label, c->idx);
+          return FALSE;
+        }
+      c->in_msg = TRUE;
+      c->msg_op = op;
+      c->msg_off = 0;
+      if (op == 1)
+        small_payload (c->idx, c->received, c->expect);
+      else
+        c->verify_full = c->received % LARGE_FULL_EVERY == 0;
+    }
+  else if (op == 0)
+    {
+      if (!c->in_msg)
+        {
+          bench_fail (b, RES_ERROR, "%s: continuation frame outside a message on connection %u", b->label, c->idx);
+          return FALSE;
+        }
+    }
+  else
+    {
+      bench_fail (b, RES_ERROR, "%s: unknown opcode %d on connection %u", b->label, op, c->idx);
+      return FALSE;
+    }
+
+  c->frame_op = op;
+  c->frame_fin = (b0 & 0x80) != 0;
+  c->payload_left = len;
+  c->hdr_len = 0;
+  c->in_payload = TRUE;
+  if (len == 0)
+    frame_end (c);
+  return b->status == RES_OK;
+}
+
+static gboolean
+payload_data (Conn *c, const guint8 *p, gsize n)
+{
+  Bench *b = c->b;
+
+  if (c->frame_op >= 0x8)
+    {
+      memcpy (c->ctrl + c->ctrl_len, p, n);
+      c->ctrl_len += (guint) n;
+      return TRUE;
+    }
+  if (c->msg_op == 1)
+    {
+      if (c->msg_off + n > SMALL_LEN || memcmp (p, c->expect + c->msg_off, n) != 0)
+        {
+          bench_fail (b, RES_ERROR, "%s: wrong text echo on connection %u (message %" G_GUINT64_FORMAT ")",
+                      b->label, c->idx, c->received);
+          return FALSE;
+        }
+    }
+  else
+    {
+      if (c->msg_off + n > LARGE_LEN)
+        {
+          bench_fail (b, RES_ERROR, "%s: binary echo longer than %d bytes on connection %u",
+                      b->label, LARGE_LEN, c->idx);
+          return FALSE;
+        }
+      if (c->verify_full || c->msg_off < LARGE_SAMPLE)
+        {
+          gsize m = c->verify_full ? n : MIN (n, LARGE_SAMPLE - c->msg_off);
+
+          if (memcmp (p, b->large_payload + c->msg_off, m) != 0)
+            {
+              bench_fail (b, RES_ERROR, "%s: wrong binary echo on connection %u (message %" G_GUINT64_FORMAT ")",
+                          b->label, c->idx, c->received);
+              return FALSE;
+            }
+        }
+      b->bytes += n;
+    }
+  c->msg_off += n;
+  return TRUE;
+}
+
+static void
+frames_feed (Conn *c, const guint8 *p, gsize n)
+{
+  Bench *b = c->b;
+
+  while (n > 0 && b->status == RES_OK)
+    {
+      if (!c->in_payload)
+        {
+          gsize need = header_size (c->hdr, c->hdr_len);
+          gsize take = MIN (n, need - c->hdr_len);
+
+          memcpy (c->hdr + c->hdr_len, p, take);
+          c->hdr_len += (guint) take;
+          p += take;
+          n -= take;
+          if (c->hdr_len < header_size (c->hdr, c->hdr_len))
+            continue;
+          if (!frame_begin (c))
+            return;
+        }
+      else
+        {
+          gsize take = (gsize) MIN ((guint64) n, c->payload_left);
+
+          if (!payload_data (c, p, take))
+            return;
+          p += take;
+          n -= take;
+          c->payload_left -= take;
+          if (c->payload_left == 0)
+            frame_end (c);
+        }
+    }
+}
+
+static void
+send_request (Conn *c)
+{
+  guint8 raw[16];
+  char *key, *req;
+  gsize len;
+  guint i;
+
+  for (i = 0; i < sizeof raw; i += 4)
+    {
+      guint32 r = g_random_int ();
+      memcpy (raw + i, &r, 4);
+    }
+  key = g_base64_encode (raw, sizeof raw);
+  g_strlcpy (c->key, key, sizeof c->key);
+  g_free (key);
+  req = g_strdup_printf ("GET / HTTP/1.1\r\n"
+                         "Host: 127.0.0.1:%d\r\n"
+                         "Upgrade: websocket\r\n"
+                         "Connection: Upgrade\r\n"
+                         "Sec-WebSocket-Key: %s\r\n"
+                         "Sec-WebSocket-Version: 13\r\n"
+                         "\r\n", c->b->port, c->key);
+  len = strlen (req);
+  memcpy (out_reserve (c, len), req, len);
+  g_free (req);
+  c->state = C_HANDSHAKE;
+  conn_flush (c);
+}
+
+static gboolean
+check_head (Conn *c, gsize head_end)
+{
+  Bench *b = c->b;
+  char *head = g_strndup (c->head, head_end);
+  char **lines = g_strsplit (head, "\r\n", -1);
+  GChecksum *sha = g_checksum_new (G_CHECKSUM_SHA1);
+  guint8 digest[20];
+  gsize dlen = sizeof digest;
+  char *want;
+  gboolean accept_ok = FALSE;
+  guint i;
+
+  g_checksum_update (sha, (const guchar *) c->key, -1);
+  g_checksum_update (sha, (const guchar *) WS_GUID, -1);
+  g_checksum_get_digest (sha, digest, &dlen);
+  want = g_base64_encode (digest, dlen);
+
+  if (!g_str_has_prefix (lines[0], "HTTP/1.1 101"))
+    bench_fail (b, RES_ERROR, "%s: handshake answered '%s' on connection %u", b->label, lines[0], c->idx);
+  for (i = 1; lines[i] != NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], "Sec-WebSocket-Accept:", 21) == 0)
+      accept_ok = strcmp (g_strstrip (lines[i] + 21), want) == 0;
+  if (!accept_ok)
+    bench_fail (b, RES_ERROR, "%s: missing or wrong Sec-WebSocket-Accept on connection %u", b->label, c->idx);
+
+  g_free (want);
+  g_checksum_free (sha);
+  g_strfreev (lines);
+  g_free (head);
+  return b->status == RES_OK;
+}
+
+static void
+conn_feed (Conn *c, const guint8 *p, gsize n)
+{
+  Bench *b = c->b;
+
+  if (c->state == C_HANDSHAKE)
+    {
+      gsize from = c->head_len >= 3 ? c->head_len - 3 : 0;
+      const char *end;
+      gsize head_end;
+
+      if (c->head_len + n > HEAD_MAX)
+        {
+          bench_fail (b, RES_ERROR, "%s: handshake response longer than %d bytes", b->label, HEAD_MAX);
+          return;
+        }
+      c->head = g_realloc (c->head, c->head_len + n);
+      memcpy (c->head + c->head_len, p, n);
+      c->head_len += n;
+      end = memmem (c->head + from, c->head_len - from, "\r\n\r\n", 4);
+      if (end == NULL)
+        return;
+      head_end = (gsize) (end - c->head) + 4;
+      if (!check_head (c, head_end))
+        return;
+      c->state = C_OPEN;
+      b->n_open++;
+      if (b->sending)
+        fill_window (c);
+      frames_feed (c, (const guint8 *) c->head + head_end, c->head_len - head_end);
+      g_clear_pointer (&c->head, g_free);
+      c->head_len = 0;
+      return;
+    }
+  frames_feed (c, p, n);
+}
+
+static void
+conn_read (Conn *c)
+{
+  Bench *b = c->b;
+
+  while (b->status == RES_OK)
+    {
+      ssize_t n = recv (c->fd, b->rbuf, sizeof b->rbuf, 0);
+
+      if (n > 0)
+        {
+          conn_feed (c, b->rbuf, (gsize) n);
+          /* A short read drained the socket; with edge triggering new data
+           * raises a new event, so no read that would only say EAGAIN. */
+          if ((gsize) n < sizeof b->rbuf)
+            break;
+        }
+      else if (n == 0)
+        bench_fail (b, RES_ERROR, "%s: server closed connection %u", b->label, c->idx);
+      else if (errno == EINTR)
+        continue;
+      else if (errno == EAGAIN || errno == EWOULDBLOCK)
+        break;
+      else
+        bench_fail (b, RES_ERROR, "%s: recv on connection %u: %s", b->label, c->idx, g_strerror (errno));
+    }
+}
+
+static void
+conn_event (Conn *c, guint32 events)
+{
+  Bench *b = c->b;
+
+  if (c->state == C_CONNECTING)
+    {
+      int err = 0;
+      socklen_t len = sizeof err;
+
+      if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+        return;
+      if (getsockopt (c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = errno;
+      if (err != 0)
+        {
+          bench_fail (b, RES_ERROR, "%s: connect: %s", b->label, g_strerror (err));
+          return;
+        }
+      send_request (c);
+      return;
+    }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    conn_read (c);
+  if (b->status == RES_OK && (c->out_off < c->out_len || c->big_pending))
+    conn_flush (c);
+}
+
+static void
+conn_free (Conn *c)
+{
+  if (c->fd >= 0)
+    close (c->fd);
+  g_free (c->head);
+  g_free (c->out);
+  g_free (c->big_frame);
+  g_free (c);
+}
+
+static void
+start_connect (Bench *b)
+{
+  Conn *c = g_new0 (Conn, 1);
+  struct sockaddr_in sa = { 0 };
+  struct epoll_event ev = { 0 };
+  int one = 1;
+
+  c->b = b;
+  c->idx = b->n_started++;
+  c->rng = g_random_int () | 1;
+  g_ptr_array_add (b->conns, c);
+
+  c->fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c->fd < 0)
+    {
+      bench_fail (b, RES_ERROR, "socket: %s", g_strerror (errno));
+      return;
+    }
+  setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+  if (b->msg_op == 2)
+    {
+      guint32 m = g_random_int ();
+      guint8 mask[4] = { m & 0xff, (m >> 8) & 0xff, (m >> 16) & 0xff, m >> 24 };
+      guint8 *f;
+      gsize i;
+
+      c->big_len = 14 + LARGE_LEN;
+      f = c->big_frame = g_malloc (c->big_len);
+      f[0] = 0x82;
+      f[1] = 0x80 | 127;
+      for (i = 0; i < 8; i++)
+        f[2 + i] = (guint8) (((guint64) LARGE_LEN >> (56 - 8 * i)) & 0xff);
+      memcpy (f + 10, mask, 4);
+      for (i = 0; i < LARGE_LEN; i++)
+        f[14 + i] = b->large_payload[i] ^ mask[i & 3];
+    }
+
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = c;
+  if (epoll_ctl (b->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+    {
+      bench_fail (b, RES_ERROR, "epoll_ctl: %s", g_strerror (errno));
+      return;
+    }
+
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons ((guint16) b->port);
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  c->state = C_CONNECTING;
+  if (connect (c->fd, (struct sockaddr *) &sa, sizeof sa) == 0)
+    send_request (c);
+  else if (errno != EINPROGRESS)
+    bench_fail (b, RES_ERROR, "%s: connect: %s", b->label, g_strerror (errno));
+}
+
+static void
+bench_poll (Bench *b, double timeout)
+{
+  struct epoll_event ev[512];
+  int n, i;
+
+  while (b->status == RES_OK && b->n_started < b->n_target
+         && b->n_started - b->n_open < b->max_connecting)
+    start_connect (b);
+  if (b->status != RES_OK)
+    return;
+
+  n = epoll_wait (b->epfd, ev, G_N_ELEMENTS (ev), timeout <= 0 ? 0 : (int) (timeout * 1000) + 1);
+  if (n < 0 && errno != EINTR)
+    bench_fail (b, RES_ERROR, "epoll_wait: %s", g_strerror (errno));
+  for (i = 0; i < n && b->status == RES_OK; i++)
+    conn_event (ev[i].data.ptr, ev[i].events);
+}
+
+static Bench *
+bench_new (const char *label, int port, int msg_op, guint window, guint8 *large_payload)
+{
+  Bench *b = g_new0 (Bench, 1);
+
+  b->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  b->port = port;
+  b->label = label;
+  b->conns = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
+  b->msg_op = msg_op;
+  b->window = window;
+  b->large_payload = large_payload;
+  b->msg_limit = G_MAXUINT64;
+  return b;
+}
+
+static void
+bench_free (Bench *b)
+{
+  g_ptr_array_unref (b->conns);
+  close (b->epfd);
+  g_free (b->error);
+  g_free (b);
+}
+
+/* Open @n connections (handshakes completed), @max_connecting at a time. */
+static gboolean
+bench_open (Bench *b, guint n, guint max_connecting, double deadline)
+{
+  b->n_target += n;
+  b->max_connecting = max_connecting;
+  while (b->status == RES_OK && b->n_open < b->n_target)
+    {
+      double left = deadline - now ();
+
+      if (left <= 0)
+        {
+          bench_fail (b, RES_TIMEOUT, "%s: only %u of %u connections open by the deadline",
+                      b->label, b->n_open, b->n_target);
+          break;
+        }
+      bench_poll (b, MIN (left, 0.1));
+    }
+  return b->status == RES_OK;
+}
+
+/* Run traffic until @until; fail if nothing is echoed for STALL_LIMIT. */
+static gboolean
+bench_run_until (Bench *b, double until, double deadline)
+{
+  guint64 last_echoes = b->echoes, last_bytes = b->bytes;
+  double last_progress = now ();
+
+  for (;;)
+    {
+      double t = now ();
+
+      if (b->status != RES_OK || t >= until)
+        break;
+      if (t >= deadline || t - last_progress > STALL_LIMIT)
+        {
+          bench_fail (b, RES_TIMEOUT, "%s: no echo for %.0f s", b->label, t - last_progress);
+          break;
+        }
+      bench_poll (b, MIN (until - t, 0.1));
+      if (b->echoes != last_echoes || b->bytes != last_bytes)
+        {
+          last_echoes = b->echoes;
+          last_bytes = b->bytes;
+          last_progress = now ();
+        }
+    }
+  return b->status == RES_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Workloads                                                                 */
+
+typedef struct {
+  double duration;
+  double warmup;
+  guint  idle_conns;
+  guint8 *large_payload;
+} Config;
+
+typedef struct {
+  ResultKind kind;
+  double     value;   /* msg/s, MB/s, seconds, Ir per echo */
+  double     value2;  /* idle: bytes of RSS per connection */
+  double     client_cpu;  /* share of one CPU this process used, or -1 */
+} Result;
+
+/* CPU seconds used by this process (not the servers). */
+static double
+self_cpu (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6
+         + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
+}
+
+static void
+report_failure (Bench *b, Result *r)
+{
+  r->kind = b->status;
+  fprintf (stderr, "fws-bench: %s%s\n", b->status == RES_TIMEOUT ? "timeout: " : "ERROR: ",
+           b->error ? b->error : "failure");
+}
+
+/* small (msg_op 1, 64 connections) and large (msg_op 2, 4 connections) */
+static Result
+workload_echo (const Config *cfg, const Side *side, int msg_op, guint nconns, guint window)
+{
+  Result r = { RES_OK, 0, 0, -1 };
+  Server srv;
+  Bench *b;
+  double deadline = now () + WORKLOAD_DEADLINE;
+  double t0, t1;
+  guint64 e0, b0;
+  guint i;
+
+  if (!server_start (side, NULL, &srv, 10))
+    {
+      r.kind = RES_ERROR;
+      return r;
+    }
+  b = bench_new (side->label, srv.port, msg_op, window, cfg->large_payload);
+  if (bench_open (b, nconns, nconns, deadline))
+    {
+      b->sending = TRUE;
+      for (i = 0; i < b->conns->len; i++)
+        {
+          Conn *c = g_ptr_array_index (b->conns, i);
+
+          fill_window (c);
+          conn_flush (c);
+        }
+      if (bench_run_until (b, now () + cfg->warmup, deadline))
+        {
+          double cpu0 = self_cpu ();
+
+          t0 = now ();
+          e0 = b->echoes;
+          b0 = b->bytes;
+          if (bench_run_until (b, t0 + cfg->duration, deadline))
+            {
+              t1 = now ();
+              r.client_cpu = (self_cpu () - cpu0) / (t1 - t0);
+              if (msg_op == 1)
+                r.value = (double) (b->echoes - e0) / (t1 - t0);
+              else
+                r.value = (double) (b->bytes - b0) / (t1 - t0) / 1e6;
+            }
+        }
+    }
+  if (b->status != RES_OK)
+    report_failure (b, &r);
+  if (!server_stop (side, &srv, 10))
+    r.kind = RES_ERROR;
+  bench_free (b);
+  return r;
+}
+
+static Result
+workload_idle (const Config *cfg, const Side *side)
+{
+  Result r = { RES_OK, 0, 0, -1 };
+  Server srv;
+  Bench *b;
+  double deadline = now () + IDLE_DEADLINE;
+  double t0, cpu0;
+  long rss0, rss1;
+
+  if (!server_start (side, NULL, &srv, 10))
+    {
+      r.kind = RES_ERROR;
+      return r;
+    }
+  b = bench_new (side->label, srv.port, 1, 1, cfg->large_payload);
+  sleep_s (0.2);
+  rss0 = read_rss_kib (srv.pid);
+  t0 = now ();
+  cpu0 = self_cpu ();
+  if (bench_open (b, cfg->idle_conns, IDLE_CONNECTING, deadline))
+    {
+      r.value = now () - t0;
+      r.client_cpu = (self_cpu () - cpu0) / r.value;
+      /* Let the server settle with every connection idle. */
+      bench_run_until (b, now () + 0.5, deadline);
+      rss1 = read_rss_kib (srv.pid);
+      if (rss0 < 0 || rss1 < 0)
+        r.value2 = -1;
+      else
+        r.value2 = (double) (rss1 - rss0) * 1024.0 / cfg->idle_conns;
+
+      /* The last connection still echoes. */
+      if (b->status == RES_OK)
+        {
+          Conn *c = g_ptr_array_index (b->conns, b->conns->len - 1);
+
+          send_message (c);
+          conn_flush (c);
+          while (b->status == RES_OK && c->received < 1)
+            {
+              if (now () > deadline)
+                bench_fail (b, RES_TIMEOUT, "%s: no echo on an idle connection", side->label);
+              bench_poll (b, 0.1);
+            }
+        }
+    }
+  else if (b->status == RES_TIMEOUT)
+    r.value = now () - t0;
+  if (b->status != RES_OK)
+    report_failure (b, &r);
+  if (!server_stop (side, &srv, 20))
+    r.kind = RES_ERROR;
+  bench_free (b);
+  return r;
+}
+
+static gboolean
+callgrind_total (const char *file, guint64 *ir)
+{
+  char *text = NULL;
+  char **lines;
+  gboolean found = FALSE;
+  guint i;
+
+  if (!g_file_get_contents (file, &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "totals:"))
+        {
+          *ir = g_ascii_strtoull (lines[i] + 7, NULL, 10);
+          found = TRUE;
+          break;
+        }
+      if (!found && g_str_has_prefix (lines[i], "summary:"))
+        {
+          *ir = g_ascii_strtoull (lines[i] + 8, NULL, 10);
+          found = TRUE;
+        }
+    }
+  g_strfreev (lines);
+  g_free (text);
+  return found;
+}
+
+/* Total Ir of one server run under callgrind doing @msgs echoes on one connection. */
+static gboolean
+callgrind_run (const Config *cfg, const Side *side, const char *file, guint msgs, guint64 *ir, Result *r)
+{
+  Server srv;
+  Bench *b;
+  double deadline = now () + CALLGRIND_DEADLINE;
+  gboolean ok;
+
+  if (!server_start (side, file, &srv, 60))
+    {
+      r->kind = RES_ERROR;
+      return FALSE;
+    }
+  b = bench_new (side->label, srv.port, 1, 1, cfg->large_payload);
+  if (bench_open (b, 1, 1, deadline))
+    {
+      Conn *c = g_ptr_array_index (b->conns, 0);
+
+      b->sending = TRUE;
+      b->msg_limit = msgs;
+      fill_window (c);
+      conn_flush (c);
+      while (b->status == RES_OK && c->received < msgs)
+        {
+          if (now () > deadline)
+            bench_fail (b, RES_TIMEOUT, "%s: %u echoes not done under callgrind in %.0f s",
+                        side->label, msgs, CALLGRIND_DEADLINE);
+          bench_poll (b, 0.1);
+        }
+    }
+  ok = b->status == RES_OK;
+  if (!ok)
+    report_failure (b, r);
+  /* Close the connection and give the server time to see it, so the
+   * teardown costs the same in every run. */
+  g_ptr_array_set_size (b->conns, 0);
+  sleep_s (1.0);
+  if (!server_stop (side, &srv, 60))
+    {
+      r->kind = RES_ERROR;
+      ok = FALSE;
+    }
+  bench_free (b);
+  if (ok && !callgrind_total (file, ir))
+    {
+      fprintf (stderr, "fws-bench: no totals in callgrind output %s\n", file);
+      r->kind = RES_ERROR;
+      ok = FALSE;
+    }
+  return ok;
+}
+
+static Result
+workload_callgrind (const Config *cfg, const Side *side, const char *dir, guint msgs)
+{
+  Result r = { RES_OK, 0, 0, -1 };
+  char *f0 = g_strdup_printf ("%s/callgrind.%s.0.out", dir, side->label);
+  char *f1 = g_strdup_printf ("%s/callgrind.%s.%u.out", dir, side->label, msgs);
+  guint64 ir0 = 0, ir1 = 0;
+
+  if (callgrind_run (cfg, side, f0, 0, &ir0, &r)
+      && callgrind_run (cfg, side, f1, msgs, &ir1, &r))
+    {
+      r.value = ((double) ir1 - (double) ir0) / msgs;
+      r.value2 = (double) ir0;
+    }
+  g_free (f0);
+  g_free (f1);
+  return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Results table                                                             */
+
+typedef struct {
+  char       *name;
+  const char *unit;
+  const char *fmt;        /* printf format of one value */
+  GArray     *vals[2];    /* per side, one per successful round */
+  GString    *rounds[2];  /* per side, every round as printed */
+  ResultKind  failed[2];  /* worst failure of a round, per side */
+} Row;
+
+#define NAME_W 40
+
+static Row *
+row_new (const char *name, const char *unit, const char *fmt)
+{
+  Row *row = g_new0 (Row, 1);
+  int s;
+
+  row->name = g_strdup (name);
+  row->unit = unit;
+  row->fmt = fmt;
+  for (s = 0; s < 2; s++)
+    {
+      row->vals[s] = g_array_new (FALSE, FALSE, sizeof (double));
+      row->rounds[s] = g_string_new (NULL);
+    }
+  return row;
+}
+
+static void
+row_free (Row *row)
+{
+  int s;
+
+  for (s = 0; s < 2; s++)
+    {
+      g_array_unref (row->vals[s]);
+      g_string_free (row->rounds[s], TRUE);
+    }
+  g_free (row->name);
+  g_free (row);
+}
+
+static char *
+format_number (const Row *row, double v)
+{
+  char num[64];
+
+  g_snprintf (num, sizeof num, row->fmt, v);
+  return g_strdup (num);
+}
+
+static const char *
+kind_name (ResultKind kind)
+{
+  return kind == RES_TIMEOUT ? "timeout" : "FAILED";
+}
+
+static void
+row_add (Row *row, int side, const Side *sides, int round, int rounds,
+         ResultKind kind, double v, double client_cpu)
+{
+  char *num;
+
+  printf ("  round %d/%d  %-9s %-*s ", round, rounds, sides[side].label, NAME_W, row->name);
+  if (row->rounds[side]->len > 0)
+    g_string_append_c (row->rounds[side], ' ');
+  if (kind != RES_OK)
+    {
+      row->failed[side] = MAX (row->failed[side], kind);
+      printf ("%s\n", kind_name (kind));
+      g_string_append (row->rounds[side], kind_name (kind));
+      fflush (stdout);
+      return;
+    }
+  g_array_append_val (row->vals[side], v);
+  num = format_number (row, v);
+  g_string_append (row->rounds[side], num);
+  if (client_cpu >= 0)
+    printf ("%12s %-5s (bench client %.0f%% CPU)\n", num, row->unit, client_cpu * 100);
+  else
+    printf ("%12s %s\n", num, row->unit);
+  fflush (stdout);
+  g_free (num);
+}
+
+static void
+print_table (GPtrArray *rows, const Side *sides)
+{
+  guint i;
+  int s;
+
+  printf ("\nper round, in order:\n");
+  for (i = 0; i < rows->len; i++)
+    {
+      Row *row = g_ptr_array_index (rows, i);
+
+      for (s = 0; s < 2; s++)
+        printf ("  %-*s %-9s %s\n", NAME_W, s == 0 ? row->name : "", sides[s].label,
+                row->rounds[s]->str);
+    }
+  printf ("\n%-*s %18s %18s %9s\n", NAME_W, "workload (median of rounds)",
+          sides[0].label, sides[1].label, "fws/soup");
+  for (i = 0; i < rows->len; i++)
+    {
+      Row *row = g_ptr_array_index (rows, i);
+      char *v[2];
+      double m[2];
+      char ratio[32] = "-";
+
+      for (s = 0; s < 2; s++)
+        {
+          m[s] = median (row->vals[s]);
+          if (row->vals[s]->len == 0)
+            v[s] = g_strdup (row->failed[s] != RES_OK ? kind_name (row->failed[s]) : "-");
+          else
+            {
+              char *num = format_number (row, m[s]);
+
+              v[s] = g_strdup_printf ("%s %s", num, row->unit);
+              g_free (num);
+            }
+        }
+      if (row->vals[0]->len > 0 && row->vals[1]->len > 0 && m[1] != 0)
+        g_snprintf (ratio, sizeof ratio, "%.2fx", m[0] / m[1]);
+      printf ("%-*s %18s %18s %9s\n", NAME_W, row->name, v[0], v[1], ratio);
+      g_free (v[0]);
+      g_free (v[1]);
+    }
+  printf ("MB = 10^6 bytes.  For rows marked (lower is better) fws/soup below 1 favours fws-glib;\n"
+          "for the others, above 1 does.\n");
+}
+
+/* ------------------------------------------------------------------------ */
+
+static char *
+default_path (const char *relative)
+{
+  char *self = g_file_read_link ("/proc/self/exe", NULL);
+  char *dir, *path;
+
+  if (self == NULL)
+    return g_strdup (relative);
+  dir = g_path_get_dirname (self);
+  path = g_build_filename (dir, relative, NULL);
+  g_free (dir);
+  g_free (self);
+  return path;
+}
+
+static guint
+raise_nofile_limit (guint want)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+    return want;
+  if (rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+        getrlimit (RLIMIT_NOFILE, &rl);
+    }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t) want + 100)
+    {
+      guint n = rl.rlim_cur > 200 ? (guint) rl.rlim_cur - 100 : 100;
+
+      printf ("note: RLIMIT_NOFILE is %lu (hard limit %lu), below %u + 100: "
+              "opening %u idle connections instead (raise it with ulimit -Hn)\n",
+              (unsigned long) rl.rlim_cur, (unsigned long) rl.rlim_max, want, n);
+      return n;
+    }
+  return want;
+}
+
+int
+main (int argc, char **argv)
+{
+  char *fws_path = NULL, *soup_path = NULL, *only = NULL;
+  int rounds = 0, idle_conns = 0, cg_msgs = CALLGRIND_MSGS;
+  double duration = 0;
+  gboolean quick = FALSE;
+  GOptionEntry entries[] = {
+    { "fws", 0, 0, G_OPTION_ARG_FILENAME, &fws_path, "fws-echo-server to run (default ../examples/fws-echo-server next to this program)", "PATH" },
+    { "soup", 0, 0, G_OPTION_ARG_FILENAME, &soup_path, "soup-echo-server to run (default ./soup-echo-server next to this program)", "PATH" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Interleaved rounds per workload (default 3; --quick 2)", "N" },
+    { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short run: 1 s per round, 2,000 idle connections", NULL },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Run one workload: small, large, idle or callgrind (default: small, large and idle)", "WORKLOAD" },
+    { "idle-conns", 0, 0, G_OPTION_ARG_INT, &idle_conns, "Connections for the idle workload (default 10000; --quick 2000)", "N" },
+    { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "Measured seconds per round (default 2; --quick 1)", "S" },
+    { "callgrind-msgs", 0, 0, G_OPTION_ARG_INT, &cg_msgs, "Echoes per callgrind run (default 20000)", "N" },
+    { NULL }
+  };
+  GOptionContext *octx;
+  GError *error = NULL;
+  Side sides[2];
+  Config cfg = { 0 };
+  GPtrArray *rows;
+  gboolean run_small, run_large, run_idle, run_cg;
+  gboolean any_error = FALSE;
+  double t_start = now ();
+  int round, s;
+  guint i;
+
+  octx = g_option_context_new ("- echo benchmark: fws-echo-server against libsoup's WebSocket server");
+  g_option_context_add_main_entries (octx, entries, NULL);
+  if (!g_option_context_parse (octx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "fws-bench: %s\n", error->message);
+      return 2;
+    }
+  g_option_context_free (octx);
+
+  run_small = run_large = run_idle = only == NULL;
+  run_cg = FALSE;
+  if (only != NULL)
+    {
+      if (strcmp (only, "small") == 0)
+        run_small = TRUE;
+      else if (strcmp (only, "large") == 0)
+        run_large = TRUE;
+      else if (strcmp (only, "idle") == 0)
+        run_idle = TRUE;
+      else if (strcmp (only, "callgrind") == 0)
+        run_cg = TRUE;
+      else
+        {
+          fprintf (stderr, "fws-bench: --only takes small, large, idle or callgrind\n");
+          return 2;
+        }
+    }
+  if (rounds <= 0)
+    rounds = quick ? 2 : 3;
+  if (duration <= 0)
+    duration = quick ? 1.0 : 2.0;
+  if (idle_conns <= 0)
+    idle_conns = quick ? 2000 : 10000;
+  if (cg_msgs <= 0)
+    cg_msgs = CALLGRIND_MSGS;
+  cfg.duration = duration;
+  cfg.warmup = quick ? 0.25 : 0.5;
+
+  if (fws_path == NULL)
+    fws_path = default_path ("../examples/fws-echo-server");
+  if (soup_path == NULL)
+    soup_path = default_path ("soup-echo-server");
+  sides[0].label = "fws-glib";
+  sides[0].path = fws_path;
+  sides[1].label = "libsoup";
+  sides[1].path = soup_path;
+  for (s = 0; s < 2; s++)
+    if (!g_file_test (sides[s].path, G_FILE_TEST_IS_EXECUTABLE))
+      {
+        fprintf (stderr, "fws-bench: %s server not found: %s (use --%s PATH)\n",
+                 sides[s].label, sides[s].path, s == 0 ? "fws" : "soup");
+        return 1;
+      }
+
+  signal (SIGPIPE, SIG_IGN);
+  cfg.idle_conns = raise_nofile_limit ((guint) idle_conns);
+  cfg.large_payload = g_malloc (LARGE_LEN);
+  for (i = 0; i < LARGE_LEN; i += 4)
+    {
+      guint32 r = g_random_int ();
+      memcpy (cfg.large_payload + i, &r, 4);
+    }
+
+  printf ("fws-bench: %s = %s\n           %s = %s\n", sides[0].label, sides[0].path, sides[1].label, sides[1].path);
+  printf ("%d interleaved round(s) per workload, %.2g s measured after %.2g s warm-up; 127.0.0.1 only\n\n",
+          rounds, cfg.duration, cfg.warmup);
+  fflush (stdout);
+
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_free);
+
+  if (run_small)
+    {
+      guint windows[2] = { 1, 16 };
+      guint w;
+
+      for (w = 0; w < 2; w++)
+        {
+          char *name = g_strdup_printf ("16 B text, %d conns, %u in flight", SMALL_CONNS, windows[w]);
+          Row *row = row_new (name, "msg/s", "%.0f");
+
+          g_free (name);
+          g_ptr_array_add (rows, row);
+          for (round = 1; round <= rounds; round++)
+            for (s = 0; s < 2; s++)
+              {
+                Result r = workload_echo (&cfg, &sides[s], 1, SMALL_CONNS, windows[w]);
+
+                any_error |= r.kind == RES_ERROR;
+                row_add (row, s, sides, round, rounds, r.kind, r.value, r.client_cpu);
+              }
+        }
+    }
+
+  if (run_large)
+    {
+      char *name = g_strdup_printf ("1 MiB binary, %d conns", LARGE_CONNS);
+      Row *row = row_new (name, "MB/s", "%.1f");
+
+      g_free (name);
+      g_ptr_array_add (rows, row);
+      for (round = 1; round <= rounds; round++)
+        for (s = 0; s < 2; s++)
+          {
+            Result r = workload_echo (&cfg, &sides[s], 2, LARGE_CONNS, 1);
+
+            any_error |= r.kind == RES_ERROR;
+            row_add (row, s, sides, round, rounds, r.kind, r.value, r.client_cpu);
+          }
+    }
+
+  if (run_idle)
+    {
+      /* Opening 10,000 connections to libsoup takes long; one round each. */
+      char *name = g_strdup_printf ("open %u idle conns (lower is better)", cfg.idle_conns);
+      Row *row_t = row_new (name, "s", "%.2f");
+      Row *row_m = row_new ("server RSS/idle conn (lower is better)", "KiB", "%.2f");
+      Result r;
+
+      g_free (name);
+      g_ptr_array_add (rows, row_t);
+      g_ptr_array_add (rows, row_m);
+      for (s = 0; s < 2; s++)
+        {
+          r = workload_idle (&cfg, &sides[s]);
+          any_error |= r.kind == RES_ERROR;
+          row_add (row_t, s, sides, 1, 1, r.kind, r.value, r.client_cpu);
+          row_add (row_m, s, sides, 1, 1, r.kind == RES_OK && r.value2 < 0 ? RES_ERROR : r.kind,
+                   r.value2 / 1024.0, -1);
+        }
+    }
+
+  if (run_cg)
+    {
+      char *dir = g_dir_make_tmp ("fws-bench-XXXXXX", &error);
+      Row *row = row_new ("Ir per 16 B echo (lower is better)", "Ir", "%.0f");
+
+      g_ptr_array_add (rows, row);
+      if (dir == NULL)
+        {
+          fprintf (stderr, "fws-bench: %s\n", error->message);
+          return 1;
+        }
+      printf ("callgrind: %d echoes on 1 connection minus a run with none; output in %s\n",
+              cg_msgs, dir);
+      fflush (stdout);
+      for (s = 0; s < 2; s++)
+        {
+          Result r = workload_callgrind (&cfg, &sides[s], dir, (guint) cg_msgs);
+
+          any_error |= r.kind == RES_ERROR;
+          row_add (row, s, sides, 1, 1, r.kind, r.value, -1);
+          if (r.kind == RES_OK)
+            printf ("  %-*s (start-up, one handshake and exit alone: %.0f Ir)\n",
+                    NAME_W + 21, "", r.value2);
+        }
+      g_free (dir);
+    }
+
+  print_table (rows, sides);
+  printf ("total time %.0f s\n", now () - t_start);
+
+  g_ptr_array_unref (rows);
+  g_free (cfg.large_payload);
+  g_free (fws_path);
+  g_free (soup_path);
+  g_free (only);
+  return any_error ? 1 : 0;
+}
