@@ -4,6 +4,9 @@
  *
  * A SoupServer: a WebSocket request on any path is echoed back message by
  * message, each with its type; GET / serves a page that connects back.
+ * GET /events is an EventSource stream: every second a counter (ids 1, 2,
+ * 3, ..., resuming after the client's Last-Event-ID) and a "tick" event
+ * with the time, and a comment line every 10 s.
  */
 #include <fws-glib/fws-glib.h>
 #include <glib-unix.h>
@@ -36,6 +39,68 @@ on_error (FwsWebSocket *ws,
   g_printerr ("%s: %s\n", fws_web_socket_get_url (ws), error->message);
 }
 
+/* ---- /events: server-sent events ---- */
+
+typedef struct
+{
+  FwsEventSource *es;      /* not owned: it holds itself until close */
+  GSource        *timer;
+  guint64         counter;
+} Stream;
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  Stream *stream = user_data;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *time = g_date_time_format (now, "%H:%M:%S");
+  char id[32];
+
+  g_snprintf (id, sizeof id, "%" G_GUINT64_FORMAT, ++stream->counter);
+  /* A plain event (the page's onmessage), then a named one. */
+  fws_event_source_send (stream->es, id, NULL, id, NULL);
+  fws_event_source_send (stream->es, time, "tick", NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_stream_close (FwsEventSource *es,
+                 gpointer        user_data)
+{
+  Stream *stream = user_data;
+
+  g_source_destroy (stream->timer);
+  g_source_unref (stream->timer);
+  g_free (stream);
+}
+
+static void
+serve_events (SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FwsEventSource) es = g_object_new (FWS_TYPE_EVENT_SOURCE,
+                                               "ping-seconds", 10.0,
+                                               NULL);
+  Stream *stream;
+
+  if (!fws_event_source_accept (es, msg, &error))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY,
+                                        error->message, strlen (error->message));
+      return;
+    }
+  stream = g_new0 (Stream, 1);
+  stream->es = es;
+  /* A client that reconnects goes on where it left off. */
+  stream->counter = g_ascii_strtoull (fws_event_source_get_last_event_id (es), NULL, 10);
+  stream->timer = g_timeout_source_new_seconds (1);
+  g_source_set_static_name (stream->timer, "fws-echo-server-tick");
+  g_source_set_callback (stream->timer, on_tick, stream, NULL);
+  g_source_attach (stream->timer, g_main_context_get_thread_default ());
+  g_signal_connect (es, "close", G_CALLBACK (on_stream_close), stream);
+}
+
 static void
 handle (SoupServer        *server,
         SoupServerMessage *msg,
@@ -43,6 +108,12 @@ handle (SoupServer        *server,
         GHashTable        *query,
         gpointer           user_data)
 {
+  if (g_str_equal (path, "/events") && fws_event_source_is_event_source_request (msg))
+    {
+      serve_events (msg);
+      return;
+    }
+
   if (fws_web_socket_is_websocket_request (msg))
     {
       g_autoptr(GError) error = NULL;

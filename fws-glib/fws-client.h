@@ -15,10 +15,53 @@ FWS_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (FwsClient, fws_client, FWS, CLIENT, FwsWebSocket)
 
 FWS_AVAILABLE_IN_ALL
-FwsClient          *fws_client_new                 (const char          *url,
-                                                    const char * const  *protocols,
-                                                    GError             **error);
+FwsClient          *fws_client_new                   (const char          *url,
+                                                      const char * const  *protocols,
+                                                      GError             **error);
 FWS_AVAILABLE_IN_ALL
-guint               fws_client_get_status          (FwsClient           *self);
+guint               fws_client_get_status            (FwsClient           *self);
+
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_client_get_tls_verify        (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_tls_verify        (FwsClient           *self,
+                                                      gboolean             verify);
+FWS_AVAILABLE_IN_ALL
+const char * const *fws_client_get_tls_ca_files      (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_tls_ca_files      (FwsClient           *self,
+                                                      const char * const  *files);
+FWS_AVAILABLE_IN_ALL
+GTlsDatabase       *fws_client_get_tls_database      (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_tls_database      (FwsClient           *self,
+                                                      GTlsDatabase        *database);
+FWS_AVAILABLE_IN_ALL
+GTlsCertificate    *fws_client_get_tls_certificate   (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_tls_certificate   (FwsClient           *self,
+                                                      GTlsCertificate     *certificate);
+
+FWS_AVAILABLE_IN_ALL
+const char         *fws_client_get_proxy             (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_proxy             (FwsClient           *self,
+                                                      const char          *proxy);
+FWS_AVAILABLE_IN_ALL
+SoupMessageHeaders *fws_client_get_proxy_headers     (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_proxy_headers     (FwsClient           *self,
+                                                      SoupMessageHeaders  *headers);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_client_get_use_system_proxy  (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_use_system_proxy  (FwsClient           *self,
+                                                      gboolean             use_system_proxy);
+
+FWS_AVAILABLE_IN_ALL
+guint               fws_client_get_handshake_timeout (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_handshake_timeout (FwsClient           *self,
+                                                      guint                msec);
 
 G_END_DECLS

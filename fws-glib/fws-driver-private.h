@@ -12,6 +12,8 @@
 #include <libsoup/soup.h>
 
 #include "fws-types.h"
+#include "fws-extension.h"
+#include "fws-extensions-private.h"
 
 G_BEGIN_DECLS
 
@@ -105,6 +107,21 @@ gboolean      fws_driver_set_extra_headers (FwsDriver          *driver,
                                             SoupMessageHeaders *extra_headers);
 void          fws_driver_set_max_length (FwsDriver *driver,
                                          guint64    max_length);
+/* Registers an extension (BEHAVIOUR.md 3), in order; only before start.
+ * FALSE with FWS_ERROR_INVALID_ARGUMENT for a bad or duplicate name or
+ * once started. Negotiation happens in start (server) or when the response
+ * arrives (client); the pipeline then runs on every data message, inside
+ * fws_driver_send() and fws_driver_parse(). */
+gboolean      fws_driver_add_extension  (FwsDriver     *driver,
+                                         FwsExtension  *extension,
+                                         GError       **error);
+/* Replaces the registered extensions with @extensions (nullable, of
+ * FwsExtension); nothing changes on error. Only before start. */
+gboolean      fws_driver_set_extensions (FwsDriver     *driver,
+                                         GPtrArray     *extensions,
+                                         GError       **error);
+/* The registry and, once negotiated, the active sessions (for tests). */
+FwsExtensions *fws_driver_get_extensions (FwsDriver *driver);
 /* Client: the response status (0 before) and headers (NULL before). */
 guint               fws_driver_get_status           (FwsDriver *driver);
 SoupMessageHeaders *fws_driver_get_response_headers (FwsDriver *driver);

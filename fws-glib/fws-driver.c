@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fws-error.h"
+#include "fws-extensions-private.h"
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
 #include "fws-utf8-private.h"
@@ -51,6 +52,7 @@ struct _FwsDriver
 
   FwsWsCodec         *codec;
   guint64             max_length;
+  FwsExtensions      *extensions;
 
   GQueue              pending;   /* of Pending*, sends made while CONNECTING */
   guint64             pending_bytes;
@@ -82,6 +84,7 @@ driver_new (const FwsDriverCallbacks *callbacks,
   self->protocols = g_strdupv ((char **) protocols);
   self->extra_headers = extra_headers ? soup_message_headers_ref (extra_headers) : NULL;
   self->max_length = max_length;
+  self->extensions = fws_extensions_new ();
   g_queue_init (&self->pending);
   return self;
 }
@@ -136,6 +139,7 @@ fws_driver_free (FwsDriver *self)
     return;
   g_queue_clear_full (&self->pending, pending_free);
   g_clear_pointer (&self->codec, fws_ws_codec_free);
+  g_clear_pointer (&self->extensions, fws_extensions_free);
   g_clear_pointer (&self->head_reader, fws_http_head_reader_free);
   g_clear_pointer (&self->request_headers, soup_message_headers_unref);
   g_clear_pointer (&self->response_headers, soup_message_headers_unref);
@@ -153,6 +157,7 @@ fws_driver_free (FwsDriver *self)
 static void
 write_frame (FwsDriver    *self,
              guint         opcode,
+             guint         rsv,
              const guint8 *data,
              gsize         len,
              GBytes       *payload)
@@ -170,7 +175,7 @@ write_frame (FwsDriver    *self,
       GBytes *masked_bytes;
 
       self->cb.random (self->user_data, key, sizeof key);
-      header_len = fws_ws_frame_header (header, TRUE, 0, opcode, len, key);
+      header_len = fws_ws_frame_header (header, TRUE, rsv, opcode, len, key);
       masked = g_malloc (len + 1);
       fws_ws_mask_copy (masked, data, len, key, 0);
       masked_bytes = g_bytes_new_take (masked, len);
@@ -179,7 +184,7 @@ write_frame (FwsDriver    *self,
       return;
     }
 
-  header_len = fws_ws_frame_header (header, TRUE, 0, opcode, len, NULL);
+  header_len = fws_ws_frame_header (header, TRUE, rsv, opcode, len, NULL);
   if (payload != NULL)
     {
       self->cb.write_frame (self->user_data, header, header_len, payload);
@@ -232,7 +237,58 @@ write_close_frame (FwsDriver  *self,
         memcpy (payload + 2, reason, rlen);
       len = 2 + rlen;
     }
-  write_frame (self, FWS_WS_OP_CLOSE, payload, len, NULL);
+  write_frame (self, FWS_WS_OP_CLOSE, 0, payload, len, NULL);
+}
+
+static void fail_extension (FwsDriver *self, const GError *error);
+
+/* A data message: through the extensions (in activation order), then one
+ * frame with the RSV bits they set. FALSE if an extension failed, which
+ * failed the connection. */
+static gboolean
+write_message (FwsDriver *self,
+               guint      opcode,
+               GBytes    *payload)
+{
+  g_autoptr(FwsExtensionMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  guint rsv;
+
+  if (fws_extensions_get_n_active (self->extensions) == 0)
+    {
+      write_frame (self, opcode, 0, NULL, 0, payload);
+      return TRUE;
+    }
+
+  message = fws_extension_message_new_full (opcode == FWS_WS_OP_TEXT ? FWS_MESSAGE_TYPE_TEXT
+                                                                     : FWS_MESSAGE_TYPE_BINARY,
+                                            0, payload, 0, FALSE);
+  if (!fws_extensions_process_outgoing (self->extensions, message, &error))
+    {
+      fail_extension (self, error);
+      return FALSE;
+    }
+  rsv = fws_extension_message_get_rsv (message);
+  if ((rsv & ~fws_extensions_get_rsv (self->extensions)) != 0)
+    {
+      g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_EXTENSION,
+                           _("An extension set reserved bits that were not negotiated"));
+      fail_extension (self, error);
+      return FALSE;
+    }
+  write_frame (self, opcode, rsv, NULL, 0, fws_extension_message_get_data (message));
+  return TRUE;
+}
+
+static void
+write_queued (FwsDriver *self,
+              guint      opcode,
+              GBytes    *payload)
+{
+  if (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY)
+    write_message (self, opcode, payload);
+  else
+    write_frame (self, opcode, 0, NULL, 0, payload);
 }
 
 static void
@@ -244,7 +300,7 @@ flush_pending (FwsDriver *self)
     {
       self->pending_bytes -= g_bytes_get_size (p->payload);
       if (self->state == FWS_READY_STATE_OPEN)
-        write_frame (self, p->opcode, NULL, 0, p->payload);
+        write_queued (self, p->opcode, p->payload);
       pending_free (p);
     }
 }
@@ -266,10 +322,16 @@ send_or_queue (FwsDriver *self,
     }
   if (self->state != FWS_READY_STATE_OPEN)
     return FALSE;
+  if (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY)
+    {
+      g_autoptr(GBytes) empty = payload == NULL ? g_bytes_new_static ("", 0) : NULL;
+
+      return write_message (self, opcode, payload != NULL ? payload : empty);
+    }
   if (payload == NULL)
-    write_frame (self, opcode, (const guint8 *) "", 0, NULL);
+    write_frame (self, opcode, 0, (const guint8 *) "", 0, NULL);
   else
-    write_frame (self, opcode, NULL, 0, payload);
+    write_frame (self, opcode, 0, NULL, 0, payload);
   return TRUE;
 }
 
@@ -280,8 +342,13 @@ become_open (FwsDriver *self)
 {
   self->state = FWS_READY_STATE_OPEN;
   self->codec = fws_ws_codec_new (self->role, self->max_length, &codec_callbacks, self);
+  /* RSV bits are allowed on data frames only for the negotiated extensions. */
+  fws_ws_codec_set_allowed_rsv (self->codec, fws_extensions_get_rsv (self->extensions));
   flush_pending (self);
-  self->cb.open (self->user_data);
+  /* A queued message may have failed an extension, and with it the
+   * connection: then close was emitted, and open must not follow. */
+  if (self->state == FWS_READY_STATE_OPEN)
+    self->cb.open (self->user_data);
 }
 
 /* The end: state CLOSED, optional error, then close. */
@@ -298,6 +365,7 @@ shutdown_driver (FwsDriver    *self,
     fws_ws_codec_stop (self->codec);
   g_queue_clear_full (&self->pending, pending_free);
   self->pending_bytes = 0;
+  fws_extensions_close (self->extensions);
   if (error)
     self->cb.error (self->user_data, error);
   self->cb.close (self->user_data, code, reason ? reason : "");
@@ -322,7 +390,78 @@ fws_driver_transport_closed (FwsDriver    *self,
   shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, "", error);
 }
 
+/* An extension failed on an established connection (BEHAVIOUR.md 2.9 #11):
+ * 1009 for a message it would have made too large, 1007 for data it cannot
+ * decode (such as corrupt deflate data), 1010 otherwise. */
+static void
+fail_extension (FwsDriver    *self,
+                const GError *error)
+{
+  guint code = FWS_CLOSE_CODE_MISSING_EXTENSION;
+
+  if (g_error_matches (error, FWS_ERROR, FWS_ERROR_TOO_LARGE))
+    code = FWS_CLOSE_CODE_TOO_BIG;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+    code = FWS_CLOSE_CODE_INVALID_DATA;
+  fws_driver_fail (self, code, error);
+}
+
 /* ---- Input ---- */
+
+/* A message that went through extensions: incoming in reverse activation
+ * order, then the checks the codec could not make (UTF-8 of text that
+ * arrived transformed, the size after inflation). */
+static void
+receive_extended (FwsDriver      *self,
+                  FwsMessageType  type,
+                  guint           rsv,
+                  GBytes         *payload)
+{
+  g_autoptr(FwsExtensionMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) data = NULL;
+  const guint8 *bytes;
+  gsize len;
+
+  /* The codec put a NUL byte after the payload. */
+  message = fws_extension_message_new_full (type, rsv, payload, self->max_length, TRUE);
+  if (!fws_extensions_process_incoming (self->extensions, message, &error))
+    {
+      fail_extension (self, error);
+      return;
+    }
+
+  data = g_bytes_ref (fws_extension_message_get_data (message));
+  bytes = g_bytes_get_data (data, &len);
+  if (self->max_length != 0 && len > self->max_length)
+    {
+      g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_TOO_LARGE,
+                           _("WebSocket frame length too large"));
+      fws_driver_fail (self, FWS_CLOSE_CODE_TOO_BIG, error);
+      return;
+    }
+  if (type == FWS_MESSAGE_TYPE_TEXT)
+    {
+      if ((rsv != 0 || data != payload) && !fws_utf8_validate (bytes, len))
+        {
+          g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_INVALID_UTF8,
+                               _("Could not decode a text frame as UTF-8"));
+          fws_driver_fail (self, FWS_CLOSE_CODE_INVALID_DATA, error);
+          return;
+        }
+      if (!fws_extension_message_is_terminated (message))
+        {
+          guint8 *copy = g_malloc (len + 1);
+
+          if (len > 0)
+            memcpy (copy, bytes, len);
+          copy[len] = '\0';
+          g_bytes_unref (data);
+          data = g_bytes_new_take (copy, len);
+        }
+    }
+  self->cb.message (self->user_data, type, data);
+}
 
 static void
 codec_message_cb (gpointer  user_data,
@@ -331,11 +470,15 @@ codec_message_cb (gpointer  user_data,
                   GBytes   *payload)
 {
   FwsDriver *self = user_data;
+  FwsMessageType type = opcode == FWS_WS_OP_TEXT ? FWS_MESSAGE_TYPE_TEXT : FWS_MESSAGE_TYPE_BINARY;
 
   if (self->state == FWS_READY_STATE_OPEN || self->state == FWS_READY_STATE_CLOSING)
-    self->cb.message (self->user_data,
-                      opcode == FWS_WS_OP_TEXT ? FWS_MESSAGE_TYPE_TEXT : FWS_MESSAGE_TYPE_BINARY,
-                      payload);
+    {
+      if (fws_extensions_get_n_active (self->extensions) > 0)
+        receive_extended (self, type, rsv, payload);
+      else
+        self->cb.message (self->user_data, type, payload);
+    }
   g_bytes_unref (payload);
 }
 
@@ -380,7 +523,7 @@ codec_control_cb (gpointer      user_data,
     case FWS_WS_OP_PING:
       bytes = g_bytes_new (payload, len);
       if (self->state == FWS_READY_STATE_OPEN)
-        write_frame (self, FWS_WS_OP_PONG, payload, len, NULL);
+        write_frame (self, FWS_WS_OP_PONG, 0, payload, len, NULL);
       self->cb.ping (self->user_data, bytes);
       break;
 
@@ -446,6 +589,15 @@ client_parse_head (FwsDriver    *self,
       shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
       return;
     }
+  if (!fws_extensions_activate (self->extensions,
+                                soup_message_headers_get_list (self->response_headers,
+                                                               "Sec-WebSocket-Extensions"),
+                                &error))
+    {
+      g_prefix_error (&error, "%s", _("Error during WebSocket handshake: "));
+      shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
+      return;
+    }
   g_clear_pointer (&self->head_reader, fws_http_head_reader_free);
   self->protocol = g_steal_pointer (&protocol);
 
@@ -494,7 +646,8 @@ fws_driver_start (FwsDriver *self)
 
       ok = fws_handshake_server_respond (self->method, self->request_headers,
                                          (const char * const *) self->protocols,
-                                         self->extra_headers, &protocol, &response, &error);
+                                         self->extra_headers, self->extensions,
+                                         &protocol, &response, &error);
       if (response)
         self->cb.write (self->user_data, g_bytes_get_data (response, NULL), g_bytes_get_size (response));
       if (!ok)
@@ -507,9 +660,18 @@ fws_driver_start (FwsDriver *self)
     }
   else
     {
-      g_autoptr(GBytes) request = fws_handshake_client_request (self->uri, self->key,
-                                                               (const char * const *) self->protocols,
-                                                               self->extra_headers);
+      g_autoptr(GBytes) request = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *offer = fws_extensions_generate_offer (self->extensions, &error);
+
+      if (error != NULL)
+        {
+          shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
+          return FALSE;
+        }
+      request = fws_handshake_client_request (self->uri, self->key,
+                                              (const char * const *) self->protocols,
+                                              self->extra_headers, offer);
       self->cb.write (self->user_data, g_bytes_get_data (request, NULL), g_bytes_get_size (request));
     }
   return TRUE;
@@ -602,6 +764,49 @@ fws_driver_set_max_length (FwsDriver *self,
   self->max_length = max_length;
   if (self->codec)
     fws_ws_codec_set_max_length (self->codec, max_length);
+}
+
+gboolean
+fws_driver_add_extension (FwsDriver     *self,
+                          FwsExtension  *extension,
+                          GError       **error)
+{
+  if (self->started || self->state != FWS_READY_STATE_CONNECTING)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
+                           _("Extensions can only be added before the handshake"));
+      return FALSE;
+    }
+  return fws_extensions_add (self->extensions, extension, error);
+}
+
+gboolean
+fws_driver_set_extensions (FwsDriver  *self,
+                           GPtrArray  *extensions,
+                           GError    **error)
+{
+  g_autoptr(FwsExtensions) exts = NULL;
+  guint i;
+
+  if (self->started || self->state != FWS_READY_STATE_CONNECTING)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
+                           _("Extensions can only be added before the handshake"));
+      return FALSE;
+    }
+  exts = fws_extensions_new ();
+  for (i = 0; extensions != NULL && i < extensions->len; i++)
+    if (!fws_extensions_add (exts, extensions->pdata[i], error))
+      return FALSE;
+  fws_extensions_free (self->extensions);
+  self->extensions = g_steal_pointer (&exts);
+  return TRUE;
+}
+
+FwsExtensions *
+fws_driver_get_extensions (FwsDriver *self)
+{
+  return self->extensions;
 }
 
 guint

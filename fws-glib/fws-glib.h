@@ -13,5 +13,8 @@
 #include "fws-error.h"
 #include "fws-web-socket.h"
 #include "fws-client.h"
+#include "fws-extension.h"
+#include "fws-permessage-deflate.h"
+#include "fws-event-source.h"
 
 #undef FWS_INSIDE

@@ -10,6 +10,8 @@
 #include <glib.h>
 #include <libsoup/soup.h>
 
+#include "fws-extensions-private.h"
+
 G_BEGIN_DECLS
 
 #define FWS_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -76,14 +78,17 @@ gboolean fws_handshake_is_websocket_request (const char         *method,
  *   HTTP/1.1 101 Switching Protocols, the lines of @extra_headers (nullable,
  *   in their order), Upgrade: websocket, Connection: Upgrade,
  *   Sec-WebSocket-Accept, Sec-WebSocket-Protocol (only if one was selected),
- *   blank line;
+ *   Sec-WebSocket-Extensions (only if @extensions accepted any), blank line;
  * *@out_protocol is the selected subprotocol (the first one in the client's
  * list that is also in @protocols), or NULL.
  *
  * On failure returns FALSE, sets @error (FWS_ERROR_HANDSHAKE with the reason)
  * and *@out_response to the response to write:
  *   - not a WebSocket request, missing or malformed Sec-WebSocket-Key (must be
- *     base64 of 16 bytes), bad Host: 400 Bad Request, Content-Type:
+ *     base64 of 16 bytes), bad Host, a Sec-WebSocket-Extensions header that
+ *     does not parse (checked even when @extensions is NULL; the body is
+ *     "Invalid Sec-WebSocket-Extensions header: <value>"): 400 Bad Request,
+ *     Content-Type:
  *     text/plain, Content-Length, the reason as body;
  *   - Sec-WebSocket-Version other than 13: 426 Upgrade Required with
  *     Sec-WebSocket-Version: 13 and a body naming the version received
@@ -94,6 +99,7 @@ gboolean fws_handshake_server_respond (const char          *method,
                                        SoupMessageHeaders  *request,
                                        const char * const  *protocols,
                                        SoupMessageHeaders  *extra_headers,
+                                       FwsExtensions       *extensions,
                                        char               **out_protocol,
                                        GBytes             **out_response,
                                        GError             **error);
@@ -126,11 +132,13 @@ char    *fws_handshake_client_key     (const guint8 nonce[16]);
  * Sec-WebSocket-Version: 13, Sec-WebSocket-Protocol: a, b (if any),
  * Authorization: Basic (if the URL has user:password), then
  * @extra_headers (nullable) in order, except those that would replace one
- * of the lines above; blank line. */
+ * of the lines above, then Sec-WebSocket-Extensions: @extensions (if not
+ * NULL); blank line. */
 GBytes  *fws_handshake_client_request (GUri               *uri,
                                        const char         *key,
                                        const char * const *protocols,
-                                       SoupMessageHeaders *extra_headers);
+                                       SoupMessageHeaders *extra_headers,
+                                       const char         *extensions);
 
 /* Validates the response to our request. Errors (FWS_ERROR_HANDSHAKE), in
  * this order, each prefixed "Error during WebSocket handshake: ":

@@ -26,6 +26,8 @@
 #include <string.h>
 
 #include "fws-handshake-private.h"
+
+#include "fws-extensions-private.h"
 #include "fws-error.h"
 #include "fws-i18n-private.h"
 
@@ -586,6 +588,7 @@ fws_handshake_server_respond (const char          *method,
                               SoupMessageHeaders  *request,
                               const char * const  *protocols,
                               SoupMessageHeaders  *extra_headers,
+                              FwsExtensions       *extensions,
                               char               **out_protocol,
                               GBytes             **out_response,
                               GError             **error)
@@ -593,6 +596,8 @@ fws_handshake_server_respond (const char          *method,
   const char *version, *key, *host;
   g_autofree char *accept = NULL;
   g_autofree char *protocol = NULL;
+  g_autofree char *accepted = NULL;
+  const char *offer;
   GString *response;
 
   g_return_val_if_fail (request != NULL, FALSE);
@@ -637,6 +642,19 @@ fws_handshake_server_respond (const char          *method,
     return refuse (SOUP_STATUS_BAD_REQUEST, g_strdup ("Invalid Host header"),
                    g_strdup (_("Invalid Host header")), out_response, error);
 
+  /* Extensions come last (BEHAVIOUR.md 2.6), and are checked even when
+   * none is registered. */
+  offer = soup_message_headers_get_list (request, "Sec-WebSocket-Extensions");
+  if (!fws_extensions_generate_response (extensions, offer, &accepted, NULL))
+    {
+      g_autofree char *shown = sanitize (offer);
+
+      return refuse (SOUP_STATUS_BAD_REQUEST,
+                     g_strdup_printf ("Invalid Sec-WebSocket-Extensions header: %s", shown),
+                     g_strdup_printf (_("Invalid Sec-WebSocket-Extensions header: %s"), shown),
+                     out_response, error);
+    }
+
   accept = fws_handshake_accept_key (key);
   protocol = select_protocol (soup_message_headers_get_list (request, "Sec-WebSocket-Protocol"),
                               protocols);
@@ -648,6 +666,8 @@ fws_handshake_server_respond (const char          *method,
   g_string_append_printf (response, "Sec-WebSocket-Accept: %s\r\n", accept);
   if (protocol != NULL)
     g_string_append_printf (response, "Sec-WebSocket-Protocol: %s\r\n", protocol);
+  if (accepted != NULL)
+    g_string_append_printf (response, "Sec-WebSocket-Extensions: %s\r\n", accepted);
   g_string_append (response, "\r\n");
 
   if (out_response != NULL)
@@ -790,7 +810,8 @@ GBytes *
 fws_handshake_client_request (GUri               *uri,
                               const char         *key,
                               const char * const *protocols,
-                              SoupMessageHeaders *extra_headers)
+                              SoupMessageHeaders *extra_headers,
+                              const char         *extensions)
 {
   const char *path, *query, *host, *user, *password;
   gboolean secure;
@@ -874,6 +895,8 @@ fws_handshake_client_request (GUri               *uri,
 
   append_extra_headers (request, extra_headers,
                         with_auth ? client_reserved_auth : client_reserved);
+  if (extensions != NULL && is_safe_value (extensions))
+    g_string_append_printf (request, "Sec-WebSocket-Extensions: %s\r\n", extensions);
   g_string_append (request, "\r\n");
   return g_string_free_to_bytes (request);
 }

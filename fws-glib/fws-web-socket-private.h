@@ -29,7 +29,8 @@ void          fws_web_socket_begin          (FwsWebSocket *self,
 void          fws_web_socket_fail_early     (FwsWebSocket *self,
                                              const GError *error);
 
-/* Keeps @self alive until its close signal has been emitted. */
+/* Keeps @self alive until its close signal has been emitted, and starts
+ * the handshake-timeout clock. */
 void          fws_web_socket_hold           (FwsWebSocket *self);
 
 /* Called by the class when the connection finishes, to stop a connect in

@@ -15,6 +15,7 @@
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
 #include "fws-loop-private.h"
+#include "fws-marshal.h"
 #include "fws-random-private.h"
 #include "fws-utf8-private.h"
 
@@ -42,6 +43,7 @@
 
 #define DEFAULT_MAX_LENGTH ((1 << 26) - 1)
 #define DEFAULT_CLOSE_TIMEOUT_MS 30000
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
 #define COPY_THRESHOLD 1024
 #define MAX_IOV 64
 #define TLS_CHUNK 16384
@@ -75,8 +77,12 @@ typedef struct
   char              **protocols;
   SoupMessageHeaders *extra_headers;
   SoupMessageHeaders *request_headers;
+  GPtrArray          *extensions;        /* of FwsExtension */
   guint64             max_length;
   guint               close_timeout;
+  guint               handshake_timeout;
+  guint               ping_interval;
+  guint               pong_timeout;
 
   /* transport */
   GIOStream          *stream;
@@ -105,6 +111,10 @@ typedef struct
   GSource            *start_source;
   GSource            *close_timer;
   GSource            *finish_source;
+  GSource            *handshake_timer;
+  GSource            *ping_timer;
+  GSource            *pong_deadline;
+  guint               keepalive_counter;
   gboolean            held;
   FwsWebSocketAbortFunc abort_func;
 
@@ -127,6 +137,10 @@ enum
   PROP_HEADERS,
   PROP_EXTRA_HEADERS,
   PROP_CLOSE_TIMEOUT,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_PING_INTERVAL,
+  PROP_PONG_TIMEOUT,
+  PROP_EXTENSIONS,
   N_PROPS
 };
 
@@ -667,6 +681,9 @@ finish (FwsWebSocket *self)
   destroy_source (&priv->start_source);
   destroy_source (&priv->close_timer);
   destroy_source (&priv->finish_source);
+  destroy_source (&priv->handshake_timer);
+  destroy_source (&priv->ping_timer);
+  destroy_source (&priv->pong_deadline);
   if (priv->abort_func)
     priv->abort_func (self);
   out_clear (priv);
@@ -748,6 +765,126 @@ arm_close_timer (FwsWebSocket *self)
   g_source_attach (priv->close_timer, priv->context);
 }
 
+/* ---- Keepalive and timeouts ---- */
+
+/* Drops the transport without waiting for writes: the peer is gone or
+ * stuck. Reports @message as an error, then close 1006. */
+static void
+abandon (FwsWebSocket *self,
+         GError       *error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_object_ref (self);
+  if (!priv->finished)
+    {
+      g_signal_emit (self, signals[ERROR], 0, error);
+      priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
+      g_free (priv->close_reason);
+      priv->close_reason = g_strdup (error->message);
+      priv->transport_dead = TRUE;
+      out_clear (priv);
+      finish (self);
+    }
+  g_object_unref (self);
+}
+
+static GSource *
+attach_timer (FwsWebSocket *self,
+              guint         msec,
+              const char   *name,
+              GSourceFunc   func)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GSource *source = g_timeout_source_new (msec);
+
+  g_source_set_static_name (source, name);
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, priv->context);
+  return source;
+}
+
+static gboolean
+handshake_timeout_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&priv->handshake_timer, g_source_unref);
+  error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
+                       _("The opening handshake did not finish within %u ms"), priv->handshake_timeout);
+  abandon (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_handshake_timer (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->handshake_timer || priv->finished || priv->handshake_timeout == 0 ||
+      priv->ready_state != FWS_READY_STATE_CONNECTING)
+    return;
+  priv->handshake_timer = attach_timer (self, priv->handshake_timeout, "fws-web-socket-handshake-timeout",
+                                        handshake_timeout_cb);
+}
+
+static gboolean
+pong_deadline_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&priv->pong_deadline, g_source_unref);
+  error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
+                       _("No pong arrived within %u ms of a ping"), priv->pong_timeout);
+  abandon (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* A ping went out: the peer has pong-timeout ms to show it is alive. */
+static void
+arm_pong_deadline (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->pong_deadline || priv->pong_timeout == 0 || priv->finished)
+    return;
+  priv->pong_deadline = attach_timer (self, priv->pong_timeout, "fws-web-socket-pong-deadline",
+                                      pong_deadline_cb);
+}
+
+static gboolean
+ping_timer_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  char payload[16];
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (priv->ready_state != FWS_READY_STATE_OPEN || priv->driver == NULL)
+    return G_SOURCE_CONTINUE;
+  /* Payloads "1", "2", "3", ... as faye sends them. */
+  g_snprintf (payload, sizeof payload, "%u", ++priv->keepalive_counter);
+  bytes = g_bytes_new (payload, strlen (payload));
+  if (fws_driver_ping (priv->driver, bytes))
+    arm_pong_deadline (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+restart_ping_timer (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  destroy_source (&priv->ping_timer);
+  if (priv->ping_interval == 0 || priv->finished || priv->ready_state != FWS_READY_STATE_OPEN)
+    return;
+  priv->ping_timer = attach_timer (self, priv->ping_interval, "fws-web-socket-ping", ping_timer_cb);
+}
+
 /* ---- Driver events ---- */
 
 static void
@@ -758,7 +895,9 @@ driver_open_cb (gpointer user_data)
 
   if (priv->ready_state != FWS_READY_STATE_CONNECTING)
     return;
+  destroy_source (&priv->handshake_timer);
   set_ready_state (self, FWS_READY_STATE_OPEN);
+  restart_ping_timer (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOL]);
   g_signal_emit (self, signals[OPEN], 0);
 }
@@ -791,6 +930,8 @@ driver_pong_cb (gpointer  user_data,
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   GList *l = priv->pings;
 
+  /* Any pong shows the peer is alive. */
+  destroy_source (&priv->pong_deadline);
   while (l)
     {
       GList *next = l->next;
@@ -867,6 +1008,18 @@ fws_web_socket_get_driver_callbacks (void)
 
 /* ---- Private API for FwsClient ---- */
 
+/* Hands the registered extensions to a driver not started yet. */
+static void
+apply_extensions (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+
+  if (priv->driver != NULL && priv->extensions->len > 0 &&
+      !fws_driver_set_extensions (priv->driver, priv->extensions, &error))
+    g_warning ("FwsWebSocket:extensions: %s", error->message);
+}
+
 void
 fws_web_socket_set_driver (FwsWebSocket *self,
                            FwsDriver    *driver)
@@ -875,6 +1028,7 @@ fws_web_socket_set_driver (FwsWebSocket *self,
 
   g_clear_pointer (&priv->driver, fws_driver_free);
   priv->driver = driver;
+  apply_extensions (self);
 }
 
 FwsDriver *
@@ -913,6 +1067,7 @@ fws_web_socket_hold (FwsWebSocket *self)
       priv->held = TRUE;
       g_object_ref (self);
     }
+  arm_handshake_timer (self);
 }
 
 void
@@ -1155,6 +1310,7 @@ fws_web_socket_accept (FwsWebSocket       *self,
                                         soup_server_message_get_method (msg), request,
                                         (const char * const *) priv->protocols,
                                         priv->extra_headers, priv->max_length);
+  apply_extensions (self);
   socket = soup_server_message_get_socket (msg);
   priv->soup_socket = socket ? g_object_ref (socket) : NULL;
 
@@ -1414,6 +1570,7 @@ fws_web_socket_ping_async (FwsWebSocket        *self,
       op->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (ping_cancelled_cb), op->task, NULL);
     }
   priv->pings = g_list_append (priv->pings, op);
+  arm_pong_deadline (self);
 }
 
 /**
@@ -1732,6 +1889,236 @@ fws_web_socket_set_close_timeout (FwsWebSocket *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_TIMEOUT]);
 }
 
+/**
+ * fws_web_socket_get_handshake_timeout:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the opening-handshake timeout in milliseconds, 0 for none
+ * Since: 0.1
+ */
+guint
+fws_web_socket_get_handshake_timeout (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->handshake_timeout;
+}
+
+/**
+ * fws_web_socket_set_handshake_timeout:
+ * @self: a [class@Fws.WebSocket]
+ * @msec: milliseconds, 0 for none
+ *
+ * Sets [property@Fws.WebSocket:handshake-timeout]. It takes effect for a
+ * handshake that has not started yet.
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_set_handshake_timeout (FwsWebSocket *self,
+                                      guint         msec)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->handshake_timeout == msec)
+    return;
+  priv->handshake_timeout = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HANDSHAKE_TIMEOUT]);
+}
+
+/**
+ * fws_web_socket_get_ping_interval:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the keepalive ping interval in milliseconds, 0 when off
+ * Since: 0.1
+ */
+guint
+fws_web_socket_get_ping_interval (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->ping_interval;
+}
+
+/**
+ * fws_web_socket_set_ping_interval:
+ * @self: a [class@Fws.WebSocket]
+ * @msec: milliseconds between keepalive pings, 0 to stop them
+ *
+ * Sets [property@Fws.WebSocket:ping-interval].
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_set_ping_interval (FwsWebSocket *self,
+                                  guint         msec)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->ping_interval == msec)
+    return;
+  priv->ping_interval = msec;
+  restart_ping_timer (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PING_INTERVAL]);
+}
+
+/**
+ * fws_web_socket_get_pong_timeout:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: the pong deadline in milliseconds, 0 when off
+ * Since: 0.1
+ */
+guint
+fws_web_socket_get_pong_timeout (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->pong_timeout;
+}
+
+/**
+ * fws_web_socket_set_pong_timeout:
+ * @self: a [class@Fws.WebSocket]
+ * @msec: milliseconds, 0 for no deadline
+ *
+ * Sets [property@Fws.WebSocket:pong-timeout].
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_set_pong_timeout (FwsWebSocket *self,
+                                 guint         msec)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->pong_timeout == msec)
+    return;
+  priv->pong_timeout = msec;
+  if (msec == 0)
+    destroy_source (&priv->pong_deadline);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PONG_TIMEOUT]);
+}
+
+/**
+ * fws_web_socket_add_extension:
+ * @self: a [class@Fws.WebSocket]
+ * @extension: an extension, such as a [class@Fws.PermessageDeflate]
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Registers @extension for the opening handshake, after those registered
+ * before: a client offers it, a server accepts it if the client offered
+ * it (in registration order). Call it before the handshake starts: on the
+ * server side before the main loop runs after [method@Fws.WebSocket.accept],
+ * on the client side before the main loop runs after construction.
+ *
+ * This is the way for language bindings to set extensions; the
+ * [property@Fws.WebSocket:extensions] property holds the same list.
+ *
+ * Returns: %TRUE if @extension was registered; %FALSE with
+ *   %FWS_ERROR_INVALID_ARGUMENT if its name is not a token or is already
+ *   registered, or if the handshake has started
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_add_extension (FwsWebSocket  *self,
+                              FwsExtension  *extension,
+                              GError       **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (FWS_IS_EXTENSION (extension), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!fws_extensions_check (priv->extensions, extension, error))
+    return FALSE;
+  if (priv->driver != NULL && !fws_driver_add_extension (priv->driver, extension, error))
+    return FALSE;
+  g_ptr_array_add (priv->extensions, g_object_ref (extension));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTENSIONS]);
+  return TRUE;
+}
+
+/**
+ * fws_web_socket_get_extensions:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Returns: (transfer none) (element-type FwsExtension): the registered
+ *   extensions, in order
+ * Since: 0.1
+ */
+GPtrArray *
+fws_web_socket_get_extensions (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  return priv->extensions;
+}
+
+/**
+ * fws_web_socket_set_extensions:
+ * @self: a [class@Fws.WebSocket]
+ * @extensions: (nullable) (element-type FwsExtension): the extensions, in
+ *   order of preference
+ *
+ * Replaces the registered extensions (see
+ * [method@Fws.WebSocket.add_extension]). Only before the handshake; one
+ * whose name is not a token, or repeats an earlier one, is skipped with a
+ * warning.
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_set_extensions (FwsWebSocket *self,
+                               GPtrArray    *extensions)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GPtrArray) list = NULL;
+  guint i;
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+
+  list = g_ptr_array_new_with_free_func (g_object_unref);
+  for (i = 0; extensions != NULL && i < extensions->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!FWS_IS_EXTENSION (extensions->pdata[i]))
+        {
+          g_warning ("FwsWebSocket:extensions: item %u is not an FwsExtension", i);
+          continue;
+        }
+      if (!fws_extensions_check (list, extensions->pdata[i], &error))
+        {
+          g_warning ("FwsWebSocket:extensions: %s", error->message);
+          continue;
+        }
+      g_ptr_array_add (list, g_object_ref (extensions->pdata[i]));
+    }
+  if (priv->driver != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!fws_driver_set_extensions (priv->driver, list, &error))
+        {
+          g_warning ("FwsWebSocket:extensions: %s", error->message);
+          return;
+        }
+    }
+  g_ptr_array_unref (priv->extensions);
+  priv->extensions = g_steal_pointer (&list);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTENSIONS]);
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -1772,8 +2159,20 @@ fws_web_socket_get_property (GObject    *object,
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, priv->extra_headers);
       break;
+    case PROP_EXTENSIONS:
+      g_value_set_boxed (value, priv->extensions);
+      break;
     case PROP_CLOSE_TIMEOUT:
       g_value_set_uint (value, priv->close_timeout);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, priv->handshake_timeout);
+      break;
+    case PROP_PING_INTERVAL:
+      g_value_set_uint (value, priv->ping_interval);
+      break;
+    case PROP_PONG_TIMEOUT:
+      g_value_set_uint (value, priv->pong_timeout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1802,6 +2201,9 @@ fws_web_socket_set_property (GObject      *object,
     case PROP_MAX_LENGTH:
       fws_web_socket_set_max_length (self, g_value_get_uint64 (value));
       break;
+    case PROP_EXTENSIONS:
+      fws_web_socket_set_extensions (self, g_value_get_boxed (value));
+      break;
     case PROP_EXTRA_HEADERS:
       {
         SoupMessageHeaders *h = g_value_get_boxed (value);
@@ -1818,6 +2220,15 @@ fws_web_socket_set_property (GObject      *object,
     case PROP_CLOSE_TIMEOUT:
       fws_web_socket_set_close_timeout (self, g_value_get_uint (value));
       break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      fws_web_socket_set_handshake_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_PING_INTERVAL:
+      fws_web_socket_set_ping_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_PONG_TIMEOUT:
+      fws_web_socket_set_pong_timeout (self, g_value_get_uint (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1832,6 +2243,9 @@ fws_web_socket_dispose (GObject *object)
   destroy_source (&priv->start_source);
   destroy_source (&priv->close_timer);
   destroy_source (&priv->finish_source);
+  destroy_source (&priv->handshake_timer);
+  destroy_source (&priv->ping_timer);
+  destroy_source (&priv->pong_deadline);
   out_clear (priv);
   release_transport (self);
   fail_pings (self);
@@ -1853,6 +2267,7 @@ fws_web_socket_finalize (GObject *object)
   g_clear_pointer (&priv->early_input, g_byte_array_unref);
   g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->request_headers, soup_message_headers_unref);
+  g_clear_pointer (&priv->extensions, g_ptr_array_unref);
   g_strfreev (priv->protocols);
   g_free (priv->url);
   g_free (priv->close_reason);
@@ -1991,6 +2406,63 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
     g_param_spec_uint ("close-timeout", NULL, NULL, 1, G_MAXUINT, DEFAULT_CLOSE_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * FwsWebSocket:handshake-timeout:
+   *
+   * Milliseconds the opening handshake may take, from construction to
+   * [signal@Fws.WebSocket::open] (for a client: name lookup, connect, TLS
+   * and the HTTP exchange). Past it the connection is dropped with an
+   * %FWS_ERROR_TIMED_OUT error and close 1006. 0 means no limit.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_HANDSHAKE_TIMEOUT] =
+    g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:ping-interval:
+   *
+   * Milliseconds between keepalive pings once open, whose payloads are
+   * "1", "2", "3", ... 0 (the default) sends none.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PING_INTERVAL] =
+    g_param_spec_uint ("ping-interval", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:pong-timeout:
+   *
+   * Milliseconds the peer has to answer a ping (a keepalive ping or one
+   * from [method@Fws.WebSocket.ping_async]) with any pong. Past it the
+   * connection is considered dead: it is dropped without a close frame,
+   * with an %FWS_ERROR_TIMED_OUT error and close 1006. 0 (the default)
+   * means no deadline.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PONG_TIMEOUT] =
+    g_param_spec_uint ("pong-timeout", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:extensions: (type GPtrArray(FwsExtension))
+   *
+   * The WebSocket extensions (such as [class@Fws.PermessageDeflate]) to
+   * negotiate, in order of preference: a #GPtrArray of [iface@Fws.Extension].
+   * Set it before the handshake. PyGObject and GJS cannot convert a list
+   * to a #GPtrArray property: there, call
+   * [method@Fws.WebSocket.set_extensions] or
+   * [method@Fws.WebSocket.add_extension] instead.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_EXTENSIONS] =
+    g_param_spec_boxed ("extensions", NULL, NULL, G_TYPE_PTR_ARRAY,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2002,7 +2474,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * Since: 0.1
    */
   signals[OPEN] = g_signal_new ("open", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+                                0, NULL, NULL, fws_marshal_VOID__VOID, G_TYPE_NONE, 0);
+  g_signal_set_va_marshaller (signals[OPEN], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__VOIDv);
 
   /**
    * FwsWebSocket::message:
@@ -2016,8 +2489,9 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * Since: 0.1
    */
   signals[MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                   0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                   0, NULL, NULL, fws_marshal_VOID__ENUM_BOXED, G_TYPE_NONE, 2,
                                    FWS_TYPE_MESSAGE_TYPE, G_TYPE_BYTES);
+  g_signal_set_va_marshaller (signals[MESSAGE], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__ENUM_BOXEDv);
 
   /**
    * FwsWebSocket::error:
@@ -2030,7 +2504,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * Since: 0.1
    */
   signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+                                 0, NULL, NULL, fws_marshal_VOID__BOXED, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  g_signal_set_va_marshaller (signals[ERROR], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__BOXEDv);
 
   /**
    * FwsWebSocket::close:
@@ -2045,7 +2520,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * Since: 0.1
    */
   signals[CLOSE] = g_signal_new ("close", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+                                 0, NULL, NULL, fws_marshal_VOID__UINT_STRING, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  g_signal_set_va_marshaller (signals[CLOSE], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__UINT_STRINGv);
 
   /**
    * FwsWebSocket::ping:
@@ -2057,7 +2533,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * Since: 0.1
    */
   signals[PING] = g_signal_new ("ping", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+                                0, NULL, NULL, fws_marshal_VOID__BOXED, G_TYPE_NONE, 1, G_TYPE_BYTES);
+  g_signal_set_va_marshaller (signals[PING], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__BOXEDv);
 
   /**
    * FwsWebSocket::pong:
@@ -2069,7 +2546,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * Since: 0.1
    */
   signals[PONG] = g_signal_new ("pong", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
+                                0, NULL, NULL, fws_marshal_VOID__BOXED, G_TYPE_NONE, 1, G_TYPE_BYTES);
+  g_signal_set_va_marshaller (signals[PONG], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__BOXEDv);
 }
 
 static void
@@ -2082,6 +2560,8 @@ fws_web_socket_init (FwsWebSocket *self)
   priv->fd = -1;
   priv->max_length = DEFAULT_MAX_LENGTH;
   priv->close_timeout = DEFAULT_CLOSE_TIMEOUT_MS;
+  priv->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   priv->out = g_array_new (FALSE, FALSE, sizeof (OutChunk));
   priv->staging = g_byte_array_new ();
+  priv->extensions = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -10,6 +10,7 @@
 
 #include "fws-version-macros.h"
 #include "fws-types.h"
+#include "fws-extension.h"
 
 G_BEGIN_DECLS
 
@@ -96,5 +97,31 @@ guint               fws_web_socket_get_close_timeout    (FwsWebSocket        *se
 FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_set_close_timeout    (FwsWebSocket        *self,
                                                          guint                msec);
+
+FWS_AVAILABLE_IN_ALL
+guint               fws_web_socket_get_handshake_timeout (FwsWebSocket       *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_handshake_timeout (FwsWebSocket       *self,
+                                                          guint               msec);
+FWS_AVAILABLE_IN_ALL
+guint               fws_web_socket_get_ping_interval    (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_ping_interval    (FwsWebSocket        *self,
+                                                         guint                msec);
+FWS_AVAILABLE_IN_ALL
+guint               fws_web_socket_get_pong_timeout     (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_pong_timeout     (FwsWebSocket        *self,
+                                                         guint                msec);
+
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_web_socket_add_extension        (FwsWebSocket        *self,
+                                                         FwsExtension        *extension,
+                                                         GError             **error);
+FWS_AVAILABLE_IN_ALL
+GPtrArray          *fws_web_socket_get_extensions       (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_extensions       (FwsWebSocket        *self,
+                                                         GPtrArray           *extensions);
 
 G_END_DECLS

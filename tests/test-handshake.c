@@ -775,7 +775,7 @@ test_server_respond (void)
 
   g_test_summary ("BEHAVIOUR.md 6.5: start writes the exact 101 response");
 
-  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, NULL, &protocol, &response, &error));
+  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, NULL, NULL, &protocol, &response, &error));
   g_assert_no_error (error);
   g_assert_null (protocol);
   assert_bytes_eq (response, RESPONSE_6_5);
@@ -814,7 +814,7 @@ test_server_subprotocols (void)
 
       for (j = 0; j < G_N_ELEMENTS (cases[i].offer) && cases[i].offer[j] != NULL; j++)
         soup_message_headers_append (request, "Sec-WebSocket-Protocol", cases[i].offer[j]);
-      g_assert_true (fws_handshake_server_respond ("GET", request, cases[i].server, NULL,
+      g_assert_true (fws_handshake_server_respond ("GET", request, cases[i].server, NULL, NULL,
                                                    &protocol, &response, &error));
       g_assert_no_error (error);
       g_assert_cmpstr (protocol, ==, cases[i].selected);
@@ -850,7 +850,7 @@ test_server_custom_headers (void)
   g_test_summary ("BEHAVIOUR.md 6.5: custom headers come first, before Upgrade");
 
   soup_message_headers_append (request, "Sec-WebSocket-Protocol", "xmpp");
-  g_assert_true (fws_handshake_server_respond ("GET", request, protocols, extra, &protocol, &response, &error));
+  g_assert_true (fws_handshake_server_respond ("GET", request, protocols, extra, NULL, &protocol, &response, &error));
   g_assert_no_error (error);
   assert_bytes_eq (response,
                    "HTTP/1.1 101 Switching Protocols\r\n"
@@ -883,7 +883,7 @@ test_server_reserved_headers (void)
 
   g_test_summary ("Custom headers never replace the handshake's own (any case)");
 
-  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, extra, NULL, &response, &error));
+  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, extra, NULL, NULL, &response, &error));
   g_assert_no_error (error);
   assert_bytes_eq (response,
                    "HTTP/1.1 101 Switching Protocols\r\n"
@@ -923,7 +923,7 @@ test_server_header_injection (void)
   soup_message_headers_append (extra, "X(Bad)", "v");
   soup_message_headers_append (extra, "X-Tab", "a\tb");
 
-  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, extra, NULL, &response, &error));
+  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, extra, NULL, NULL, &response, &error));
   g_assert_no_error (error);
   assert_bytes_eq (response,
                    "HTTP/1.1 101 Switching Protocols\r\n"
@@ -971,7 +971,7 @@ assert_refused (const char         *method,
   char *protocol = (char *) "unset";
   const char * const protocols[] = { "xmpp", NULL };
 
-  g_assert_false (fws_handshake_server_respond (method, request, protocols, NULL,
+  g_assert_false (fws_handshake_server_respond (method, request, protocols, NULL, NULL,
                                                 &protocol, &response, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
   g_assert_cmpstr (error->message, ==, message);
@@ -1101,7 +1101,7 @@ test_server_host (void)
       SoupMessageHeaders *request = hybi_request ();
 
       soup_message_headers_append (request, "Host", good[i]);
-      g_assert_true (fws_handshake_server_respond ("GET", request, NULL, NULL, NULL, &response, &error));
+      g_assert_true (fws_handshake_server_respond ("GET", request, NULL, NULL, NULL, NULL, &response, &error));
       g_assert_no_error (error);
       assert_bytes_eq (response, RESPONSE_6_5);
       soup_message_headers_unref (request);
@@ -1125,7 +1125,7 @@ test_server_connection_list (void)
   g_test_summary ("Connection: keep-alive, Upgrade (Firefox) is a WebSocket request");
 
   soup_message_headers_replace (request, "Connection", "keep-alive, Upgrade");
-  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, NULL, NULL, &response, &error));
+  g_assert_true (fws_handshake_server_respond ("GET", request, NULL, NULL, NULL, NULL, &response, &error));
   g_assert_no_error (error);
   assert_bytes_eq (response, RESPONSE_6_5);
   soup_message_headers_unref (request);
@@ -1302,7 +1302,7 @@ assert_request (const char         *url,
   g_autoptr(GBytes) request = NULL;
 
   g_assert_no_error (error);
-  request = fws_handshake_client_request (uri, KEY_6_6, protocols, extra);
+  request = fws_handshake_client_request (uri, KEY_6_6, protocols, extra, NULL);
   assert_bytes_eq (request, expected);
 }
 
@@ -1453,7 +1453,7 @@ test_client_request_decoded_uri (void)
   g_test_summary ("A GUri parsed without G_URI_FLAGS_ENCODED still gives a well-formed request line");
 
   g_assert_cmpstr (g_uri_get_path (uri), ==, "/a b\r\n\303\251");
-  request = fws_handshake_client_request (uri, KEY_6_6, NULL, NULL);
+  request = fws_handshake_client_request (uri, KEY_6_6, NULL, NULL, NULL);
   assert_bytes_eq (request,
                    "GET /a%20b%0D%0A%C3%A9?q=%0A%20x HTTP/1.1\r\n"
                    "Host: h\r\n"
@@ -1640,7 +1640,7 @@ test_round_trip (void)
   g_test_summary ("Our client's request satisfies our server and its answer satisfies the client");
 
   g_assert_no_error (error);
-  request = fws_handshake_client_request (uri, KEY_6_6, client_protocols, NULL);
+  request = fws_handshake_client_request (uri, KEY_6_6, client_protocols, NULL, NULL);
   reader = fws_http_head_reader_new (FWS_HTTP_DEFAULT_MAX_HEAD, FWS_HTTP_DEFAULT_MAX_LINE,
                                      FWS_HTTP_DEFAULT_MAX_HEADERS);
   g_assert_cmpint (fws_http_head_reader_feed (reader, g_bytes_get_data (request, NULL),
@@ -1655,7 +1655,7 @@ test_round_trip (void)
   url = fws_handshake_request_url (TRUE, request_headers, "/room", "id=7");
   g_assert_cmpstr (url, ==, "wss://chat.example.com:8443/room?id=7");
 
-  g_assert_true (fws_handshake_server_respond (method, request_headers, server_protocols, NULL,
+  g_assert_true (fws_handshake_server_respond (method, request_headers, server_protocols, NULL, NULL,
                                                &server_protocol, &response, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (server_protocol, ==, "v2.chat");

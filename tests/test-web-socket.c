@@ -17,6 +17,9 @@ typedef struct
   char         **server_protocols;
   guint64        server_max_length;
   guint          server_close_timeout;
+  guint          server_ping_interval;
+  guint          server_pong_timeout;
+  guint          client_pings;
   SoupMessageHeaders *server_extra;
   gboolean       server_echo;
   gboolean       server_send_early;
@@ -102,6 +105,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
     fws_web_socket_set_max_length (ws, f->server_max_length);
   if (f->server_close_timeout)
     fws_web_socket_set_close_timeout (ws, f->server_close_timeout);
+  g_object_set (ws, "ping-interval", f->server_ping_interval, "pong-timeout", f->server_pong_timeout, NULL);
   g_assert_true (fws_web_socket_accept (ws, msg, &error));
   g_assert_no_error (error);
   g_signal_connect (ws, "open", G_CALLBACK (server_open_cb), f);
@@ -851,6 +855,105 @@ test_other_connections_unharmed (Fixture *f, gconstpointer data)
   f->server_ws = first;
 }
 
+static void
+test_keepalive_pings (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+
+  g_test_summary ("ping-interval sends pings with the payloads 1, 2, 3, ... once open");
+  f->server_ping_interval = 50;
+  raw_handshake (f, raw);
+  fws_test_wait_until ((raw_pump (raw), raw->in->len >= 6), 10);
+  fws_test_assert_hex (raw->in->data, 6, "89 01 31 89 01 32");
+  raw_free (raw);
+}
+
+static void
+test_pong_timeout (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+
+  g_test_summary ("A peer that never answers pings is dropped after pong-timeout: error TIMED_OUT, close 1006");
+  f->server_ping_interval = 50;
+  f->server_pong_timeout = 150;
+  raw_handshake (f, raw);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_TIMED_OUT);
+  /* Dropped: EOF, and no close frame after the pings. */
+  fws_test_wait_until (!raw_pump (raw), 10);
+  g_assert_cmphex (raw->in->data[raw->in->len - 3], ==, 0x89);
+  raw_free (raw);
+}
+
+static void
+client_ping_cb (FwsWebSocket *ws, GBytes *payload, Fixture *f)
+{
+  f->client_pings++;
+}
+
+static void
+test_keepalive_alive (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A peer that answers pings stays connected past many pong deadlines");
+  f->server_ping_interval = 30;
+  f->server_pong_timeout = 100;
+  connect_client_full (f, "/", NULL, NULL);
+  g_signal_connect (f->client, "ping", G_CALLBACK (client_ping_cb), f);
+  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  fws_test_run_for (600);
+  g_assert_cmpuint (f->client_pings, >=, 5);
+  g_assert_false (f->server_closed);
+  g_assert_null (f->server_error);
+  g_assert_cmpint (fws_web_socket_get_ready_state (f->server_ws), ==, FWS_READY_STATE_OPEN);
+}
+
+static void
+test_close_timeout_with_queue (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  g_autoptr(GBytes) big = random_bytes (32 * 1024 * 1024);
+
+  g_test_summary ("close-timeout drops the transport even while unwritten data is queued to a peer that does not read");
+  f->server_close_timeout = 300;
+  f->server_echo = FALSE;
+  raw_handshake (f, raw);
+  fws_test_wait_until (f->server_opened, 10);
+  g_assert_true (fws_web_socket_send_binary (f->server_ws, big, NULL));
+  fws_test_run_for (100);
+  g_assert_true (fws_web_socket_close (f->server_ws, 1000, NULL, NULL));
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), >, 0);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), ==, 0);
+  raw_free (raw);
+}
+
+static void
+test_handshake_timeout (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  guint16 port;
+
+  g_test_summary ("A server that accepts and never answers makes the client fail after handshake-timeout");
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, "handshake-timeout", 200, NULL);
+  g_signal_connect (f->client, "open", G_CALLBACK (client_open_cb), f);
+  g_signal_connect (f->client, "error", G_CALLBACK (client_error_cb), f);
+  g_signal_connect (f->client, "close", G_CALLBACK (client_close_cb), f);
+  /* The kernel completes the TCP handshake from the backlog: nobody accepts,
+   * nobody answers. */
+  fws_test_wait_until (f->client_closed, 10);
+  g_assert_false (f->client_opened);
+  g_assert_error (f->client_error, FWS_ERROR, FWS_ERROR_TIMED_OUT);
+  g_assert_cmpuint (f->client_close_code, ==, 1006);
+  g_assert_cmpuint (f->client_close_count, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -881,6 +984,11 @@ main (int argc, char **argv)
   ADD ("missing-key", test_missing_key);
   ADD ("close-timeout", test_close_timeout);
   ADD ("other-connections-unharmed", test_other_connections_unharmed);
+  ADD ("keepalive-pings", test_keepalive_pings);
+  ADD ("pong-timeout", test_pong_timeout);
+  ADD ("keepalive-alive", test_keepalive_alive);
+  ADD ("close-timeout-with-queue", test_close_timeout_with_queue);
+  ADD ("handshake-timeout", test_handshake_timeout);
 #undef ADD
 
   return g_test_run ();

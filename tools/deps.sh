@@ -10,10 +10,13 @@ FWS_BUILD_PACKAGES=(
   gobject-introspection libgirepository1.0-dev gir1.2-soup-3.0 valac
 )
 FWS_TEST_PACKAGES=(
-  python3 python3-gi python3-websockets nodejs node-ws npm gjs
-  gnutls-bin tinyproxy chromium chromium-driver python3-selenium
+  python3 python3-gi python3-websockets nodejs node-ws gjs
+  gnutls-bin openssl tinyproxy chromium chromium-driver python3-selenium
   valgrind clang libclang-rt-14-dev
 )
+# A nodejs from another repository (NodeSource) ships its own npm and
+# conflicts with Debian's npm package: ask for that only when npm is absent.
+command -v npm >/dev/null 2>&1 || FWS_TEST_PACKAGES+=(npm)
 
 fws_install_missing () {
   local missing=()

@@ -1,0 +1,1340 @@
+/* fws-event-source.c — SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "fws-event-source.h"
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "fws-enum-types.h"
+#include "fws-error.h"
+#include "fws-i18n-private.h"
+#include "fws-loop-private.h"
+#include "fws-sse-private.h"
+
+/**
+ * FwsEventSource:
+ *
+ * The server side of an EventSource (server-sent events) stream.
+ *
+ * Make one inside a [class@Soup.Server] handler for a request that passes
+ * [func@Fws.EventSource.is_event_source_request], with
+ * [ctor@Fws.EventSource.new], or with [ctor@GObject.Object.new] and
+ * [method@Fws.EventSource.accept] to set options first. It takes the
+ * connection over from libsoup and writes the response itself when the main
+ * loop next runs:
+ *
+ * ```
+ * HTTP/1.1 200 OK
+ * Content-Type: text/event-stream
+ * Cache-Control: no-cache, no-store
+ * X-Accel-Buffering: no
+ * Connection: close
+ * (the lines of extra-headers)
+ *
+ * retry: 5000
+ * ```
+ *
+ * The status line carries the request's HTTP version (1.0 or 1.1). There is
+ * no Content-Length and no chunked encoding: the stream is the body, and it
+ * ends when the connection closes. Every line ends in CRLF. Each
+ * [method@Fws.EventSource.send] then writes one event, and
+ * [method@Fws.EventSource.ping] (or the [property@Fws.EventSource:ping-seconds]
+ * timer) a comment line.
+ *
+ * Unlike faye, the connection keeps reading, so a client that goes away is
+ * noticed at once; a client that vanishes without closing is noticed when a
+ * write fails, which pings help with.
+ *
+ * All I/O, timers and signals happen in the thread-default
+ * [struct@GLib.MainContext] of the thread that created the object; call its
+ * methods from that thread. No signal is emitted from inside a method call:
+ * [signal@Fws.EventSource::open] and [signal@Fws.EventSource::close] come
+ * from the main loop. The stream keeps itself alive until its close signal
+ * has been emitted, so a server handler may drop its reference right away.
+ *
+ * Since: 0.1
+ */
+
+#define DEFAULT_RETRY 5.0
+#define MAX_SECONDS 4294967.0              /* G_MAXUINT milliseconds */
+#define CLOSE_FLUSH_TIMEOUT_MS 30000
+#define TLS_CHUNK 16384
+#define MAX_READS_PER_WAKEUP 16
+#define MAX_EARLY_DISCARD (1024 * 1024)
+#define OUT_COMPACT 65536
+
+struct _FwsEventSource
+{
+  GObject             parent_instance;
+
+  GMainContext       *context;
+  FwsReadyState       ready_state;
+  gboolean            state_notify_pending; /* CLOSED by close (), notified later */
+
+  /* options */
+  double              retry;
+  double              ping_seconds;
+  SoupMessageHeaders *extra_headers;
+
+  /* the request */
+  char               *url;
+  char               *last_event_id;
+  SoupHTTPVersion     version;
+
+  /* transport */
+  GIOStream          *stream;            /* the connection under libsoup's stream */
+  GIOStream          *io;                /* what is read and written: @stream or its TLS connection */
+  GSocket            *soup_socket;       /* one ref libsoup < 3.4 leaks */
+  int                 fd;
+  gboolean            is_tls;
+  FwsLoopWatch       *watch;
+  gboolean            reading;
+  gboolean            early_eof;         /* the client was gone before we started */
+  gboolean            transport_dead;
+
+  /* output */
+  GString            *out;               /* bytes queued; written from @out_off on */
+  gsize               out_off;
+  GByteArray         *tls_chunk;         /* TLS: bytes in flight, retried as is */
+  gsize               tls_off;
+  gboolean            head_queued;
+
+  /* lifecycle */
+  gboolean            accepted;
+  gboolean            closing;           /* close () called: flush, then finish */
+  gboolean            finished;
+  gboolean            held;
+  GSource            *start_source;
+  GSource            *ping_timer;
+  GSource            *flush_timer;
+  GSource            *finish_source;
+};
+
+G_DEFINE_FINAL_TYPE (FwsEventSource, fws_event_source, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_URL,
+  PROP_LAST_EVENT_ID,
+  PROP_READY_STATE,
+  PROP_RETRY,
+  PROP_PING_SECONDS,
+  PROP_EXTRA_HEADERS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  OPEN,
+  CLOSE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void finish (FwsEventSource *self);
+static void schedule_finish (FwsEventSource *self);
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static GSource *
+attach_source (FwsEventSource *self,
+               GSource        *source,
+               const char     *name,
+               GSourceFunc     func)
+{
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, name);
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+/* ---- Output ---- */
+
+static void
+wake_flush (FwsEventSource *self)
+{
+  if (self->watch != NULL && self->head_queued)
+    fws_loop_watch_wake (self->watch, FWS_LOOP_FLUSH);
+}
+
+static void
+out_clear (FwsEventSource *self)
+{
+  g_string_truncate (self->out, 0);
+  self->out_off = 0;
+  if (self->tls_chunk)
+    g_byte_array_set_size (self->tls_chunk, 0);
+  self->tls_off = 0;
+}
+
+static void
+out_consumed (FwsEventSource *self,
+              gsize           n)
+{
+  self->out_off += n;
+  if (self->out_off == self->out->len)
+    {
+      g_string_truncate (self->out, 0);
+      self->out_off = 0;
+    }
+  else if (self->out_off >= OUT_COMPACT && self->out_off * 2 >= self->out->len)
+    {
+      g_string_erase (self->out, 0, (gssize) self->out_off);
+      self->out_off = 0;
+    }
+}
+
+/* The head goes before anything queued while connecting. */
+static void
+queue_head (FwsEventSource *self)
+{
+  g_autoptr(GString) head = NULL;
+
+  if (self->head_queued)
+    return;
+  head = g_string_new (NULL);
+  fws_sse_append_head (head, self->version, self->extra_headers, fws_sse_retry_ms (self->retry));
+  g_assert (self->out_off == 0);
+  g_string_prepend_len (self->out, head->str, (gssize) head->len);
+  self->head_queued = TRUE;
+}
+
+static void
+transport_gone (FwsEventSource *self,
+                const GError   *error)
+{
+  if (error != NULL)
+    g_debug ("EventSource %s: %s", self->url ? self->url : "", error->message);
+  self->transport_dead = TRUE;
+  self->reading = FALSE;
+  out_clear (self);
+  /* Only ever called from the main loop. */
+  finish (self);
+}
+
+/* Returns TRUE when everything queued was written. */
+static gboolean
+flush_plain (FwsEventSource *self)
+{
+  while (self->out_off < self->out->len)
+    {
+      ssize_t w = send (self->fd, self->out->str + self->out_off, self->out->len - self->out_off,
+                        MSG_NOSIGNAL | MSG_DONTWAIT);
+
+      if (w < 0)
+        {
+          int err = errno;
+
+          if (err == EINTR)
+            continue;
+          if (err == EAGAIN || err == EWOULDBLOCK)
+            return FALSE;
+          {
+            g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
+                                                   _("Error writing to the socket: %s"),
+                                                   g_strerror (err));
+            transport_gone (self, error);
+          }
+          return FALSE;
+        }
+      out_consumed (self, (gsize) w);
+    }
+  return TRUE;
+}
+
+/* TLS: one chunk of at most 16 KiB is in flight, and a chunk that would
+ * block is retried with exactly its bytes (PLATFORM.md 3). */
+static gboolean
+flush_tls (FwsEventSource *self)
+{
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->io));
+
+  if (self->tls_chunk == NULL)
+    self->tls_chunk = g_byte_array_sized_new (TLS_CHUNK);
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize w;
+
+      if (self->tls_off == self->tls_chunk->len)
+        {
+          gsize take = MIN (self->out->len - self->out_off, TLS_CHUNK);
+
+          g_byte_array_set_size (self->tls_chunk, 0);
+          self->tls_off = 0;
+          if (take == 0)
+            return TRUE;
+          g_byte_array_append (self->tls_chunk, (const guint8 *) self->out->str + self->out_off, (guint) take);
+          out_consumed (self, take);
+        }
+
+      w = g_pollable_output_stream_write_nonblocking (out, self->tls_chunk->data + self->tls_off,
+                                                      self->tls_chunk->len - self->tls_off,
+                                                      NULL, &error);
+      if (w < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return FALSE;
+          g_prefix_error (&error, "%s", _("Error writing to the TLS connection: "));
+          transport_gone (self, error);
+          return FALSE;
+        }
+      g_assert ((gsize) w <= self->tls_chunk->len - self->tls_off);
+      self->tls_off += (gsize) w;
+    }
+}
+
+static void
+update_events (FwsEventSource *self,
+               gboolean        want_write)
+{
+  guint32 events = 0;
+
+  if (self->watch == NULL)
+    return;
+  if (self->reading)
+    events |= EPOLLIN;
+  if (want_write)
+    events |= EPOLLOUT;
+  fws_loop_watch_set_events (self->watch, events);
+}
+
+static void
+set_ready_state (FwsEventSource *self,
+                 FwsReadyState   state)
+{
+  if (self->ready_state == state && !self->state_notify_pending)
+    return;
+  self->ready_state = state;
+  self->state_notify_pending = FALSE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_STATE]);
+}
+
+/* Main loop only. */
+static void
+do_flush (FwsEventSource *self)
+{
+  gboolean done;
+
+  if (!self->head_queued || self->transport_dead || self->finished || self->stream == NULL)
+    return;
+  done = self->is_tls ? flush_tls (self) : flush_plain (self);
+  if (self->transport_dead || self->finished)
+    return;
+  update_events (self, !done);
+  if (!done)
+    return;
+  if (self->closing)
+    {
+      finish (self);
+      return;
+    }
+  if (self->ready_state == FWS_READY_STATE_CONNECTING)
+    {
+      /* The head is out. */
+      set_ready_state (self, FWS_READY_STATE_OPEN);
+      g_signal_emit (self, signals[OPEN], 0);
+    }
+}
+
+/* ---- Input: nothing is expected, but reading is what notices EOF ---- */
+
+static void
+do_read (FwsEventSource *self)
+{
+  gsize size;
+  guint8 *buf;
+
+  if (!self->reading || self->watch == NULL)
+    return;
+  buf = fws_loop_watch_get_buffer (self->watch, &size);
+
+  for (guint i = 0; i < MAX_READS_PER_WAKEUP; i++)
+    {
+      gssize n;
+
+      if (!self->reading || self->transport_dead || self->finished)
+        return;
+
+      if (self->is_tls)
+        {
+          g_autoptr(GError) error = NULL;
+          GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->io));
+
+          n = g_pollable_input_stream_read_nonblocking (in, buf, size, NULL, &error);
+          if (n < 0)
+            {
+              if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+                return;
+              g_prefix_error (&error, "%s", _("Error reading from the TLS connection: "));
+              transport_gone (self, error);
+              return;
+            }
+        }
+      else
+        {
+          n = recv (self->fd, buf, size, MSG_DONTWAIT);
+          if (n < 0)
+            {
+              int err = errno;
+
+              if (err == EINTR)
+                continue;
+              if (err == EAGAIN || err == EWOULDBLOCK)
+                return;
+              {
+                g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
+                                                       _("Error reading from the socket: %s"),
+                                                       g_strerror (err));
+                transport_gone (self, error);
+              }
+              return;
+            }
+        }
+
+      if (n == 0)
+        {
+          transport_gone (self, NULL);
+          return;
+        }
+      /* A client has nothing to say on this connection: drop it. */
+      if ((gsize) n < size && !self->is_tls)
+        return;
+    }
+
+  /* Fairness: come back in the next dispatch. TLS may hold decrypted bytes
+   * that epoll cannot see (PLATFORM.md 3), so it must be woken. */
+  if (self->watch && self->reading)
+    fws_loop_watch_wake (self->watch, FWS_LOOP_READ);
+}
+
+static void
+io_cb (gpointer user_data,
+       guint32  events)
+{
+  FwsEventSource *self = g_object_ref (user_data);
+
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP | FWS_LOOP_READ))
+    do_read (self);
+  if (events & (EPOLLOUT | FWS_LOOP_FLUSH | EPOLLERR | EPOLLHUP))
+    do_flush (self);
+  g_object_unref (self);
+}
+
+/* ---- Closing ---- */
+
+static void
+close_stream_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+}
+
+static void
+release_transport (FwsEventSource *self)
+{
+  g_clear_pointer (&self->watch, fws_loop_watch_free);
+  if (self->stream)
+    {
+      /* Always closed explicitly: the last unref does not close the fd
+       * with libsoup < 3.4 (PLATFORM.md 1f). */
+      if (self->is_tls)
+        g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
+      else
+        g_io_stream_close (self->stream, NULL, NULL);
+      g_clear_object (&self->stream);
+      self->io = NULL;
+    }
+  if (self->soup_socket)
+    {
+      /* libsoup < 3.4 leaks one reference to every accepted socket; with
+       * the stream closed, drop it. */
+      if (soup_get_major_version () == 3 && soup_get_minor_version () < 4)
+        g_object_unref (self->soup_socket);
+      g_clear_object (&self->soup_socket);
+    }
+  self->fd = -1;
+  self->reading = FALSE;
+}
+
+static void
+finish (FwsEventSource *self)
+{
+  if (self->finished)
+    return;
+  self->finished = TRUE;
+  self->closing = TRUE;
+  g_object_ref (self);
+
+  destroy_source (&self->start_source);
+  destroy_source (&self->ping_timer);
+  destroy_source (&self->flush_timer);
+  destroy_source (&self->finish_source);
+  out_clear (self);
+  release_transport (self);
+
+  set_ready_state (self, FWS_READY_STATE_CLOSED);
+  g_signal_emit (self, signals[CLOSE], 0);
+
+  if (self->held)
+    {
+      self->held = FALSE;
+      g_object_unref (self);
+    }
+  g_object_unref (self);
+}
+
+static gboolean
+finish_source_cb (gpointer user_data)
+{
+  FwsEventSource *self = user_data;
+
+  g_clear_pointer (&self->finish_source, g_source_unref);
+  finish (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Finishes from the main loop, never inside a call the app made. */
+static void
+schedule_finish (FwsEventSource *self)
+{
+  if (self->finish_source || self->finished)
+    return;
+  self->finish_source = attach_source (self, g_idle_source_new (), "fws-event-source-finish",
+                                       finish_source_cb);
+}
+
+static gboolean
+flush_timeout_cb (gpointer user_data)
+{
+  FwsEventSource *self = user_data;
+
+  /* The client reads nothing: drop what is left. */
+  g_clear_pointer (&self->flush_timer, g_source_unref);
+  self->transport_dead = TRUE;
+  out_clear (self);
+  finish (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- Ping timer ---- */
+
+static gboolean
+ping_timer_cb (gpointer user_data)
+{
+  FwsEventSource *self = user_data;
+
+  fws_sse_append_ping (self->out);
+  wake_flush (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+arm_ping_timer (FwsEventSource *self)
+{
+  guint ms;
+
+  destroy_source (&self->ping_timer);
+  if (self->ping_seconds <= 0 || !self->accepted || self->closing || self->finished || self->start_source)
+    return;
+  ms = MAX (fws_sse_retry_ms (self->ping_seconds), 1);
+  self->ping_timer = attach_source (self, g_timeout_source_new (ms), "fws-event-source-ping",
+                                    ping_timer_cb);
+}
+
+/* ---- Server side ---- */
+
+static gboolean
+start_cb (gpointer user_data)
+{
+  FwsEventSource *self = user_data;
+
+  g_clear_pointer (&self->start_source, g_source_unref);
+  g_object_ref (self);
+  queue_head (self);
+  if (self->early_eof)
+    transport_gone (self, NULL);
+  else
+    {
+      self->reading = TRUE;
+      update_events (self, FALSE);
+      /* TLS may already hold decrypted bytes that epoll will never announce. */
+      if (self->is_tls)
+        fws_loop_watch_wake (self->watch, FWS_LOOP_READ);
+      arm_ping_timer (self);
+      do_flush (self);
+    }
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+adopt_stream (FwsEventSource *self,
+              GIOStream      *stream)
+{
+  GSocket *socket = NULL;
+
+  if (G_IS_SOCKET_CONNECTION (stream))
+    socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+  else if (G_IS_TLS_CONNECTION (stream))
+    {
+      GIOStream *base = NULL;
+
+      g_object_get (stream, "base-io-stream", &base, NULL);
+      if (G_IS_SOCKET_CONNECTION (base))
+        socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+      g_clear_object (&base);  /* @stream keeps it alive */
+    }
+  if (socket == NULL)
+    return FALSE;
+
+  self->stream = g_object_ref (stream);
+  self->io = stream;
+  self->is_tls = G_IS_TLS_CONNECTION (stream);
+  self->fd = g_socket_get_fd (socket);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  self->watch = fws_loop_watch_new (self->context, self->fd, 0, io_cb, self);
+  return TRUE;
+}
+
+/* The URL, also for an HTTP/1.0 request without Host (libsoup then names
+ * the local address in the message's URI). */
+static char *
+request_url (SoupServerMessage  *msg,
+             GError            **error)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  GUri *uri = soup_server_message_get_uri (msg);
+  gboolean secure = g_strcmp0 (g_uri_get_scheme (uri), "https") == 0;
+  char *url;
+
+  if (soup_message_headers_get_list (request, "Host") == NULL && g_uri_get_host (uri) != NULL)
+    {
+      SoupMessageHeaders *copy = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+      SoupMessageHeadersIter iter;
+      const char *name, *value, *host = g_uri_get_host (uri);
+      g_autofree char *host_port = NULL;
+      int port = g_uri_get_port (uri);
+      gboolean v6 = strchr (host, ':') != NULL;
+
+      soup_message_headers_iter_init (&iter, request);
+      while (soup_message_headers_iter_next (&iter, &name, &value))
+        soup_message_headers_append (copy, name, value);
+      if (port > 0 && port != (secure ? 443 : 80))
+        host_port = g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
+      else
+        host_port = g_strdup_printf (v6 ? "[%s]" : "%s", host);
+      soup_message_headers_replace (copy, "Host", host_port);
+      url = fws_sse_request_url (secure, copy, g_uri_get_path (uri), g_uri_get_query (uri));
+      soup_message_headers_unref (copy);
+    }
+  else
+    url = fws_sse_request_url (secure, request, g_uri_get_path (uri), g_uri_get_query (uri));
+
+  if (url == NULL)
+    g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Invalid Host header"));
+  return url;
+}
+
+/**
+ * fws_event_source_is_event_source_request:
+ * @msg: a request received by a [class@Soup.Server]
+ *
+ * Whether @msg asks for an EventSource stream: a GET whose `Accept` header,
+ * split on commas, has the exact item `text/event-stream` (an item with
+ * parameters, such as `text/event-stream;q=1`, or in another case does not
+ * count).
+ *
+ * Returns: %TRUE if @msg is an EventSource request
+ * Since: 0.1
+ */
+gboolean
+fws_event_source_is_event_source_request (SoupServerMessage *msg)
+{
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
+
+  return fws_sse_is_request (soup_server_message_get_method (msg),
+                             soup_server_message_get_request_headers (msg));
+}
+
+/**
+ * fws_event_source_new:
+ * @msg: an EventSource request received by a [class@Soup.Server] handler
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Takes the connection of @msg over from libsoup and makes an EventSource
+ * stream of it, with the default options. Call it inside the handler,
+ * before setting any status on @msg; the handler must not touch @msg
+ * afterwards. The response head is written when the main loop next runs,
+ * so options set and signal handlers connected right after this call still
+ * apply.
+ *
+ * Returns: (transfer full) (nullable): the new stream, or %NULL if @msg is
+ *   not an EventSource request over HTTP/1.x with a valid Host (nothing was
+ *   taken over then: answer @msg as usual)
+ * Since: 0.1
+ */
+FwsEventSource *
+fws_event_source_new (SoupServerMessage  *msg,
+                      GError            **error)
+{
+  FwsEventSource *self;
+
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (FWS_TYPE_EVENT_SOURCE, NULL);
+  if (!fws_event_source_accept (self, msg, error))
+    g_clear_object (&self);
+  return self;
+}
+
+/**
+ * fws_event_source_accept:
+ * @self: a [class@Fws.EventSource] made with [ctor@GObject.Object.new]
+ * @msg: an EventSource request received by a [class@Soup.Server] handler
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Like [ctor@Fws.EventSource.new], for a stream whose options were set as
+ * properties first. Only once per object.
+ *
+ * Returns: %TRUE if the connection was taken over; %FALSE with @error set
+ *   (%FWS_ERROR_NOT_SUPPORTED for HTTP/2, %FWS_ERROR_HANDSHAKE for a request
+ *   that is not an EventSource request or has a malformed Host) if it was
+ *   left to libsoup
+ * Since: 0.1
+ */
+gboolean
+fws_event_source_accept (FwsEventSource     *self,
+                         SoupServerMessage  *msg,
+                         GError            **error)
+{
+  SoupMessageHeaders *request;
+  GSocket *socket;
+  GIOStream *stolen;
+  GIOStream *base = NULL;
+  SoupHTTPVersion version;
+  g_autofree char *url = NULL;
+
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FALSE);
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
+  g_return_val_if_fail (!self->accepted && !self->closing && !self->finished, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  version = soup_server_message_get_http_version (msg);
+  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("EventSource requests are only supported over HTTP/1.x"));
+      return FALSE;
+    }
+  if (!fws_event_source_is_event_source_request (msg))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not an EventSource request"));
+      return FALSE;
+    }
+  url = request_url (msg, error);
+  if (url == NULL)
+    return FALSE;
+
+  /* Everything needed from @msg is read before the steal (PLATFORM.md 1a). */
+  request = soup_server_message_get_request_headers (msg);
+  self->version = version;
+  self->url = g_steal_pointer (&url);
+  g_free (self->last_event_id);
+  self->last_event_id = fws_sse_last_event_id (soup_message_headers_get_one (request, "Last-Event-ID"), -1);
+  socket = soup_server_message_get_socket (msg);
+  self->soup_socket = socket ? g_object_ref (socket) : NULL;
+
+  stolen = soup_server_message_steal_connection (msg);
+
+  /* Bytes behind the request may sit in libsoup's buffer: read them (and
+   * drop them, a client has nothing to say here) before leaving its
+   * stream for the connection under it (PLATFORM.md 1b, 1d). */
+  {
+    GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stolen));
+    guint8 buf[16384];
+    gsize discarded = 0;
+
+    while (discarded < MAX_EARLY_DISCARD)
+      {
+        g_autoptr(GError) read_error = NULL;
+        gssize n = g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &read_error);
+
+        if (n > 0)
+          {
+            discarded += (gsize) n;
+            continue;
+          }
+        if (n == 0 || !g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+          self->early_eof = TRUE;
+        break;
+      }
+  }
+  g_object_get (stolen, "base-iostream", &base, NULL);
+  if (base == NULL || !adopt_stream (self, base))
+    {
+      g_io_stream_close (stolen, NULL, NULL);
+      if (base != NULL)
+        g_io_stream_close (base, NULL, NULL);
+      g_clear_object (&base);
+      g_object_unref (stolen);
+      release_transport (self);
+      self->closing = TRUE;
+      self->finished = TRUE;
+      self->ready_state = FWS_READY_STATE_CLOSED;
+      g_set_error (error, FWS_ERROR, FWS_ERROR_FAILED, _("Could not take the connection over from libsoup"));
+      return FALSE;
+    }
+  g_object_unref (stolen);
+  g_object_unref (base);
+
+  self->accepted = TRUE;
+  self->held = TRUE;
+  g_object_ref (self);
+  self->start_source = attach_source (self, g_idle_source_new (), "fws-event-source-start", start_cb);
+  return TRUE;
+}
+
+/* ---- Public API ---- */
+
+/**
+ * fws_event_source_send:
+ * @self: a [class@Fws.EventSource]
+ * @data: the event's data, UTF-8
+ * @event: (nullable): the event's type, or %NULL for a plain message
+ * @id: (nullable): the event's id, which the client sends back in
+ *   `Last-Event-ID` when it reconnects, or %NULL for none (an empty id
+ *   resets the client's)
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues one event:
+ *
+ * ```
+ * event: <event>
+ * id: <id>
+ * data: <first line of data>
+ * data: <second line of data>
+ *
+ * ```
+ *
+ * @data is split on CR, LF and CRLF, so the client sees those breaks as LF.
+ * An event or id with CR, LF or NUL would forge other fields, so it is
+ * refused (unlike faye) and nothing is written. Events sent before the
+ * stream is open go out right after the response head. It is never
+ * blocking: the bytes go out when the main loop runs.
+ *
+ * Returns: %TRUE if the event was queued; %FALSE with @error set when
+ *   @event or @id has CR, LF or NUL (%FWS_ERROR_INVALID_ARGUMENT), a string
+ *   is not valid UTF-8 (%FWS_ERROR_INVALID_UTF8), or the stream is closed
+ *   (%FWS_ERROR_CLOSED)
+ * Since: 0.1
+ */
+gboolean
+fws_event_source_send (FwsEventSource  *self,
+                       const char      *data,
+                       const char      *event,
+                       const char      *id,
+                       GError         **error)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->ready_state == FWS_READY_STATE_CLOSED || self->closing)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The EventSource stream is closed"));
+      return FALSE;
+    }
+  if (!fws_sse_append_event (self->out, data, strlen (data), event, -1, id, -1, error))
+    return FALSE;
+  wake_flush (self);
+  return TRUE;
+}
+
+/**
+ * fws_event_source_ping:
+ * @self: a [class@Fws.EventSource]
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues a comment line (`:` and a blank line), which clients ignore. It
+ * keeps proxies from timing the connection out, and lets a write notice a
+ * client that vanished. [property@Fws.EventSource:ping-seconds] sends one
+ * periodically.
+ *
+ * Returns: %TRUE if the comment was queued; %FALSE with @error set
+ *   (%FWS_ERROR_CLOSED) once the stream is closed
+ * Since: 0.1
+ */
+gboolean
+fws_event_source_ping (FwsEventSource  *self,
+                       GError         **error)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->ready_state == FWS_READY_STATE_CLOSED || self->closing)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The EventSource stream is closed"));
+      return FALSE;
+    }
+  fws_sse_append_ping (self->out);
+  wake_flush (self);
+  return TRUE;
+}
+
+/**
+ * fws_event_source_close:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Ends the stream: what is queued is written (the response head too, if
+ * the stream was not open yet), then the connection is closed and
+ * [signal@Fws.EventSource::close] is emitted from the main loop. A client
+ * that reads nothing is dropped after 30 seconds. The state is
+ * %FWS_READY_STATE_CLOSED as soon as this returns. Does nothing if the
+ * stream is already closed.
+ *
+ * Since: 0.1
+ */
+void
+fws_event_source_close (FwsEventSource *self)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+
+  if (self->ready_state == FWS_READY_STATE_CLOSED || self->closing || self->finished)
+    return;
+  self->closing = TRUE;
+  self->ready_state = FWS_READY_STATE_CLOSED;
+  self->state_notify_pending = TRUE;  /* notify::ready-state comes with close */
+  destroy_source (&self->ping_timer);
+
+  if (!self->accepted || self->transport_dead || self->early_eof)
+    {
+      schedule_finish (self);
+      return;
+    }
+  destroy_source (&self->start_source);
+  queue_head (self);
+  if (!self->reading)
+    {
+      /* Read while flushing: a client that goes away ends the wait. */
+      self->reading = TRUE;
+      update_events (self, FALSE);
+    }
+  fws_loop_watch_wake (self->watch, FWS_LOOP_FLUSH);
+  self->flush_timer = attach_source (self, g_timeout_source_new (CLOSE_FLUSH_TIMEOUT_MS),
+                                     "fws-event-source-close-timeout", flush_timeout_cb);
+}
+
+/**
+ * fws_event_source_get_ready_state:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Returns: the stream's state: %FWS_READY_STATE_CONNECTING until the
+ *   response head is written, then %FWS_READY_STATE_OPEN, then
+ *   %FWS_READY_STATE_CLOSED (there is no closing state)
+ * Since: 0.1
+ */
+FwsReadyState
+fws_event_source_get_ready_state (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FWS_READY_STATE_CLOSED);
+  return self->ready_state;
+}
+
+/**
+ * fws_event_source_get_url:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Returns: (nullable): the URL of the request: `http://` or `https://` (also
+ *   behind a proxy that sets `X-Forwarded-Proto: https`), the Host header,
+ *   the path and the query; %NULL before [method@Fws.EventSource.accept]
+ * Since: 0.1
+ */
+const char *
+fws_event_source_get_url (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), NULL);
+  return self->url;
+}
+
+/**
+ * fws_event_source_get_last_event_id:
+ * @self: a [class@Fws.EventSource]
+ *
+ * The `Last-Event-ID` header of the request, which a reconnecting client
+ * sets to the last id it received. Only the header counts, never the query.
+ * A value of more than 1024 bytes, with CR, LF or NUL, or that is not UTF-8
+ * is taken as "".
+ *
+ * Returns: the last event id, or ""
+ * Since: 0.1
+ */
+const char *
+fws_event_source_get_last_event_id (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), "");
+  return self->last_event_id;
+}
+
+/**
+ * fws_event_source_get_retry:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Returns: the reconnection delay sent to the client, in seconds
+ * Since: 0.1
+ */
+double
+fws_event_source_get_retry (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), DEFAULT_RETRY);
+  return self->retry;
+}
+
+/**
+ * fws_event_source_set_retry:
+ * @self: a [class@Fws.EventSource]
+ * @seconds: the delay, in seconds (fractions allowed)
+ *
+ * Sets [property@Fws.EventSource:retry]. Once the response head is queued,
+ * a new value is sent as a `retry:` field of its own.
+ *
+ * Since: 0.1
+ */
+void
+fws_event_source_set_retry (FwsEventSource *self,
+                            double          seconds)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+  g_return_if_fail (seconds >= 0 && seconds <= MAX_SECONDS);
+
+  if (self->retry == seconds)
+    return;
+  self->retry = seconds;
+  if (self->head_queued && !self->closing)
+    {
+      fws_sse_append_retry (self->out, fws_sse_retry_ms (seconds));
+      wake_flush (self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY]);
+}
+
+/**
+ * fws_event_source_get_ping_seconds:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Returns: the seconds between two comment lines, or 0 when off
+ * Since: 0.1
+ */
+double
+fws_event_source_get_ping_seconds (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), 0);
+  return self->ping_seconds;
+}
+
+/**
+ * fws_event_source_set_ping_seconds:
+ * @self: a [class@Fws.EventSource]
+ * @seconds: the seconds between two comment lines, or 0 for none
+ *
+ * Sets [property@Fws.EventSource:ping-seconds]. A running timer starts over.
+ *
+ * Since: 0.1
+ */
+void
+fws_event_source_set_ping_seconds (FwsEventSource *self,
+                           double          seconds)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+  g_return_if_fail (seconds >= 0 && seconds <= MAX_SECONDS);
+
+  if (self->ping_seconds == seconds)
+    return;
+  self->ping_seconds = seconds;
+  arm_ping_timer (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PING_SECONDS]);
+}
+
+/**
+ * fws_event_source_get_extra_headers:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Returns: (transfer none) (nullable): the headers added to the response
+ * Since: 0.1
+ */
+SoupMessageHeaders *
+fws_event_source_get_extra_headers (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), NULL);
+  return self->extra_headers;
+}
+
+/**
+ * fws_event_source_set_extra_headers:
+ * @self: a [class@Fws.EventSource]
+ * @headers: (nullable): headers to add to the response
+ *
+ * Sets [property@Fws.EventSource:extra-headers]. Only before the response
+ * head is written, which happens when the main loop runs after
+ * [method@Fws.EventSource.accept].
+ *
+ * Since: 0.1
+ */
+void
+fws_event_source_set_extra_headers (FwsEventSource     *self,
+                                    SoupMessageHeaders *headers)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+
+  if (self->head_queued)
+    {
+      g_warning ("FwsEventSource:extra-headers can only be set before the response is written");
+      return;
+    }
+  if (self->extra_headers == headers)
+    return;
+  g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
+  self->extra_headers = headers ? soup_message_headers_ref (headers) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTRA_HEADERS]);
+}
+
+/* ---- GObject ---- */
+
+static void
+fws_event_source_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  FwsEventSource *self = FWS_EVENT_SOURCE (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+    case PROP_LAST_EVENT_ID:
+      g_value_set_string (value, self->last_event_id);
+      break;
+    case PROP_READY_STATE:
+      g_value_set_enum (value, self->ready_state);
+      break;
+    case PROP_RETRY:
+      g_value_set_double (value, self->retry);
+      break;
+    case PROP_PING_SECONDS:
+      g_value_set_double (value, self->ping_seconds);
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_value_set_boxed (value, self->extra_headers);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fws_event_source_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  FwsEventSource *self = FWS_EVENT_SOURCE (object);
+
+  switch (prop_id)
+    {
+    case PROP_RETRY:
+      fws_event_source_set_retry (self, g_value_get_double (value));
+      break;
+    case PROP_PING_SECONDS:
+      fws_event_source_set_ping_seconds (self, g_value_get_double (value));
+      break;
+    case PROP_EXTRA_HEADERS:
+      fws_event_source_set_extra_headers (self, g_value_get_boxed (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fws_event_source_dispose (GObject *object)
+{
+  FwsEventSource *self = FWS_EVENT_SOURCE (object);
+
+  destroy_source (&self->start_source);
+  destroy_source (&self->ping_timer);
+  destroy_source (&self->flush_timer);
+  destroy_source (&self->finish_source);
+  out_clear (self);
+  release_transport (self);
+
+  G_OBJECT_CLASS (fws_event_source_parent_class)->dispose (object);
+}
+
+static void
+fws_event_source_finalize (GObject *object)
+{
+  FwsEventSource *self = FWS_EVENT_SOURCE (object);
+
+  g_assert (self->watch == NULL);
+  g_string_free (self->out, TRUE);
+  g_clear_pointer (&self->tls_chunk, g_byte_array_unref);
+  g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
+  g_free (self->url);
+  g_free (self->last_event_id);
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  G_OBJECT_CLASS (fws_event_source_parent_class)->finalize (object);
+}
+
+static void
+fws_event_source_class_init (FwsEventSourceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  fws_i18n_init ();
+
+  object_class->get_property = fws_event_source_get_property;
+  object_class->set_property = fws_event_source_set_property;
+  object_class->dispose = fws_event_source_dispose;
+  object_class->finalize = fws_event_source_finalize;
+
+  /**
+   * FwsEventSource:url:
+   *
+   * The URL of the request: `http://` or `https://`, the Host header, the
+   * path and the query.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:last-event-id:
+   *
+   * The request's `Last-Event-ID` header, or "" (see
+   * [method@Fws.EventSource.get_last_event_id]).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_LAST_EVENT_ID] =
+    g_param_spec_string ("last-event-id", NULL, NULL, "",
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:ready-state:
+   *
+   * The stream's state: %FWS_READY_STATE_CONNECTING, then
+   * %FWS_READY_STATE_OPEN once the response head is written, then
+   * %FWS_READY_STATE_CLOSED.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_READY_STATE] =
+    g_param_spec_enum ("ready-state", NULL, NULL,
+                       FWS_TYPE_READY_STATE, FWS_READY_STATE_CONNECTING,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:retry:
+   *
+   * How long the client waits before it reconnects, in seconds (fractions
+   * allowed). It is sent as `retry:` and the milliseconds, rounded down,
+   * right after the response head.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_RETRY] =
+    g_param_spec_double ("retry", NULL, NULL, 0, MAX_SECONDS, DEFAULT_RETRY,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:ping-seconds:
+   *
+   * Seconds between two comment lines sent to keep the connection busy
+   * (see [method@Fws.EventSource.ping]), or 0 (the default) for none. This
+   * is faye's `ping` option, renamed so that it does not hide the method
+   * of that name in bindings.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PING_SECONDS] =
+    g_param_spec_double ("ping-seconds", NULL, NULL, 0, MAX_SECONDS, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:extra-headers:
+   *
+   * Headers added to the response, in order. They never replace the
+   * stream's own headers (Content-Type, Cache-Control, X-Accel-Buffering,
+   * Connection), nor set Content-Length, Transfer-Encoding or
+   * Content-Encoding; a header whose name is not an HTTP token or whose
+   * value has a control character is dropped. Set it before the response
+   * is written.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_EXTRA_HEADERS] =
+    g_param_spec_boxed ("extra-headers", NULL, NULL, SOUP_TYPE_MESSAGE_HEADERS,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * FwsEventSource::open:
+   * @self: the stream
+   *
+   * The response head was written: the client is listening.
+   *
+   * Since: 0.1
+   */
+  signals[OPEN] = g_signal_new ("open", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * FwsEventSource::close:
+   * @self: the stream
+   *
+   * The stream ended: [method@Fws.EventSource.close] was called and the
+   * connection is closed, or the client went away. Emitted exactly once,
+   * from the main loop.
+   *
+   * Since: 0.1
+   */
+  signals[CLOSE] = g_signal_new ("close", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+fws_event_source_init (FwsEventSource *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->ready_state = FWS_READY_STATE_CONNECTING;
+  self->retry = DEFAULT_RETRY;
+  self->last_event_id = g_strdup ("");
+  self->fd = -1;
+  self->out = g_string_new (NULL);
+}

@@ -1,0 +1,67 @@
+/* fws-event-source.h — SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined (FWS_INSIDE) && !defined (FWS_COMPILATION)
+# error "Only <fws-glib/fws-glib.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#include "fws-version-macros.h"
+#include "fws-types.h"
+
+G_BEGIN_DECLS
+
+#define FWS_TYPE_EVENT_SOURCE (fws_event_source_get_type ())
+
+FWS_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (FwsEventSource, fws_event_source, FWS, EVENT_SOURCE, GObject)
+
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_event_source_is_event_source_request (SoupServerMessage   *msg);
+
+FWS_AVAILABLE_IN_ALL
+FwsEventSource     *fws_event_source_new                     (SoupServerMessage   *msg,
+                                                              GError             **error);
+
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_event_source_accept                  (FwsEventSource      *self,
+                                                              SoupServerMessage   *msg,
+                                                              GError             **error);
+
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_event_source_send                    (FwsEventSource      *self,
+                                                              const char          *data,
+                                                              const char          *event,
+                                                              const char          *id,
+                                                              GError             **error);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_event_source_ping                    (FwsEventSource      *self,
+                                                              GError             **error);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_close                   (FwsEventSource      *self);
+
+FWS_AVAILABLE_IN_ALL
+FwsReadyState       fws_event_source_get_ready_state         (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+const char         *fws_event_source_get_url                 (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+const char         *fws_event_source_get_last_event_id       (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+double              fws_event_source_get_retry               (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_retry               (FwsEventSource      *self,
+                                                              double               seconds);
+FWS_AVAILABLE_IN_ALL
+double              fws_event_source_get_ping_seconds        (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_ping_seconds        (FwsEventSource      *self,
+                                                              double               seconds);
+FWS_AVAILABLE_IN_ALL
+SoupMessageHeaders *fws_event_source_get_extra_headers       (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_extra_headers       (FwsEventSource      *self,
+                                                              SoupMessageHeaders  *headers);
+
+G_END_DECLS
