@@ -1,13 +1,17 @@
 /* echo-client.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * fws-client [--protocol P]... [--header 'Name: value']... [--echo] URL
+ * fws-client [--protocol P]... [--header 'Name: value']... [--echo] [--deflate]
+ *            [--ca FILE]... [--insecure] [--proxy URL] URL
  *
  * Without --echo, sends each line of stdin as a text message and prints
  * each text message received as a line (a binary one as "<binary N bytes>").
  * At the end of stdin it waits until everything was sent and no message has
  * arrived for half a second, then closes. With --echo, sends every message
  * received back unchanged. On close, prints "close CODE REASON" to stderr
- * and exits 0 for 1000 or 1005, 1 otherwise.
+ * and exits 0 for 1000 or 1005, 1 otherwise. For wss://, --ca trusts the
+ * certificate authorities in FILE instead of the system's, and --insecure
+ * accepts any certificate. --proxy goes through an HTTP (CONNECT) or SOCKS
+ * proxy; without it the system's proxy settings apply.
  */
 #include <fws-glib/fws-glib.h>
 #include <gio/gunixinputstream.h>
@@ -134,11 +138,19 @@ main (int argc, char **argv)
   g_auto(GStrv) header_args = NULL;
   g_autoptr(GUnixInputStream) in = NULL;
   gboolean echo = FALSE;
+  gboolean deflate = FALSE;
+  g_auto(GStrv) ca_files = NULL;
+  gboolean insecure = FALSE;
+  g_autofree char *proxy = NULL;
   App app = { 0 };
   GOptionEntry entries[] = {
     { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols, "A subprotocol to offer (repeatable)", "P" },
     { "header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &header_args, "An extra request header (repeatable)", "'Name: value'" },
     { "echo", 0, 0, G_OPTION_ARG_NONE, &echo, "Send every message received back", NULL },
+    { "deflate", 0, 0, G_OPTION_ARG_NONE, &deflate, "Offer permessage-deflate compression", NULL },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ca_files, "Trust the certificate authorities in this PEM file (repeatable)", "FILE" },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &insecure, "Accept any TLS certificate", NULL },
+    { "proxy", 0, 0, G_OPTION_ARG_STRING, &proxy, "Go through this proxy (http://[user:password@]host:port, https://, socks5://)", "URL" },
     { NULL }
   };
 
@@ -187,7 +199,16 @@ main (int argc, char **argv)
                          "url", argv[1],
                          "protocols", protocols,
                          "extra-headers", headers,
+                         "tls-ca-files", ca_files,
+                         "tls-verify", !insecure,
+                         "proxy", proxy,
                          NULL);
+  if (deflate)
+    {
+      g_autoptr(FwsPermessageDeflate) ext = fws_permessage_deflate_new ();
+
+      fws_web_socket_add_extension (app.ws, FWS_EXTENSION (ext), NULL);
+    }
   in = G_UNIX_INPUT_STREAM (g_unix_input_stream_new (0, FALSE));
   app.input = g_data_input_stream_new (G_INPUT_STREAM (in));
 

@@ -1,12 +1,14 @@
 /* echo-server.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * fws-echo-server [--host ADDR] [--port N] [--protocol P]... [--max-length N]
+ * fws-echo-server [--host ADDR] [--port N] [--protocol P]... [--max-length N] [--deflate]
+ *                 [--tls-cert FILE --tls-key FILE]
  *
  * A SoupServer: a WebSocket request on any path is echoed back message by
  * message, each with its type; GET / serves a page that connects back.
  * GET /events is an EventSource stream: every second a counter (ids 1, 2,
  * 3, ..., resuming after the client's Last-Event-ID) and a "tick" event
- * with the time, and a comment line every 10 s.
+ * with the time, and a comment line every 10 s. With --tls-cert and
+ * --tls-key it listens with TLS (https:// and wss://).
  */
 #include <fws-glib/fws-glib.h>
 #include <glib-unix.h>
@@ -18,6 +20,7 @@
 
 static char **protocols;
 static guint64 max_length;
+static gboolean deflate;
 
 static void
 on_message (FwsWebSocket   *ws,
@@ -123,6 +126,13 @@ handle (SoupServer        *server,
 
       if (max_length)
         fws_web_socket_set_max_length (ws, max_length);
+      if (deflate)
+        {
+          /* Accepted when the client offers it. */
+          g_autoptr(FwsPermessageDeflate) ext = fws_permessage_deflate_new ();
+
+          fws_web_socket_add_extension (ws, FWS_EXTENSION (ext), NULL);
+        }
       if (!fws_web_socket_accept (ws, msg, &error))
         {
           soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
@@ -177,6 +187,9 @@ main (int argc, char **argv)
   g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *host = NULL;
+  g_autofree char *tls_cert = NULL;
+  g_autofree char *tls_key = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
   gint64 max_len_opt = 0;
   int port = 8080;
   GOptionEntry entries[] = {
@@ -184,6 +197,9 @@ main (int argc, char **argv)
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port (default 8080; 0 picks a free one)", "N" },
     { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols, "A subprotocol to support (repeatable)", "P" },
     { "max-length", 0, 0, G_OPTION_ARG_INT64, &max_len_opt, "Largest message accepted, in bytes", "N" },
+    { "deflate", 0, 0, G_OPTION_ARG_NONE, &deflate, "Accept permessage-deflate compression", NULL },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Listen with TLS, with this PEM certificate (needs --tls-key)", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "The PEM private key of --tls-cert", "FILE" },
     { NULL }
   };
 
@@ -200,6 +216,20 @@ main (int argc, char **argv)
       return 2;
     }
   max_length = (guint64) max_len_opt;
+  if ((tls_cert == NULL) != (tls_key == NULL))
+    {
+      g_printerr ("--tls-cert and --tls-key go together\n");
+      return 2;
+    }
+  if (tls_cert != NULL)
+    {
+      certificate = g_tls_certificate_new_from_files (tls_cert, tls_key, &error);
+      if (certificate == NULL)
+        {
+          g_printerr ("cannot load --tls-cert/--tls-key: %s\n", error->message);
+          return 1;
+        }
+    }
   raise_fd_limit ();
 
   address = g_inet_address_new_from_string (host ? host : "127.0.0.1");
@@ -224,7 +254,9 @@ main (int argc, char **argv)
 
   server = soup_server_new ("server-header", "fws-echo-server", NULL);
   soup_server_add_handler (server, NULL, handle, NULL, NULL);
-  if (!soup_server_listen_socket (server, sock, 0, &error))
+  if (certificate != NULL)
+    soup_server_set_tls_certificate (server, certificate);
+  if (!soup_server_listen_socket (server, sock, certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, &error))
     {
       g_printerr ("cannot listen: %s\n", error->message);
       return 1;
@@ -235,10 +267,12 @@ main (int argc, char **argv)
     g_autofree char *addr = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
     guint16 real_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 
+    const char *scheme = certificate ? "https" : "http";
+
     if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
-      printf ("listening on http://[%s]:%u/\n", addr, real_port);
+      printf ("listening on %s://[%s]:%u/\n", scheme, addr, real_port);
     else
-      printf ("listening on http://%s:%u/\n", addr, real_port);
+      printf ("listening on %s://%s:%u/\n", scheme, addr, real_port);
     fflush (stdout);
   }
 

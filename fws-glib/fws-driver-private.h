@@ -101,7 +101,11 @@ FwsReadyState fws_driver_get_state     (FwsDriver *driver);
 /* Payload bytes of sends queued while CONNECTING. */
 guint64       fws_driver_get_pending_bytes (FwsDriver *driver);
 const char   *fws_driver_get_protocol  (FwsDriver *driver);
+/* "hybi-13", "hixie-75" or "hixie-76" (from the request's headers). */
 const char   *fws_driver_get_version   (FwsDriver *driver);
+/* Server: the URL written in hixie handshakes (Location). */
+void          fws_driver_set_url       (FwsDriver  *driver,
+                                        const char *url);
 /* Replaces the extra handshake headers; FALSE once started. */
 gboolean      fws_driver_set_extra_headers (FwsDriver          *driver,
                                             SoupMessageHeaders *extra_headers);

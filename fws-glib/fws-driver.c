@@ -12,6 +12,7 @@
 #include "fws-error.h"
 #include "fws-extensions-private.h"
 #include "fws-handshake-private.h"
+#include "fws-hixie-private.h"
 #include "fws-i18n-private.h"
 #include "fws-utf8-private.h"
 #include "fws-ws-codec-private.h"
@@ -52,6 +53,14 @@ struct _FwsDriver
 
   FwsWsCodec         *codec;
   guint64             max_length;
+
+  /* hixie-75 and hixie-76 (server side only) */
+  FwsWsVersion        version;
+  char               *url;
+  FwsHixieParser     *hixie;
+  guint32             key_values[2];
+  guint8              key3[8];
+  guint               key3_len;
   FwsExtensions      *extensions;
 
   GQueue              pending;   /* of Pending*, sends made while CONNECTING */
@@ -103,6 +112,7 @@ fws_driver_new_server (const FwsDriverCallbacks *callbacks,
 
   self->method = g_strdup (method);
   self->request_headers = soup_message_headers_ref (request_headers);
+  self->version = fws_hixie_detect (request_headers);
   return self;
 }
 
@@ -139,6 +149,8 @@ fws_driver_free (FwsDriver *self)
     return;
   g_queue_clear_full (&self->pending, pending_free);
   g_clear_pointer (&self->codec, fws_ws_codec_free);
+  g_clear_pointer (&self->hixie, fws_hixie_parser_free);
+  g_free (self->url);
   g_clear_pointer (&self->extensions, fws_extensions_free);
   g_clear_pointer (&self->head_reader, fws_http_head_reader_free);
   g_clear_pointer (&self->request_headers, soup_message_headers_unref);
@@ -281,11 +293,24 @@ write_message (FwsDriver *self,
 }
 
 static void
+write_hixie_text (FwsDriver *self,
+                  GBytes    *payload)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+  g_autoptr(GBytes) frame = fws_hixie_text_frame (data, len);
+
+  self->cb.write (self->user_data, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+}
+
+static void
 write_queued (FwsDriver *self,
               guint      opcode,
               GBytes    *payload)
 {
-  if (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY)
+  if (self->version != FWS_WS_VERSION_HYBI_13)
+    write_hixie_text (self, payload);
+  else if (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY)
     write_message (self, opcode, payload);
   else
     write_frame (self, opcode, 0, NULL, 0, payload);
@@ -310,6 +335,9 @@ send_or_queue (FwsDriver *self,
                guint      opcode,
                GBytes    *payload)
 {
+  /* The drafts have text frames only: no binary, ping or pong. */
+  if (self->version != FWS_WS_VERSION_HYBI_13 && opcode != FWS_WS_OP_TEXT)
+    return FALSE;
   if (self->state == FWS_READY_STATE_CONNECTING)
     {
       Pending *p = g_new (Pending, 1);
@@ -322,6 +350,11 @@ send_or_queue (FwsDriver *self,
     }
   if (self->state != FWS_READY_STATE_OPEN)
     return FALSE;
+  if (self->version != FWS_WS_VERSION_HYBI_13)
+    {
+      write_hixie_text (self, payload);
+      return TRUE;
+    }
   if (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY)
     {
       g_autoptr(GBytes) empty = payload == NULL ? g_bytes_new_static ("", 0) : NULL;
@@ -337,10 +370,25 @@ send_or_queue (FwsDriver *self,
 
 /* ---- State changes ---- */
 
+static void hixie_message_cb (gpointer user_data, GBytes *payload);
+static void hixie_close_cb (gpointer user_data);
+
+static const FwsHixieCallbacks hixie_callbacks = {
+  hixie_message_cb,
+  hixie_close_cb,
+};
+
 static void
 become_open (FwsDriver *self)
 {
   self->state = FWS_READY_STATE_OPEN;
+  if (self->version != FWS_WS_VERSION_HYBI_13)
+    {
+      self->hixie = fws_hixie_parser_new (self->version, self->max_length, &hixie_callbacks, self);
+      flush_pending (self);
+      self->cb.open (self->user_data);
+      return;
+    }
   self->codec = fws_ws_codec_new (self->role, self->max_length, &codec_callbacks, self);
   /* RSV bits are allowed on data frames only for the negotiated extensions. */
   fws_ws_codec_set_allowed_rsv (self->codec, fws_extensions_get_rsv (self->extensions));
@@ -363,6 +411,8 @@ shutdown_driver (FwsDriver    *self,
   self->state = FWS_READY_STATE_CLOSED;
   if (self->codec)
     fws_ws_codec_stop (self->codec);
+  if (self->hixie)
+    fws_hixie_parser_stop (self->hixie);
   g_queue_clear_full (&self->pending, pending_free);
   self->pending_bytes = 0;
   fws_extensions_close (self->extensions);
@@ -378,7 +428,8 @@ fws_driver_fail (FwsDriver    *self,
 {
   if (self->state == FWS_READY_STATE_CLOSED)
     return;
-  if (self->state == FWS_READY_STATE_OPEN && !self->close_sent)
+  if (self->state == FWS_READY_STATE_OPEN && !self->close_sent &&
+      self->version == FWS_WS_VERSION_HYBI_13)
     write_close_frame (self, code, error ? error->message : "");
   shutdown_driver (self, code, error ? error->message : "", error);
 }
@@ -538,12 +589,79 @@ codec_control_cb (gpointer      user_data,
 }
 
 static void
+hixie_message_cb (gpointer  user_data,
+                  GBytes   *payload)
+{
+  FwsDriver *self = user_data;
+
+  if (self->state == FWS_READY_STATE_OPEN)
+    self->cb.message (self->user_data, FWS_MESSAGE_TYPE_TEXT, payload);
+}
+
+static void
+hixie_close_cb (gpointer user_data)
+{
+  FwsDriver *self = user_data;
+  static const guint8 closing[2] = { 0xFF, 0x00 };
+
+  /* hixie-76's closing handshake: answer 0xFF 0x00 once. */
+  if (!self->close_sent)
+    {
+      self->close_sent = TRUE;
+      self->cb.write (self->user_data, closing, sizeof closing);
+    }
+  shutdown_driver (self, FWS_CLOSE_CODE_NO_STATUS, "", NULL);
+}
+
+static void
+feed_hixie (FwsDriver    *self,
+            const guint8 *data,
+            gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (len == 0 || self->hixie == NULL)
+    return;
+  if (!fws_hixie_parser_feed (self->hixie, data, len, &error))
+    fws_driver_fail (self,
+                     g_error_matches (error, FWS_ERROR, FWS_ERROR_TOO_LARGE) ? FWS_CLOSE_CODE_TOO_BIG
+                                                                              : FWS_CLOSE_CODE_INVALID_DATA,
+                     error);
+}
+
+/* hixie-76: the 8 key bytes that follow the request head, then frames. */
+static void
+hixie76_parse_key3 (FwsDriver    *self,
+                    const guint8 *data,
+                    gsize         len)
+{
+  gsize take = MIN (len, sizeof self->key3 - self->key3_len);
+  guint8 answer[16];
+
+  memcpy (self->key3 + self->key3_len, data, take);
+  self->key3_len += (guint) take;
+  if (self->key3_len < sizeof self->key3)
+    return;
+  fws_hixie76_answer (self->key_values[0], self->key_values[1], self->key3, answer);
+  self->cb.write (self->user_data, answer, sizeof answer);
+  become_open (self);
+  if (self->state == FWS_READY_STATE_OPEN)
+    feed_hixie (self, data + take, len - take);
+}
+
+static void
 feed_frames (FwsDriver    *self,
              const guint8 *data,
              gsize         len)
 {
   g_autoptr(GError) error = NULL;
   guint16 code = 0;
+
+  if (self->version != FWS_WS_VERSION_HYBI_13)
+    {
+      feed_hixie (self, data, len);
+      return;
+    }
 
   if (len == 0 || self->codec == NULL)
     return;
@@ -616,7 +734,9 @@ fws_driver_parse (FwsDriver    *self,
     case FWS_READY_STATE_CONNECTING:
       if (self->role == FWS_WS_ROLE_CLIENT && self->started)
         client_parse_head (self, data, len);
-      /* A server only reads frames once its handshake went out. */
+      else if (self->version == FWS_WS_VERSION_HIXIE_76 && self->started)
+        hixie76_parse_key3 (self, data, len);
+      /* A hybi server only reads frames once its handshake went out. */
       break;
     case FWS_READY_STATE_OPEN:
     case FWS_READY_STATE_CLOSING:
@@ -636,6 +756,27 @@ fws_driver_start (FwsDriver *self)
   if (self->started || self->state != FWS_READY_STATE_CONNECTING)
     return FALSE;
   self->started = TRUE;
+
+  if (self->role == FWS_WS_ROLE_SERVER && self->version != FWS_WS_VERSION_HYBI_13)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) response = NULL;
+
+      if (self->version == FWS_WS_VERSION_HIXIE_76 &&
+          !fws_hixie76_check_keys (self->request_headers, &self->key_values[0], &self->key_values[1],
+                                   &response, &error))
+        {
+          self->cb.write (self->user_data, g_bytes_get_data (response, NULL), g_bytes_get_size (response));
+          shutdown_driver (self, FWS_CLOSE_CODE_NO_STATUS, error->message, error);
+          return FALSE;
+        }
+      response = fws_hixie_response (self->version, self->url, self->request_headers, self->extra_headers);
+      self->cb.write (self->user_data, g_bytes_get_data (response, NULL), g_bytes_get_size (response));
+      /* hixie-76 opens once the 8 key bytes have arrived (fws_driver_parse). */
+      if (self->version == FWS_WS_VERSION_HIXIE_75)
+        become_open (self);
+      return TRUE;
+    }
 
   if (self->role == FWS_WS_ROLE_SERVER)
     {
@@ -712,6 +853,19 @@ fws_driver_close (FwsDriver  *self,
       shutdown_driver (self, code, reason, NULL);
       return TRUE;
     case FWS_READY_STATE_OPEN:
+      if (self->version != FWS_WS_VERSION_HYBI_13)
+        {
+          /* hixie-76 sends 0xFF 0x00, hixie-75 nothing; neither waits. */
+          if (self->version == FWS_WS_VERSION_HIXIE_76 && !self->close_sent)
+            {
+              static const guint8 closing[2] = { 0xFF, 0x00 };
+
+              self->close_sent = TRUE;
+              self->cb.write (self->user_data, closing, sizeof closing);
+            }
+          shutdown_driver (self, FWS_CLOSE_CODE_NO_STATUS, "", NULL);
+          return TRUE;
+        }
       write_close_frame (self, code, reason);
       self->state = FWS_READY_STATE_CLOSING;
       return TRUE;
@@ -743,7 +897,15 @@ fws_driver_get_protocol (FwsDriver *self)
 const char *
 fws_driver_get_version (FwsDriver *self)
 {
-  return "hybi-13";
+  return fws_ws_version_to_string (self->version);
+}
+
+void
+fws_driver_set_url (FwsDriver  *self,
+                    const char *url)
+{
+  g_free (self->url);
+  self->url = g_strdup (url);
 }
 
 gboolean
@@ -764,6 +926,8 @@ fws_driver_set_max_length (FwsDriver *self,
   self->max_length = max_length;
   if (self->codec)
     fws_ws_codec_set_max_length (self->codec, max_length);
+  if (self->hixie)
+    fws_hixie_parser_set_max_length (self->hixie, max_length);
 }
 
 gboolean

@@ -44,10 +44,13 @@ GBytes      *fws_hixie_response          (FwsWsVersion        version,
 
 /* Checks a hixie-76 request's keys: FALSE with an FWS_ERROR_HANDSHAKE
  * error ("Missing required header: Sec-WebSocket-Key1", "Client sent
- * invalid Sec-WebSocket-Key headers") when they cannot be used. */
+ * invalid Sec-WebSocket-Key headers") when they cannot be used; then
+ * *@out_response (nullable) is the 400 answer, whose body is the English
+ * message whatever the locale. */
 gboolean     fws_hixie76_check_keys      (SoupMessageHeaders *request,
                                           guint32            *value1,
                                           guint32            *value2,
+                                          GBytes            **out_response,
                                           GError            **error);
 
 /* MD5 (BE32 (value1) || BE32 (value2) || key3) */

@@ -124,10 +124,20 @@ fws_hixie_response (FwsWsVersion        version,
   return g_string_free_to_bytes (s);
 }
 
+static GBytes *
+bad_request (const char *body)
+{
+  GString *s = g_string_new ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n");
+
+  g_string_append_printf (s, "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s", strlen (body), body);
+  return g_string_free_to_bytes (s);
+}
+
 gboolean
 fws_hixie76_check_keys (SoupMessageHeaders *request,
                         guint32            *value1,
                         guint32            *value2,
+                        GBytes            **out_response,
                         GError            **error)
 {
   const char *key1 = soup_message_headers_get_one (request, "Sec-WebSocket-Key1");
@@ -135,14 +145,20 @@ fws_hixie76_check_keys (SoupMessageHeaders *request,
 
   if (key1 == NULL || key2 == NULL)
     {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Missing required header: %s"),
-                   key1 == NULL ? "Sec-WebSocket-Key1" : "Sec-WebSocket-Key2");
+      const char *name = key1 == NULL ? "Sec-WebSocket-Key1" : "Sec-WebSocket-Key2";
+      g_autofree char *body = g_strdup_printf ("Missing required header: %s", name);
+
+      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Missing required header: %s"), name);
+      if (out_response)
+        *out_response = bad_request (body);
       return FALSE;
     }
   if (!fws_hixie_key_value (key1, value1) || !fws_hixie_key_value (key2, value2))
     {
       g_set_error_literal (error, FWS_ERROR, FWS_ERROR_HANDSHAKE,
                            _("Client sent invalid Sec-WebSocket-Key headers"));
+      if (out_response)
+        *out_response = bad_request ("Client sent invalid Sec-WebSocket-Key headers");
       return FALSE;
     }
   return TRUE;

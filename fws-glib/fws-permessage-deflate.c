@@ -532,7 +532,11 @@ session_process_outgoing (FwsExtensionSession  *session,
   if (alloc - out_len > alloc / 8)
     out = g_realloc (out, out_len);
 
-  fws_extension_message_set_data (message, g_bytes_new_take (out, out_len));
+  {
+    g_autoptr(GBytes) compressed = g_bytes_new_take (out, out_len);
+
+    fws_extension_message_set_data (message, compressed);
+  }
   fws_extension_message_set_rsv (message, fws_extension_message_get_rsv (message) | FWS_RESERVED_BITS_RSV1);
 
   if (!self->config.own_takeover)

@@ -278,7 +278,7 @@ fws_proxy_feed (FwsProxy      *self,
       self->done = TRUE;
       g_set_error (error, FWS_ERROR, local_error->code,
                    _("Can't establish a connection to the server at %s: "
-                     "the proxy's answer was refused: %s"),
+                     "the proxy gave an invalid answer: %s"),
                    self->target_url, local_error->message);
       return FWS_PROXY_FAILED;
     }
@@ -298,7 +298,7 @@ fws_proxy_feed (FwsProxy      *self,
     {
       g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE,
                    _("Can't establish a connection to the server at %s: "
-                     "the proxy's answer was refused: %s"),
+                     "the proxy gave an invalid answer: %s"),
                    self->target_url, local_error->message);
       return FWS_PROXY_FAILED;
     }

@@ -1310,6 +1310,7 @@ fws_web_socket_accept (FwsWebSocket       *self,
                                         soup_server_message_get_method (msg), request,
                                         (const char * const *) priv->protocols,
                                         priv->extra_headers, priv->max_length);
+  fws_driver_set_url (priv->driver, priv->url);
   apply_extensions (self);
   socket = soup_server_message_get_socket (msg);
   priv->soup_socket = socket ? g_object_ref (socket) : NULL;
@@ -1353,6 +1354,14 @@ fws_web_socket_accept (FwsWebSocket       *self,
 }
 
 /* ---- Public API ---- */
+
+static gboolean
+is_hixie (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  return priv->driver != NULL && !g_str_equal (fws_driver_get_version (priv->driver), "hybi-13");
+}
 
 static gboolean
 check_sendable (FwsWebSocket  *self,
@@ -1408,6 +1417,12 @@ fws_web_socket_send (FwsWebSocket    *self,
     }
   if (!check_sendable (self, error))
     return FALSE;
+  if (type == FWS_MESSAGE_TYPE_BINARY && is_hixie (self))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("%s connections carry text messages only"), fws_driver_get_version (priv->driver));
+      return FALSE;
+    }
   if (!fws_driver_send (priv->driver, type, data))
     {
       g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
@@ -1551,6 +1566,12 @@ fws_web_socket_ping_async (FwsWebSocket        *self,
     {
       g_task_return_new_error (task, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
                                _("A ping payload has at most 125 bytes"));
+      return;
+    }
+  if (check_sendable (self, NULL) && is_hixie (self))
+    {
+      g_task_return_new_error (task, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                               _("%s connections have no ping"), fws_driver_get_version (priv->driver));
       return;
     }
   if (!check_sendable (self, &error) || !fws_driver_ping (priv->driver, owned))
@@ -1723,7 +1744,8 @@ fws_web_socket_get_protocol (FwsWebSocket *self)
  * fws_web_socket_get_version:
  * @self: a [class@Fws.WebSocket]
  *
- * Returns: the protocol version: "hybi-13"
+ * Returns: the protocol version: "hybi-13", or "hixie-75" or "hixie-76"
+ *   for a server-side connection from a client of those old drafts
  * Since: 0.1
  */
 const char *
@@ -2337,7 +2359,9 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
   /**
    * FwsWebSocket:version:
    *
-   * The protocol version: "hybi-13".
+   * The protocol version: "hybi-13", or "hixie-75" or "hixie-76" for a
+   * server-side connection from a client of those old drafts (text
+   * messages only; no binary, ping or close codes).
    *
    * Since: 0.1
    */

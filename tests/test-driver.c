@@ -5,11 +5,13 @@
  * Decisions list departs from faye.
  */
 #include "test-utils.h"
+#include "test-extension-doubles.h"
 
 #include <string.h>
 
 #include "fws-driver-private.h"
 #include "fws-handshake-private.h"
+#include "fws-permessage-deflate-private.h"
 
 typedef struct
 {
@@ -730,6 +732,379 @@ test_client_head_too_large (Fixture *f, gconstpointer data)
   g_assert_error (f->error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
 }
 
+
+/* ---- extensions ---- */
+
+static void
+add_ext (Fixture *f, gpointer extension)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (fws_driver_add_extension (f->driver, FWS_EXTENSION (extension), &error));
+  g_assert_no_error (error);
+}
+
+/* A server driver for a request offering @offer (nullable), with
+ * permessage-deflate and x-reverse (RSV2) registered, started. */
+static void
+setup_server_ext (Fixture *f, const char *offer, TestExt **reverse_out)
+{
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+  g_autoptr(FwsPermessageDeflate) deflate = fws_permessage_deflate_new ();
+  g_autoptr(TestExt) reverse = test_ext_new ("x-reverse", FWS_RESERVED_BITS_RSV2, NULL);
+
+  reverse->reverse = TRUE;
+  if (offer != NULL)
+    soup_message_headers_append (request, "Sec-WebSocket-Extensions", offer);
+  setup_server_full (f, request, NULL, NULL, 1 << 20);
+  add_ext (f, deflate);
+  add_ext (f, reverse);
+  if (reverse_out != NULL)
+    *reverse_out = g_object_ref (reverse);
+}
+
+static void
+test_ext_invalid_header (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+
+  g_test_summary ("hybi_spec start, invalid extensions: the exact 400 (Content-Length 57), "
+                  "error and close 1002, never open, closed (also with no extension registered)");
+  soup_message_headers_append (request, "Sec-WebSocket-Extensions", "x-webkit- -frame");
+  setup_server_full (f, request, NULL, NULL, 1000);
+  g_assert_false (fws_driver_start (f->driver));
+  assert_out_str (f, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 57\r\n\r\n"
+                     "Invalid Sec-WebSocket-Extensions header: x-webkit- -frame");
+  EVENTS ("error:Invalid Sec-WebSocket-Extensions header: x-webkit- -frame",
+          "close:1002:Invalid Sec-WebSocket-Extensions header: x-webkit- -frame");
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+}
+
+static void
+test_ext_server_deflate (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A server answers permessage-deflate after the Accept header and then sends "
+                  "RFC 7692's bytes: c1 07 f2 48 cd c9 c9 07 00, then the shorter takeover frame");
+  setup_server_ext (f, "permessage-deflate; client_max_window_bits", NULL);
+  g_assert_true (fws_driver_start (f->driver));
+  assert_out_str (f, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Accept: JdiiuafpBKRqD7eol0y4vJDTsTs=\r\n"
+                     "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
+  clear_out (f);
+  {
+    g_autoptr(GBytes) hello = str_bytes ("Hello");
+
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_test_assert_hex (f->out->data, f->out->len, "c1 07 f2 48 cd c9 c9 07 00");
+    clear_out (f);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_test_assert_hex (f->out->data, f->out->len, "c1 05 f2 00 11 00 00");
+    clear_out (f);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, NULL);
+    fws_test_assert_hex (f->out->data, f->out->len, "c2 01 00");
+  }
+  /* Control frames never carry RSV bits. */
+  clear_out (f);
+  fws_driver_ping (f->driver, NULL);
+  fws_test_assert_hex (f->out->data, f->out->len, "89 00");
+}
+
+static void
+test_ext_server_inflates (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A server inflates a compressed message, also fragmented (RSV1 on the first frame "
+                  "only), with context takeover; RSV1 on a continuation frame is a protocol error");
+  setup_server_ext (f, "permessage-deflate", NULL);
+  fws_driver_start (f->driver);
+  g_ptr_array_set_size (f->events, 0);
+  parse_masked (f, 0xc1, "\xf2\x48\xcd\xc9\xc9\x07\x00", 7);
+  parse_masked (f, 0x41, "\xf2\x00", 2);
+  parse_masked (f, 0x80, "\x11\x00\x00", 3);
+  EVENTS ("message:text:Hello", "message:text:Hello");
+  g_ptr_array_set_size (f->events, 0);
+  parse_masked (f, 0x41, "\xf2", 1);
+  parse_masked (f, 0xc0, "\x00", 1);
+  g_assert_cmpuint (f->events->len, ==, 2);
+  g_assert_cmpstr (f->events->pdata[1], ==, "close:1002:One or more reserved bits are on: "
+                                            "reserved1 = 1, reserved2 = 0, reserved3 = 0");
+}
+
+static void
+test_ext_server_not_offered (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("Registered but not offered: no header, no session, RSV1 closes with 1002");
+  setup_server_ext (f, NULL, NULL);
+  fws_driver_start (f->driver);
+  assert_out_str (f, HYBI_101);
+  g_assert_cmpuint (fws_extensions_get_n_active (fws_driver_get_extensions (f->driver)), ==, 0);
+  g_ptr_array_set_size (f->events, 0);
+  parse_masked (f, 0xc1, "\xf2\x48\xcd\xc9\xc9\x07\x00", 7);
+  g_assert_cmpuint (f->events->len, ==, 2);
+  g_assert_true (g_str_has_prefix (f->events->pdata[1], "close:1002:One or more reserved bits"));
+}
+
+static void
+test_ext_server_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr(TestExt) reverse = NULL;
+
+  g_test_summary ("The server answers in registration order whatever the client's order; unknown "
+                  "offers are skipped; outgoing goes deflate then x-reverse (RSV1|RSV2 on one frame), "
+                  "incoming the reverse way");
+  setup_server_ext (f, "x-reverse, x-unknown; a=1, permessage-deflate", &reverse);
+  fws_driver_start (f->driver);
+  g_assert_nonnull (g_strstr_len ((const char *) f->out->data, f->out->len,
+                                  "\r\nSec-WebSocket-Extensions: permessage-deflate, x-reverse\r\n\r\n"));
+  clear_out (f);
+  {
+    g_autoptr(GBytes) hello = str_bytes ("Hello");
+
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    /* f2 48 cd c9 c9 07 00 reversed, with RSV1 and RSV2. */
+    fws_test_assert_hex (f->out->data, f->out->len, "e1 07 00 07 c9 c9 cd 48 f2");
+  }
+  g_ptr_array_set_size (f->events, 0);
+  parse_masked (f, 0xe1, "\x00\x07\xc9\xc9\xcd\x48\xf2", 7);
+  EVENTS ("message:text:Hello");
+}
+
+static void
+test_ext_toy_reverse (Fixture *f, gconstpointer data)
+{
+  g_autoptr(TestExt) reverse = NULL;
+
+  g_test_summary ("A toy x-reverse extension written in C with RSV2: negotiated, its frames "
+                  "carry RSV2 and reversed bytes, text is validated after it ran (1007), RSV1 "
+                  "stays forbidden");
+  setup_server_ext (f, "x-reverse", &reverse);
+  fws_driver_start (f->driver);
+  g_assert_nonnull (g_strstr_len ((const char *) f->out->data, f->out->len,
+                                  "Sec-WebSocket-Extensions: x-reverse\r\n\r\n"));
+  clear_out (f);
+  {
+    g_autoptr(GBytes) hello = str_bytes ("Hello");
+
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_test_assert_hex (f->out->data, f->out->len, "a1 05 6f 6c 6c 65 48");
+  }
+  g_ptr_array_set_size (f->events, 0);
+  parse_masked (f, 0xa1, "olleH", 5);
+  /* "é" reversed is not UTF-8 on the wire, but is once restored. */
+  parse_masked (f, 0xa1, "\xa9\xc3", 2);
+  /* A message without RSV2 passes untouched. */
+  parse_masked (f, 0x81, "abc", 3);
+  EVENTS ("message:text:Hello", "message:text:\xc3\xa9", "message:text:abc");
+  g_ptr_array_set_size (f->events, 0);
+  /* Valid UTF-8 on the wire that is invalid once reversed. */
+  parse_masked (f, 0xa1, "\xc3\xa9", 2);
+  g_assert_cmpuint (f->events->len, ==, 2);
+  g_assert_cmpstr (f->events->pdata[1], ==, "close:1007:Could not decode a text frame as UTF-8");
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+  g_assert_cmpuint (reverse->n_closed, ==, 1);
+}
+
+static void
+test_ext_runtime_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr(TestExt) reverse = NULL;
+
+  g_test_summary ("An extension failing on an established connection closes it with 1010 and "
+                  "'<name>: <message>', incoming or outgoing");
+  setup_server_ext (f, "x-reverse", &reverse);
+  fws_driver_start (f->driver);
+  clear_out (f);
+  g_ptr_array_set_size (f->events, 0);
+  reverse->fail_incoming = TRUE;
+  parse_masked (f, 0xa1, "olleH", 5);
+  fws_test_assert_hex (f->out->data, f->out->len, "88 11 03 f2 78 2d 72 65 76 65 72 73 65 3a 20 62 6f 6f 6d");
+  EVENTS ("error:x-reverse: boom", "close:1010:x-reverse: boom");
+
+  teardown (f, data);
+  g_clear_object (&reverse);
+  setup_server_ext (f, "x-reverse", &reverse);
+  fws_driver_start (f->driver);
+  clear_out (f);
+  g_ptr_array_set_size (f->events, 0);
+  reverse->fail_outgoing = TRUE;
+  {
+    g_autoptr(GBytes) hello = str_bytes ("Hello");
+
+    g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello));
+  }
+  fws_test_assert_hex (f->out->data, 4, "88 11 03 f2");
+  EVENTS ("error:x-reverse: boom", "close:1010:x-reverse: boom");
+}
+
+static void
+test_ext_fifo (Fixture *f, gconstpointer data)
+{
+  g_autoptr(TestExt) reverse = NULL;
+
+  g_test_summary ("Messages sent while connecting go through the extensions negotiated by the "
+                  "handshake, in order, before open; a close right after sends goes out after them");
+  setup_server_ext (f, "x-reverse", &reverse);
+  {
+    g_autoptr(GBytes) ab = str_bytes ("ab");
+    g_autoptr(GBytes) cd = str_bytes ("cd");
+
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
+    fws_driver_ping (f->driver, NULL);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, cd);
+    fws_driver_start (f->driver);
+    EVENTS ("open");
+    g_byte_array_remove_range (f->out, 0, f->out->len - 10);
+    fws_test_assert_hex (f->out->data, f->out->len, "a1 02 62 61 89 00 a2 02 64 63");
+    clear_out (f);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, cd);
+    fws_driver_close (f->driver, 1000, "");
+    fws_test_assert_hex (f->out->data, f->out->len, "a1 02 62 61 a1 02 64 63 88 02 03 e8");
+  }
+}
+
+static void
+test_ext_fifo_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr(TestExt) reverse = NULL;
+
+  g_test_summary ("A queued message that fails an extension at open fails the connection: "
+                  "close 1010 and no open event after it");
+  setup_server_ext (f, "x-reverse", &reverse);
+  reverse->fail_outgoing = TRUE;
+  {
+    g_autoptr(GBytes) ab = str_bytes ("ab");
+
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
+  }
+  fws_driver_start (f->driver);
+  EVENTS ("error:x-reverse: boom", "close:1010:x-reverse: boom");
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+}
+
+static void
+test_ext_add_after_start (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FwsPermessageDeflate) deflate = fws_permessage_deflate_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Extensions can only be added before start, and names must be unique");
+  g_assert_true (fws_driver_add_extension (f->driver, FWS_EXTENSION (deflate), NULL));
+  g_assert_false (fws_driver_add_extension (f->driver, FWS_EXTENSION (deflate), &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  fws_driver_start (f->driver);
+  g_assert_false (fws_driver_add_extension (f->driver, FWS_EXTENSION (deflate), &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+}
+
+/* ---- extensions, client side ---- */
+
+static void
+setup_client_ext (Fixture *f, gconstpointer data)
+{
+  g_autoptr(FwsPermessageDeflate) deflate = fws_permessage_deflate_new ();
+
+  setup_client (f, data);
+  add_ext (f, deflate);
+}
+
+/* Like check_client_failure, for a failure of the extension negotiation. */
+static void
+check_client_ext_failure (Fixture *f, const char *response, const char *message)
+{
+  g_autofree char *err = g_strdup_printf ("error:Error during WebSocket handshake: %s", message);
+  g_autofree char *cls = g_strdup_printf ("close:1006:Error during WebSocket handshake: %s", message);
+
+  fws_driver_start (f->driver);
+  clear_out (f);
+  parse_str (f, response);
+  EVENTS (err, cls);
+  g_assert_error (f->error, FWS_ERROR, FWS_ERROR_EXTENSION);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+  /* Nothing is written: the connection never opened. */
+  g_assert_cmpuint (f->out->len, ==, 0);
+}
+
+#define CLIENT_REQUEST_DEFLATE \
+  "GET /socket HTTP/1.1\r\nHost: www.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Key: 2vBVWg4Qyk3ZoM/5d3QD9Q==\r\nSec-WebSocket-Version: 13\r\n" \
+  "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+#define CLIENT_101_HEAD \
+  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Accept: QV3I5XUXU2CdhtjixE7QCkCcMZM=\r\n"
+
+static void
+test_ext_client_offer (Fixture *f, gconstpointer data)
+{
+  FwsDeflateConfig config;
+
+  g_test_summary ("A client offers its extensions last in the request, activates the server's "
+                  "choice and masks compressed frames");
+  fws_driver_start (f->driver);
+  assert_out_str (f, CLIENT_REQUEST_DEFLATE);
+  clear_out (f);
+  {
+    /* The head and a frame in one chunk (the frame holds a NUL byte). */
+    static const char chunk[] = CLIENT_101_HEAD
+      "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n\r\n"
+      "\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00";
+
+    fws_driver_parse (f->driver, (const guint8 *) chunk, sizeof chunk - 1);
+  }
+  EVENTS ("open", "message:text:Hello");
+  g_assert_true (fws_permessage_deflate_session_get_config (
+                   fws_extensions_get_active_session (fws_driver_get_extensions (f->driver), 0), &config));
+  g_assert_cmpuint (config.peer_window, ==, 10);
+  {
+    g_autoptr(GBytes) hello = str_bytes ("Hello");
+
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    /* Key 37 fa 21 3d over f2 48 cd c9 c9 07 00. */
+    fws_test_assert_hex (f->out->data, f->out->len, "c1 87 37 fa 21 3d c5 b2 ec f4 fe fd 21");
+  }
+}
+
+static void
+test_ext_client_no_header (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A server that accepts no extension: the client opens without any, RSV1 is refused");
+  fws_driver_start (f->driver);
+  parse_str (f, CLIENT_101);
+  EVENTS ("open");
+  g_assert_cmpuint (fws_extensions_get_n_active (fws_driver_get_extensions (f->driver)), ==, 0);
+}
+
+static void
+test_ext_client_unknown (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("A response naming an extension the client did not offer fails the handshake "
+                  "(error, close 1006, never open)");
+  check_client_ext_failure (f, CLIENT_101_HEAD "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
+                        "Server sent an extension response for unknown extension “x-webkit-deflate-frame”");
+}
+
+static void
+test_ext_client_none_offered (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("With no extension offered, any extension in the response fails the handshake");
+  check_client_ext_failure (f, CLIENT_101_HEAD "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+                        "Server sent an extension response for unknown extension “permessage-deflate”");
+}
+
+static void
+test_ext_client_unacceptable (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("Parameters the client cannot accept, or a malformed header, fail the handshake");
+  check_client_ext_failure (f, CLIENT_101_HEAD "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=20\r\n\r\n",
+                        "Server sent unacceptable extension parameters: permessage-deflate; server_max_window_bits=20");
+  teardown (f, data);
+  setup_client_ext (f, data);
+  check_client_ext_failure (f, CLIENT_101_HEAD "Sec-WebSocket-Extensions: permessage-deflate;\r\n\r\n",
+                        "Invalid Sec-WebSocket-Extensions header: permessage-deflate;");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -771,6 +1146,21 @@ main (int argc, char **argv)
   C ("subprotocols", test_client_subprotocols);
   C ("close-before-start", test_client_close_before_start);
   C ("head-too-large", test_client_head_too_large);
+  g_test_add ("/driver/extensions/invalid-header", Fixture, NULL, NULL, test_ext_invalid_header, teardown);
+  g_test_add ("/driver/extensions/server-deflate", Fixture, NULL, NULL, test_ext_server_deflate, teardown);
+  g_test_add ("/driver/extensions/server-inflates", Fixture, NULL, NULL, test_ext_server_inflates, teardown);
+  g_test_add ("/driver/extensions/server-not-offered", Fixture, NULL, NULL, test_ext_server_not_offered, teardown);
+  g_test_add ("/driver/extensions/server-order", Fixture, NULL, NULL, test_ext_server_order, teardown);
+  g_test_add ("/driver/extensions/toy-reverse", Fixture, NULL, NULL, test_ext_toy_reverse, teardown);
+  g_test_add ("/driver/extensions/runtime-failure", Fixture, NULL, NULL, test_ext_runtime_failure, teardown);
+  g_test_add ("/driver/extensions/fifo", Fixture, NULL, NULL, test_ext_fifo, teardown);
+  g_test_add ("/driver/extensions/fifo-failure", Fixture, NULL, NULL, test_ext_fifo_failure, teardown);
+  S ("extensions/add-after-start", test_ext_add_after_start);
+  g_test_add ("/driver/client/extensions/offer", Fixture, NULL, setup_client_ext, test_ext_client_offer, teardown);
+  g_test_add ("/driver/client/extensions/no-header", Fixture, NULL, setup_client_ext, test_ext_client_no_header, teardown);
+  g_test_add ("/driver/client/extensions/unknown", Fixture, NULL, setup_client_ext, test_ext_client_unknown, teardown);
+  C ("extensions/none-offered", test_ext_client_none_offered);
+  g_test_add ("/driver/client/extensions/unacceptable", Fixture, NULL, setup_client_ext, test_ext_client_unacceptable, teardown);
 #undef S
 #undef O
 #undef C

@@ -73,10 +73,12 @@ reverse_data (FwsExtensionMessage *message)
   gsize len;
   const guint8 *data = g_bytes_get_data (fws_extension_message_get_data (message), &len);
   guint8 *out = g_malloc (len + 1);
+  g_autoptr(GBytes) reversed = NULL;
 
   for (gsize i = 0; i < len; i++)
     out[i] = data[len - 1 - i];
-  fws_extension_message_set_data (message, g_bytes_new_take (out, len));
+  reversed = g_bytes_new_take (out, len);
+  fws_extension_message_set_data (message, reversed);
 }
 
 static gboolean

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fws-handshake-private.h"
+#include "fws-extensions-private.h"
 
 #define KEY_6_5    "JFBCWHksyIpXV+6Wlq/9pw=="
 #define ACCEPT_6_5 "JdiiuafpBKRqD7eol0y4vJDTsTs="
@@ -1672,6 +1673,103 @@ test_round_trip (void)
   soup_message_headers_unref (response_headers);
 }
 
+/* ---- Extensions in the handshake ---- */
+
+static void
+test_server_extensions (void)
+{
+  static const char * const protocols[] = { "xmpp", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) response = NULL;
+  g_autoptr(FwsExtensions) exts = fws_extensions_new ();
+  g_autoptr(FwsPermessageDeflate) deflate = fws_permessage_deflate_new ();
+  g_autofree char *protocol = NULL;
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+
+  g_test_summary ("BEHAVIOUR.md 2.6: Sec-WebSocket-Extensions comes last, after the subprotocol, "
+                  "only when an extension was accepted; a custom one is never written");
+  soup_message_headers_append (request, "Sec-WebSocket-Protocol", "xmpp");
+  soup_message_headers_append (request, "Sec-WebSocket-Extensions", "x-unknown, permessage-deflate; client_max_window_bits");
+  g_assert_true (fws_extensions_add (exts, FWS_EXTENSION (deflate), NULL));
+  {
+    g_autoptr(SoupMessageHeaders) extra = headers_new (SOUP_MESSAGE_HEADERS_RESPONSE,
+                                                       "Sec-WebSocket-Extensions", "forged", NULL);
+
+    g_assert_true (fws_handshake_server_respond ("GET", request, protocols, extra, exts,
+                                                 &protocol, &response, &error));
+  }
+  g_assert_no_error (error);
+  assert_bytes_eq (response,
+                   "HTTP/1.1 101 Switching Protocols\r\n"
+                   "Upgrade: websocket\r\n"
+                   "Connection: Upgrade\r\n"
+                   "Sec-WebSocket-Accept: JdiiuafpBKRqD7eol0y4vJDTsTs=\r\n"
+                   "Sec-WebSocket-Protocol: xmpp\r\n"
+                   "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                   "\r\n");
+  g_assert_cmpuint (fws_extensions_get_rsv (exts), ==, FWS_RESERVED_BITS_RSV1);
+
+  /* Nothing accepted: no header. */
+  g_clear_pointer (&response, g_bytes_unref);
+  g_clear_pointer (&protocol, g_free);
+  soup_message_headers_replace (request, "Sec-WebSocket-Extensions", "x-unknown");
+  {
+    g_autoptr(FwsExtensions) none = fws_extensions_new ();
+
+    g_assert_true (fws_handshake_server_respond ("GET", request, NULL, NULL, none, &protocol, &response, &error));
+  }
+  g_assert_null (g_strstr_len (g_bytes_get_data (response, NULL), g_bytes_get_size (response),
+                               "Sec-WebSocket-Extensions"));
+}
+
+static void
+test_server_extensions_invalid (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) response = NULL;
+  g_autoptr(SoupMessageHeaders) request = hybi_request ();
+
+  g_test_summary ("BEHAVIOUR.md 6.5/6.11: a malformed Sec-WebSocket-Extensions is a 400 with "
+                  "Content-Length 57, checked after the key, even with no extension registered");
+  soup_message_headers_append (request, "Sec-WebSocket-Extensions", "x-webkit- -frame");
+  g_assert_false (fws_handshake_server_respond ("GET", request, NULL, NULL, NULL, NULL, &response, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_cmpstr (error->message, ==, "Invalid Sec-WebSocket-Extensions header: x-webkit- -frame");
+  assert_bytes_eq (response,
+                   "HTTP/1.1 400 Bad Request\r\n"
+                   "Content-Type: text/plain\r\n"
+                   "Content-Length: 57\r\n"
+                   "\r\n"
+                   "Invalid Sec-WebSocket-Extensions header: x-webkit- -frame");
+  /* A missing key is reported first. */
+  g_clear_error (&error);
+  g_clear_pointer (&response, g_bytes_unref);
+  soup_message_headers_remove (request, "Sec-WebSocket-Key");
+  g_assert_false (fws_handshake_server_respond ("GET", request, NULL, NULL, NULL, NULL, &response, &error));
+  g_assert_cmpstr (error->message, ==, "Missing handshake request header: Sec-WebSocket-Key");
+}
+
+static void
+test_client_request_extensions (void)
+{
+  g_autoptr(SoupMessageHeaders) extra = headers_new (SOUP_MESSAGE_HEADERS_REQUEST,
+                                                     "X-Custom", "1",
+                                                     "Sec-WebSocket-Extensions", "forged",
+                                                     NULL);
+  g_autoptr(GUri) uri = fws_handshake_parse_url ("ws://www.example.com/socket", NULL);
+  g_autoptr(GBytes) request = NULL;
+
+  g_test_summary ("BEHAVIOUR.md 2.7: the offer comes after the custom headers, which cannot forge it");
+  request = fws_handshake_client_request (uri, KEY_6_6, NULL, extra, "permessage-deflate; client_max_window_bits");
+  assert_bytes_eq (request,
+                   "GET /socket HTTP/1.1\r\n"
+                   "Host: www.example.com\r\n"
+                   REQUEST_TAIL_6_6
+                   "X-Custom: 1\r\n"
+                   "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                   "\r\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1721,6 +1819,9 @@ main (int argc, char **argv)
   g_test_add_func ("/handshake/client/request-custom-headers", test_client_request_custom_headers);
   g_test_add_func ("/handshake/client/check", test_client_check);
   g_test_add_func ("/handshake/round-trip", test_round_trip);
+  g_test_add_func ("/handshake/server/extensions", test_server_extensions);
+  g_test_add_func ("/handshake/server/extensions-invalid", test_server_extensions_invalid);
+  g_test_add_func ("/handshake/client/request-extensions", test_client_request_extensions);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "fws-driver-private.h"
 #include "fws-hixie-private.h"
 
 #define KEY1 "1   38 wZ3f9 23O0 3l 0r"
@@ -86,24 +87,31 @@ test_check_keys (void)
   g_autoptr(SoupMessageHeaders) missing = request (FALSE);
   g_autoptr(SoupMessageHeaders) bad = request (FALSE);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) response = NULL;
+  static const char want400[] =
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 45\r\n\r\n"
+    "Client sent invalid Sec-WebSocket-Key headers";
   guint32 v1, v2;
 
-  g_test_summary ("Missing or invalid keys are refused with faye's messages");
-  g_assert_true (fws_hixie76_check_keys (good, &v1, &v2, &error));
+  g_test_summary ("Missing or invalid keys are refused with faye's messages and the exact 400");
+  g_assert_true (fws_hixie76_check_keys (good, &v1, &v2, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (v1, ==, 197703290);
   g_assert_cmpuint (v2, ==, 300690739);
 
   soup_message_headers_append (missing, "Sec-WebSocket-Key2", KEY2);
-  g_assert_false (fws_hixie76_check_keys (missing, &v1, &v2, &error));
+  g_assert_false (fws_hixie76_check_keys (missing, &v1, &v2, NULL, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
   g_assert_cmpstr (error->message, ==, "Missing required header: Sec-WebSocket-Key1");
   g_clear_error (&error);
 
   soup_message_headers_append (bad, "Sec-WebSocket-Key1", "2 L785 8o% s9Sy9@V. 4<1P5");
   soup_message_headers_append (bad, "Sec-WebSocket-Key2", KEY2);
-  g_assert_false (fws_hixie76_check_keys (bad, &v1, &v2, &error));
+  g_assert_false (fws_hixie76_check_keys (bad, &v1, &v2, &response, &error));
   g_assert_cmpstr (error->message, ==, "Client sent invalid Sec-WebSocket-Key headers");
+  /* draft76_spec: the exact 400 */
+  g_assert_cmpmem (g_bytes_get_data (response, NULL), g_bytes_get_size (response),
+                   want400, strlen (want400));
 }
 
 static void
@@ -348,6 +356,204 @@ test_text_frame (void)
                        "00 41 70 70 6c 65 20 3d 20 ef a3 bf ff");
 }
 
+/* ---- through the driver (draft75_spec, draft76_spec) ---- */
+
+typedef struct
+{
+  FwsDriver  *driver;
+  GByteArray *out;
+  GPtrArray  *events;
+} D;
+
+static void d_write (gpointer u, const guint8 *data, gsize len) { g_byte_array_append (((D *) u)->out, data, (guint) len); }
+static void
+d_write_frame (gpointer u, const guint8 *h, gsize hl, GBytes *p)
+{
+  g_byte_array_append (((D *) u)->out, h, (guint) hl);
+  g_byte_array_append (((D *) u)->out, g_bytes_get_data (p, NULL), (guint) g_bytes_get_size (p));
+}
+static void d_random (gpointer u, guint8 *buf, gsize len) { memset (buf, 0, len); }
+static void d_open (gpointer u) { g_ptr_array_add (((D *) u)->events, g_strdup ("open")); }
+static void
+d_message (gpointer u, FwsMessageType type, GBytes *data)
+{
+  g_ptr_array_add (((D *) u)->events, g_strdup_printf ("message:%.*s", (int) g_bytes_get_size (data),
+                                                       (const char *) g_bytes_get_data (data, NULL)));
+}
+static void d_ping (gpointer u, GBytes *p) { g_ptr_array_add (((D *) u)->events, g_strdup ("ping")); }
+static void d_pong (gpointer u, GBytes *p) { g_ptr_array_add (((D *) u)->events, g_strdup ("pong")); }
+static void d_error (gpointer u, const GError *e) { g_ptr_array_add (((D *) u)->events, g_strdup_printf ("error:%s", e->message)); }
+static void d_close (gpointer u, guint code, const char *reason) { g_ptr_array_add (((D *) u)->events, g_strdup_printf ("close:%u", code)); }
+
+static const FwsDriverCallbacks d_callbacks = {
+  d_write, d_write_frame, d_random, d_open, d_message, d_ping, d_pong, d_error, d_close,
+};
+
+static void
+d_init (D *d, SoupMessageHeaders *h)
+{
+  d->out = g_byte_array_new ();
+  d->events = g_ptr_array_new_with_free_func (g_free);
+  d->driver = fws_driver_new_server (&d_callbacks, d, "GET", h, NULL, NULL, 1000);
+  fws_driver_set_url (d->driver, "ws://www.example.com/socket");
+}
+
+static void
+d_clear (D *d)
+{
+  fws_driver_free (d->driver);
+  g_byte_array_unref (d->out);
+  g_ptr_array_unref (d->events);
+}
+
+static void
+d_events (D *d, const char * const *want)
+{
+  g_assert_cmpuint (d->events->len, ==, g_strv_length ((char **) want));
+  for (guint i = 0; want[i]; i++)
+    g_assert_cmpstr (d->events->pdata[i], ==, want[i]);
+}
+
+#define D_EVENTS(d, ...) d_events (d, (const char *[]) { __VA_ARGS__, NULL })
+
+static void
+d_parse_hex (D *d, const char *hex)
+{
+  g_autoptr(GBytes) b = fws_test_hex (hex);
+
+  fws_driver_parse (d->driver, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+}
+
+#define HEAD75 \
+  "HTTP/1.1 101 Web Socket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n" \
+  "WebSocket-Origin: http://www.example.com\r\nWebSocket-Location: ws://www.example.com/socket\r\n\r\n"
+#define HEAD76 \
+  "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Origin: http://www.example.com\r\nSec-WebSocket-Location: ws://www.example.com/socket\r\n\r\n"
+#define ANSWER "b4 9c 6e 40 53 04 04 26 e5 1b bf 6c b7 9f 1d f9"
+#define KEY3 "91 25 3e d3 a9 e7 6a 88"
+
+static void
+assert_out (D *d, const char *head, const char *hex)
+{
+  g_assert_cmpuint (d->out->len, >=, strlen (head));
+  g_assert_cmpmem (d->out->data, strlen (head), head, strlen (head));
+  fws_test_assert_hex (d->out->data + strlen (head), d->out->len - strlen (head), hex);
+}
+
+static void
+test_driver_hixie75 (void)
+{
+  g_autoptr(SoupMessageHeaders) h = request (FALSE);
+  g_autoptr(GBytes) hi = g_bytes_new_static ("Hi", 2);
+  D d;
+
+  g_test_summary ("draft75_spec through the driver: queued frame after the handshake, open, no ping or binary, close without bytes");
+  d_init (&d, h);
+  g_assert_cmpstr (fws_driver_get_version (d.driver), ==, "hixie-75");
+  g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CONNECTING);
+  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hi));
+  g_assert_cmpuint (d.out->len, ==, 0);
+  g_assert_true (fws_driver_start (d.driver));
+  assert_out (&d, HEAD75, "00 48 69 ff");
+  D_EVENTS (&d, "open");
+  g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_OPEN);
+  g_byte_array_set_size (d.out, 0);
+  g_assert_false (fws_driver_ping (d.driver, NULL));
+  g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi));
+  g_assert_cmpuint (d.out->len, ==, 0);
+  d_parse_hex (&d, "00 48 65 6c 6c 6f ff");
+  g_assert_true (fws_driver_close (d.driver, 1000, ""));
+  g_assert_cmpuint (d.out->len, ==, 0);
+  D_EVENTS (&d, "open", "message:Hello", "close:1005");
+  g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CLOSED);
+  g_assert_false (fws_driver_close (d.driver, 1000, ""));
+  g_assert_cmpuint (d.out->len, ==, 0);
+  d_clear (&d);
+}
+
+static void
+test_driver_hixie76 (void)
+{
+  g_autoptr(SoupMessageHeaders) h = request (TRUE);
+  g_autoptr(GBytes) hello = g_bytes_new_static ("hello", 5);
+  D d;
+
+  g_test_summary ("draft76_spec through the driver: head without the answer, then the answer once the 8 key bytes are in, queued frames after it");
+  d_init (&d, h);
+  g_assert_cmpstr (fws_driver_get_version (d.driver), ==, "hixie-76");
+  g_assert_true (fws_driver_start (d.driver));
+  g_assert_cmpmem (d.out->data, d.out->len, HEAD76, strlen (HEAD76));
+  g_assert_cmpuint (d.events->len, ==, 0);
+  g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CONNECTING);
+  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hello));
+  d_parse_hex (&d, "91 25 3e d3");
+  g_assert_cmpuint (d.events->len, ==, 0);
+  d_parse_hex (&d, "a9 e7 6a 88 00 48 69 ff");
+  assert_out (&d, HEAD76, ANSWER " 00 68 65 6c 6c 6f ff");
+  D_EVENTS (&d, "open", "message:Hi");
+  g_byte_array_set_size (d.out, 0);
+  g_assert_true (fws_driver_close (d.driver, 1000, ""));
+  fws_test_assert_hex (d.out->data, d.out->len, "ff 00");
+  D_EVENTS (&d, "open", "message:Hi", "close:1005");
+  d_clear (&d);
+}
+
+static void
+test_driver_hixie76_peer_close (void)
+{
+  g_autoptr(SoupMessageHeaders) h = request (TRUE);
+  D d;
+
+  g_test_summary ("A hixie-76 closing frame from the peer is answered once and closes with 1005");
+  d_init (&d, h);
+  fws_driver_start (d.driver);
+  d_parse_hex (&d, KEY3);
+  g_byte_array_set_size (d.out, 0);
+  d_parse_hex (&d, "ff 00");
+  fws_test_assert_hex (d.out->data, d.out->len, "ff 00");
+  D_EVENTS (&d, "open", "close:1005");
+  g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CLOSED);
+  d_clear (&d);
+}
+
+static void
+test_driver_hixie76_invalid_key (void)
+{
+  g_autoptr(SoupMessageHeaders) h = request (FALSE);
+  static const char want[] =
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 45\r\n\r\n"
+    "Client sent invalid Sec-WebSocket-Key headers";
+  D d;
+
+  g_test_summary ("An invalid hixie-76 key gets the exact 400, error and close, never open");
+  soup_message_headers_append (h, "Sec-WebSocket-Key1", "2 L785 8o% s9Sy9@V. 4<1P5");
+  soup_message_headers_append (h, "Sec-WebSocket-Key2", KEY2);
+  d_init (&d, h);
+  g_assert_false (fws_driver_start (d.driver));
+  g_assert_cmpmem (d.out->data, d.out->len, want, strlen (want));
+  D_EVENTS (&d, "error:Client sent invalid Sec-WebSocket-Key headers", "close:1005");
+  g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CLOSED);
+  d_clear (&d);
+}
+
+static void
+test_driver_hixie_too_long (void)
+{
+  g_autoptr(SoupMessageHeaders) h = request (FALSE);
+  D d;
+
+  g_test_summary ("A hixie text frame past max-length fails the connection with 1009 and nothing is written");
+  d_init (&d, h);
+  fws_driver_start (d.driver);
+  g_byte_array_set_size (d.out, 0);
+  fws_driver_set_max_length (d.driver, 4);
+  d_parse_hex (&d, "00 61 62 63 64 65");
+  g_assert_cmpuint (d.out->len, ==, 0);
+  D_EVENTS (&d, "open", "error:WebSocket frame length too large", "close:1009");
+  d_clear (&d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -365,6 +571,11 @@ main (int argc, char **argv)
   g_test_add_func ("/hixie/text-limits", test_text_limits);
   g_test_add_func ("/hixie/stop-in-callback", test_stop_in_callback);
   g_test_add_func ("/hixie/text-frame", test_text_frame);
+  g_test_add_func ("/hixie/driver/hixie-75", test_driver_hixie75);
+  g_test_add_func ("/hixie/driver/hixie-76", test_driver_hixie76);
+  g_test_add_func ("/hixie/driver/hixie-76-peer-close", test_driver_hixie76_peer_close);
+  g_test_add_func ("/hixie/driver/hixie-76-invalid-key", test_driver_hixie76_invalid_key);
+  g_test_add_func ("/hixie/driver/too-long", test_driver_hixie_too_long);
 
   return g_test_run ();
 }

@@ -5,13 +5,19 @@
 
 #define CERTTOOL "certtool"
 
-static void
-waited_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+typedef struct
 {
-  gboolean *done = user_data;
+  gboolean  done;
+  char     *output;
+} Command;
 
-  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
-  *done = TRUE;
+static void
+communicated_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Command *cmd = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), res, &cmd->output, NULL, NULL);
+  cmd->done = TRUE;
 }
 
 void
@@ -20,15 +26,15 @@ fws_test_run_command (const char * const *argv,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) proc = NULL;
-  gboolean done = FALSE;
+  Command cmd = { FALSE, NULL };
   gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
 
-  /* Our stdout is TAP: the command's output is dropped, its errors kept. */
-  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  /* Our stdout is TAP: the command's output is shown only if it fails. */
+  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
   if (proc == NULL)
     g_error ("could not run %s: %s", argv[0], error->message);
-  g_subprocess_wait_async (proc, NULL, waited_cb, &done);
-  while (!done)
+  g_subprocess_communicate_utf8_async (proc, NULL, NULL, communicated_cb, &cmd);
+  while (!cmd.done)
     {
       if (g_get_monotonic_time () > deadline)
         {
@@ -37,9 +43,11 @@ fws_test_run_command (const char * const *argv,
         }
       fws_test_iterate ();
     }
+  fws_test_wait_until (g_subprocess_get_if_exited (proc) || g_subprocess_get_if_signaled (proc), seconds);
   if (!g_subprocess_get_successful (proc))
-    g_error ("%s %s failed (exit status %d); its complaint is on stderr above",
-             argv[0], argv[1] ? argv[1] : "", g_subprocess_get_exit_status (proc));
+    g_error ("%s %s failed (exit status %d):\n%s", argv[0], argv[1] ? argv[1] : "",
+             g_subprocess_get_exit_status (proc), cmd.output ? cmd.output : "");
+  g_free (cmd.output);
 }
 
 void
@@ -246,6 +254,20 @@ fws_test_tls_server_new (GTlsCertificate *cert,
   soup_server_listen_socket (server, sock, SOUP_SERVER_LISTEN_HTTPS, &error);
   g_assert_no_error (error);
   return server;
+}
+
+guint16
+fws_test_listen_loopback (GSocketListener *listener)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, &bound, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
 guint16

@@ -50,6 +50,9 @@ SoupServer      *fws_test_tls_server_new (GTlsCertificate *cert,
 void             fws_test_run_command    (const char * const *argv,
                                           guint               seconds);
 
+/* Adds 127.0.0.1 at a free port to @listener; returns the port. */
+guint16          fws_test_listen_loopback (GSocketListener *listener);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 guint16          fws_test_free_port      (void);
 

@@ -954,6 +954,114 @@ test_handshake_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->client_close_count, ==, 1);
 }
 
+#define HIXIE76_HEAD \
+  "GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n" \
+  "Origin: http://example.com\r\nSec-WebSocket-Key1: 1   38 wZ3f9 23O0 3l 0r\r\n" \
+  "Sec-WebSocket-Key2: 27   0E 6 2  1665:< ;U 1H\r\n\r\n"
+#define HIXIE76_ANSWER_HEAD \
+  "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n" \
+  "Sec-WebSocket-Origin: http://example.com\r\nSec-WebSocket-Location: ws://example.com/demo\r\n\r\n"
+
+static const guint8 key3[8] = { 0x91, 0x25, 0x3e, 0xd3, 0xa9, 0xe7, 0x6a, 0x88 };
+
+/* mode 0: key3 and a frame in the same write as the head; 1: key3 100 ms
+ * later; 2: key3 split in two writes. */
+static void
+run_hixie76 (Fixture *f, int mode)
+{
+  Raw *raw = raw_connect (f);
+  g_autoptr(GByteArray) first = g_byte_array_new ();
+  gsize head_len = strlen (HIXIE76_ANSWER_HEAD);
+
+  g_byte_array_append (first, (const guint8 *) HIXIE76_HEAD, strlen (HIXIE76_HEAD));
+  if (mode == 0)
+    {
+      g_byte_array_append (first, key3, 8);
+      g_byte_array_append (first, (const guint8 *) "\x00Hi\xff", 4);
+    }
+  raw_send (raw, first->data, first->len);
+  if (mode == 1)
+    {
+      fws_test_run_for (100);
+      g_assert_false (f->server_opened);
+      raw_send (raw, key3, 8);
+      raw_send (raw, "\x00Hi\xff", 4);
+    }
+  else if (mode == 2)
+    {
+      raw_send (raw, key3, 4);
+      fws_test_run_for (50);
+      g_assert_false (f->server_opened);
+      raw_send (raw, key3 + 4, 4);
+      raw_send (raw, "\x00Hi\xff", 4);
+    }
+  fws_test_wait_until (f->server_messages->len == 1, 10);
+  g_assert_true (f->server_opened);
+  g_assert_cmpstr (fws_web_socket_get_version (f->server_ws), ==, "hixie-76");
+  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "Hi");
+  /* head, the 16-byte answer, then the echo of "Hi" */
+  fws_test_wait_until ((raw_pump (raw), raw->in->len >= head_len + 16 + 4), 10);
+  g_assert_cmpmem (raw->in->data, head_len, HIXIE76_ANSWER_HEAD, head_len);
+  fws_test_assert_hex (raw->in->data + head_len, raw->in->len - head_len,
+                       "b4 9c 6e 40 53 04 04 26 e5 1b bf 6c b7 9f 1d f9 00 48 69 ff");
+  /* The peer's closing frame is answered and reported as 1005. */
+  raw_send (raw, "\xff\x00", 2);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1005);
+  fws_test_wait_until (!raw_pump (raw), 10);
+  fws_test_assert_hex (raw->in->data + raw->in->len - 2, 2, "ff 00");
+  raw_free (raw);
+}
+
+static void
+test_hixie76_key3_with_head (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("hixie-76 through SoupServer: the 8 key bytes and a frame in the same write as the head are not lost");
+  run_hixie76 (f, 0);
+}
+
+static void
+test_hixie76_key3_late (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("hixie-76 through SoupServer: the 8 key bytes arriving 100 ms after the head open the connection then");
+  run_hixie76 (f, 1);
+}
+
+static void
+test_hixie76_key3_split (Fixture *f, gconstpointer data)
+{
+  g_test_summary ("hixie-76 through SoupServer: the 8 key bytes split over two writes");
+  run_hixie76 (f, 2);
+}
+
+static void
+test_hixie75 (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  static const char head[] =
+    "GET /old HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n\r\n";
+  static const char answer[] =
+    "HTTP/1.1 101 Web Socket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+    "WebSocket-Location: ws://example.com/old\r\n\r\n";
+  g_autoptr(GBytes) bin = g_bytes_new_static ("x", 1);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("hixie-75 through SoupServer: text echoes, version hixie-75, binary refused with NOT_SUPPORTED");
+  raw_send (raw, head, strlen (head));
+  raw_send (raw, "\x00" "caf\xc3\xa9\xff", 7);
+  fws_test_wait_until (f->server_messages->len == 1, 10);
+  g_assert_cmpstr (fws_web_socket_get_version (f->server_ws), ==, "hixie-75");
+  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "café");
+  g_assert_false (fws_web_socket_send_binary (f->server_ws, bin, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+  fws_test_wait_until ((raw_pump (raw), raw->in->len >= strlen (answer) + 7), 10);
+  g_assert_cmpmem (raw->in->data, strlen (answer), answer, strlen (answer));
+  fws_test_assert_hex (raw->in->data + strlen (answer), 7, "00 63 61 66 c3 a9 ff");
+  raw_free (raw);
+  fws_test_wait_until (f->server_closed, 10);
+  g_assert_cmpuint (f->server_close_code, ==, 1006);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -989,6 +1097,10 @@ main (int argc, char **argv)
   ADD ("keepalive-alive", test_keepalive_alive);
   ADD ("close-timeout-with-queue", test_close_timeout_with_queue);
   ADD ("handshake-timeout", test_handshake_timeout);
+  ADD ("hixie76-key3-with-head", test_hixie76_key3_with_head);
+  ADD ("hixie76-key3-late", test_hixie76_key3_late);
+  ADD ("hixie76-key3-split", test_hixie76_key3_split);
+  ADD ("hixie75", test_hixie75);
 #undef ADD
 
   return g_test_run ();
