@@ -66,6 +66,12 @@ void        fws_ws_codec_free            (FwsWsCodec *codec);
  * no limit beyond G_MAXSIZE - 1. */
 void        fws_ws_codec_set_max_length  (FwsWsCodec *codec,
                                           guint64     max_length);
+/* Frames one data message may have (first frame included); past it the
+ * connection fails with 1009. Bounds the time a flood of empty fragments
+ * costs (their memory is bounded anyway). */
+#define FWS_WS_DEFAULT_MAX_FRAGMENTS 65536
+void        fws_ws_codec_set_max_fragments (FwsWsCodec *codec,
+                                            guint       max_fragments);
 /* RSV bits that negotiated extensions claimed (FWS_WS_RSV1 | ...). They are
  * then allowed on the first frame of a data message only. Default 0. */
 void        fws_ws_codec_set_allowed_rsv (FwsWsCodec *codec,

@@ -79,6 +79,8 @@ struct _FwsWsCodec
   guint8              *msg_buf;       /* (owned) (nullable) */
   gsize                msg_len;
   gsize                msg_alloc;     /* always > msg_len when msg_buf != NULL */
+  guint                msg_frames;    /* frames of the open message so far */
+  guint                max_fragments;
 
   guint8               control[MAX_CONTROL_PAYLOAD];
 };
@@ -105,6 +107,7 @@ fws_ws_codec_new (FwsWsRole                  role,
   codec = g_new0 (FwsWsCodec, 1);
   codec->role = role;
   codec->max_length = effective_max_length (max_length);
+  codec->max_fragments = FWS_WS_DEFAULT_MAX_FRAGMENTS;
   codec->callbacks = *callbacks;
   codec->user_data = user_data;
   codec->stage = STAGE_HEADER1;
@@ -138,6 +141,13 @@ fws_ws_codec_set_max_length (FwsWsCodec *codec,
   g_return_if_fail (codec != NULL);
 
   codec->max_length = effective_max_length (max_length);
+}
+
+void
+fws_ws_codec_set_max_fragments (FwsWsCodec *codec,
+                                guint       max_fragments)
+{
+  codec->max_fragments = MAX (max_fragments, 1);
 }
 
 void
@@ -258,6 +268,14 @@ parse_byte1 (FwsWsCodec  *codec,
   if (opcode == FWS_WS_OP_CONTINUATION && !codec->msg_open)
     return codec_fail (codec, close_code, error, FWS_ERROR_PROTOCOL,
                        "%s", _("Received unexpected continuation frame"));
+
+  /* A flood of (empty) fragments costs no memory here, but it costs time:
+   * a message may have at most max_fragments frames. */
+  if (opcode == FWS_WS_OP_CONTINUATION && ++codec->msg_frames > codec->max_fragments)
+    return codec_fail (codec, close_code, error, FWS_ERROR_TOO_LARGE,
+                       _("Message in more than %u fragments"), codec->max_fragments);
+  if (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY)
+    codec->msg_frames = 1;
 
   codec->fin = fin;
   codec->rsv = rsv;

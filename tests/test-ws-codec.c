@@ -969,28 +969,48 @@ test_many_empty_continuations (void)
   Rec *r = rec_new (FWS_WS_ROLE_CLIENT, 0);
   gint64 start = g_get_monotonic_time ();
   gsize sent;
+  gboolean failed = FALSE;
 
   g_test_summary ("A million empty continuation frames in an open text message keep nothing "
-                  "buffered and finish quickly");
+                  "buffered and end with a 1009 close once past the fragment limit");
 
   g_assert_true (rec_feed_hex (r, "01 00"));
-  for (sent = 0; sent < n_frames; )
+  for (sent = 0; sent < n_frames && !failed; )
     {
       gsize n = MIN (32768, n_frames - sent);
 
-      g_assert_true (rec_feed (r, chunk, 2 * n));
+      failed = !rec_feed (r, chunk, 2 * n);
       g_assert_cmpuint (fws_ws_codec_get_buffered (r->codec), ==, 0);
       sent += n;
     }
+  g_assert_true (failed);
+  /* It failed in the chunk that crossed the limit, not at the end. */
+  g_assert_cmpuint (sent, <=, FWS_WS_DEFAULT_MAX_FRAGMENTS + 32768);
   g_assert_cmpuint (r->events->len, ==, 0);
-  g_assert_true (rec_feed_hex (r, "80 00"));
-  g_assert_cmpuint (r->events->len, ==, 1);
-  assert_message (r, 0, FWS_WS_OP_TEXT, "", 0);
+  assert_failed (r, 1009, FWS_ERROR_TOO_LARGE, "Message in more than 65536 fragments");
   /* Generous enough for valgrind. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 30 * G_USEC_PER_SEC);
 
   rec_free (r);
   g_free (chunk);
+}
+
+static void
+test_fragment_limit (void)
+{
+  Rec *r = rec_new (FWS_WS_ROLE_CLIENT, 0);
+
+  g_test_summary ("A message of exactly max-fragments frames is delivered; the limit counts per message");
+  fws_ws_codec_set_max_fragments (r->codec, 3);
+  g_assert_true (rec_feed_hex (r, "01 01 61 00 01 62 80 01 63"));
+  g_assert_cmpuint (r->events->len, ==, 1);
+  assert_message (r, 0, FWS_WS_OP_TEXT, "abc", 3);
+  /* A new message starts counting again; a ping in between is not a fragment. */
+  g_assert_true (rec_feed_hex (r, "01 01 61 89 00 00 01 62 80 01 63"));
+  g_assert_cmpuint (r->events->len, ==, 3);
+  g_assert_false (rec_feed_hex (r, "01 01 61 00 01 62 00 01 63 80 01 64"));
+  assert_failed (r, 1009, FWS_ERROR_TOO_LARGE, "Message in more than 3 fragments");
+  rec_free (r);
 }
 
 static void
@@ -1334,6 +1354,7 @@ main (int   argc,
   g_test_add_func ("/ws-codec/huge-frames", test_huge_frames);
   g_test_add_func ("/ws-codec/utf8", test_utf8);
   g_test_add_func ("/ws-codec/many-empty-continuations", test_many_empty_continuations);
+  g_test_add_func ("/ws-codec/fragment-limit", test_fragment_limit);
   g_test_add_func ("/ws-codec/stop", test_stop);
   g_test_add_func ("/ws-codec/no-callbacks", test_no_callbacks);
   g_test_add_func ("/ws-codec/non-minimal-lengths", test_non_minimal_lengths);
