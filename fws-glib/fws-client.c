@@ -54,14 +54,13 @@
  * [ctor@Fws.Client.new]. Any later failure (the name does not resolve, the
  * connection is refused, the certificate is not trusted, the proxy or the
  * server refuses, the handshake takes longer than
- * [property@Fws.Client:handshake-timeout]) is reported once with
+ * [property@Fws.WebSocket:handshake-timeout]) is reported once with
  * [signal@Fws.WebSocket::error], then [signal@Fws.WebSocket::close] with
  * code 1006.
  *
  * Since: 0.1
  */
 
-#define DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
 #define PROXY_READ_SIZE 4096
 
 struct _FwsClient
@@ -82,7 +81,6 @@ struct _FwsClient
   char               *proxy;
   SoupMessageHeaders *proxy_headers;
   gboolean            use_system_proxy;
-  guint               handshake_timeout;
 
   /* the connection being built, until fws_web_socket_begin () */
   gboolean            connecting;
@@ -111,7 +109,6 @@ enum
   PROP_PROXY,
   PROP_PROXY_HEADERS,
   PROP_USE_SYSTEM_PROXY,
-  PROP_HANDSHAKE_TIMEOUT,
   N_PROPS
 };
 
@@ -341,7 +338,7 @@ timeout_cb (gpointer user_data)
   g_clear_pointer (&self->timeout_source, g_source_unref);
   error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
                        _("The WebSocket connection to %s was not established within %u ms"),
-                       url, self->handshake_timeout);
+                       url, fws_web_socket_get_handshake_timeout (FWS_WEB_SOCKET (self)));
   if (self->connecting && !self->gave_up)
     {
       /* What is pending completes with G_IO_ERROR_CANCELLED and lets go. */
@@ -629,11 +626,12 @@ proxy_read_cb (GObject      *source,
       /* ws:// and wss:// both speak first, so nothing can come from the
        * server yet: these bytes are the proxy's mistake. */
       g_autofree char *url = uri_for_people (self->uri);
+      g_autofree char *proxy = uri_for_people (self->proxy_uri);
 
       error = g_error_new (FWS_ERROR, FWS_ERROR_HANDSHAKE,
                            _("Can't establish a connection to the server at %s: "
-                             "the proxy sent data after its answer"),
-                           url);
+                             "the proxy %s sent data after its answer"),
+                           url, proxy);
       connect_failed (self, error);
       return;
     }
@@ -829,9 +827,9 @@ connect_cb (gpointer user_data)
     }
 
   self->connecting = TRUE;
-  if (self->handshake_timeout > 0)
+  if (fws_web_socket_get_handshake_timeout (FWS_WEB_SOCKET (self)) > 0)
     {
-      self->timeout_source = g_timeout_source_new (self->handshake_timeout);
+      self->timeout_source = g_timeout_source_new (fws_web_socket_get_handshake_timeout (FWS_WEB_SOCKET (self)));
       g_source_set_static_name (self->timeout_source, "fws-client-handshake-timeout");
       g_source_set_callback (self->timeout_source, timeout_cb, self, NULL);
       g_source_attach (self->timeout_source, fws_web_socket_get_context (FWS_WEB_SOCKET (self)));
@@ -1213,40 +1211,6 @@ fws_client_set_use_system_proxy (FwsClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
 }
 
-/**
- * fws_client_get_handshake_timeout:
- * @self: a [class@Fws.Client]
- *
- * Returns: the handshake timeout in milliseconds, 0 for none
- * Since: 0.1
- */
-guint
-fws_client_get_handshake_timeout (FwsClient *self)
-{
-  g_return_val_if_fail (FWS_IS_CLIENT (self), 0);
-  return self->handshake_timeout;
-}
-
-/**
- * fws_client_set_handshake_timeout:
- * @self: a [class@Fws.Client]
- * @msec: milliseconds, or 0 for no timeout
- *
- * Sets [property@Fws.Client:handshake-timeout].
- *
- * Since: 0.1
- */
-void
-fws_client_set_handshake_timeout (FwsClient *self,
-                                  guint      msec)
-{
-  g_return_if_fail (FWS_IS_CLIENT (self));
-  if (self->handshake_timeout == msec)
-    return;
-  self->handshake_timeout = msec;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HANDSHAKE_TIMEOUT]);
-}
-
 /* ---- GObject ---- */
 
 static void
@@ -1283,9 +1247,6 @@ fws_client_get_property (GObject    *object,
     case PROP_USE_SYSTEM_PROXY:
       g_value_set_boolean (value, self->use_system_proxy);
       break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      g_value_set_uint (value, self->handshake_timeout);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1321,9 +1282,6 @@ fws_client_set_property (GObject      *object,
       break;
     case PROP_USE_SYSTEM_PROXY:
       fws_client_set_use_system_proxy (self, g_value_get_boolean (value));
-      break;
-    case PROP_HANDSHAKE_TIMEOUT:
-      fws_client_set_handshake_timeout (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1490,21 +1448,6 @@ fws_client_class_init (FwsClientClass *klass)
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS);
 
-  /**
-   * FwsClient:handshake-timeout:
-   *
-   * Milliseconds allowed for the whole opening: name lookup, connection,
-   * TLS, proxy and WebSocket handshake. When they pass first, the
-   * connection fails with %FWS_ERROR_TIMED_OUT and closes with 1006. 0
-   * means no limit. Set it before connecting.
-   *
-   * Since: 0.1
-   */
-  properties[PROP_HANDSHAKE_TIMEOUT] =
-    g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT_MS,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
-                       G_PARAM_STATIC_STRINGS);
-
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1512,7 +1455,7 @@ static void
 fws_client_init (FwsClient *self)
 {
   self->cancellable = g_cancellable_new ();
+  fws_web_socket_set_handshake_timer_external (FWS_WEB_SOCKET (self));
   self->tls_verify = TRUE;
   self->use_system_proxy = TRUE;
-  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 }

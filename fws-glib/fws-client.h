@@ -58,10 +58,4 @@ FWS_AVAILABLE_IN_ALL
 void                fws_client_set_use_system_proxy  (FwsClient           *self,
                                                       gboolean             use_system_proxy);
 
-FWS_AVAILABLE_IN_ALL
-guint               fws_client_get_handshake_timeout (FwsClient           *self);
-FWS_AVAILABLE_IN_ALL
-void                fws_client_set_handshake_timeout (FwsClient           *self,
-                                                      guint                msec);
-
 G_END_DECLS

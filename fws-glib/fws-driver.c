@@ -438,7 +438,18 @@ void
 fws_driver_transport_closed (FwsDriver    *self,
                              const GError *error)
 {
-  shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, "", error);
+  g_autoptr(GError) local_error = NULL;
+
+  /* A server that hangs up on our request never answered it. */
+  if (error == NULL && self->role == FWS_WS_ROLE_CLIENT && self->started &&
+      self->state == FWS_READY_STATE_CONNECTING)
+    {
+      local_error = g_error_new_literal (FWS_ERROR, FWS_ERROR_HANDSHAKE,
+                                         _("Error during WebSocket handshake: "
+                                           "the server closed the connection without answering"));
+      error = local_error;
+    }
+  shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error ? error->message : "", error);
 }
 
 /* An extension failed on an established connection (BEHAVIOUR.md 2.9 #11):

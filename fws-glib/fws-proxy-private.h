@@ -55,7 +55,8 @@ GBytes         *fws_proxy_get_request          (FwsProxy            *proxy);
  * FWS_PROXY_CONNECTED, bytes after it are the tunnel's. The head is read
  * with the limits of FWS_HTTP_DEFAULT_MAX_*. Errors (FWS_ERROR_HANDSHAKE,
  * or FWS_ERROR_TOO_LARGE for a head over the limits) name the target URL
- * (without its password) and, for a refusal, the status and reason. Once
+ * and the proxy's (both without password) and, for a refusal, the status
+ * and reason. Once
  * CONNECTED or FAILED, nothing more may be fed. */
 FwsProxyResult  fws_proxy_feed                 (FwsProxy            *proxy,
                                                 const guint8        *data,

@@ -21,6 +21,7 @@ struct _FwsProxy
 {
   GBytes             *request;
   char               *target_url;       /* for messages, without password */
+  char               *proxy_url;        /* likewise */
   FwsHttpHeadReader  *reader;
   guint               status;
   char               *reason;
@@ -226,6 +227,7 @@ fws_proxy_new (GUri               *target,
   self = g_new0 (FwsProxy, 1);
   self->request = g_string_free_to_bytes (req);
   self->target_url = g_uri_to_string_partial (target, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS);
+  self->proxy_url = g_uri_to_string_partial (proxy, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS);
   self->reader = fws_http_head_reader_new (FWS_HTTP_DEFAULT_MAX_HEAD,
                                            FWS_HTTP_DEFAULT_MAX_LINE,
                                            FWS_HTTP_DEFAULT_MAX_HEADERS);
@@ -239,6 +241,7 @@ fws_proxy_free (FwsProxy *self)
     return;
   g_bytes_unref (self->request);
   g_free (self->target_url);
+  g_free (self->proxy_url);
   fws_http_head_reader_free (self->reader);
   g_free (self->reason);
   g_clear_pointer (&self->response_headers, soup_message_headers_unref);
@@ -278,8 +281,8 @@ fws_proxy_feed (FwsProxy      *self,
       self->done = TRUE;
       g_set_error (error, FWS_ERROR, local_error->code,
                    _("Can't establish a connection to the server at %s: "
-                     "the proxy gave an invalid answer: %s"),
-                   self->target_url, local_error->message);
+                     "the proxy %s gave an invalid answer: %s"),
+                   self->target_url, self->proxy_url, local_error->message);
       return FWS_PROXY_FAILED;
     }
   if (used == 0)
@@ -298,16 +301,16 @@ fws_proxy_feed (FwsProxy      *self,
     {
       g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE,
                    _("Can't establish a connection to the server at %s: "
-                     "the proxy gave an invalid answer: %s"),
-                   self->target_url, local_error->message);
+                     "the proxy %s gave an invalid answer: %s"),
+                   self->target_url, self->proxy_url, local_error->message);
       return FWS_PROXY_FAILED;
     }
   if (self->status < 200 || self->status > 299)
     {
       g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE,
                    _("Can't establish a connection to the server at %s: "
-                     "the proxy answered %u %s"),
-                   self->target_url, self->status, self->reason ? self->reason : "");
+                     "the proxy %s answered %u %s"),
+                   self->target_url, self->proxy_url, self->status, self->reason ? self->reason : "");
       return FWS_PROXY_FAILED;
     }
   return FWS_PROXY_CONNECTED;

@@ -33,6 +33,10 @@ void          fws_web_socket_fail_early     (FwsWebSocket *self,
  * the handshake-timeout clock. */
 void          fws_web_socket_hold           (FwsWebSocket *self);
 
+/* The subclass runs the handshake-timeout clock itself (FwsClient: it
+ * spans name lookup, proxies and TLS, and knows what to cancel). */
+void          fws_web_socket_set_handshake_timer_external (FwsWebSocket *self);
+
 /* Called by the class when the connection finishes, to stop a connect in
  * progress. */
 typedef void (*FwsWebSocketAbortFunc) (FwsWebSocket *self);

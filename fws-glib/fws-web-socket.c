@@ -41,6 +41,16 @@
  * Since: 0.1
  */
 
+/**
+ * FwsWebSocketClass:
+ * @parent_class: the parent class
+ *
+ * The class structure of [class@Fws.WebSocket]. It has no virtual methods:
+ * it is public so that [class@Fws.Client] can derive from it.
+ *
+ * Since: 0.1
+ */
+
 #define DEFAULT_MAX_LENGTH ((1 << 26) - 1)
 #define DEFAULT_CLOSE_TIMEOUT_MS 30000
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
@@ -115,6 +125,7 @@ typedef struct
   GSource            *ping_timer;
   GSource            *pong_deadline;
   guint               keepalive_counter;
+  gboolean            handshake_timer_external;
   gboolean            held;
   FwsWebSocketAbortFunc abort_func;
 
@@ -824,6 +835,7 @@ arm_handshake_timer (FwsWebSocket *self)
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   if (priv->handshake_timer || priv->finished || priv->handshake_timeout == 0 ||
+      priv->handshake_timer_external ||
       priv->ready_state != FWS_READY_STATE_CONNECTING)
     return;
   priv->handshake_timer = attach_timer (self, priv->handshake_timeout, "fws-web-socket-handshake-timeout",
@@ -1068,6 +1080,14 @@ fws_web_socket_hold (FwsWebSocket *self)
       g_object_ref (self);
     }
   arm_handshake_timer (self);
+}
+
+void
+fws_web_socket_set_handshake_timer_external (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->handshake_timer_external = TRUE;
 }
 
 void
@@ -1693,6 +1713,8 @@ fws_web_socket_close (FwsWebSocket  *self,
  * fws_web_socket_get_ready_state:
  * @self: a [class@Fws.WebSocket]
  *
+ * Gets [property@Fws.WebSocket:ready-state].
+ *
  * Returns: the connection state
  * Since: 0.1
  */
@@ -1708,6 +1730,8 @@ fws_web_socket_get_ready_state (FwsWebSocket *self)
 /**
  * fws_web_socket_get_url:
  * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:url].
  *
  * Returns: (nullable): the URL: the client's URL, or on the server side
  *   `ws://` or `wss://`, the Host header, the path and the query
@@ -1726,6 +1750,9 @@ fws_web_socket_get_url (FwsWebSocket *self)
  * fws_web_socket_get_protocol:
  * @self: a [class@Fws.WebSocket]
  *
+ * Gets [property@Fws.WebSocket:protocol], the subprotocol both sides
+ * agreed on.
+ *
  * Returns: the negotiated subprotocol, or "" when there is none
  * Since: 0.1
  */
@@ -1743,6 +1770,8 @@ fws_web_socket_get_protocol (FwsWebSocket *self)
 /**
  * fws_web_socket_get_version:
  * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:version].
  *
  * Returns: the protocol version: "hybi-13", or "hixie-75" or "hixie-76"
  *   for a server-side connection from a client of those old drafts
@@ -1780,6 +1809,8 @@ fws_web_socket_get_buffered_amount (FwsWebSocket *self)
 /**
  * fws_web_socket_get_max_length:
  * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:max-length].
  *
  * Returns: the largest incoming message accepted, in bytes
  * Since: 0.1
@@ -1843,6 +1874,8 @@ fws_web_socket_get_headers (FwsWebSocket *self)
  * fws_web_socket_get_extra_headers:
  * @self: a [class@Fws.WebSocket]
  *
+ * Gets [property@Fws.WebSocket:extra-headers].
+ *
  * Returns: (transfer none) (nullable): the headers added to our side of the
  *   handshake
  * Since: 0.1
@@ -1860,6 +1893,8 @@ fws_web_socket_get_extra_headers (FwsWebSocket *self)
  * fws_web_socket_get_protocols:
  * @self: a [class@Fws.WebSocket]
  *
+ * Gets [property@Fws.WebSocket:protocols].
+ *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the
  *   subprotocols offered (client) or supported (server)
  * Since: 0.1
@@ -1876,6 +1911,8 @@ fws_web_socket_get_protocols (FwsWebSocket *self)
 /**
  * fws_web_socket_get_close_timeout:
  * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:close-timeout].
  *
  * Returns: the close-handshake timeout in milliseconds
  * Since: 0.1
@@ -1914,6 +1951,8 @@ fws_web_socket_set_close_timeout (FwsWebSocket *self,
 /**
  * fws_web_socket_get_handshake_timeout:
  * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:handshake-timeout].
  *
  * Returns: the opening-handshake timeout in milliseconds, 0 for none
  * Since: 0.1
@@ -1954,6 +1993,8 @@ fws_web_socket_set_handshake_timeout (FwsWebSocket *self,
  * fws_web_socket_get_ping_interval:
  * @self: a [class@Fws.WebSocket]
  *
+ * Gets [property@Fws.WebSocket:ping-interval].
+ *
  * Returns: the keepalive ping interval in milliseconds, 0 when off
  * Since: 0.1
  */
@@ -1992,6 +2033,8 @@ fws_web_socket_set_ping_interval (FwsWebSocket *self,
 /**
  * fws_web_socket_get_pong_timeout:
  * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:pong-timeout].
  *
  * Returns: the pong deadline in milliseconds, 0 when off
  * Since: 0.1
@@ -2072,6 +2115,8 @@ fws_web_socket_add_extension (FwsWebSocket  *self,
 /**
  * fws_web_socket_get_extensions:
  * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:extensions].
  *
  * Returns: (transfer none) (element-type FwsExtension): the registered
  *   extensions, in order
@@ -2326,7 +2371,10 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * FwsWebSocket:url:
    *
    * The URL of the connection. Set it when constructing a
-   * [class@Fws.Client]; on the server side it is derived from the request.
+   * [class@Fws.Client]; on the server side it is derived from the request:
+   * `ws://`, or `wss://` over TLS or behind a proxy that sets
+   * `X-Forwarded-Proto: https`, `X-Forwarded-Scheme: https` or
+   * `X-Forwarded-Ssl: on`, then the Host header, the path and the query.
    *
    * Since: 0.1
    */

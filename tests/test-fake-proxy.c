@@ -103,11 +103,13 @@ http_setup (Conn          *c,
   }
   if (!connect_target (c, (guint) port, cancellable, error))
     return FALSE;
-  if (!g_output_stream_write_all (out, ok, strlen (ok), NULL, cancellable, error))
-    return FALSE;
-  if (proxy->extra_bytes &&
-      !g_output_stream_write_all (out, "junk", 4, NULL, cancellable, error))
-    return FALSE;
+  {
+    /* One write, so that the extra bytes come with the answer. */
+    g_autofree char *answer = g_strconcat (ok, proxy->extra_bytes ? "junk" : "", NULL);
+
+    if (!g_output_stream_write_all (out, answer, strlen (answer), NULL, cancellable, error))
+      return FALSE;
+  }
   c->tunnel = TRUE;
   return TRUE;
 }

@@ -290,16 +290,16 @@ test_refused (void)
   static const struct { const char *answer; guint status; const char *message; } cases[] = {
     { "HTTP/1.1 403 Forbidden\r\n\r\n", 403,
       "Can't establish a connection to the server at ws://www.example.com/socket: "
-      "the proxy answered 403 Forbidden" },
+      "the proxy http://proxy.example.com answered 403 Forbidden" },
     { "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n", 407,
       "Can't establish a connection to the server at ws://www.example.com/socket: "
-      "the proxy answered 407 Proxy Authentication Required" },
+      "the proxy http://proxy.example.com answered 407 Proxy Authentication Required" },
     { "HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", 502,
       "Can't establish a connection to the server at ws://www.example.com/socket: "
-      "the proxy answered 502 Bad Gateway" },
+      "the proxy http://proxy.example.com answered 502 Bad Gateway" },
     { "HTTP/1.1 101 Switching Protocols\r\n\r\n", 101,
       "Can't establish a connection to the server at ws://www.example.com/socket: "
-      "the proxy answered 101 Switching Protocols" },
+      "the proxy http://proxy.example.com answered 101 Switching Protocols" },
   };
 
   g_test_summary ("client_spec proxy response: a refusal is an error naming the server, the status and the reason");

@@ -1,6 +1,7 @@
 /* test-tls-utils.c — SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "test-tls-utils.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 
 #define CERTTOOL "certtool"
@@ -160,7 +161,6 @@ static const char client_tmpl[] =
 FwsTestCerts *
 fws_test_certs_new (void)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *certtool = g_find_program_in_path (CERTTOOL);
   g_autofree char *ca_key = NULL;
   g_autofree char *ca2_key = NULL;
@@ -172,8 +172,16 @@ fws_test_certs_new (void)
   fws_test_assert_tls_backend ();
 
   c = g_new0 (FwsTestCerts, 1);
-  c->dir = g_dir_make_tmp ("fws-certs-XXXXXX", &error);
-  g_assert_no_error (error);
+  /* Next to the test binary, one directory per program: a run that aborts
+   * leaves it behind, and the next run writes over it. */
+  {
+    g_autofree char *program = g_path_get_basename (g_get_prgname ());
+    g_autofree char *name = g_strdup_printf ("%s-certs", program);
+
+    c->dir = g_test_build_filename (G_TEST_BUILT, name, NULL);
+  }
+  if (g_mkdir_with_parents (c->dir, 0700) != 0)
+    g_error ("cannot make %s: %s", c->dir, g_strerror (errno));
 
   c->ca = make_ca (c->dir, "ca", "fws-glib test CA", &ca_key);
   c->ca2 = make_ca (c->dir, "ca2", "fws-glib second test CA", &ca2_key);
