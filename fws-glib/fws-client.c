@@ -947,6 +947,8 @@ fws_client_new (const char          *url,
  * fws_client_get_status:
  * @self: a [class@Fws.Client]
  *
+ * Gets [property@Fws.Client:status].
+ *
  * Returns: the HTTP status of the handshake response, or 0 before it arrived
  * Since: 0.1
  */
@@ -963,6 +965,8 @@ fws_client_get_status (FwsClient *self)
 /**
  * fws_client_get_tls_verify:
  * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:tls-verify].
  *
  * Returns: whether the server's TLS certificate is verified
  * Since: 0.1
@@ -998,6 +1002,8 @@ fws_client_set_tls_verify (FwsClient *self,
 /**
  * fws_client_get_tls_ca_files:
  * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:tls-ca-files].
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the files
  *   of trusted certificate authorities
@@ -1039,6 +1045,8 @@ fws_client_set_tls_ca_files (FwsClient          *self,
  * fws_client_get_tls_database:
  * @self: a [class@Fws.Client]
  *
+ * Gets [property@Fws.Client:tls-database].
+ *
  * Returns: (transfer none) (nullable): the database of trusted certificate
  *   authorities set with [method@Fws.Client.set_tls_database]
  * Since: 0.1
@@ -1073,6 +1081,8 @@ fws_client_set_tls_database (FwsClient    *self,
  * fws_client_get_tls_certificate:
  * @self: a [class@Fws.Client]
  *
+ * Gets [property@Fws.Client:tls-certificate].
+ *
  * Returns: (transfer none) (nullable): the client certificate
  * Since: 0.1
  */
@@ -1105,6 +1115,8 @@ fws_client_set_tls_certificate (FwsClient       *self,
 /**
  * fws_client_get_proxy:
  * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:proxy].
  *
  * Returns: (nullable): the URL of the proxy to go through
  * Since: 0.1
@@ -1143,6 +1155,8 @@ fws_client_set_proxy (FwsClient  *self,
  * fws_client_get_proxy_headers:
  * @self: a [class@Fws.Client]
  *
+ * Gets [property@Fws.Client:proxy-headers].
+ *
  * Returns: (transfer none) (nullable): the extra headers sent to the proxy
  * Since: 0.1
  */
@@ -1177,6 +1191,8 @@ fws_client_set_proxy_headers (FwsClient          *self,
 /**
  * fws_client_get_use_system_proxy:
  * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:use-system-proxy].
  *
  * Returns: whether the system's proxy settings apply when
  *   [property@Fws.Client:proxy] is not set

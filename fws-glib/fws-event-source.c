@@ -949,6 +949,8 @@ fws_event_source_close (FwsEventSource *self)
  * fws_event_source_get_ready_state:
  * @self: a [class@Fws.EventSource]
  *
+ * Gets [property@Fws.EventSource:ready-state].
+ *
  * Returns: the stream's state: %FWS_READY_STATE_CONNECTING until the
  *   response head is written, then %FWS_READY_STATE_OPEN, then
  *   %FWS_READY_STATE_CLOSED (there is no closing state)
@@ -964,6 +966,8 @@ fws_event_source_get_ready_state (FwsEventSource *self)
 /**
  * fws_event_source_get_url:
  * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:url].
  *
  * Returns: (nullable): the URL of the request: `http://` or `https://` (also
  *   behind a proxy that sets `X-Forwarded-Proto: https`), the Host header,
@@ -999,6 +1003,8 @@ fws_event_source_get_last_event_id (FwsEventSource *self)
 /**
  * fws_event_source_get_retry:
  * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:retry].
  *
  * Returns: the reconnection delay sent to the client, in seconds
  * Since: 0.1
@@ -1042,6 +1048,8 @@ fws_event_source_set_retry (FwsEventSource *self,
  * fws_event_source_get_ping_seconds:
  * @self: a [class@Fws.EventSource]
  *
+ * Gets [property@Fws.EventSource:ping-seconds].
+ *
  * Returns: the seconds between two comment lines, or 0 when off
  * Since: 0.1
  */
@@ -1078,6 +1086,8 @@ fws_event_source_set_ping_seconds (FwsEventSource *self,
 /**
  * fws_event_source_get_extra_headers:
  * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:extra-headers].
  *
  * Returns: (transfer none) (nullable): the headers added to the response
  * Since: 0.1

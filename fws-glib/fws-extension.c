@@ -61,6 +61,8 @@ fws_extension_params_new (void)
  * fws_extension_params_ref:
  * @params: a [struct@Fws.ExtensionParams]
  *
+ * Adds a reference.
+ *
  * Returns: (transfer full): @params
  * Since: 0.1
  */
@@ -263,6 +265,8 @@ fws_extension_params_add_string (FwsExtensionParams *params,
  * fws_extension_params_get_length:
  * @params: a [struct@Fws.ExtensionParams]
  *
+ * Counts the parameters of @params.
+ *
  * Returns: the number of parameters, repeated keys included
  * Since: 0.1
  */
@@ -278,6 +282,8 @@ fws_extension_params_get_length (FwsExtensionParams *params)
  * fws_extension_params_get_key:
  * @params: a [struct@Fws.ExtensionParams]
  * @index: a position, less than [method@Fws.ExtensionParams.get_length]
+ *
+ * Gets the key of the @index-th parameter.
  *
  * Returns: (transfer none): the key of the @index-th parameter
  * Since: 0.1
@@ -297,6 +303,9 @@ fws_extension_params_get_key (FwsExtensionParams *params,
  * @params: a [struct@Fws.ExtensionParams]
  * @index: a position, less than [method@Fws.ExtensionParams.get_length]
  *
+ * Gets the value of the @index-th parameter; see
+ * [struct@Fws.ExtensionParams] for its type.
+ *
  * Returns: (transfer none): the value of the @index-th parameter
  * Since: 0.1
  */
@@ -314,6 +323,9 @@ fws_extension_params_get_value (FwsExtensionParams *params,
  * fws_extension_params_lookup:
  * @params: a [struct@Fws.ExtensionParams]
  * @key: a parameter name
+ *
+ * Looks up the value of the first parameter named @key; see
+ * [struct@Fws.ExtensionParams] for its type.
  *
  * Returns: (transfer none) (nullable): the first value given for @key, or
  *   %NULL if @key is absent
@@ -338,6 +350,8 @@ fws_extension_params_lookup (FwsExtensionParams *params,
  * fws_extension_params_count:
  * @params: a [struct@Fws.ExtensionParams]
  * @key: a parameter name
+ *
+ * Counts the parameters named @key.
  *
  * Returns: how many times @key occurs
  * Since: 0.1
@@ -524,6 +538,8 @@ fws_extension_message_new (FwsMessageType   type,
  * fws_extension_message_ref:
  * @message: a [struct@Fws.ExtensionMessage]
  *
+ * Adds a reference.
+ *
  * Returns: (transfer full): @message
  * Since: 0.1
  */
@@ -559,6 +575,8 @@ fws_extension_message_unref (FwsExtensionMessage *message)
  * fws_extension_message_get_message_type:
  * @message: a [struct@Fws.ExtensionMessage]
  *
+ * Gets the type of @message.
+ *
  * Returns: whether @message is text or binary
  * Since: 0.1
  */
@@ -573,6 +591,8 @@ fws_extension_message_get_message_type (FwsExtensionMessage *message)
 /**
  * fws_extension_message_get_rsv:
  * @message: a [struct@Fws.ExtensionMessage]
+ *
+ * Gets the reserved bits of @message.
  *
  * Returns: the reserved bits of the message (of its first frame)
  * Since: 0.1
@@ -608,6 +628,8 @@ fws_extension_message_set_rsv (FwsExtensionMessage *message,
 /**
  * fws_extension_message_get_data:
  * @message: a [struct@Fws.ExtensionMessage]
+ *
+ * Gets the payload of @message.
  *
  * Returns: (transfer none): the payload
  * Since: 0.1
@@ -912,6 +934,27 @@ fws_extension_session_close (FwsExtensionSession *self)
  */
 
 /**
+ * FwsExtensionInterface::get_name:
+ * @self: a [iface@Fws.Extension]
+ *
+ * The name of the extension: a token such as `permessage-deflate`. Must be
+ * implemented.
+ *
+ * Returns: (transfer none): the name, as it appears in
+ *   `Sec-WebSocket-Extensions`
+ */
+
+/**
+ * FwsExtensionInterface::get_rsv:
+ * @self: a [iface@Fws.Extension]
+ *
+ * The reserved bits the extension uses on data frames. The default uses
+ * none.
+ *
+ * Returns: the reserved bits, among RSV1, RSV2 and RSV3
+ */
+
+/**
  * FwsExtensionInterface::create_server_session:
  * @self: a [iface@Fws.Extension]
  * @offers: (array length=n_offers): the client's offers for this extension
@@ -947,6 +990,8 @@ fws_extension_default_init (FwsExtensionInterface *iface)
  * fws_extension_get_name:
  * @self: a [iface@Fws.Extension]
  *
+ * Gets the name the extension is negotiated under.
+ *
  * Returns: (transfer none): the name of the extension, as it appears in
  *   `Sec-WebSocket-Extensions` (a token)
  * Since: 0.1
@@ -966,6 +1011,9 @@ fws_extension_get_name (FwsExtension *self)
 /**
  * fws_extension_get_rsv:
  * @self: a [iface@Fws.Extension]
+ *
+ * Gets the reserved bits the extension uses. Bits other than RSV1, RSV2
+ * and RSV3 are ignored.
  *
  * Returns: the reserved bits the extension uses on data frames; no two
  *   extensions of one connection may use the same bit

@@ -1,6 +1,8 @@
 /* fws-i18n.c — SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include "fws-i18n-private.h"
 
 void
@@ -10,7 +12,14 @@ fws_i18n_init (void)
 
   if (g_once_init_enter (&initialized))
     {
-      bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+      /* FWS_LOCALEDIR points an uninstalled build at the .mo files in its
+       * build directory (the tests set it to build/po); it is ignored in
+       * setuid and setgid programs. */
+      const char *localedir = secure_getenv ("FWS_LOCALEDIR");
+
+      if (localedir == NULL || *localedir == '\0')
+        localedir = LOCALEDIR;
+      bindtextdomain (GETTEXT_PACKAGE, localedir);
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       g_once_init_leave (&initialized, 1);
     }

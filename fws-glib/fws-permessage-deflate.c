@@ -884,6 +884,8 @@ fws_permessage_deflate_new (void)
  * fws_permessage_deflate_get_level:
  * @self: a [class@Fws.PermessageDeflate]
  *
+ * Gets [property@Fws.PermessageDeflate:level].
+ *
  * Returns: the value of [property@Fws.PermessageDeflate:level]
  * Since: 0.1
  */
@@ -897,6 +899,8 @@ fws_permessage_deflate_get_level (FwsPermessageDeflate *self)
 /**
  * fws_permessage_deflate_get_mem_level:
  * @self: a [class@Fws.PermessageDeflate]
+ *
+ * Gets [property@Fws.PermessageDeflate:mem-level].
  *
  * Returns: the value of [property@Fws.PermessageDeflate:mem-level]
  * Since: 0.1
@@ -912,6 +916,8 @@ fws_permessage_deflate_get_mem_level (FwsPermessageDeflate *self)
  * fws_permessage_deflate_get_strategy:
  * @self: a [class@Fws.PermessageDeflate]
  *
+ * Gets [property@Fws.PermessageDeflate:strategy].
+ *
  * Returns: the value of [property@Fws.PermessageDeflate:strategy]
  * Since: 0.1
  */
@@ -925,6 +931,8 @@ fws_permessage_deflate_get_strategy (FwsPermessageDeflate *self)
 /**
  * fws_permessage_deflate_get_no_context_takeover:
  * @self: a [class@Fws.PermessageDeflate]
+ *
+ * Gets [property@Fws.PermessageDeflate:no-context-takeover].
  *
  * Returns: the value of [property@Fws.PermessageDeflate:no-context-takeover]
  * Since: 0.1
@@ -940,6 +948,8 @@ fws_permessage_deflate_get_no_context_takeover (FwsPermessageDeflate *self)
  * fws_permessage_deflate_get_max_window_bits:
  * @self: a [class@Fws.PermessageDeflate]
  *
+ * Gets [property@Fws.PermessageDeflate:max-window-bits].
+ *
  * Returns: the value of [property@Fws.PermessageDeflate:max-window-bits]
  * Since: 0.1
  */
@@ -953,6 +963,8 @@ fws_permessage_deflate_get_max_window_bits (FwsPermessageDeflate *self)
 /**
  * fws_permessage_deflate_get_request_no_context_takeover:
  * @self: a [class@Fws.PermessageDeflate]
+ *
+ * Gets [property@Fws.PermessageDeflate:request-no-context-takeover].
  *
  * Returns: the value of
  *   [property@Fws.PermessageDeflate:request-no-context-takeover]
@@ -968,6 +980,8 @@ fws_permessage_deflate_get_request_no_context_takeover (FwsPermessageDeflate *se
 /**
  * fws_permessage_deflate_get_request_max_window_bits:
  * @self: a [class@Fws.PermessageDeflate]
+ *
+ * Gets [property@Fws.PermessageDeflate:request-max-window-bits].
  *
  * Returns: the value of
  *   [property@Fws.PermessageDeflate:request-max-window-bits]

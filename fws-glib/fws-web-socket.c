@@ -14,7 +14,7 @@
 #include "fws-error.h"
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
-#include "fws-loop-private.h"
+#include "fws-transport-private.h"
 #include "fws-marshal.h"
 #include "fws-random-private.h"
 #include "fws-utf8-private.h"
@@ -54,19 +54,6 @@
 #define DEFAULT_MAX_LENGTH ((1 << 26) - 1)
 #define DEFAULT_CLOSE_TIMEOUT_MS 30000
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
-#define COPY_THRESHOLD 1024
-#define MAX_IOV 64
-#define TLS_CHUNK 16384
-#define MAX_READS_PER_WAKEUP 16
-#define STAGING_KEEP (64 * 1024)
-#define MAX_EARLY_INPUT (1024 * 1024)
-
-typedef struct
-{
-  GBytes *bytes;    /* NULL: the bytes are in the staging buffer */
-  gsize   offset;
-  gsize   len;
-} OutChunk;
 
 typedef struct
 {
@@ -95,23 +82,10 @@ typedef struct
   guint               pong_timeout;
 
   /* transport */
-  GIOStream          *stream;
-  GIOStream          *io;               /* what is read and written: @stream or the TLS connection in it */
-  GSocket            *soup_socket;      /* one ref libsoup < 3.4 leaks */
-  int                 fd;
-  gboolean            is_tls;
-  FwsLoopWatch       *watch;
+  FwsTransport       *transport;         /* (owned) */
+  gboolean            attached;          /* a stream was taken over or adopted */
   GByteArray         *early_input;
-  gboolean            reading;
-  gboolean            transport_dead;
-
-  /* output */
-  GArray             *out;               /* of OutChunk */
-  guint               out_head;
-  GByteArray         *staging;
-  guint64             out_bytes;
-  GByteArray         *tls_chunk;         /* TLS: bytes in flight, retried as is */
-  gsize               tls_off;
+  gboolean            transport_dead;    /* nothing more will be written */
 
   /* closing */
   gboolean            close_pending;     /* driver closed: flush, then finish */
@@ -185,53 +159,7 @@ set_ready_state (FwsWebSocket  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_STATE]);
 }
 
-/* ---- Output queue ---- */
-
-static void
-push_chunk (FwsWebSocketPrivate *priv,
-            GBytes              *bytes,
-            gsize                offset,
-            gsize                len)
-{
-  OutChunk chunk = { bytes, offset, len };
-
-  g_array_append_val (priv->out, chunk);
-}
-
-static void
-queue_copy (FwsWebSocketPrivate *priv,
-            const guint8        *data,
-            gsize                len)
-{
-  gsize at = priv->staging->len;
-
-  if (len == 0)
-    return;
-  g_byte_array_append (priv->staging, data, (guint) len);
-  priv->out_bytes += len;
-
-  /* Extend the last chunk when it ends where this one starts. */
-  if (priv->out->len > priv->out_head)
-    {
-      OutChunk *last = &g_array_index (priv->out, OutChunk, priv->out->len - 1);
-
-      if (last->bytes == NULL && last->offset + last->len == at)
-        {
-          last->len += len;
-          return;
-        }
-    }
-  push_chunk (priv, NULL, at, len);
-}
-
-static void
-wake_flush (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  if (priv->watch)
-    fws_loop_watch_wake (priv->watch, FWS_LOOP_FLUSH);
-}
+/* ---- Transport ---- */
 
 static void
 driver_write_cb (gpointer      user_data,
@@ -241,10 +169,8 @@ driver_write_cb (gpointer      user_data,
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (priv->transport_dead || priv->finished)
-    return;
-  queue_copy (priv, data, len);
-  wake_flush (self);
+  if (!priv->transport_dead && !priv->finished)
+    fws_transport_write (priv->transport, data, len);
 }
 
 static void
@@ -255,25 +181,11 @@ driver_write_frame_cb (gpointer      user_data,
 {
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  gsize len;
-  const guint8 *data;
 
   if (priv->transport_dead || priv->finished)
     return;
-  data = g_bytes_get_data (payload, &len);
-  queue_copy (priv, header, header_len);
-  if (len <= COPY_THRESHOLD || priv->is_tls)
-    {
-      /* Small payloads (and every payload on TLS, which is copied into
-       * 16 KiB records anyway) share the staging buffer. */
-      queue_copy (priv, data, len);
-    }
-  else
-    {
-      push_chunk (priv, g_bytes_ref (payload), 0, len);
-      priv->out_bytes += len;
-    }
-  wake_flush (self);
+  fws_transport_write (priv->transport, header, header_len);
+  fws_transport_write_bytes (priv->transport, payload);
 }
 
 static void
@@ -284,331 +196,57 @@ driver_random_cb (gpointer  user_data,
   fws_random_bytes (buf, len);
 }
 
+/* Nothing more will be written: drop what is queued. */
 static void
-out_reset_if_empty (FwsWebSocketPrivate *priv)
-{
-  if (priv->out_head < priv->out->len)
-    return;
-  g_array_set_size (priv->out, 0);
-  priv->out_head = 0;
-  if (priv->staging->len > STAGING_KEEP)
-    {
-      /* Give a large buffer back when idle. */
-      g_byte_array_unref (priv->staging);
-      priv->staging = g_byte_array_new ();
-    }
-  else
-    g_byte_array_set_size (priv->staging, 0);
-}
-
-/* Drops @n written bytes from the head of the queue. */
-static void
-out_consume (FwsWebSocketPrivate *priv,
-             gsize                n)
-{
-  priv->out_bytes -= n;
-  while (n > 0)
-    {
-      OutChunk *c = &g_array_index (priv->out, OutChunk, priv->out_head);
-
-      if (n < c->len)
-        {
-          c->offset += n;
-          c->len -= n;
-          return;
-        }
-      n -= c->len;
-      g_clear_pointer (&c->bytes, g_bytes_unref);
-      priv->out_head++;
-    }
-}
-
-static void
-out_clear (FwsWebSocketPrivate *priv)
-{
-  for (guint i = priv->out_head; i < priv->out->len; i++)
-    g_clear_pointer (&g_array_index (priv->out, OutChunk, i).bytes, g_bytes_unref);
-  priv->out_head = priv->out->len;
-  priv->out_bytes = 0;
-  out_reset_if_empty (priv);
-  if (priv->tls_chunk)
-    g_byte_array_set_size (priv->tls_chunk, 0);
-  priv->tls_off = 0;
-}
-
-static const guint8 *
-chunk_data (FwsWebSocketPrivate *priv,
-            OutChunk            *c)
-{
-  if (c->bytes)
-    return (const guint8 *) g_bytes_get_data (c->bytes, NULL) + c->offset;
-  return priv->staging->data + c->offset;
-}
-
-static void
-transport_failed (FwsWebSocket *self,
-                  GError       *error)
+drop_output (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   priv->transport_dead = TRUE;
-  out_clear (priv);
-  if (priv->driver)
-    fws_driver_transport_closed (priv->driver, error);
-  schedule_finish (self);
-}
-
-/* Returns TRUE when everything queued was written. */
-static gboolean
-flush_plain (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  while (priv->out_head < priv->out->len)
-    {
-      struct iovec iov[MAX_IOV];
-      struct msghdr msg = { 0 };
-      guint n = 0;
-      ssize_t w;
-
-      for (guint i = priv->out_head; i < priv->out->len && n < MAX_IOV; i++, n++)
-        {
-          OutChunk *c = &g_array_index (priv->out, OutChunk, i);
-
-          iov[n].iov_base = (void *) chunk_data (priv, c);
-          iov[n].iov_len = c->len;
-        }
-      msg.msg_iov = iov;
-      msg.msg_iovlen = n;
-      w = sendmsg (priv->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (w < 0)
-        {
-          int err = errno;
-
-          if (err == EINTR)
-            continue;
-          if (err == EAGAIN || err == EWOULDBLOCK)
-            return FALSE;
-          {
-            g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
-                                                   _("Error writing to the socket: %s"),
-                                                   g_strerror (err));
-            transport_failed (self, error);
-          }
-          return FALSE;
-        }
-      out_consume (priv, (gsize) w);
-    }
-  out_reset_if_empty (priv);
-  return TRUE;
-}
-
-/* TLS: never writev (PLATFORM.md 3); one chunk of at most 16 KiB is in
- * flight and a chunk that would block is retried with exactly its bytes. */
-static gboolean
-flush_tls (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (priv->io));
-
-  if (priv->tls_chunk == NULL)
-    priv->tls_chunk = g_byte_array_sized_new (TLS_CHUNK);
-
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize w;
-
-      if (priv->tls_off == priv->tls_chunk->len)
-        {
-          g_byte_array_set_size (priv->tls_chunk, 0);
-          priv->tls_off = 0;
-          while (priv->out_head < priv->out->len && priv->tls_chunk->len < TLS_CHUNK)
-            {
-              OutChunk *c = &g_array_index (priv->out, OutChunk, priv->out_head);
-              gsize take = MIN (c->len, TLS_CHUNK - priv->tls_chunk->len);
-
-              g_byte_array_append (priv->tls_chunk, chunk_data (priv, c), (guint) take);
-              priv->out_bytes -= take;
-              c->offset += take;
-              c->len -= take;
-              if (c->len == 0)
-                {
-                  g_clear_pointer (&c->bytes, g_bytes_unref);
-                  priv->out_head++;
-                }
-            }
-          /* out_bytes counts the chunk in flight too. */
-          priv->out_bytes += priv->tls_chunk->len;
-          if (priv->tls_chunk->len == 0)
-            {
-              out_reset_if_empty (priv);
-              return TRUE;
-            }
-        }
-
-      w = g_pollable_output_stream_write_nonblocking (out, priv->tls_chunk->data + priv->tls_off,
-                                                      priv->tls_chunk->len - priv->tls_off,
-                                                      NULL, &error);
-      if (w < 0)
-        {
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            return FALSE;
-          g_prefix_error (&error, "%s", _("Error writing to the TLS connection: "));
-          transport_failed (self, error);
-          return FALSE;
-        }
-      g_assert ((gsize) w <= priv->tls_chunk->len - priv->tls_off);
-      priv->tls_off += (gsize) w;
-      priv->out_bytes -= (gsize) w;
-    }
+  fws_transport_clear_queue (priv->transport);
 }
 
 static void
-update_events (FwsWebSocket *self,
-               gboolean      want_write)
+transport_received_cb (GObject      *owner,
+                       const guint8 *data,
+                       gsize         len)
 {
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  guint32 events = 0;
-
-  if (priv->watch == NULL)
-    return;
-  if (priv->reading)
-    events |= EPOLLIN;
-  if (want_write)
-    events |= EPOLLOUT;
-  fws_loop_watch_set_events (priv->watch, events);
-}
-
-static void
-do_flush (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  gboolean had_data = priv->out_bytes > 0;
-  gboolean done;
-
-  if (priv->transport_dead || priv->stream == NULL)
-    return;
-  done = priv->is_tls ? flush_tls (self) : flush_plain (self);
-  if (priv->transport_dead)
-    return;
-  update_events (self, !done);
-  if (done && had_data)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUFFERED_AMOUNT]);
-  if (done && priv->close_pending)
-    finish (self);
-}
-
-/* ---- Input ---- */
-
-static void
-feed (FwsWebSocket *self,
-      const guint8 *data,
-      gsize         len)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (FWS_WEB_SOCKET (owner));
 
   if (priv->driver && !priv->close_pending)
     fws_driver_parse (priv->driver, data, len);
 }
 
 static void
-transport_eof (FwsWebSocket *self)
+transport_failed_cb (GObject      *owner,
+                     const GError *error)
 {
+  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  priv->reading = FALSE;
   priv->transport_dead = TRUE;
-  out_clear (priv);
+  /* EOF or a failure: close 1006 unless a closing handshake completed. */
   if (priv->driver)
-    fws_driver_transport_closed (priv->driver, NULL);
+    fws_driver_transport_closed (priv->driver, error);
   schedule_finish (self);
 }
 
 static void
-do_read (FwsWebSocket *self)
+transport_drained_cb (GObject *owner)
 {
+  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  gsize size;
-  guint8 *buf;
 
-  if (!priv->reading || priv->watch == NULL)
-    return;
-  buf = fws_loop_watch_get_buffer (priv->watch, &size);
-
-  for (guint i = 0; i < MAX_READS_PER_WAKEUP; i++)
-    {
-      gssize n;
-
-      if (!priv->reading || priv->transport_dead)
-        return;
-
-      if (priv->is_tls)
-        {
-          g_autoptr(GError) error = NULL;
-          GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (priv->io));
-
-          n = g_pollable_input_stream_read_nonblocking (in, buf, size, NULL, &error);
-          if (n < 0)
-            {
-              if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-                return;
-              g_prefix_error (&error, "%s", _("Error reading from the TLS connection: "));
-              priv->reading = FALSE;
-              transport_failed (self, error);
-              return;
-            }
-        }
-      else
-        {
-          n = recv (priv->fd, buf, size, MSG_DONTWAIT);
-          if (n < 0)
-            {
-              int err = errno;
-
-              if (err == EINTR)
-                continue;
-              if (err == EAGAIN || err == EWOULDBLOCK)
-                return;
-              {
-                g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
-                                                       _("Error reading from the socket: %s"),
-                                                       g_strerror (err));
-                priv->reading = FALSE;
-                transport_failed (self, error);
-              }
-              return;
-            }
-        }
-
-      if (n == 0)
-        {
-          transport_eof (self);
-          return;
-        }
-      feed (self, buf, (gsize) n);
-      if ((gsize) n < size && !priv->is_tls)
-        return;
-    }
-
-  /* Fairness: come back in the next dispatch. TLS may hold decrypted bytes
-   * that epoll cannot see (PLATFORM.md 3), so it must be woken. */
-  if (priv->watch && priv->reading)
-    fws_loop_watch_wake (priv->watch, FWS_LOOP_READ);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUFFERED_AMOUNT]);
+  if (priv->close_pending)
+    finish (self);
 }
 
-static void
-io_cb (gpointer user_data,
-       guint32  events)
-{
-  FwsWebSocket *self = g_object_ref (user_data);
-
-  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP | FWS_LOOP_READ))
-    do_read (self);
-  if (events & (EPOLLOUT | FWS_LOOP_FLUSH | EPOLLERR | EPOLLHUP))
-    do_flush (self);
-  g_object_unref (self);
-}
+static const FwsTransportCallbacks transport_callbacks = {
+  transport_received_cb,
+  transport_failed_cb,
+  transport_drained_cb,
+};
 
 /* ---- Closing ---- */
 
@@ -632,40 +270,6 @@ fail_pings (FwsWebSocket *self)
       g_free (op);
     }
   g_list_free (pings);
-}
-
-static void
-close_stream_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
-}
-
-static void
-release_transport (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_clear_pointer (&priv->watch, fws_loop_watch_free);
-  if (priv->stream)
-    {
-      if (priv->is_tls)
-        g_io_stream_close_async (priv->stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
-      else
-        g_io_stream_close (priv->stream, NULL, NULL);
-      g_clear_object (&priv->stream);
-      priv->io = NULL;
-    }
-  if (priv->soup_socket)
-    {
-      /* libsoup < 3.4 leaks one reference to every accepted socket
-       * (PLATFORM.md 1f); with the stream closed, drop it. */
-      if (soup_get_major_version () == 3 && soup_get_minor_version () < 4)
-        g_object_unref (priv->soup_socket);
-      g_clear_object (&priv->soup_socket);
-    }
-  priv->fd = -1;
 }
 
 static void
@@ -697,8 +301,8 @@ finish (FwsWebSocket *self)
   destroy_source (&priv->pong_deadline);
   if (priv->abort_func)
     priv->abort_func (self);
-  out_clear (priv);
-  release_transport (self);
+  drop_output (self);
+  fws_transport_release (priv->transport);
   fail_pings (self);
   g_clear_pointer (&priv->early_input, g_byte_array_unref);
 
@@ -721,12 +325,11 @@ finish_source_cb (gpointer user_data)
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   g_clear_pointer (&priv->finish_source, g_source_unref);
-  g_object_ref (self);
-  if (priv->transport_dead || priv->stream == NULL)
+  /* Whatever was queued (an echoed close frame, a 400) goes out first:
+   * then the transport's drained callback finishes. */
+  if (priv->transport_dead || !fws_transport_is_open (priv->transport) ||
+      fws_transport_get_queued (priv->transport) == 0)
     finish (self);
-  else
-    do_flush (self);
-  g_object_unref (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -757,8 +360,7 @@ close_timeout_cb (gpointer user_data)
    * queued: drop the transport without waiting for writes. */
   priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
   g_clear_pointer (&priv->close_reason, g_free);
-  priv->transport_dead = TRUE;
-  out_clear (priv);
+  drop_output (self);
   finish (self);
   return G_SOURCE_REMOVE;
 }
@@ -793,8 +395,7 @@ abandon (FwsWebSocket *self,
       priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
       g_free (priv->close_reason);
       priv->close_reason = g_strdup (error->message);
-      priv->transport_dead = TRUE;
-      out_clear (priv);
+      drop_output (self);
       finish (self);
     }
   g_object_unref (self);
@@ -991,8 +592,7 @@ driver_close_cb (gpointer    user_data,
   priv->close_code = code;
   g_free (priv->close_reason);
   priv->close_reason = g_strdup (reason);
-  priv->reading = FALSE;
-  update_events (self, priv->out_bytes > 0);
+  fws_transport_set_reading (priv->transport, FALSE);
   set_ready_state (self, FWS_READY_STATE_CLOSING);
   /* Flush what is queued (an echoed close frame, a 400), then let go of the
    * transport; a peer that reads nothing cannot hold us past the timeout. */
@@ -1100,55 +700,12 @@ fws_web_socket_set_abort_func (FwsWebSocket          *self,
 }
 
 static void
-adopt_stream (FwsWebSocket *self,
-              GIOStream    *stream)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  GIOStream *io = stream;
-  GSocket *socket = NULL;
-
-  /* GSocketClient wraps a TLS connection in a GTcpWrapperConnection. */
-  if (G_IS_TCP_WRAPPER_CONNECTION (io))
-    {
-      GIOStream *inner = g_tcp_wrapper_connection_get_base_io_stream (G_TCP_WRAPPER_CONNECTION (io));
-
-      if (G_IS_TLS_CONNECTION (inner))
-        io = inner;
-    }
-
-  if (G_IS_SOCKET_CONNECTION (stream))
-    socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-  else if (G_IS_TLS_CONNECTION (io))
-    {
-      GIOStream *base = NULL;
-
-      g_object_get (io, "base-io-stream", &base, NULL);
-      if (G_IS_SOCKET_CONNECTION (base))
-        socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
-      g_clear_object (&base);  /* @io keeps it alive */
-    }
-  g_return_if_fail (socket != NULL);
-
-  priv->stream = g_object_ref (stream);
-  priv->io = io;
-  priv->is_tls = G_IS_TLS_CONNECTION (io);
-  priv->fd = g_socket_get_fd (socket);
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  priv->watch = fws_loop_watch_new (priv->context, priv->fd, 0, io_cb, self);
-}
-
-static void
 start_reading (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (priv->close_pending || priv->finished || priv->watch == NULL)
-    return;
-  priv->reading = TRUE;
-  update_events (self, priv->out_bytes > 0);
-  /* TLS may already hold decrypted bytes that epoll will never announce. */
-  if (priv->is_tls)
-    fws_loop_watch_wake (priv->watch, FWS_LOOP_READ);
+  if (!priv->close_pending && !priv->finished)
+    fws_transport_set_reading (priv->transport, TRUE);
 }
 
 void
@@ -1157,8 +714,16 @@ fws_web_socket_begin (FwsWebSocket *self,
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  g_return_if_fail (priv->stream == NULL);
-  adopt_stream (self, stream);
+  g_return_if_fail (!priv->attached);
+  priv->attached = TRUE;
+  if (!fws_transport_adopt (priv->transport, stream))
+    {
+      g_autoptr(GError) error = g_error_new_literal (FWS_ERROR, FWS_ERROR_FAILED,
+                                                     _("The connection is not a socket connection"));
+
+      fws_web_socket_fail_early (self, error);
+      return;
+    }
   if (priv->driver)
     fws_driver_start (priv->driver);
   start_reading (self);
@@ -1215,7 +780,7 @@ server_start_cb (gpointer user_data)
   fws_driver_start (priv->driver);
   early = g_steal_pointer (&priv->early_input);
   if (early && early->len)
-    feed (self, early->data, early->len);
+    transport_received_cb (G_OBJECT (self), early->data, early->len);
   start_reading (self);
   g_object_unref (self);
   return G_SOURCE_REMOVE;
@@ -1298,14 +863,11 @@ fws_web_socket_accept (FwsWebSocket       *self,
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   SoupMessageHeaders *request;
   GUri *uri;
-  GSocket *socket;
-  GIOStream *stolen;
-  GIOStream *base = NULL;
   gboolean secure;
 
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
-  g_return_val_if_fail (priv->driver == NULL && priv->stream == NULL && !priv->finished, FALSE);
+  g_return_val_if_fail (priv->driver == NULL && !priv->attached && !priv->finished, FALSE);
 
   if (soup_server_message_get_http_version (msg) != SOUP_HTTP_1_1 &&
       soup_server_message_get_http_version (msg) != SOUP_HTTP_1_0)
@@ -1332,37 +894,12 @@ fws_web_socket_accept (FwsWebSocket       *self,
                                         priv->extra_headers, priv->max_length);
   fws_driver_set_url (priv->driver, priv->url);
   apply_extensions (self);
-  socket = soup_server_message_get_socket (msg);
-  priv->soup_socket = socket ? g_object_ref (socket) : NULL;
-
-  stolen = soup_server_message_steal_connection (msg);
-
-  /* Bytes the client sent right behind its head may sit in libsoup's
-   * buffer; read them out before leaving its stream (PLATFORM.md 1b, 1d). */
+  /* Bytes the client sent right behind its head (hixie-76's key, early
+   * frames) come out of libsoup's buffer into early_input. */
+  priv->attached = TRUE;
   priv->early_input = g_byte_array_new ();
-  {
-    GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stolen));
-    guint8 buf[16384];
-
-    while (priv->early_input->len < MAX_EARLY_INPUT)
-      {
-        g_autoptr(GError) read_error = NULL;
-        gssize n = g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &read_error);
-
-        if (n <= 0)
-          break;
-        g_byte_array_append (priv->early_input, buf, (guint) n);
-      }
-  }
-  g_object_get (stolen, "base-iostream", &base, NULL);
-  g_object_unref (stolen);
-  if (base == NULL)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_FAILED, _("Could not take the connection over from libsoup"));
-      return FALSE;
-    }
-  adopt_stream (self, base);
-  g_object_unref (base);
+  if (!fws_transport_steal (priv->transport, msg, priv->early_input, error))
+    return FALSE;
 
   fws_web_socket_hold (self);
   priv->start_source = g_idle_source_new ();
@@ -1702,8 +1239,7 @@ fws_web_socket_close (FwsWebSocket  *self,
   else
     {
       /* CONNECTING: the driver closes at once and writes nothing. */
-      out_clear (priv);
-      priv->transport_dead = TRUE;
+      drop_output (self);
       fws_driver_close (priv->driver, code, reason);
     }
   return TRUE;
@@ -1803,7 +1339,8 @@ fws_web_socket_get_buffered_amount (FwsWebSocket *self)
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
-  return priv->out_bytes + (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
+  return fws_transport_get_queued (priv->transport) +
+         (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
 }
 
 /**
@@ -2313,8 +1850,8 @@ fws_web_socket_dispose (GObject *object)
   destroy_source (&priv->handshake_timer);
   destroy_source (&priv->ping_timer);
   destroy_source (&priv->pong_deadline);
-  out_clear (priv);
-  release_transport (self);
+  drop_output (self);
+  fws_transport_release (priv->transport);
   fail_pings (self);
 
   G_OBJECT_CLASS (fws_web_socket_parent_class)->dispose (object);
@@ -2326,11 +1863,8 @@ fws_web_socket_finalize (GObject *object)
   FwsWebSocket *self = FWS_WEB_SOCKET (object);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  g_assert (priv->watch == NULL);
+  g_clear_pointer (&priv->transport, fws_transport_free);
   g_clear_pointer (&priv->driver, fws_driver_free);
-  g_clear_pointer (&priv->out, g_array_unref);
-  g_clear_pointer (&priv->staging, g_byte_array_unref);
-  g_clear_pointer (&priv->tls_chunk, g_byte_array_unref);
   g_clear_pointer (&priv->early_input, g_byte_array_unref);
   g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->request_headers, soup_message_headers_unref);
@@ -2629,11 +2163,9 @@ fws_web_socket_init (FwsWebSocket *self)
 
   priv->context = g_main_context_ref_thread_default ();
   priv->ready_state = FWS_READY_STATE_CONNECTING;
-  priv->fd = -1;
   priv->max_length = DEFAULT_MAX_LENGTH;
   priv->close_timeout = DEFAULT_CLOSE_TIMEOUT_MS;
   priv->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  priv->out = g_array_new (FALSE, FALSE, sizeof (OutChunk));
-  priv->staging = g_byte_array_new ();
+  priv->transport = fws_transport_new (priv->context, G_OBJECT (self), &transport_callbacks);
   priv->extensions = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -12,7 +12,7 @@ FWS_BUILD_PACKAGES=(
 FWS_TEST_PACKAGES=(
   python3 python3-gi python3-websockets nodejs node-ws gjs
   gnutls-bin openssl tinyproxy chromium chromium-driver python3-selenium
-  valgrind clang libclang-rt-14-dev
+  valgrind clang libclang-rt-14-dev gi-docgen
 )
 # A nodejs from another repository (NodeSource) ships its own npm and
 # conflicts with Debian's npm package: ask for that only when npm is absent.

@@ -1,0 +1,138 @@
+#!/usr/bin/env -S gjs -m
+// echo-client.js — SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// gjs -m echo-client.js [--protocol P]... [--header 'Name: value']... [--echo] URL
+//
+// The GJS twin of echo-client.c. Without --echo, sends each line of stdin
+// as a text message and prints each text message received as a line (a
+// binary one as "<binary N bytes>"). At the end of stdin it waits until
+// everything was sent and no message has arrived for half a second, then
+// closes. With --echo, sends every message received back unchanged. On
+// close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
+// 1 otherwise.
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import Soup from 'gi://Soup?version=3.0';
+import Fws from 'gi://Fws?version=1.0';
+import system from 'system';
+
+Gio._promisify(Gio.DataInputStream.prototype, 'read_line_async', 'read_line_finish_utf8');
+
+function usage(message) {
+    printerr(message);
+    system.exit(2);
+}
+
+// ---- Command line ----
+
+const protocols = [];
+const headers = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
+let echo = false;
+let url = null;
+const args = [...ARGV];
+while (args.length > 0) {
+    const arg = args.shift();
+    if (arg === '--echo') {
+        echo = true;
+    } else if (arg === '--protocol' || arg === '--header') {
+        const value = args.shift() ?? usage(`missing value for ${arg}`);
+        if (arg === '--protocol') {
+            protocols.push(value);
+        } else {
+            const colon = value.indexOf(':');
+            if (colon <= 0)
+                usage(`invalid --header '${value}': expected 'Name: value'`);
+            headers.append(value.slice(0, colon).trim(), value.slice(colon + 1).trim());
+        }
+    } else if (url === null && !arg.startsWith('--')) {
+        url = arg;
+    } else {
+        usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] URL');
+    }
+}
+if (url === null)
+    usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] URL');
+
+let client;
+try {
+    client = Fws.Client.new(url, protocols);
+} catch (e) {
+    usage(`${url} is not a valid WebSocket URL`);
+}
+client.extra_headers = headers;
+
+// ---- The connection ----
+
+const loop = new GLib.MainLoop(null, false);
+let exitCode = 1;
+let lastActivity = GLib.get_monotonic_time();
+const decoder = new TextDecoder();
+
+async function sendStdin() {
+    const input = new Gio.DataInputStream({
+        base_stream: new Gio.UnixInputStream({fd: 0, close_fd: false}),
+    });
+    for (;;) {
+        let line;
+        try {
+            [line] = await input.read_line_async(GLib.PRIORITY_DEFAULT, null);
+        } catch (e) {
+            printerr(`stdin: ${e.message}`);
+            line = null;
+        }
+        if (line === null)
+            break;
+        try {
+            client.send_text(line);
+        } catch (e) {
+            printerr(`send failed: ${e.message}`);
+        }
+    }
+    // End of input: close once everything was written and it is quiet.
+    lastActivity = GLib.get_monotonic_time();
+    GLib.timeout_add(GLib.PRIORITY_DEFAULT, 50, () => {
+        if (client.buffered_amount > 0 || GLib.get_monotonic_time() - lastActivity < 500000)
+            return GLib.SOURCE_CONTINUE;
+        client.close(1000, null);
+        return GLib.SOURCE_REMOVE;
+    });
+}
+
+client.connect('open', () => {
+    if (!echo)
+        sendStdin().catch(e => printerr(e.message));
+});
+client.connect('message', (ws, type, data) => {
+    lastActivity = GLib.get_monotonic_time();
+    if (echo) {
+        try {
+            ws.send(type, data);
+        } catch (e) {
+            printerr(`send failed: ${e.message}`);
+        }
+    } else if (type === Fws.MessageType.TEXT) {
+        print(decoder.decode(data.toArray()));
+    } else {
+        print(`<binary ${data.get_size()} bytes>`);
+    }
+});
+client.connect('error', (ws, error) => printerr(`error: ${error.message}`));
+client.connect('close', (ws, code, reason) => {
+    printerr(`close ${code} ${reason}`);
+    exitCode = code === 1000 || code === 1005 ? 0 : 1;
+    loop.quit();
+});
+
+for (const signum of [2, 15]) { // SIGINT, SIGTERM
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, () => {
+        if (client.ready_state >= Fws.ReadyState.CLOSING)
+            loop.quit();
+        else
+            client.close(1000, 'interrupted');
+        return GLib.SOURCE_CONTINUE;
+    });
+}
+
+loop.run();
+system.exit(exitCode);

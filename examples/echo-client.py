@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+# echo-client.py — SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# echo-client.py [--protocol P]... [--header 'Name: value']... [--echo] URL
+#
+# The PyGObject twin of echo-client.c. Without --echo, sends each line of
+# stdin as a text message and prints each text message received as a line
+# (a binary one as "<binary N bytes>"). At the end of stdin it waits until
+# everything was sent and no message has arrived for half a second, then
+# closes. With --echo, sends every message received back unchanged. On
+# close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
+# 1 otherwise.
+
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version('GLib', '2.0')
+gi.require_version('Gio', '2.0')
+gi.require_version('Soup', '3.0')
+gi.require_version('Fws', '1.0')
+from gi.repository import GLib, Gio, Soup, Fws  # noqa: E402
+
+parser = argparse.ArgumentParser(description='WebSocket client')
+parser.add_argument('--protocol', action='append', default=[], help='a subprotocol to offer')
+parser.add_argument('--header', action='append', default=[], metavar="'Name: value'",
+                    help='an extra request header')
+parser.add_argument('--echo', action='store_true', help='send every message received back')
+parser.add_argument('url')
+args = parser.parse_args()
+
+
+class App:
+    def __init__(self):
+        self.loop = GLib.MainLoop()
+        self.exit_code = 1
+        self.last_activity = GLib.get_monotonic_time()
+        headers = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
+        for header in args.header:
+            name, colon, value = header.partition(':')
+            if not colon or not name.strip():
+                parser.exit(2, f"invalid --header '{header}': expected 'Name: value'\n")
+            headers.append(name.strip(), value.strip())
+        try:
+            self.ws = Fws.Client.new(args.url, args.protocol)
+        except GLib.Error:
+            parser.exit(2, f'{args.url} is not a valid WebSocket URL\n')
+        self.ws.set_property('extra-headers', headers)
+        self.input = Gio.DataInputStream.new(Gio.UnixInputStream.new(0, False))
+        self.ws.connect('open', self.on_open)
+        self.ws.connect('message', self.on_message)
+        self.ws.connect('error', lambda ws, error: print(f'error: {error.message}', file=sys.stderr))
+        self.ws.connect('close', self.on_close)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, self.on_signal)
+
+    def on_open(self, ws):
+        if not args.echo:
+            self.read_line()
+
+    def on_message(self, ws, type_, data):
+        self.last_activity = GLib.get_monotonic_time()
+        if args.echo:
+            try:
+                ws.send(type_, data)
+            except GLib.Error as e:
+                print(f'send failed: {e.message}', file=sys.stderr)
+        elif type_ == Fws.MessageType.TEXT:
+            print(data.get_data().decode('utf-8'), flush=True)
+        else:
+            print(f'<binary {data.get_size()} bytes>', flush=True)
+
+    def on_close(self, ws, code, reason):
+        print(f'close {code} {reason}', file=sys.stderr, flush=True)
+        self.exit_code = 0 if code in (1000, 1005) else 1
+        self.loop.quit()
+
+    def read_line(self):
+        self.input.read_line_async(GLib.PRIORITY_DEFAULT, None, self.on_line)
+
+    def on_line(self, stream, result):
+        try:
+            line, _ = stream.read_line_finish_utf8(result)
+        except GLib.Error as e:
+            print(f'stdin: {e.message}', file=sys.stderr)
+            line = None
+        if line is None:
+            # End of input: close once everything was written and it is quiet.
+            self.last_activity = GLib.get_monotonic_time()
+            GLib.timeout_add(50, self.close_when_quiet)
+            return
+        try:
+            self.ws.send_text(line)
+        except GLib.Error as e:
+            print(f'send failed: {e.message}', file=sys.stderr)
+        self.read_line()
+
+    def close_when_quiet(self):
+        if (self.ws.get_buffered_amount() > 0
+                or GLib.get_monotonic_time() - self.last_activity < 500000):
+            return GLib.SOURCE_CONTINUE
+        self.ws.close(1000, None)
+        return GLib.SOURCE_REMOVE
+
+    def on_signal(self):
+        if self.ws.get_ready_state() >= Fws.ReadyState.CLOSING:
+            self.loop.quit()
+        else:
+            self.ws.close(1000, 'interrupted')
+        return GLib.SOURCE_CONTINUE
+
+
+if __name__ == '__main__':
+    app = App()
+    app.loop.run()
+    sys.exit(app.exit_code)

@@ -1,0 +1,149 @@
+/* echo-client.vala — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * fws-client-vala [--protocol P]... [--header 'Name: value']... [--echo] URL
+ *
+ * The Vala twin of echo-client.c. Without --echo, sends each line of stdin
+ * as a text message and prints each text message received as a line (a
+ * binary one as "<binary N bytes>"). At the end of stdin it waits until
+ * everything was sent and no message has arrived for half a second, then
+ * closes. With --echo, sends every message received back unchanged. On
+ * close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
+ * 1 otherwise.
+ */
+
+[CCode (array_length = false, array_null_terminated = true)]
+string[]? protocols = null;
+[CCode (array_length = false, array_null_terminated = true)]
+string[]? header_args = null;
+bool echo = false;
+
+const OptionEntry[] ENTRIES = {
+    { "protocol", 0, 0, OptionArg.STRING_ARRAY, ref protocols, "A subprotocol to offer (repeatable)", "P" },
+    { "header", 0, 0, OptionArg.STRING_ARRAY, ref header_args, "An extra request header (repeatable)", "'Name: value'" },
+    { "echo", 0, 0, OptionArg.NONE, ref echo, "Send every message received back", null },
+    { null }
+};
+
+class App : Object {
+    public Fws.Client ws;
+    public MainLoop loop = new MainLoop ();
+    public int exit_code = 1;
+    int64 last_activity = get_monotonic_time ();
+    DataInputStream input = new DataInputStream (new UnixInputStream (0, false));
+
+    public App (Fws.Client ws) {
+        this.ws = ws;
+        ws.open.connect (() => {
+            if (!echo)
+                send_stdin.begin ();
+        });
+        ws.message.connect (on_message);
+        ws.error.connect ((error) => stderr.printf ("error: %s\n", error.message));
+        /* The close signal is "closed" in Vala: close () is the method. */
+        ws.closed.connect ((code, reason) => {
+            stderr.printf ("close %u %s\n", code, reason);
+            exit_code = (code == 1000 || code == 1005) ? 0 : 1;
+            loop.quit ();
+        });
+        foreach (var signum in new ProcessSignal[] { ProcessSignal.INT, ProcessSignal.TERM }) {
+            Unix.signal_add (signum, () => {
+                try {
+                    if (ws.ready_state >= Fws.ReadyState.CLOSING)
+                        loop.quit ();
+                    else
+                        ws.close (1000, "interrupted");
+                } catch (Error e) {
+                    loop.quit ();
+                }
+                return Source.CONTINUE;
+            });
+        }
+    }
+
+    void on_message (Fws.MessageType type, Bytes data) {
+        last_activity = get_monotonic_time ();
+        if (echo) {
+            try {
+                ws.send (type, data);
+            } catch (Error e) {
+                stderr.printf ("send failed: %s\n", e.message);
+            }
+        } else if (type == Fws.MessageType.TEXT) {
+            /* A text message is followed by a NUL byte that its size does not count. */
+            unowned uint8[] text = data.get_data ();
+            stdout.printf ("%s\n", (string) text);
+            stdout.flush ();
+        } else {
+            stdout.printf ("<binary %" + size_t.FORMAT + " bytes>\n", data.get_size ());
+            stdout.flush ();
+        }
+    }
+
+    async void send_stdin () {
+        for (;;) {
+            string? line = null;
+            try {
+                line = yield input.read_line_utf8_async (Priority.DEFAULT, null, null);
+            } catch (Error e) {
+                stderr.printf ("stdin: %s\n", e.message);
+            }
+            if (line == null)
+                break;
+            try {
+                ws.send_text (line);
+            } catch (Error e) {
+                stderr.printf ("send failed: %s\n", e.message);
+            }
+        }
+        /* End of input: close once everything was written and it is quiet. */
+        last_activity = get_monotonic_time ();
+        Timeout.add (50, () => {
+            if (ws.buffered_amount > 0 || get_monotonic_time () - last_activity < 500000)
+                return Source.CONTINUE;
+            try {
+                ws.close (1000, null);
+            } catch (Error e) {
+                stderr.printf ("close failed: %s\n", e.message);
+            }
+            return Source.REMOVE;
+        });
+    }
+}
+
+int main (string[] args) {
+    try {
+        var context = new OptionContext ("URL - WebSocket client");
+        context.add_main_entries (ENTRIES, null);
+        context.parse (ref args);
+    } catch (OptionError e) {
+        stderr.printf ("%s\n", e.message);
+        return 2;
+    }
+    if (args.length != 2) {
+        stderr.printf ("usage: fws-client-vala [OPTION...] URL\n");
+        return 2;
+    }
+
+    var headers = new Soup.MessageHeaders (Soup.MessageHeadersType.REQUEST);
+    foreach (var header in header_args ?? new string[0]) {
+        var colon = header.index_of_char (':');
+        if (colon <= 0) {
+            stderr.printf ("invalid --header '%s': expected 'Name: value'\n", header);
+            return 2;
+        }
+        headers.append (header.substring (0, colon).strip (), header.substring (colon + 1).strip ());
+    }
+
+    Fws.Client ws;
+    try {
+        ws = new Fws.Client (args[1], protocols);
+    } catch (Error e) {
+        stderr.printf ("%s is not a valid WebSocket URL\n", args[1]);
+        return 2;
+    }
+    ws.extra_headers = headers;
+
+    var app = new App (ws);
+    app.loop.run ();
+    return app.exit_code;
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env -S gjs -m
+// echo-server.js — SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// gjs -m echo-server.js [--host ADDR] [--port N] [--protocol P]... [--max-length N]
+//
+// The GJS twin of echo-server.c: a WebSocket request on any path is echoed
+// back message by message, each with its type; GET / serves a page that
+// connects back; GET /events is an EventSource stream (a counter every
+// second with ids resuming after Last-Event-ID, a "tick" event with the
+// time, a comment line every 10 s).
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import Soup from 'gi://Soup?version=3.0';
+import Fws from 'gi://Fws?version=1.0';
+import system from 'system';
+
+function usage(message) {
+    printerr(message);
+    system.exit(2);
+}
+
+// ---- Command line ----
+
+let host = '127.0.0.1';
+let port = 8080;
+let maxLength = 0;
+const protocols = [];
+const args = [...ARGV];
+while (args.length > 0) {
+    const arg = args.shift();
+    const [name, inline] = arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
+    const value = () => inline ?? args.shift() ?? usage(`missing value for ${name}`);
+    if (name === '--host')
+        host = value();
+    else if (name === '--port')
+        port = Number(value());
+    else if (name === '--protocol')
+        protocols.push(value());
+    else if (name === '--max-length')
+        maxLength = Number(value());
+    else
+        usage(`unknown option ${arg}\nusage: echo-server.js [--host ADDR] [--port N] [--protocol P]... [--max-length N]`);
+}
+if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(maxLength) || maxLength < 0)
+    usage('invalid --port or --max-length');
+
+const pageFile = Gio.File.new_for_uri(import.meta.url).get_parent().get_child('echo-page.html');
+const [, page] = pageFile.load_contents(null);
+
+// ---- WebSocket: echo ----
+
+function serveWebSocket(msg) {
+    const ws = new Fws.WebSocket({protocols});
+    if (maxLength > 0)
+        ws.max_length = maxLength;
+    try {
+        ws.accept(msg);
+    } catch (e) {
+        msg.set_status(Soup.Status.BAD_REQUEST, null);
+        msg.set_response('text/plain', Soup.MemoryUse.COPY, new TextEncoder().encode(e.message));
+        return;
+    }
+    // The connection keeps itself alive until it closes.
+    ws.connect('message', (self, type, data) => {
+        try {
+            self.send(type, data);
+        } catch (e) {
+            printerr(`echo failed: ${e.message}`);
+        }
+    });
+    ws.connect('error', (self, error) => printerr(`${self.url}: ${error.message}`));
+}
+
+// ---- /events: server-sent events ----
+
+function serveEvents(msg) {
+    const es = new Fws.EventSource({ping_seconds: 10});
+    try {
+        es.accept(msg);
+    } catch (e) {
+        msg.set_status(Soup.Status.BAD_REQUEST, null);
+        msg.set_response('text/plain', Soup.MemoryUse.COPY, new TextEncoder().encode(e.message));
+        return;
+    }
+    // A client that reconnects goes on where it left off.
+    let counter = Number.parseInt(es.last_event_id, 10) || 0;
+    const timer = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 1, () => {
+        const id = String(++counter);
+        // A plain event (the page's onmessage), then a named one.
+        es.send(id, null, id);
+        es.send(GLib.DateTime.new_now_local().format('%H:%M:%S'), 'tick', null);
+        return GLib.SOURCE_CONTINUE;
+    });
+    es.connect('close', () => GLib.source_remove(timer));
+}
+
+// ---- The server ----
+
+const server = new Soup.Server({server_header: 'fws-echo-server'});
+server.add_handler(null, (srv, msg, path) => {
+    if (path === '/events' && Fws.EventSource.is_event_source_request(msg)) {
+        serveEvents(msg);
+    } else if (Fws.WebSocket.is_websocket_request(msg)) {
+        serveWebSocket(msg);
+    } else if (msg.get_method() === 'GET' && path === '/') {
+        msg.set_status(Soup.Status.OK, null);
+        msg.set_response('text/html; charset=utf-8', Soup.MemoryUse.COPY, page);
+    } else {
+        msg.set_status(Soup.Status.NOT_FOUND, null);
+    }
+});
+
+try {
+    const address = Gio.InetSocketAddress.new_from_string(host, port);
+    if (address === null)
+        usage(`invalid --host ${host}`);
+    server.listen(address, 0);
+} catch (e) {
+    printerr(`cannot listen: ${e.message}`);
+    system.exit(1);
+}
+const uri = server.get_uris()[0];
+const shown = uri.get_host().includes(':') ? `[${uri.get_host()}]` : uri.get_host();
+print(`listening on http://${shown}:${uri.get_port()}/`);
+
+const loop = new GLib.MainLoop(null, false);
+for (const signum of [2, 15]) { // SIGINT, SIGTERM
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, () => {
+        loop.quit();
+        return GLib.SOURCE_CONTINUE;
+    });
+}
+loop.run();
+server.disconnect();

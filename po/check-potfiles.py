@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+# check-potfiles.py — SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# check-potfiles.py SRCDIR: po/POTFILES.in must list exactly the files of
+# fws-glib/ that mark messages for translation (_(), N_(), C_(), NC_(),
+# g_dngettext()), so that every message a user can see reaches the
+# translators. Standard library only.
+
+import os
+import re
+import sys
+
+MARK = re.compile(r'(?<![A-Za-z0-9_])(?:N?C?_|g_dngettext|g_dpgettext2?|ngettext)\s*\(')
+
+srcdir = sys.argv[1]
+marked = set()
+for name in sorted(os.listdir(os.path.join(srcdir, 'fws-glib'))):
+    if name.endswith(('.c', '.h')):
+        path = f'fws-glib/{name}'
+        with open(os.path.join(srcdir, path), encoding='utf-8') as f:
+            if MARK.search(f.read()):
+                marked.add(path)
+
+listed = set()
+with open(os.path.join(srcdir, 'po', 'POTFILES.in'), encoding='utf-8') as f:
+    for line in f:
+        line = line.strip()
+        if line and not line.startswith('#'):
+            listed.add(line)
+
+problems = [f'{p} marks messages for translation but is not in po/POTFILES.in' for p in sorted(marked - listed)]
+problems += [f'{p} is in po/POTFILES.in but marks no message (or does not exist)' for p in sorted(listed - marked)]
+for p in problems:
+    print(f'not ok - {p}')
+if problems:
+    sys.exit(1)
+print(f'ok - po/POTFILES.in lists the {len(listed)} files with translatable messages')

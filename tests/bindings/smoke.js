@@ -1,0 +1,534 @@
+// smoke.js — SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The Fws-1.0 typelib from GJS: an echo server on a SoupServer and clients
+// against it, with subprotocols, binary messages as GBytes, ping as a
+// promise, close with code and reason, every option property, extensions,
+// TLS, and an FwsEventSource. Run as `gjs -m smoke.js`; exits non-zero on
+// any failure and within a time limit.
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import GObject from 'gi://GObject';
+import Soup from 'gi://Soup?version=3.0';
+import Fws from 'gi://Fws?version=1.0';
+import system from 'system';
+
+Gio._promisify(Fws.WebSocket.prototype, 'ping_async', 'ping_finish');
+Gio._promisify(Soup.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
+
+const TIME_LIMIT_S = 60;
+const srcdir = GLib.path_get_dirname(GLib.filename_from_uri(import.meta.url)[0]);
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+let checks = 0;
+
+function assert(cond, what) {
+    checks++;
+    if (!cond)
+        throw new Error(`assertion failed: ${what}`);
+}
+
+function assertEq(got, want, what) {
+    checks++;
+    if (got !== want)
+        throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
+function bytesOf(array) {
+    return new GLib.Bytes(Uint8Array.from(array));
+}
+
+function sameBytes(a, b) {
+    const x = a.toArray(), y = b.toArray();
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+// Resolves once pred() is true, polling from the main loop.
+function waitFor(pred, what, ms = 10000) {
+    return new Promise((resolve, reject) => {
+        const start = GLib.get_monotonic_time();
+        GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10, () => {
+            if (pred()) {
+                resolve();
+                return GLib.SOURCE_REMOVE;
+            }
+            if (GLib.get_monotonic_time() - start > ms * 1000) {
+                reject(new Error(`timed out waiting for ${what}`));
+                return GLib.SOURCE_REMOVE;
+            }
+            return GLib.SOURCE_CONTINUE;
+        });
+    });
+}
+
+function sleep(ms) {
+    return new Promise(resolve => GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
+        resolve();
+        return GLib.SOURCE_REMOVE;
+    }));
+}
+
+function expectError(fn, code, what) {
+    try {
+        fn();
+    } catch (e) {
+        assert(e instanceof GLib.Error && e.matches(Fws.Error, code), `${what}: ${e}`);
+        return;
+    }
+    throw new Error(`${what}: no error thrown`);
+}
+
+// ---- A custom extension, implemented here ----
+
+// "x-upper" swaps the case of ASCII letters in text messages and marks them
+// with RSV2: it exercises FwsExtension, FwsExtensionSession,
+// FwsExtensionParams and FwsExtensionMessage from JavaScript.
+const extensionLog = {offers: [], serverOffers: [], activated: [], outgoing: 0, incoming: 0};
+
+function swapCase(bytes) {
+    return new GLib.Bytes(bytes.toArray().map(c => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? c ^ 0x20 : c));
+}
+
+const UpperSession = GObject.registerClass({
+    Implements: [Fws.ExtensionSession],
+}, class UpperSession extends GObject.Object {
+    vfunc_generate_offer() {
+        const params = Fws.ExtensionParams.new();
+        params.add_flag('flag');
+        params.add_int('n', 7);
+        params.add_string('s', 'a b');
+        params.add('v', new GLib.Variant('x', 9));
+        extensionLog.offers.push(params.to_string());
+        return [params];
+    }
+
+    vfunc_activate(params) {
+        extensionLog.activated.push([params.to_string(), params.get_length(), params.count('k'),
+            params.get_key(0), params.get_value(0).unpack(), params.lookup('k').unpack()]);
+        return true;
+    }
+
+    vfunc_generate_response() {
+        const params = Fws.ExtensionParams.new();
+        params.add_string('k', 'v');
+        return params;
+    }
+
+    vfunc_process_outgoing_message(message) {
+        if (message.get_message_type() === Fws.MessageType.TEXT) {
+            message.set_data(swapCase(message.get_data()));
+            message.set_rsv(message.get_rsv() | Fws.ReservedBits.RSV2);
+            extensionLog.outgoing++;
+        }
+        return true;
+    }
+
+    vfunc_process_incoming_message(message) {
+        if (message.get_rsv() & Fws.ReservedBits.RSV2) {
+            message.set_data(swapCase(message.get_data()));
+            message.set_rsv(message.get_rsv() & ~Fws.ReservedBits.RSV2);
+            extensionLog.incoming++;
+        }
+        return true;
+    }
+
+    vfunc_close() {
+    }
+});
+
+const Upper = GObject.registerClass({
+    Implements: [Fws.Extension],
+}, class Upper extends GObject.Object {
+    vfunc_get_name() {
+        return 'x-upper';
+    }
+
+    vfunc_get_rsv() {
+        return Fws.ReservedBits.RSV2;
+    }
+
+    vfunc_create_client_session() {
+        return new UpperSession();
+    }
+
+    vfunc_create_server_session(offers) {
+        extensionLog.serverOffers.push(...offers.map(o => o.to_string()));
+        return new UpperSession();
+    }
+});
+
+// ---- The server ----
+
+const serverSockets = [];   // server-side FwsWebSocket, newest last
+const eventSources = [];
+
+function wsHandler(msg) {
+    assert(Fws.WebSocket.is_websocket_request(msg), 'is_websocket_request');
+    const extra = new Soup.MessageHeaders(Soup.MessageHeadersType.RESPONSE);
+    extra.append('X-Server', 'fws-gjs');
+    const ws = new Fws.WebSocket({
+        protocols: ['chat', 'superchat'],
+        max_length: 4096,
+        close_timeout: 2000,
+        handshake_timeout: 5000,
+        ping_interval: 100,
+        pong_timeout: 5000,
+        extra_headers: extra,
+    });
+    assertEq(ws.max_length, 4096, 'server max-length');
+    assertEq(ws.get_max_length(), 4096, 'server get_max_length');
+    assertEq(ws.close_timeout, 2000, 'server close-timeout');
+    assertEq(ws.handshake_timeout, 5000, 'server handshake-timeout');
+    assertEq(ws.ping_interval, 100, 'server ping-interval');
+    assertEq(ws.pong_timeout, 5000, 'server pong-timeout');
+    assertEq(ws.extra_headers.get_one('X-Server'), 'fws-gjs', 'server extra-headers');
+    assertEq(ws.protocols.join(','), 'chat,superchat', 'server protocols');
+    assertEq(ws.ready_state, Fws.ReadyState.CONNECTING, 'server ready-state before accept');
+    ws.add_extension(new Fws.PermessageDeflate());
+    assertEq(ws.get_extensions().length, 1, 'server get_extensions');
+    ws.accept(msg);
+    ws.connect('message', (self, type, data) => self.send(type, data));
+    ws.closes = [];
+    ws.connect('close', (self, code, reason) => ws.closes.push([code, reason]));
+    serverSockets.push(ws);
+}
+
+function eventsHandler(msg, path) {
+    assert(Fws.EventSource.is_event_source_request(msg), 'is_event_source_request');
+    let es;
+    if (path === '/events') {
+        const extra = new Soup.MessageHeaders(Soup.MessageHeadersType.RESPONSE);
+        extra.append('X-Events', 'yes');
+        es = new Fws.EventSource({retry: 2.5, ping_seconds: 0.05, extra_headers: extra});
+        assertEq(es.retry, 2.5, 'retry');
+        assertEq(es.get_ping_seconds(), 0.05, 'ping-seconds');
+        assertEq(es.get_extra_headers().get_one('X-Events'), 'yes', 'event source extra-headers');
+        es.accept(msg);
+    } else {
+        es = Fws.EventSource.new(msg);
+    }
+    assertEq(es.last_event_id, '41', 'last-event-id');
+    assert(es.url.endsWith(path), `event source url ${es.url}`);
+    es.closed = false;
+    es.connect('open', () => {
+        assertEq(es.ready_state, Fws.ReadyState.OPEN, 'event source ready-state');
+        es.send('hello\nworld', 'greet', '42');
+        es.send('plain', null, null);
+        es.ping();
+        // Let the ping-seconds timer write a few comment lines, then end.
+        GLib.timeout_add(GLib.PRIORITY_DEFAULT, path === '/events' ? 300 : 0, () => {
+            es.close();
+            assertEq(es.ready_state, Fws.ReadyState.CLOSED, 'closed at once');
+            expectError(() => es.send('late', null, null), Fws.Error.CLOSED, 'send after close');
+            return GLib.SOURCE_REMOVE;
+        });
+    });
+    es.connect('close', () => {
+        es.closed = true;
+    });
+    eventSources.push(es);
+}
+
+const server = new Soup.Server();
+server.add_handler(null, (srv, msg, path) => {
+    try {
+        if (path.startsWith('/events')) {
+            eventsHandler(msg, path);
+        } else if (path === '/custom') {
+            const ws = Fws.WebSocket.new(msg, null);
+            ws.add_extension(new Upper());
+            ws.connect('message', (self, type, data) => self.send(type, data));
+            serverSockets.push(ws);
+        } else {
+            wsHandler(msg);
+        }
+    } catch (e) {
+        fail(e);
+    }
+});
+
+// ---- The tests ----
+
+function newClient(url, props = {}) {
+    const extra = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
+    extra.append('X-Client', 'gjs');
+    const client = new Fws.Client({url, extra_headers: extra, use_system_proxy: false, ...props});
+    client.events = {open: false, messages: [], pings: [], pongs: [], errors: [], close: null};
+    client.connect('open', () => {
+        client.events.open = true;
+    });
+    client.connect('message', (self, type, data) => client.events.messages.push([type, data]));
+    client.connect('ping', (self, payload) => client.events.pings.push(decoder.decode(payload.toArray())));
+    client.connect('pong', (self, payload) => client.events.pongs.push(decoder.decode(payload.toArray())));
+    client.connect('error', (self, error) => client.events.errors.push(error));
+    client.connect('close', (self, code, reason) => {
+        client.events.close = [code, reason];
+    });
+    return client;
+}
+
+async function nextMessage(client) {
+    const n = client.events.messages.length;
+    await waitFor(() => client.events.messages.length > n, 'a message');
+    return client.events.messages[n];
+}
+
+async function testEcho(base) {
+    const deflate = new Fws.PermessageDeflate({level: 6, mem_level: 8,
+        strategy: Fws.DeflateStrategy.DEFAULT, no_context_takeover: false,
+        max_window_bits: 15, request_no_context_takeover: false, request_max_window_bits: 15});
+    assertEq(deflate.level, 6, 'deflate level');
+    assertEq(deflate.get_mem_level(), 8, 'deflate mem-level');
+    assertEq(deflate.strategy, Fws.DeflateStrategy.DEFAULT, 'deflate strategy');
+    assertEq(deflate.no_context_takeover, false, 'deflate no-context-takeover');
+    assertEq(deflate.max_window_bits, 15, 'deflate max-window-bits');
+    assertEq(deflate.request_no_context_takeover, false, 'deflate request-no-context-takeover');
+    assertEq(deflate.request_max_window_bits, 15, 'deflate request-max-window-bits');
+    assertEq(deflate.get_name(), 'permessage-deflate', 'extension name');
+
+    const client = newClient(`${base}/echo`, {protocols: ['superchat'], max_length: 1 << 20,
+        close_timeout: 3000, ping_interval: 0, pong_timeout: 4000, handshake_timeout: 6000});
+    assertEq(client.max_length, 1 << 20, 'client max-length');
+    assertEq(client.close_timeout, 3000, 'client close-timeout');
+    assertEq(client.pong_timeout, 4000, 'client pong-timeout');
+    assertEq(client.ping_interval, 0, 'client ping-interval');
+    assertEq(client.handshake_timeout, 6000, 'client handshake-timeout');
+    assertEq(client.status, 0, 'status before the response');
+    client.add_extension(deflate);
+
+    await waitFor(() => client.events.open || client.events.close, 'open');
+    assert(client.events.open, `opened (${client.events.errors})`);
+    const srv = serverSockets[serverSockets.length - 1];
+    assertEq(client.ready_state, Fws.ReadyState.OPEN, 'ready-state');
+    assertEq(client.protocol, 'superchat', 'client protocol');
+    assertEq(srv.get_protocol(), 'superchat', 'server protocol');
+    assertEq(client.status, 101, 'status');
+    assertEq(client.version, 'hybi-13', 'version');
+    assertEq(client.url, `${base}/echo`, 'url');
+    assertEq(client.get_headers().get_one('X-Server'), 'fws-gjs', 'server extra header seen by the client');
+    assertEq(srv.headers.get_one('X-Client'), 'gjs', 'client extra header seen by the server');
+    assert(client.get_headers().get_one('Sec-WebSocket-Extensions').startsWith('permessage-deflate'),
+        'permessage-deflate negotiated');
+
+    client.send_text('hello, wörld');
+    let [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.TEXT, 'text type');
+    assertEq(decoder.decode(data.toArray()), 'hello, wörld', 'text echo');
+
+    const bin = bytesOf([0, 1, 2, 0xfe, 0xff, 0]);
+    client.send_binary(bin);
+    [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.BINARY, 'binary type');
+    assert(data instanceof GLib.Bytes && sameBytes(data, bin), 'binary echo');
+
+    const big = new GLib.Bytes(encoder.encode('x'.repeat(3000)));
+    client.send(Fws.MessageType.BINARY, big);
+    [type, data] = await nextMessage(client);
+    assert(type === Fws.MessageType.BINARY && sameBytes(data, big), 'send(BINARY) echo');
+
+    assertEq(await client.ping_async(bytesOf([0x70, 0x31]), null), true, 'ping resolves');
+    await waitFor(() => client.events.pongs.includes('p1'), 'the pong signal');
+    assertEq(await client.ping_async(null, null), true, 'ping without payload resolves');
+
+    await waitFor(() => client.events.pings.length > 0, 'a keepalive ping (ping-interval)');
+    assertEq(client.events.pings[0], '1', 'keepalive ping payload');
+
+    expectError(() => client.close(1234, 'no'), Fws.Error.INVALID_ARGUMENT, 'close code 1234');
+    assertEq(client.close(4000, 'bye'), true, 'close');
+    assertEq(client.ready_state, Fws.ReadyState.CLOSING, 'closing');
+    await waitFor(() => client.events.close && srv.closes.length, 'close');
+    assertEq(srv.closes[0][0], 4000, 'server close code');
+    assertEq(srv.closes[0][1], 'bye', 'server close reason');
+    assertEq(client.events.close[0], 4000, 'client close code');
+    assertEq(client.events.close[1], 'bye', 'client close reason');
+    assertEq(client.ready_state, Fws.ReadyState.CLOSED, 'closed');
+    expectError(() => client.send_text('late'), Fws.Error.CLOSED, 'send after close');
+    await expectRejection(client.ping_async(null, null), Fws.Error.CLOSED, 'ping after close');
+}
+
+async function expectRejection(promise, code, what) {
+    try {
+        await promise;
+    } catch (e) {
+        assert(e instanceof GLib.Error && e.matches(Fws.Error, code), `${what}: ${e}`);
+        return;
+    }
+    throw new Error(`${what}: no rejection`);
+}
+
+async function testCustomExtension(base) {
+    const upper = new Upper();
+    assertEq(upper.get_name(), 'x-upper', 'custom extension name');
+    assertEq(upper.get_rsv(), Fws.ReservedBits.RSV2, 'custom extension rsv');
+    assert(upper.create_client_session() instanceof Fws.ExtensionSession, 'create_client_session');
+    assert(upper.create_server_session([Fws.ExtensionParams.new()]) instanceof Fws.ExtensionSession,
+        'create_server_session');
+    extensionLog.serverOffers.length = 0;
+
+    const client = newClient(`${base}/custom`);
+    client.add_extension(upper);
+    await waitFor(() => client.events.open || client.events.close, 'open');
+    assert(client.events.open, `opened with a custom extension (${client.events.errors})`);
+    assertEq(client.get_headers().get_one('Sec-WebSocket-Extensions'), 'x-upper; k=v', 'custom extension negotiated');
+    assertEq(extensionLog.offers[0], 'flag; n=7; s="a b"; v=9', 'offer parameters');
+    assertEq(extensionLog.serverOffers[0], 'flag; n=7; s="a b"; v=9', 'offers seen by the server');
+    assertEq(JSON.stringify(extensionLog.activated[0]), JSON.stringify(['k=v', 1, 1, 'k', 'v', 'v']),
+        'response parameters');
+    client.send_text('Hello, World');
+    const [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.TEXT, 'text through the custom extension');
+    assertEq(decoder.decode(data.toArray()), 'Hello, World', 'echo through the custom extension');
+    assertEq(extensionLog.outgoing, 2, 'each side transformed one outgoing message');
+    assertEq(extensionLog.incoming, 2, 'each side restored one incoming message');
+    assertEq(client.buffered_amount, 0, 'buffered-amount once written');
+    client.close(1000, null);
+    await waitFor(() => client.events.close, 'close');
+}
+
+async function testMaxLength(base) {
+    const client = newClient(`${base}/limit`);
+    await waitFor(() => client.events.open, 'open');
+    client.send_text('y'.repeat(5000));
+    await waitFor(() => client.events.close, 'close after a message over max-length');
+    assertEq(client.events.close[0], Fws.CloseCode.TOO_BIG, 'close 1009');
+}
+
+async function testClientProperties() {
+    const proxyHeaders = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
+    proxyHeaders.append('X-Proxy', 'p');
+    const database = Gio.TlsFileDatabase.new(`${srcdir}/test-ca.pem`);
+    const certificate = Gio.TlsCertificate.new_from_file(`${srcdir}/test-server.pem`);
+    const client = newClient('ws://127.0.0.1:1/', {
+        tls_verify: false,
+        tls_ca_files: [`${srcdir}/test-ca.pem`],
+        tls_database: database,
+        tls_certificate: certificate,
+        proxy: 'http://127.0.0.1:1',
+        proxy_headers: proxyHeaders,
+        handshake_timeout: 5000,
+    });
+    assertEq(client.tls_verify, false, 'tls-verify');
+    assertEq(client.get_tls_ca_files().join(), `${srcdir}/test-ca.pem`, 'tls-ca-files');
+    assert(client.tls_database === database, 'tls-database');
+    assert(client.get_tls_certificate() === certificate, 'tls-certificate');
+    assertEq(client.proxy, 'http://127.0.0.1:1', 'proxy');
+    assertEq(client.get_proxy_headers().get_one('X-Proxy'), 'p', 'proxy-headers');
+    assertEq(client.use_system_proxy, false, 'use-system-proxy');
+    client.set_use_system_proxy(true);
+    assertEq(client.get_use_system_proxy(), true, 'set_use_system_proxy');
+    client.set_tls_verify(true);
+    assertEq(client.tls_verify, true, 'set_tls_verify');
+    // Nothing listens on port 1: the proxy is used, and fails.
+    await waitFor(() => client.events.close, 'close after the proxy failed');
+    assertEq(client.events.close[0], Fws.CloseCode.ABNORMAL, 'close 1006 without proxy');
+    assert(client.events.errors.length === 1 && client.events.errors[0].message.includes('127.0.0.1:1'),
+        `proxy error: ${client.events.errors}`);
+}
+
+async function testHandshakeTimeout() {
+    // A listener that accepts and never answers.
+    const service = new Gio.SocketService();
+    const port = service.add_any_inet_port(null);
+    const held = [];
+    service.connect('incoming', (svc, conn) => {
+        held.push(conn);
+        return true;
+    });
+    service.start();
+    const client = newClient(`ws://127.0.0.1:${port}/`, {handshake_timeout: 200});
+    await waitFor(() => client.events.close, 'handshake timeout');
+    assertEq(client.events.close[0], Fws.CloseCode.ABNORMAL, 'close 1006 after handshake-timeout');
+    assert(client.events.errors[0].matches(Fws.Error, Fws.Error.TIMED_OUT), 'TIMED_OUT error');
+    service.stop();
+}
+
+async function testTls() {
+    assert(Gio.TlsBackend.get_default().supports_tls(), 'a GIO TLS backend (glib-networking) is installed');
+    const tlsServer = new Soup.Server({
+        tls_certificate: Gio.TlsCertificate.new_from_file(`${srcdir}/test-server.pem`),
+    });
+    tlsServer.add_handler(null, (srv, msg) => {
+        try {
+            wsHandler(msg);
+        } catch (e) {
+            fail(e);
+        }
+    });
+    tlsServer.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY | Soup.ServerListenOptions.HTTPS);
+    const url = `wss://127.0.0.1:${tlsServer.get_uris()[0].get_port()}/tls`;
+
+    const trusted = newClient(url, {tls_ca_files: [`${srcdir}/test-ca.pem`]});
+    await waitFor(() => trusted.events.open || trusted.events.close, 'TLS open');
+    assert(trusted.events.open, `wss with tls-ca-files opens (${trusted.events.errors})`);
+    trusted.send_text('secret');
+    const [, data] = await nextMessage(trusted);
+    assertEq(decoder.decode(data.toArray()), 'secret', 'echo over TLS');
+    trusted.close(1000, null);
+    await waitFor(() => trusted.events.close, 'TLS close');
+    assertEq(trusted.events.close[0], 1000, 'TLS close code');
+
+    const untrusted = newClient(url);
+    await waitFor(() => untrusted.events.close, 'untrusted close');
+    assertEq(untrusted.events.close[0], Fws.CloseCode.ABNORMAL, 'untrusted certificate: 1006');
+    assert(untrusted.events.errors.length > 0, 'untrusted certificate: error');
+
+    const unverified = newClient(url, {tls_verify: false});
+    await waitFor(() => unverified.events.open || unverified.events.close, 'unverified open');
+    assert(unverified.events.open, 'tls-verify false accepts the certificate');
+    unverified.close(1000, null);
+    await waitFor(() => unverified.events.close, 'unverified close');
+    tlsServer.disconnect();
+}
+
+async function testEventSource(base) {
+    const session = new Soup.Session();
+    for (const path of ['/events', '/events-new']) {
+        const msg = Soup.Message.new('GET', `${base.replace('ws:', 'http:')}${path}`);
+        msg.get_request_headers().append('Accept', 'text/event-stream');
+        msg.get_request_headers().append('Last-Event-ID', '41');
+        const body = decoder.decode((await session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, null)).toArray());
+        assertEq(msg.get_status(), 200, 'event stream status');
+        assertEq(msg.get_response_headers().get_content_type()[0], 'text/event-stream', 'content type');
+        assert(body.includes('event: greet\r\nid: 42\r\ndata: hello\r\ndata: world\r\n\r\n'), `event in ${JSON.stringify(body)}`);
+        assert(body.includes('data: plain\r\n\r\n'), 'plain event');
+        const comments = body.split(':\r\n\r\n').length - 1;
+        if (path === '/events') {
+            assert(body.startsWith('retry: 2500\r\n'), 'retry field');
+            assertEq(msg.get_response_headers().get_one('X-Events'), 'yes', 'extra header');
+            assert(comments >= 2, `ping and ping-seconds comments (${comments})`);
+        } else {
+            assert(comments >= 1, 'ping comment');
+        }
+    }
+    await waitFor(() => eventSources.length === 2 && eventSources.every(es => es.closed), 'event source close signals');
+}
+
+let status = 0;
+const loop = new GLib.MainLoop(null, false);
+
+function fail(e) {
+    printerr(`FAIL: ${e}\n${e.stack ?? ''}`);
+    status = 1;
+    loop.quit();
+}
+
+async function main() {
+    server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
+    const base = `ws://127.0.0.1:${server.get_uris()[0].get_port()}`;
+    await testEcho(base);
+    await testCustomExtension(base);
+    await testMaxLength(base);
+    await testClientProperties();
+    await testHandshakeTimeout();
+    await testTls();
+    await testEventSource(base);
+    server.disconnect();
+}
+
+GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, TIME_LIMIT_S, () => fail(new Error(`not done within ${TIME_LIMIT_S} s`)));
+main().then(() => {
+    print(`ok - smoke.js: ${checks} checks passed`);
+    loop.quit();
+}).catch(fail);
+loop.run();
+system.exit(status);

@@ -1,0 +1,514 @@
+#!/usr/bin/python3
+# smoke.py — SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The Fws-1.0 typelib from PyGObject: an echo server on a SoupServer and
+# clients against it, with subprotocols, binary messages as GBytes, ping with
+# its completion, close with code and reason, every option property,
+# extensions, TLS, and an FwsEventSource. Exits non-zero on any failure and
+# within a time limit.
+
+import os
+import sys
+import time
+
+import gi
+
+gi.require_version('GLib', '2.0')
+gi.require_version('GObject', '2.0')
+gi.require_version('Gio', '2.0')
+gi.require_version('Soup', '3.0')
+gi.require_version('Fws', '1.0')
+from gi.repository import GLib, GObject, Gio, Soup, Fws  # noqa: E402
+
+TIME_LIMIT_S = 60
+SRCDIR = os.path.dirname(os.path.abspath(__file__))
+CA = os.path.join(SRCDIR, 'test-ca.pem')
+SERVER_PEM = os.path.join(SRCDIR, 'test-server.pem')
+START = time.monotonic()
+checks = 0
+failures = []
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if not cond:
+        raise Failure(f'assertion failed: {what}')
+
+
+def check_eq(got, want, what):
+    global checks
+    checks += 1
+    if got != want:
+        raise Failure(f'{what}: got {got!r}, want {want!r}')
+
+
+def guarded(fn):
+    """Signal handlers cannot raise into the main loop: record instead."""
+    def wrapper(*args):
+        try:
+            return fn(*args)
+        except Exception as e:  # noqa: BLE001
+            failures.append(e)
+    return wrapper
+
+
+def wait(pred, what, secs=10):
+    """Iterates the main context until pred() is true, or fails."""
+    deadline = time.monotonic() + secs
+    ctx = GLib.MainContext.default()
+    wake = GLib.timeout_add(10, lambda: True)
+    try:
+        while not pred():
+            if failures:
+                raise failures[0]
+            if time.monotonic() > deadline or time.monotonic() - START > TIME_LIMIT_S:
+                raise Failure(f'timed out waiting for {what}')
+            ctx.iteration(True)
+    finally:
+        GLib.source_remove(wake)
+    if failures:
+        raise failures[0]
+
+
+def sleep(ms):
+    end = time.monotonic() + ms / 1000
+    wait(lambda: time.monotonic() >= end, 'a pause')
+
+
+def expect_error(fn, code, what):
+    try:
+        fn()
+    except GLib.Error as e:
+        check(e.matches(Fws.error_quark(), code), f'{what}: {e}')
+        return
+    raise Failure(f'{what}: no error raised')
+
+
+def b(data):
+    return GLib.Bytes.new(bytes(data))
+
+
+# ---- A custom extension, implemented here ----
+
+# "x-upper" swaps the case of ASCII letters in text messages and marks them
+# with RSV2: it exercises FwsExtension, FwsExtensionSession,
+# FwsExtensionParams and FwsExtensionMessage from Python.
+extension_log = {'offers': [], 'server_offers': [], 'activated': [], 'outgoing': 0, 'incoming': 0}
+
+
+class UpperSession(GObject.Object, Fws.ExtensionSession):
+    def do_generate_offer(self):
+        params = Fws.ExtensionParams.new()
+        params.add_flag('flag')
+        params.add_int('n', 7)
+        params.add_string('s', 'a b')
+        params.add('v', GLib.Variant('x', 9))
+        extension_log['offers'].append(params.to_string())
+        return [params]
+
+    def do_activate(self, params):
+        extension_log['activated'].append(
+            (params.to_string(), params.get_length(), params.count('k'), params.get_key(0),
+             params.get_value(0).unpack(), params.lookup('k').unpack()))
+        return True
+
+    def do_generate_response(self):
+        params = Fws.ExtensionParams.new()
+        params.add_string('k', 'v')
+        return params
+
+    def do_process_outgoing_message(self, message):
+        if message.get_message_type() == Fws.MessageType.TEXT:
+            message.set_data(GLib.Bytes.new(message.get_data().get_data().swapcase()))
+            message.set_rsv(message.get_rsv() | Fws.ReservedBits.RSV2)
+            extension_log['outgoing'] += 1
+        return True
+
+    def do_process_incoming_message(self, message):
+        if message.get_rsv() & Fws.ReservedBits.RSV2:
+            message.set_data(GLib.Bytes.new(message.get_data().get_data().swapcase()))
+            message.set_rsv(message.get_rsv() & ~Fws.ReservedBits.RSV2)
+            extension_log['incoming'] += 1
+        return True
+
+    def do_close(self):
+        pass
+
+
+class Upper(GObject.Object, Fws.Extension):
+    def do_get_name(self):
+        return 'x-upper'
+
+    def do_get_rsv(self):
+        return Fws.ReservedBits.RSV2
+
+    def do_create_client_session(self):
+        return UpperSession()
+
+    # PyGObject 3.42 also passes the array's length to the implementation.
+    def do_create_server_session(self, offers, *n_offers):
+        extension_log['server_offers'] += [o.to_string() for o in offers]
+        return UpperSession()
+
+
+# ---- The server ----
+
+server_sockets = []
+event_sources = []
+
+
+def ws_handler(msg):
+    check(Fws.WebSocket.is_websocket_request(msg), 'is_websocket_request')
+    extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.RESPONSE)
+    extra.append('X-Server', 'fws-python')
+    ws = Fws.WebSocket(protocols=['chat', 'superchat'], max_length=4096, close_timeout=2000,
+                       handshake_timeout=5000, ping_interval=100, pong_timeout=5000,
+                       extra_headers=extra)
+    check_eq(ws.props.max_length, 4096, 'server max-length')
+    check_eq(ws.get_max_length(), 4096, 'server get_max_length')
+    check_eq(ws.props.close_timeout, 2000, 'server close-timeout')
+    check_eq(ws.props.handshake_timeout, 5000, 'server handshake-timeout')
+    check_eq(ws.props.ping_interval, 100, 'server ping-interval')
+    check_eq(ws.props.pong_timeout, 5000, 'server pong-timeout')
+    check_eq(ws.props.extra_headers.get_one('X-Server'), 'fws-python', 'server extra-headers')
+    check_eq(list(ws.props.protocols), ['chat', 'superchat'], 'server protocols')
+    check_eq(ws.props.ready_state, Fws.ReadyState.CONNECTING, 'ready-state before accept')
+    ws.add_extension(Fws.PermessageDeflate())
+    check_eq(len(ws.get_extensions()), 1, 'get_extensions')
+    ws.accept(msg)
+    ws.closes = []
+    ws.connect('message', guarded(lambda self, type_, data: self.send(type_, data)))
+    ws.connect('close', guarded(lambda self, code, reason: ws.closes.append((code, reason))))
+    server_sockets.append(ws)
+
+
+def events_handler(msg, path):
+    check(Fws.EventSource.is_event_source_request(msg), 'is_event_source_request')
+    if path == '/events':
+        extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.RESPONSE)
+        extra.append('X-Events', 'yes')
+        es = Fws.EventSource(retry=2.5, ping_seconds=0.05, extra_headers=extra)
+        check_eq(es.props.retry, 2.5, 'retry')
+        check_eq(es.get_ping_seconds(), 0.05, 'ping-seconds')
+        check_eq(es.get_extra_headers().get_one('X-Events'), 'yes', 'extra-headers')
+        es.accept(msg)
+    else:
+        es = Fws.EventSource.new(msg)
+    check_eq(es.props.last_event_id, '41', 'last-event-id')
+    check(es.props.url.endswith(path), f'url {es.props.url}')
+    es.closed = False
+
+    def finish():
+        es.close()
+        check_eq(es.props.ready_state, Fws.ReadyState.CLOSED, 'closed at once')
+        expect_error(lambda: es.send('late', None, None), Fws.Error.CLOSED, 'send after close')
+        return GLib.SOURCE_REMOVE
+
+    def on_open(es_):
+        check_eq(es.get_ready_state(), Fws.ReadyState.OPEN, 'event source open')
+        es.send('hello\nworld', 'greet', '42')
+        es.send('plain', None, None)
+        es.ping()
+        GLib.timeout_add(300 if path == '/events' else 0, guarded(finish))
+
+    def on_close(es_):
+        es.closed = True
+
+    es.connect('open', guarded(on_open))
+    es.connect('close', guarded(on_close))
+    event_sources.append(es)
+
+
+@guarded
+def handler(server, msg, path, query):
+    if path.startswith('/events'):
+        events_handler(msg, path)
+    elif path == '/custom':
+        ws = Fws.WebSocket.new(msg, None)
+        ws.add_extension(Upper())
+        ws.connect('message', guarded(lambda self, type_, data: self.send(type_, data)))
+        server_sockets.append(ws)
+    else:
+        ws_handler(msg)
+
+
+# ---- The tests ----
+
+def new_client(url, **props):
+    extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
+    extra.append('X-Client', 'python')
+    client = Fws.Client(url=url, extra_headers=extra, use_system_proxy=False, **props)
+    ev = client.ev = {'open': False, 'messages': [], 'pings': [], 'pongs': [], 'errors': [],
+                      'close': None}
+    client.connect('open', guarded(lambda c: ev.__setitem__('open', True)))
+    client.connect('message', guarded(lambda c, t, d: ev['messages'].append((t, d))))
+    client.connect('ping', guarded(lambda c, p: ev['pings'].append(p.get_data())))
+    client.connect('pong', guarded(lambda c, p: ev['pongs'].append(p.get_data())))
+    client.connect('error', guarded(lambda c, e: ev['errors'].append(e)))
+    client.connect('close', guarded(lambda c, code, reason: ev.__setitem__('close', (code, reason))))
+    return client
+
+
+def next_message(client):
+    n = len(client.ev['messages'])
+    wait(lambda: len(client.ev['messages']) > n, 'a message')
+    return client.ev['messages'][n]
+
+
+def ping(client, payload):
+    """ping_async with its completion; returns True or raises the GError."""
+    result = []
+
+    def done(obj, res):
+        try:
+            result.append(obj.ping_finish(res))
+        except GLib.Error as e:
+            result.append(e)
+    client.ping_async(payload, None, done)
+    wait(lambda: result, 'the ping to complete')
+    if isinstance(result[0], GLib.Error):
+        raise result[0]
+    return result[0]
+
+
+def test_echo(base):
+    deflate = Fws.PermessageDeflate(level=6, mem_level=8, strategy=Fws.DeflateStrategy.DEFAULT,
+                                    no_context_takeover=False, max_window_bits=15,
+                                    request_no_context_takeover=False, request_max_window_bits=15)
+    check_eq(deflate.props.level, 6, 'deflate level')
+    check_eq(deflate.get_mem_level(), 8, 'deflate mem-level')
+    check_eq(deflate.props.strategy, Fws.DeflateStrategy.DEFAULT, 'deflate strategy')
+    check_eq(deflate.props.no_context_takeover, False, 'deflate no-context-takeover')
+    check_eq(deflate.props.max_window_bits, 15, 'deflate max-window-bits')
+    check_eq(deflate.props.request_no_context_takeover, False, 'deflate request-no-context-takeover')
+    check_eq(deflate.props.request_max_window_bits, 15, 'deflate request-max-window-bits')
+    check_eq(deflate.get_name(), 'permessage-deflate', 'extension name')
+
+    client = new_client(base + '/echo', protocols=['superchat'], max_length=1 << 20,
+                        close_timeout=3000, ping_interval=0, pong_timeout=4000,
+                        handshake_timeout=6000)
+    check_eq(client.props.max_length, 1 << 20, 'client max-length')
+    check_eq(client.props.close_timeout, 3000, 'client close-timeout')
+    check_eq(client.props.pong_timeout, 4000, 'client pong-timeout')
+    check_eq(client.props.ping_interval, 0, 'client ping-interval')
+    check_eq(client.props.handshake_timeout, 6000, 'client handshake-timeout')
+    check_eq(client.props.status, 0, 'status before the response')
+    client.add_extension(deflate)
+
+    wait(lambda: client.ev['open'] or client.ev['close'], 'open')
+    check(client.ev['open'], f'opened ({client.ev["errors"]})')
+    srv = server_sockets[-1]
+    check_eq(client.props.ready_state, Fws.ReadyState.OPEN, 'ready-state')
+    check_eq(client.props.protocol, 'superchat', 'client protocol')
+    check_eq(srv.get_protocol(), 'superchat', 'server protocol')
+    check_eq(client.get_status(), 101, 'status')
+    check_eq(client.get_version(), 'hybi-13', 'version')
+    check_eq(client.get_url(), base + '/echo', 'url')
+    check_eq(client.get_headers().get_one('X-Server'), 'fws-python', 'server extra header')
+    check_eq(srv.props.headers.get_one('X-Client'), 'python', 'client extra header')
+    check(client.get_headers().get_one('Sec-WebSocket-Extensions').startswith('permessage-deflate'),
+          'permessage-deflate negotiated')
+
+    client.send_text('hello, wörld')
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.TEXT, 'text type')
+    check_eq(data.get_data().decode('utf-8'), 'hello, wörld', 'text echo')
+
+    payload = bytes([0, 1, 2, 0xfe, 0xff, 0])
+    client.send_binary(b(payload))
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.BINARY, 'binary type')
+    check(isinstance(data, GLib.Bytes), 'binary data is a GLib.Bytes')
+    check_eq(data.get_data(), payload, 'binary echo')
+
+    big = b'x' * 3000
+    client.send(Fws.MessageType.BINARY, b(big))
+    type_, data = next_message(client)
+    check(type_ == Fws.MessageType.BINARY and data.get_data() == big, 'send(BINARY) echo')
+
+    check_eq(ping(client, b(b'p1')), True, 'ping completes')
+    wait(lambda: b'p1' in client.ev['pongs'], 'the pong signal')
+    check_eq(ping(client, None), True, 'ping without payload completes')
+
+    wait(lambda: client.ev['pings'], 'a keepalive ping (ping-interval)')
+    check_eq(client.ev['pings'][0], b'1', 'keepalive ping payload')
+
+    expect_error(lambda: client.close(1234, 'no'), Fws.Error.INVALID_ARGUMENT, 'close code 1234')
+    check_eq(client.close(4000, 'bye'), True, 'close')
+    check_eq(client.get_ready_state(), Fws.ReadyState.CLOSING, 'closing')
+    wait(lambda: client.ev['close'] and srv.closes, 'close')
+    check_eq(srv.closes[0], (4000, 'bye'), 'server close code and reason')
+    check_eq(client.ev['close'], (4000, 'bye'), 'client close code and reason')
+    check_eq(client.get_ready_state(), Fws.ReadyState.CLOSED, 'closed')
+    expect_error(lambda: client.send_text('late'), Fws.Error.CLOSED, 'send after close')
+    expect_error(lambda: ping(client, None), Fws.Error.CLOSED, 'ping after close')
+
+
+def test_custom_extension(base):
+    upper = Upper()
+    check_eq(upper.get_name(), 'x-upper', 'custom extension name')
+    check_eq(upper.get_rsv(), Fws.ReservedBits.RSV2, 'custom extension rsv')
+    check(isinstance(upper.create_client_session(), Fws.ExtensionSession), 'create_client_session')
+    check(isinstance(upper.create_server_session([Fws.ExtensionParams.new()]), Fws.ExtensionSession),
+          'create_server_session')
+    extension_log['server_offers'].clear()
+
+    client = new_client(base + '/custom')
+    client.add_extension(upper)
+    wait(lambda: client.ev['open'] or client.ev['close'], 'open')
+    check(client.ev['open'], f'opened with a custom extension ({client.ev["errors"]})')
+    check_eq(client.get_headers().get_one('Sec-WebSocket-Extensions'), 'x-upper; k=v',
+             'custom extension negotiated')
+    check_eq(extension_log['offers'][0], 'flag; n=7; s="a b"; v=9', 'offer parameters')
+    check_eq(extension_log['server_offers'][0], 'flag; n=7; s="a b"; v=9', 'offers seen by the server')
+    check_eq(extension_log['activated'][0], ('k=v', 1, 1, 'k', 'v', 'v'), 'response parameters')
+    client.send_text('Hello, World')
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.TEXT, 'text through the custom extension')
+    check_eq(data.get_data(), b'Hello, World', 'echo through the custom extension')
+    check_eq(extension_log['outgoing'], 2, 'each side transformed one outgoing message')
+    check_eq(extension_log['incoming'], 2, 'each side restored one incoming message')
+    check_eq(client.props.buffered_amount, 0, 'buffered-amount once written')
+    client.close(1000, None)
+    wait(lambda: client.ev['close'], 'close')
+
+
+def test_max_length(base):
+    client = new_client(base + '/limit')
+    wait(lambda: client.ev['open'], 'open')
+    client.send_text('y' * 5000)
+    wait(lambda: client.ev['close'], 'close after a message over max-length')
+    check_eq(client.ev['close'][0], Fws.CloseCode.TOO_BIG, 'close 1009')
+
+
+def test_client_properties():
+    proxy_headers = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
+    proxy_headers.append('X-Proxy', 'p')
+    database = Gio.TlsFileDatabase.new(CA)
+    certificate = Gio.TlsCertificate.new_from_file(SERVER_PEM)
+    client = new_client('ws://127.0.0.1:1/', tls_verify=False, tls_ca_files=[CA],
+                        tls_database=database, tls_certificate=certificate,
+                        proxy='http://127.0.0.1:1', proxy_headers=proxy_headers,
+                        handshake_timeout=5000)
+    check_eq(client.props.tls_verify, False, 'tls-verify')
+    check_eq(list(client.get_tls_ca_files()), [CA], 'tls-ca-files')
+    check(client.props.tls_database == database, 'tls-database')
+    check(client.get_tls_certificate() == certificate, 'tls-certificate')
+    check_eq(client.props.proxy, 'http://127.0.0.1:1', 'proxy')
+    check_eq(client.get_proxy_headers().get_one('X-Proxy'), 'p', 'proxy-headers')
+    check_eq(client.props.use_system_proxy, False, 'use-system-proxy')
+    client.set_use_system_proxy(True)
+    check_eq(client.get_use_system_proxy(), True, 'set_use_system_proxy')
+    client.set_tls_verify(True)
+    check_eq(client.get_tls_verify(), True, 'set_tls_verify')
+    wait(lambda: client.ev['close'], 'close after the proxy failed')
+    check_eq(client.ev['close'][0], Fws.CloseCode.ABNORMAL, 'close 1006')
+    check(len(client.ev['errors']) == 1 and '127.0.0.1:1' in client.ev['errors'][0].message,
+          f'proxy error: {client.ev["errors"]}')
+
+
+def test_handshake_timeout():
+    service = Gio.SocketService()
+    port = service.add_any_inet_port(None)
+    held = []
+    service.connect('incoming', lambda svc, conn, src: held.append(conn) or True)
+    service.start()
+    client = new_client(f'ws://127.0.0.1:{port}/', handshake_timeout=200)
+    wait(lambda: client.ev['close'], 'handshake timeout')
+    check_eq(client.ev['close'][0], Fws.CloseCode.ABNORMAL, 'close 1006 after handshake-timeout')
+    check(client.ev['errors'][0].matches(Fws.error_quark(), Fws.Error.TIMED_OUT), 'TIMED_OUT')
+    service.stop()
+
+
+def test_tls():
+    check(Gio.TlsBackend.get_default().supports_tls(), 'a GIO TLS backend (glib-networking)')
+    tls_server = Soup.Server(tls_certificate=Gio.TlsCertificate.new_from_file(SERVER_PEM))
+    tls_server.add_handler(None, guarded(lambda srv, msg, path, query: ws_handler(msg)))
+    tls_server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY | Soup.ServerListenOptions.HTTPS)
+    url = f'wss://127.0.0.1:{tls_server.get_uris()[0].get_port()}/tls'
+
+    trusted = new_client(url, tls_ca_files=[CA])
+    wait(lambda: trusted.ev['open'] or trusted.ev['close'], 'TLS open')
+    check(trusted.ev['open'], f'wss with tls-ca-files opens ({trusted.ev["errors"]})')
+    trusted.send_text('secret')
+    check_eq(next_message(trusted)[1].get_data(), b'secret', 'echo over TLS')
+    trusted.close(1000, None)
+    wait(lambda: trusted.ev['close'], 'TLS close')
+    check_eq(trusted.ev['close'][0], 1000, 'TLS close code')
+
+    untrusted = new_client(url)
+    wait(lambda: untrusted.ev['close'], 'untrusted close')
+    check_eq(untrusted.ev['close'][0], Fws.CloseCode.ABNORMAL, 'untrusted certificate: 1006')
+    check(untrusted.ev['errors'], 'untrusted certificate: error')
+
+    unverified = new_client(url, tls_verify=False)
+    wait(lambda: unverified.ev['open'] or unverified.ev['close'], 'unverified open')
+    check(unverified.ev['open'], 'tls-verify false accepts the certificate')
+    unverified.close(1000, None)
+    wait(lambda: unverified.ev['close'], 'unverified close')
+    tls_server.disconnect()
+
+
+def test_event_source(base):
+    session = Soup.Session()
+    for path in ('/events', '/events-new'):
+        msg = Soup.Message.new('GET', base.replace('ws:', 'http:') + path)
+        msg.get_request_headers().append('Accept', 'text/event-stream')
+        msg.get_request_headers().append('Last-Event-ID', '41')
+        result = []
+
+        def done(sess, res):
+            try:
+                result.append(sess.send_and_read_finish(res))
+            except GLib.Error as e:
+                result.append(e)
+        session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, None, done)
+        wait(lambda: result, 'the event stream')
+        check(isinstance(result[0], GLib.Bytes), f'event stream read: {result[0]}')
+        body = result[0].get_data().decode('utf-8')
+        check_eq(msg.get_status(), 200, 'status')
+        check_eq(msg.get_response_headers().get_content_type()[0], 'text/event-stream', 'content type')
+        check('event: greet\r\nid: 42\r\ndata: hello\r\ndata: world\r\n\r\n' in body, f'event in {body!r}')
+        check('data: plain\r\n\r\n' in body, 'plain event')
+        comments = body.count(':\r\n\r\n')
+        if path == '/events':
+            check(body.startswith('retry: 2500\r\n'), 'retry field')
+            check_eq(msg.get_response_headers().get_one('X-Events'), 'yes', 'extra header')
+            check(comments >= 2, f'ping and ping-seconds comments ({comments})')
+        else:
+            check(comments >= 1, 'ping comment')
+    wait(lambda: len(event_sources) == 2 and all(es.closed for es in event_sources),
+         'event source close signals')
+
+
+def main():
+    server = Soup.Server()
+    server.add_handler(None, handler)
+    server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY)
+    base = f'ws://127.0.0.1:{server.get_uris()[0].get_port()}'
+    test_echo(base)
+    test_custom_extension(base)
+    test_max_length(base)
+    test_client_properties()
+    test_handshake_timeout()
+    test_tls()
+    test_event_source(base)
+    server.disconnect()
+    if failures:
+        raise failures[0]
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        traceback.print_exc()
+        print(f'FAIL: {e}', file=sys.stderr)
+        sys.exit(1)
+    print(f'ok - smoke.py: {checks} checks passed')

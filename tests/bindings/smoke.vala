@@ -1,0 +1,628 @@
+/* smoke.vala — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The fws-glib-1.0 vapi from Vala: an echo server on a SoupServer and
+ * clients against it, with subprotocols, binary messages as GBytes, ping
+ * awaited with yield, close with code and reason, every option property,
+ * extensions, TLS, and an FwsEventSource. Usage: smoke SRCDIR (where the
+ * test certificates are). Exits non-zero on any failure and within a time
+ * limit.
+ */
+
+errordomain SmokeError {
+    FAILED
+}
+
+delegate bool Predicate ();
+
+const int TIME_LIMIT_S = 60;
+
+string srcdir;
+int checks = 0;
+Error? failure = null;
+Fws.WebSocket[] server_sockets;
+int[] server_close_codes;
+string[] server_close_reasons;
+Fws.EventSource[] event_sources;
+int event_sources_closed = 0;
+
+void check (bool cond, string what) throws SmokeError {
+    checks++;
+    if (!cond)
+        throw new SmokeError.FAILED ("assertion failed: %s", what);
+}
+
+void check_str (string? got, string? want, string what) throws SmokeError {
+    checks++;
+    if (got != want)
+        throw new SmokeError.FAILED ("%s: got \"%s\", want \"%s\"", what, got ?? "(null)", want ?? "(null)");
+}
+
+void check_uint (uint64 got, uint64 want, string what) throws SmokeError {
+    checks++;
+    if (got != want)
+        throw new SmokeError.FAILED ("%s: got %" + uint64.FORMAT + ", want %" + uint64.FORMAT, what, got, want);
+}
+
+/* Signal handlers cannot throw: they record the first failure here. */
+void record (Error e) {
+    if (failure == null)
+        failure = e;
+}
+
+async void wait_for (Predicate pred, string what, int secs = 10) throws Error {
+    var deadline = GLib.get_monotonic_time () + secs * TimeSpan.SECOND;
+    while (!pred ()) {
+        if (failure != null)
+            throw failure;
+        if (GLib.get_monotonic_time () > deadline)
+            throw new SmokeError.FAILED ("timed out waiting for %s", what);
+        Timeout.add (10, wait_for.callback);
+        yield;
+    }
+    if (failure != null)
+        throw failure;
+}
+
+Bytes bytes_of (uint8[] data) {
+    return new Bytes (data);
+}
+
+bool same_bytes (Bytes a, Bytes b) {
+    return a.compare (b) == 0;
+}
+
+/* Bytes are not NUL-terminated (only a text message's are). */
+string text_of (Bytes data) {
+    var buf = new uint8[data.get_size () + 1];
+    Memory.copy (buf, data.get_data (), data.get_size ());
+    buf[data.get_size ()] = 0;
+    return ((string) buf).dup ();
+}
+
+/* ---- A custom extension, implemented here ---- */
+
+/* "x-upper" swaps the case of ASCII letters in text messages and marks them
+ * with RSV2: it exercises FwsExtension, FwsExtensionSession,
+ * FwsExtensionParams and FwsExtensionMessage from Vala. */
+string[] extension_offers;
+string[] extension_server_offers;
+string[] extension_activated;
+int extension_outgoing = 0;
+int extension_incoming = 0;
+
+Bytes swap_case (Bytes bytes) {
+    unowned uint8[] data = bytes.get_data ();
+    var swapped = new uint8[data.length];
+    for (int i = 0; i < data.length; i++) {
+        var c = data[i];
+        swapped[i] = ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ? c ^ 0x20 : c;
+    }
+    return new Bytes (swapped);
+}
+
+class UpperSession : Object, Fws.ExtensionSession {
+    public Fws.ExtensionParams[]? generate_offer () throws Error {
+        var params = new Fws.ExtensionParams ();
+        params.add_flag ("flag");
+        params.add_int ("n", 7);
+        params.add_string ("s", "a b");
+        params.add ("v", new Variant.int64 (9));
+        extension_offers += params.to_string ();
+        return { params };
+    }
+
+    public bool activate (Fws.ExtensionParams params) throws Error {
+        extension_activated += "%s %u %u %s %s %s".printf (params.to_string (), params.get_length (),
+            params.count ("k"), params.get_key (0), params.get_value (0).get_string (),
+            params.lookup ("k").get_string ());
+        return true;
+    }
+
+    public Fws.ExtensionParams generate_response () {
+        var params = new Fws.ExtensionParams ();
+        params.add_string ("k", "v");
+        return params;
+    }
+
+    public bool process_outgoing_message (Fws.ExtensionMessage message) throws Error {
+        if (message.get_message_type () == Fws.MessageType.TEXT) {
+            message.set_data (swap_case (message.get_data ()));
+            message.set_rsv (message.get_rsv () | Fws.ReservedBits.RSV2);
+            extension_outgoing++;
+        }
+        return true;
+    }
+
+    public bool process_incoming_message (Fws.ExtensionMessage message) throws Error {
+        if (Fws.ReservedBits.RSV2 in message.get_rsv ()) {
+            message.set_data (swap_case (message.get_data ()));
+            message.set_rsv (message.get_rsv () & ~Fws.ReservedBits.RSV2);
+            extension_incoming++;
+        }
+        return true;
+    }
+
+    public void close () {
+    }
+}
+
+class Upper : Object, Fws.Extension {
+    public unowned string get_name () {
+        return "x-upper";
+    }
+
+    public Fws.ReservedBits get_rsv () {
+        return Fws.ReservedBits.RSV2;
+    }
+
+    public Fws.ExtensionSession? create_client_session () {
+        return new UpperSession ();
+    }
+
+    public Fws.ExtensionSession? create_server_session (Fws.ExtensionParams[] offers) {
+        foreach (unowned Fws.ExtensionParams offer in offers)
+            extension_server_offers += offer.to_string ();
+        return new UpperSession ();
+    }
+}
+
+/* ---- The server ---- */
+
+void ws_handler (Soup.ServerMessage msg) throws Error {
+    check (Fws.WebSocket.is_websocket_request (msg), "is_websocket_request");
+    var extra = new Soup.MessageHeaders (Soup.MessageHeadersType.RESPONSE);
+    extra.append ("X-Server", "fws-vala");
+    string[] protocols = { "chat", "superchat" };
+    var ws = (Fws.WebSocket) Object.new (typeof (Fws.WebSocket), "protocols", protocols);
+    ws.max_length = 4096;
+    ws.close_timeout = 2000;
+    ws.handshake_timeout = 5000;
+    ws.ping_interval = 100;
+    ws.pong_timeout = 5000;
+    ws.extra_headers = extra;
+    check_uint (ws.max_length, 4096, "server max-length");
+    check_uint (ws.get_max_length (), 4096, "server get_max_length");
+    check_uint (ws.close_timeout, 2000, "server close-timeout");
+    check_uint (ws.handshake_timeout, 5000, "server handshake-timeout");
+    check_uint (ws.ping_interval, 100, "server ping-interval");
+    check_uint (ws.pong_timeout, 5000, "server pong-timeout");
+    check_str (ws.extra_headers.get_one ("X-Server"), "fws-vala", "server extra-headers");
+    check_str (string.joinv (",", ws.protocols), "chat,superchat", "server protocols");
+    check (ws.ready_state == Fws.ReadyState.CONNECTING, "ready-state before accept");
+    ws.add_extension (new Fws.PermessageDeflate ());
+    check_uint (ws.get_extensions ().length, 1, "get_extensions");
+    ws.accept (msg);
+    int index = server_sockets.length;
+    server_sockets += ws;
+    server_close_codes += -1;
+    server_close_reasons += "";
+    ws.message.connect ((self, type, data) => {
+        try {
+            self.send (type, data);
+        } catch (Error e) {
+            record (e);
+        }
+    });
+    ws.closed.connect ((code, reason) => {
+        server_close_codes[index] = (int) code;
+        server_close_reasons[index] = reason;
+    });
+}
+
+void events_handler (Soup.ServerMessage msg, string path) throws Error {
+    check (Fws.EventSource.is_event_source_request (msg), "is_event_source_request");
+    Fws.EventSource es;
+    if (path == "/events") {
+        var extra = new Soup.MessageHeaders (Soup.MessageHeadersType.RESPONSE);
+        extra.append ("X-Events", "yes");
+        es = (Fws.EventSource) Object.new (typeof (Fws.EventSource),
+                                           "retry", 2.5, "ping-seconds", 0.05, "extra-headers", extra);
+        check (es.retry == 2.5, "retry");
+        check (es.get_ping_seconds () == 0.05, "ping-seconds");
+        check_str (es.get_extra_headers ().get_one ("X-Events"), "yes", "extra-headers");
+        es.accept (msg);
+    } else {
+        es = new Fws.EventSource (msg);
+    }
+    check_str (es.last_event_id, "41", "last-event-id");
+    check (es.url.has_suffix (path), "url " + es.url);
+    es.open.connect ((self) => {
+        try {
+            check (self.ready_state == Fws.ReadyState.OPEN, "event source open");
+            self.send ("hello\nworld", "greet", "42");
+            self.send ("plain", null, null);
+            self.ping ();
+        } catch (Error e) {
+            record (e);
+        }
+        Timeout.add (path == "/events" ? 300 : 0, () => {
+            self.close ();
+            try {
+                check (self.ready_state == Fws.ReadyState.CLOSED, "closed at once");
+                self.send ("late", null, null);
+                record (new SmokeError.FAILED ("send after close did not fail"));
+            } catch (Fws.Error e) {
+                if (!(e is Fws.Error.CLOSED))
+                    record (e);
+            } catch (Error e) {
+                record (e);
+            }
+            return Source.REMOVE;
+        });
+    });
+    es.close.connect (() => {
+        event_sources_closed++;
+    });
+    event_sources += es;
+}
+
+/* ---- The tests ---- */
+
+class Events : Object {
+    public bool open = false;
+    public GenericArray<Bytes> messages = new GenericArray<Bytes> ();
+    public Fws.MessageType[] types = {};
+    public string[] pings = {};
+    public string[] pongs = {};
+    public Error[] errors = {};
+    public int close_code = -1;
+    public string close_reason = "";
+}
+
+Fws.Client new_client (string url, string[]? protocols, out Events ev) throws Error {
+    var extra = new Soup.MessageHeaders (Soup.MessageHeadersType.REQUEST);
+    extra.append ("X-Client", "vala");
+    var client = new Fws.Client (url, protocols);
+    client.extra_headers = extra;
+    client.use_system_proxy = false;
+    var e = new Events ();
+    client.open.connect (() => e.open = true);
+    client.message.connect ((type, data) => {
+        e.types += type;
+        e.messages.add (data);
+    });
+    client.ping.connect ((payload) => e.pings += text_of (payload));
+    client.pong.connect ((payload) => e.pongs += text_of (payload));
+    client.error.connect ((error) => e.errors += error.copy ());
+    client.closed.connect ((code, reason) => {
+        e.close_code = (int) code;
+        e.close_reason = reason;
+    });
+    ev = e;
+    return client;
+}
+
+async Bytes next_message (Events ev, out Fws.MessageType type) throws Error {
+    var n = ev.messages.length;
+    yield wait_for (() => ev.messages.length > n, "a message");
+    type = ev.types[n];
+    return ev.messages[n];
+}
+
+async void test_echo (string base_url) throws Error {
+    var deflate = (Fws.PermessageDeflate) Object.new (typeof (Fws.PermessageDeflate),
+        "level", 6, "mem-level", 8u, "strategy", Fws.DeflateStrategy.DEFAULT,
+        "no-context-takeover", false, "max-window-bits", 15u,
+        "request-no-context-takeover", false, "request-max-window-bits", 15u);
+    check (deflate.level == 6, "deflate level");
+    check_uint (deflate.get_mem_level (), 8, "deflate mem-level");
+    check (deflate.strategy == Fws.DeflateStrategy.DEFAULT, "deflate strategy");
+    check (!deflate.no_context_takeover, "deflate no-context-takeover");
+    check_uint (deflate.max_window_bits, 15, "deflate max-window-bits");
+    check (!deflate.request_no_context_takeover, "deflate request-no-context-takeover");
+    check_uint (deflate.request_max_window_bits, 15, "deflate request-max-window-bits");
+    check_str (deflate.get_name (), "permessage-deflate", "extension name");
+
+    Events ev;
+    var client = new_client (base_url + "/echo", { "superchat" }, out ev);
+    client.max_length = 1 << 20;
+    client.close_timeout = 3000;
+    client.ping_interval = 0;
+    client.pong_timeout = 4000;
+    client.handshake_timeout = 6000;
+    check_uint (client.max_length, 1 << 20, "client max-length");
+    check_uint (client.close_timeout, 3000, "client close-timeout");
+    check_uint (client.pong_timeout, 4000, "client pong-timeout");
+    check_uint (client.ping_interval, 0, "client ping-interval");
+    check_uint (client.handshake_timeout, 6000, "client handshake-timeout");
+    check_uint (client.status, 0, "status before the response");
+    client.add_extension (deflate);
+
+    yield wait_for (() => ev.open || ev.close_code >= 0, "open");
+    check (ev.open, "opened");
+    var srv = server_sockets[server_sockets.length - 1];
+    var srv_index = server_sockets.length - 1;
+    check (client.ready_state == Fws.ReadyState.OPEN, "ready-state");
+    check_str (client.protocol, "superchat", "client protocol");
+    check_str (srv.get_protocol (), "superchat", "server protocol");
+    check_uint (client.get_status (), 101, "status");
+    check_str (client.version, "hybi-13", "version");
+    check_str (client.url, base_url + "/echo", "url");
+    check_str (client.get_headers ().get_one ("X-Server"), "fws-vala", "server extra header");
+    check_str (srv.headers.get_one ("X-Client"), "vala", "client extra header");
+    check (client.get_headers ().get_one ("Sec-WebSocket-Extensions").has_prefix ("permessage-deflate"),
+           "permessage-deflate negotiated");
+
+    Fws.MessageType type;
+    client.send_text ("hello, wörld");
+    var data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.TEXT, "text type");
+    check_str (text_of (data), "hello, wörld", "text echo");
+
+    var bin = bytes_of ({ 0, 1, 2, 0xfe, 0xff, 0 });
+    client.send_binary (bin);
+    data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.BINARY, "binary type");
+    check (same_bytes (data, bin), "binary echo");
+
+    var big = new Bytes (string.nfill (3000, 'x').data);
+    client.send (Fws.MessageType.BINARY, big);
+    data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.BINARY && same_bytes (data, big), "send(BINARY) echo");
+
+    check (yield client.ping_async (bytes_of ("p1".data), null), "ping completes");
+    yield wait_for (() => "p1" in ev.pongs, "the pong signal");
+    check (yield client.ping_async (null, null), "ping without payload completes");
+
+    yield wait_for (() => ev.pings.length > 0, "a keepalive ping (ping-interval)");
+    check_str (ev.pings[0], "1", "keepalive ping payload");
+
+    try {
+        client.close (1234, "no");
+        check (false, "close 1234 fails");
+    } catch (Fws.Error e) {
+        check (e is Fws.Error.INVALID_ARGUMENT, "close 1234: INVALID_ARGUMENT");
+    }
+    check (client.close (4000, "bye"), "close");
+    check (client.ready_state == Fws.ReadyState.CLOSING, "closing");
+    yield wait_for (() => ev.close_code >= 0 && server_close_codes[srv_index] >= 0, "close");
+    check_uint (server_close_codes[srv_index], 4000, "server close code");
+    check_str (server_close_reasons[srv_index], "bye", "server close reason");
+    check_uint (ev.close_code, 4000, "client close code");
+    check_str (ev.close_reason, "bye", "client close reason");
+    check (client.ready_state == Fws.ReadyState.CLOSED, "closed");
+    try {
+        client.send_text ("late");
+        check (false, "send after close fails");
+    } catch (Fws.Error e) {
+        check (e is Fws.Error.CLOSED, "send after close: CLOSED");
+    }
+    try {
+        yield client.ping_async (null, null);
+        check (false, "ping after close fails");
+    } catch (Fws.Error e) {
+        check (e is Fws.Error.CLOSED, "ping after close: CLOSED");
+    }
+}
+
+async void test_custom_extension (string base_url) throws Error {
+    var upper = new Upper ();
+    check_str (upper.get_name (), "x-upper", "custom extension name");
+    check (upper.get_rsv () == Fws.ReservedBits.RSV2, "custom extension rsv");
+    check (upper.create_client_session () is Fws.ExtensionSession, "create_client_session");
+    check (upper.create_server_session ({ new Fws.ExtensionParams () }) is Fws.ExtensionSession,
+           "create_server_session");
+    extension_server_offers = {};
+
+    Events ev;
+    var client = new_client (base_url + "/custom", null, out ev);
+    client.add_extension (upper);
+    yield wait_for (() => ev.open || ev.close_code >= 0, "open");
+    check (ev.open, "opened with a custom extension");
+    check_str (client.get_headers ().get_one ("Sec-WebSocket-Extensions"), "x-upper; k=v",
+               "custom extension negotiated");
+    check_str (extension_offers[0], "flag; n=7; s=\"a b\"; v=9", "offer parameters");
+    check_str (extension_server_offers[0], "flag; n=7; s=\"a b\"; v=9", "offers seen by the server");
+    check_str (extension_activated[0], "k=v 1 1 k v v", "response parameters");
+    client.send_text ("Hello, World");
+    Fws.MessageType type;
+    var data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.TEXT, "text through the custom extension");
+    check_str (text_of (data), "Hello, World", "echo through the custom extension");
+    check (extension_outgoing == 2, "each side transformed one outgoing message");
+    check (extension_incoming == 2, "each side restored one incoming message");
+    check_uint (client.buffered_amount, 0, "buffered-amount once written");
+    client.close (1000, null);
+    yield wait_for (() => ev.close_code >= 0, "close");
+}
+
+async void test_max_length (string base_url) throws Error {
+    Events ev;
+    var client = new_client (base_url + "/limit", null, out ev);
+    yield wait_for (() => ev.open, "open");
+    client.send_text (string.nfill (5000, 'y'));
+    yield wait_for (() => ev.close_code >= 0, "close after a message over max-length");
+    check_uint (ev.close_code, Fws.CloseCode.TOO_BIG, "close 1009");
+}
+
+async void test_client_properties () throws Error {
+    var ca = Path.build_filename (srcdir, "test-ca.pem");
+    var proxy_headers = new Soup.MessageHeaders (Soup.MessageHeadersType.REQUEST);
+    proxy_headers.append ("X-Proxy", "p");
+    var database = TlsFileDatabase.@new (ca);
+    var certificate = new TlsCertificate.from_file (Path.build_filename (srcdir, "test-server.pem"));
+    Events ev;
+    var client = new_client ("ws://127.0.0.1:1/", null, out ev);
+    client.tls_verify = false;
+    client.tls_ca_files = { ca };
+    client.tls_database = database;
+    client.tls_certificate = certificate;
+    client.proxy = "http://127.0.0.1:1";
+    client.proxy_headers = proxy_headers;
+    client.handshake_timeout = 5000;
+    check (!client.tls_verify, "tls-verify");
+    check_str (string.joinv (",", client.get_tls_ca_files ()), ca, "tls-ca-files");
+    check (client.tls_database == database, "tls-database");
+    check (client.get_tls_certificate () == certificate, "tls-certificate");
+    check_str (client.proxy, "http://127.0.0.1:1", "proxy");
+    check_str (client.get_proxy_headers ().get_one ("X-Proxy"), "p", "proxy-headers");
+    check (!client.use_system_proxy, "use-system-proxy");
+    check_uint (client.handshake_timeout, 5000, "handshake-timeout");
+    client.set_use_system_proxy (true);
+    check (client.get_use_system_proxy (), "set_use_system_proxy");
+    client.set_tls_verify (true);
+    check (client.get_tls_verify (), "set_tls_verify");
+    yield wait_for (() => ev.close_code >= 0, "close after the proxy failed");
+    check_uint (ev.close_code, Fws.CloseCode.ABNORMAL, "close 1006");
+    check (ev.errors.length == 1 && "127.0.0.1:1" in ev.errors[0].message, "proxy error");
+}
+
+async void test_handshake_timeout () throws Error {
+    var service = new SocketService ();
+    var port = service.add_any_inet_port (null);
+    var held = new GenericArray<SocketConnection> ();
+    service.incoming.connect ((conn) => {
+        held.add (conn);
+        return true;
+    });
+    service.start ();
+    Events ev;
+    var client = new_client ("ws://127.0.0.1:%u/".printf (port), null, out ev);
+    client.handshake_timeout = 200;
+    yield wait_for (() => ev.close_code >= 0, "handshake timeout");
+    check_uint (ev.close_code, Fws.CloseCode.ABNORMAL, "close 1006 after handshake-timeout");
+    check (ev.errors[0] is Fws.Error.TIMED_OUT, "TIMED_OUT error");
+    service.stop ();
+}
+
+async void test_tls () throws Error {
+    check (TlsBackend.get_default ().supports_tls (), "a GIO TLS backend (glib-networking)");
+    var tls_server = (Soup.Server) Object.new (typeof (Soup.Server), "tls-certificate",
+        new TlsCertificate.from_file (Path.build_filename (srcdir, "test-server.pem")));
+    tls_server.add_handler (null, (srv, msg, path, query) => {
+        try {
+            ws_handler (msg);
+        } catch (Error e) {
+            record (e);
+        }
+    });
+    tls_server.listen_local (0, Soup.ServerListenOptions.IPV4_ONLY | Soup.ServerListenOptions.HTTPS);
+    var url = "wss://127.0.0.1:%d/tls".printf (tls_server.get_uris ().data.get_port ());
+
+    Events trusted_ev;
+    var trusted = new_client (url, null, out trusted_ev);
+    trusted.tls_ca_files = { Path.build_filename (srcdir, "test-ca.pem") };
+    yield wait_for (() => trusted_ev.open || trusted_ev.close_code >= 0, "TLS open");
+    check (trusted_ev.open, "wss with tls-ca-files opens");
+    trusted.send_text ("secret");
+    Fws.MessageType type;
+    check_str (text_of (yield next_message (trusted_ev, out type)), "secret", "echo over TLS");
+    trusted.close (1000, null);
+    yield wait_for (() => trusted_ev.close_code >= 0, "TLS close");
+    check_uint (trusted_ev.close_code, 1000, "TLS close code");
+
+    Events untrusted_ev;
+    var untrusted = new_client (url, null, out untrusted_ev);
+    yield wait_for (() => untrusted_ev.close_code >= 0, "untrusted close");
+    check_uint (untrusted_ev.close_code, Fws.CloseCode.ABNORMAL, "untrusted certificate: 1006");
+    check (untrusted_ev.errors.length > 0, "untrusted certificate: error");
+    check (untrusted.ready_state == Fws.ReadyState.CLOSED, "untrusted closed");
+
+    Events unverified_ev;
+    var unverified = new_client (url, null, out unverified_ev);
+    unverified.tls_verify = false;
+    yield wait_for (() => unverified_ev.open || unverified_ev.close_code >= 0, "unverified open");
+    check (unverified_ev.open, "tls-verify false accepts the certificate");
+    unverified.close (1000, null);
+    yield wait_for (() => unverified_ev.close_code >= 0, "unverified close");
+    tls_server.disconnect ();
+}
+
+async void test_event_source (string base_url) throws Error {
+    var session = new Soup.Session ();
+    foreach (var path in new string[] { "/events", "/events-new" }) {
+        var msg = new Soup.Message ("GET", base_url.replace ("ws:", "http:") + path);
+        msg.get_request_headers ().append ("Accept", "text/event-stream");
+        msg.get_request_headers ().append ("Last-Event-ID", "41");
+        var bytes = yield session.send_and_read_async (msg, Priority.DEFAULT, null);
+        var body = text_of (bytes);
+        check_uint (msg.get_status (), 200, "status");
+        check_str (msg.get_response_headers ().get_content_type (null), "text/event-stream", "content type");
+        check ("event: greet\r\nid: 42\r\ndata: hello\r\ndata: world\r\n\r\n" in body, "event in " + body);
+        check ("data: plain\r\n\r\n" in body, "plain event");
+        var comments = body.split (":\r\n\r\n").length - 1;
+        if (path == "/events") {
+            check (body.has_prefix ("retry: 2500\r\n"), "retry field");
+            check_str (msg.get_response_headers ().get_one ("X-Events"), "yes", "extra header");
+            check (comments >= 2, "ping and ping-seconds comments (%d)".printf (comments));
+        } else {
+            check (comments >= 1, "ping comment");
+        }
+    }
+    yield wait_for (() => event_sources_closed == 2, "event source close signals");
+}
+
+async void run () throws Error {
+    var server = (Soup.Server) Object.new (typeof (Soup.Server));
+    server.add_handler (null, (srv, msg, path, query) => {
+        try {
+            if (path.has_prefix ("/events")) {
+                events_handler (msg, path);
+            } else if (path == "/custom") {
+                var ws = new Fws.WebSocket (msg, null);
+                ws.add_extension (new Upper ());
+                ws.message.connect ((self, type, data) => {
+                    try {
+                        self.send (type, data);
+                    } catch (Error e) {
+                        record (e);
+                    }
+                });
+                server_sockets += ws;
+                server_close_codes += -1;
+                server_close_reasons += "";
+            } else {
+                ws_handler (msg);
+            }
+        } catch (Error e) {
+            record (e);
+        }
+    });
+    server.listen_local (0, Soup.ServerListenOptions.IPV4_ONLY);
+    var base_url = "ws://127.0.0.1:%d".printf (server.get_uris ().data.get_port ());
+    yield test_echo (base_url);
+    yield test_custom_extension (base_url);
+    yield test_max_length (base_url);
+    yield test_client_properties ();
+    yield test_handshake_timeout ();
+    yield test_tls ();
+    yield test_event_source (base_url);
+    server.disconnect ();
+    if (failure != null)
+        throw failure;
+}
+
+int main (string[] args) {
+    if (args.length != 2) {
+        printerr ("usage: smoke SRCDIR\n");
+        return 2;
+    }
+    srcdir = args[1];
+    server_sockets = {};
+    server_close_codes = {};
+    server_close_reasons = {};
+    event_sources = {};
+    extension_offers = {};
+    extension_server_offers = {};
+    extension_activated = {};
+    var loop = new MainLoop ();
+    int status = 1;
+    Timeout.add_seconds (TIME_LIMIT_S, () => {
+        printerr ("FAIL: not done within %d s\n", TIME_LIMIT_S);
+        loop.quit ();
+        return Source.REMOVE;
+    });
+    run.begin ((obj, res) => {
+        try {
+            run.end (res);
+            status = 0;
+        } catch (Error e) {
+            printerr ("FAIL: %s\n", e.message);
+        }
+        loop.quit ();
+    });
+    loop.run ();
+    if (status == 0)
+        print ("ok - smoke.vala: %d checks passed\n", checks);
+    return status;
+}
