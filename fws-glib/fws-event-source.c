@@ -3,17 +3,13 @@
 
 #include "fws-event-source.h"
 
-#include <errno.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include "fws-enum-types.h"
 #include "fws-error.h"
 #include "fws-i18n-private.h"
-#include "fws-loop-private.h"
 #include "fws-sse-private.h"
+#include "fws-transport-private.h"
 
 /**
  * FwsEventSource:
@@ -62,10 +58,6 @@
 #define DEFAULT_RETRY 5.0
 #define MAX_SECONDS 4294967.0              /* G_MAXUINT milliseconds */
 #define CLOSE_FLUSH_TIMEOUT_MS 30000
-#define TLS_CHUNK 16384
-#define MAX_READS_PER_WAKEUP 16
-#define MAX_EARLY_DISCARD (1024 * 1024)
-#define OUT_COMPACT 65536
 
 struct _FwsEventSource
 {
@@ -86,21 +78,11 @@ struct _FwsEventSource
   SoupHTTPVersion     version;
 
   /* transport */
-  GIOStream          *stream;            /* the connection under libsoup's stream */
-  GIOStream          *io;                /* what is read and written: @stream or its TLS connection */
-  GSocket            *soup_socket;       /* one ref libsoup < 3.4 leaks */
-  int                 fd;
-  gboolean            is_tls;
-  FwsLoopWatch       *watch;
-  gboolean            reading;
-  gboolean            early_eof;         /* the client was gone before we started */
+  FwsTransport       *transport;         /* (owned) */
   gboolean            transport_dead;
 
   /* output */
-  GString            *out;               /* bytes queued; written from @out_off on */
-  gsize               out_off;
-  GByteArray         *tls_chunk;         /* TLS: bytes in flight, retried as is */
-  gsize               tls_off;
+  GString            *out;               /* formatted, not yet handed to the transport */
   gboolean            head_queued;
 
   /* lifecycle */
@@ -167,38 +149,14 @@ attach_source (FwsEventSource *self,
 
 /* ---- Output ---- */
 
+/* Hands what was formatted to the transport, once the head went first. */
 static void
-wake_flush (FwsEventSource *self)
+push_out (FwsEventSource *self)
 {
-  if (self->watch != NULL && self->head_queued)
-    fws_loop_watch_wake (self->watch, FWS_LOOP_FLUSH);
-}
-
-static void
-out_clear (FwsEventSource *self)
-{
+  if (!self->head_queued || self->transport_dead || self->out->len == 0)
+    return;
+  fws_transport_write (self->transport, (const guint8 *) self->out->str, self->out->len);
   g_string_truncate (self->out, 0);
-  self->out_off = 0;
-  if (self->tls_chunk)
-    g_byte_array_set_size (self->tls_chunk, 0);
-  self->tls_off = 0;
-}
-
-static void
-out_consumed (FwsEventSource *self,
-              gsize           n)
-{
-  self->out_off += n;
-  if (self->out_off == self->out->len)
-    {
-      g_string_truncate (self->out, 0);
-      self->out_off = 0;
-    }
-  else if (self->out_off >= OUT_COMPACT && self->out_off * 2 >= self->out->len)
-    {
-      g_string_erase (self->out, 0, (gssize) self->out_off);
-      self->out_off = 0;
-    }
 }
 
 /* The head goes before anything queued while connecting. */
@@ -211,110 +169,9 @@ queue_head (FwsEventSource *self)
     return;
   head = g_string_new (NULL);
   fws_sse_append_head (head, self->version, self->extra_headers, fws_sse_retry_ms (self->retry));
-  g_assert (self->out_off == 0);
-  g_string_prepend_len (self->out, head->str, (gssize) head->len);
+  fws_transport_write (self->transport, (const guint8 *) head->str, head->len);
   self->head_queued = TRUE;
-}
-
-static void
-transport_gone (FwsEventSource *self,
-                const GError   *error)
-{
-  if (error != NULL)
-    g_debug ("EventSource %s: %s", self->url ? self->url : "", error->message);
-  self->transport_dead = TRUE;
-  self->reading = FALSE;
-  out_clear (self);
-  /* Only ever called from the main loop. */
-  finish (self);
-}
-
-/* Returns TRUE when everything queued was written. */
-static gboolean
-flush_plain (FwsEventSource *self)
-{
-  while (self->out_off < self->out->len)
-    {
-      ssize_t w = send (self->fd, self->out->str + self->out_off, self->out->len - self->out_off,
-                        MSG_NOSIGNAL | MSG_DONTWAIT);
-
-      if (w < 0)
-        {
-          int err = errno;
-
-          if (err == EINTR)
-            continue;
-          if (err == EAGAIN || err == EWOULDBLOCK)
-            return FALSE;
-          {
-            g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
-                                                   _("Error writing to the socket: %s"),
-                                                   g_strerror (err));
-            transport_gone (self, error);
-          }
-          return FALSE;
-        }
-      out_consumed (self, (gsize) w);
-    }
-  return TRUE;
-}
-
-/* TLS: one chunk of at most 16 KiB is in flight, and a chunk that would
- * block is retried with exactly its bytes (PLATFORM.md 3). */
-static gboolean
-flush_tls (FwsEventSource *self)
-{
-  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->io));
-
-  if (self->tls_chunk == NULL)
-    self->tls_chunk = g_byte_array_sized_new (TLS_CHUNK);
-
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize w;
-
-      if (self->tls_off == self->tls_chunk->len)
-        {
-          gsize take = MIN (self->out->len - self->out_off, TLS_CHUNK);
-
-          g_byte_array_set_size (self->tls_chunk, 0);
-          self->tls_off = 0;
-          if (take == 0)
-            return TRUE;
-          g_byte_array_append (self->tls_chunk, (const guint8 *) self->out->str + self->out_off, (guint) take);
-          out_consumed (self, take);
-        }
-
-      w = g_pollable_output_stream_write_nonblocking (out, self->tls_chunk->data + self->tls_off,
-                                                      self->tls_chunk->len - self->tls_off,
-                                                      NULL, &error);
-      if (w < 0)
-        {
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            return FALSE;
-          g_prefix_error (&error, "%s", _("Error writing to the TLS connection: "));
-          transport_gone (self, error);
-          return FALSE;
-        }
-      g_assert ((gsize) w <= self->tls_chunk->len - self->tls_off);
-      self->tls_off += (gsize) w;
-    }
-}
-
-static void
-update_events (FwsEventSource *self,
-               gboolean        want_write)
-{
-  guint32 events = 0;
-
-  if (self->watch == NULL)
-    return;
-  if (self->reading)
-    events |= EPOLLIN;
-  if (want_write)
-    events |= EPOLLOUT;
-  fws_loop_watch_set_events (self->watch, events);
+  push_out (self);
 }
 
 static void
@@ -328,20 +185,35 @@ set_ready_state (FwsEventSource *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_STATE]);
 }
 
-/* Main loop only. */
-static void
-do_flush (FwsEventSource *self)
-{
-  gboolean done;
+/* ---- Transport ---- */
 
-  if (!self->head_queued || self->transport_dead || self->finished || self->stream == NULL)
-    return;
-  done = self->is_tls ? flush_tls (self) : flush_plain (self);
-  if (self->transport_dead || self->finished)
-    return;
-  update_events (self, !done);
-  if (!done)
-    return;
+static void
+transport_received_cb (GObject      *owner,
+                       const guint8 *data,
+                       gsize         len)
+{
+  /* A client has nothing to say on this connection: reading is what
+   * notices that it went away. */
+}
+
+static void
+transport_failed_cb (GObject      *owner,
+                     const GError *error)
+{
+  FwsEventSource *self = FWS_EVENT_SOURCE (owner);
+
+  if (error != NULL)
+    g_debug ("EventSource %s: %s", self->url ? self->url : "", error->message);
+  self->transport_dead = TRUE;
+  g_string_truncate (self->out, 0);
+  finish (self);
+}
+
+static void
+transport_drained_cb (GObject *owner)
+{
+  FwsEventSource *self = FWS_EVENT_SOURCE (owner);
+
   if (self->closing)
     {
       finish (self);
@@ -355,126 +227,13 @@ do_flush (FwsEventSource *self)
     }
 }
 
-/* ---- Input: nothing is expected, but reading is what notices EOF ---- */
-
-static void
-do_read (FwsEventSource *self)
-{
-  gsize size;
-  guint8 *buf;
-
-  if (!self->reading || self->watch == NULL)
-    return;
-  buf = fws_loop_watch_get_buffer (self->watch, &size);
-
-  for (guint i = 0; i < MAX_READS_PER_WAKEUP; i++)
-    {
-      gssize n;
-
-      if (!self->reading || self->transport_dead || self->finished)
-        return;
-
-      if (self->is_tls)
-        {
-          g_autoptr(GError) error = NULL;
-          GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->io));
-
-          n = g_pollable_input_stream_read_nonblocking (in, buf, size, NULL, &error);
-          if (n < 0)
-            {
-              if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-                return;
-              g_prefix_error (&error, "%s", _("Error reading from the TLS connection: "));
-              transport_gone (self, error);
-              return;
-            }
-        }
-      else
-        {
-          n = recv (self->fd, buf, size, MSG_DONTWAIT);
-          if (n < 0)
-            {
-              int err = errno;
-
-              if (err == EINTR)
-                continue;
-              if (err == EAGAIN || err == EWOULDBLOCK)
-                return;
-              {
-                g_autoptr(GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
-                                                       _("Error reading from the socket: %s"),
-                                                       g_strerror (err));
-                transport_gone (self, error);
-              }
-              return;
-            }
-        }
-
-      if (n == 0)
-        {
-          transport_gone (self, NULL);
-          return;
-        }
-      /* A client has nothing to say on this connection: drop it. */
-      if ((gsize) n < size && !self->is_tls)
-        return;
-    }
-
-  /* Fairness: come back in the next dispatch. TLS may hold decrypted bytes
-   * that epoll cannot see (PLATFORM.md 3), so it must be woken. */
-  if (self->watch && self->reading)
-    fws_loop_watch_wake (self->watch, FWS_LOOP_READ);
-}
-
-static void
-io_cb (gpointer user_data,
-       guint32  events)
-{
-  FwsEventSource *self = g_object_ref (user_data);
-
-  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP | FWS_LOOP_READ))
-    do_read (self);
-  if (events & (EPOLLOUT | FWS_LOOP_FLUSH | EPOLLERR | EPOLLHUP))
-    do_flush (self);
-  g_object_unref (self);
-}
+static const FwsTransportCallbacks transport_callbacks = {
+  transport_received_cb,
+  transport_failed_cb,
+  transport_drained_cb,
+};
 
 /* ---- Closing ---- */
-
-static void
-close_stream_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
-}
-
-static void
-release_transport (FwsEventSource *self)
-{
-  g_clear_pointer (&self->watch, fws_loop_watch_free);
-  if (self->stream)
-    {
-      /* Always closed explicitly: the last unref does not close the fd
-       * with libsoup < 3.4 (PLATFORM.md 1f). */
-      if (self->is_tls)
-        g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
-      else
-        g_io_stream_close (self->stream, NULL, NULL);
-      g_clear_object (&self->stream);
-      self->io = NULL;
-    }
-  if (self->soup_socket)
-    {
-      /* libsoup < 3.4 leaks one reference to every accepted socket; with
-       * the stream closed, drop it. */
-      if (soup_get_major_version () == 3 && soup_get_minor_version () < 4)
-        g_object_unref (self->soup_socket);
-      g_clear_object (&self->soup_socket);
-    }
-  self->fd = -1;
-  self->reading = FALSE;
-}
 
 static void
 finish (FwsEventSource *self)
@@ -489,8 +248,8 @@ finish (FwsEventSource *self)
   destroy_source (&self->ping_timer);
   destroy_source (&self->flush_timer);
   destroy_source (&self->finish_source);
-  out_clear (self);
-  release_transport (self);
+  g_string_truncate (self->out, 0);
+  fws_transport_release (self->transport);
 
   set_ready_state (self, FWS_READY_STATE_CLOSED);
   g_signal_emit (self, signals[CLOSE], 0);
@@ -531,7 +290,7 @@ flush_timeout_cb (gpointer user_data)
   /* The client reads nothing: drop what is left. */
   g_clear_pointer (&self->flush_timer, g_source_unref);
   self->transport_dead = TRUE;
-  out_clear (self);
+  fws_transport_clear_queue (self->transport);
   finish (self);
   return G_SOURCE_REMOVE;
 }
@@ -544,7 +303,7 @@ ping_timer_cb (gpointer user_data)
   FwsEventSource *self = user_data;
 
   fws_sse_append_ping (self->out);
-  wake_flush (self);
+  push_out (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -569,51 +328,11 @@ start_cb (gpointer user_data)
   FwsEventSource *self = user_data;
 
   g_clear_pointer (&self->start_source, g_source_unref);
-  g_object_ref (self);
   queue_head (self);
-  if (self->early_eof)
-    transport_gone (self, NULL);
-  else
-    {
-      self->reading = TRUE;
-      update_events (self, FALSE);
-      /* TLS may already hold decrypted bytes that epoll will never announce. */
-      if (self->is_tls)
-        fws_loop_watch_wake (self->watch, FWS_LOOP_READ);
-      arm_ping_timer (self);
-      do_flush (self);
-    }
-  g_object_unref (self);
+  /* Reading notices a client that goes away (even one gone already). */
+  fws_transport_set_reading (self->transport, TRUE);
+  arm_ping_timer (self);
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-adopt_stream (FwsEventSource *self,
-              GIOStream      *stream)
-{
-  GSocket *socket = NULL;
-
-  if (G_IS_SOCKET_CONNECTION (stream))
-    socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-  else if (G_IS_TLS_CONNECTION (stream))
-    {
-      GIOStream *base = NULL;
-
-      g_object_get (stream, "base-io-stream", &base, NULL);
-      if (G_IS_SOCKET_CONNECTION (base))
-        socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
-      g_clear_object (&base);  /* @stream keeps it alive */
-    }
-  if (socket == NULL)
-    return FALSE;
-
-  self->stream = g_object_ref (stream);
-  self->io = stream;
-  self->is_tls = G_IS_TLS_CONNECTION (stream);
-  self->fd = g_socket_get_fd (socket);
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  self->watch = fws_loop_watch_new (self->context, self->fd, 0, io_cb, self);
-  return TRUE;
 }
 
 /* The URL, also for an HTTP/1.0 request without Host (libsoup then names
@@ -729,9 +448,6 @@ fws_event_source_accept (FwsEventSource     *self,
                          GError            **error)
 {
   SoupMessageHeaders *request;
-  GSocket *socket;
-  GIOStream *stolen;
-  GIOStream *base = NULL;
   SoupHTTPVersion version;
   g_autofree char *url = NULL;
 
@@ -762,51 +478,20 @@ fws_event_source_accept (FwsEventSource     *self,
   self->url = g_steal_pointer (&url);
   g_free (self->last_event_id);
   self->last_event_id = fws_sse_last_event_id (soup_message_headers_get_one (request, "Last-Event-ID"), -1);
-  socket = soup_server_message_get_socket (msg);
-  self->soup_socket = socket ? g_object_ref (socket) : NULL;
-
-  stolen = soup_server_message_steal_connection (msg);
-
-  /* Bytes behind the request may sit in libsoup's buffer: read them (and
-   * drop them, a client has nothing to say here) before leaving its
-   * stream for the connection under it (PLATFORM.md 1b, 1d). */
   {
-    GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stolen));
-    guint8 buf[16384];
-    gsize discarded = 0;
+    /* Bytes behind the request are read out of libsoup's buffer and
+     * dropped: a client has nothing to say here. */
+    g_autoptr(GByteArray) early = g_byte_array_new ();
 
-    while (discarded < MAX_EARLY_DISCARD)
+    if (!fws_transport_steal (self->transport, msg, early, error))
       {
-        g_autoptr(GError) read_error = NULL;
-        gssize n = g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &read_error);
-
-        if (n > 0)
-          {
-            discarded += (gsize) n;
-            continue;
-          }
-        if (n == 0 || !g_error_matches (read_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-          self->early_eof = TRUE;
-        break;
+        fws_transport_release (self->transport);
+        self->closing = TRUE;
+        self->finished = TRUE;
+        self->ready_state = FWS_READY_STATE_CLOSED;
+        return FALSE;
       }
   }
-  g_object_get (stolen, "base-iostream", &base, NULL);
-  if (base == NULL || !adopt_stream (self, base))
-    {
-      g_io_stream_close (stolen, NULL, NULL);
-      if (base != NULL)
-        g_io_stream_close (base, NULL, NULL);
-      g_clear_object (&base);
-      g_object_unref (stolen);
-      release_transport (self);
-      self->closing = TRUE;
-      self->finished = TRUE;
-      self->ready_state = FWS_READY_STATE_CLOSED;
-      g_set_error (error, FWS_ERROR, FWS_ERROR_FAILED, _("Could not take the connection over from libsoup"));
-      return FALSE;
-    }
-  g_object_unref (stolen);
-  g_object_unref (base);
 
   self->accepted = TRUE;
   self->held = TRUE;
@@ -867,7 +552,7 @@ fws_event_source_send (FwsEventSource  *self,
     }
   if (!fws_sse_append_event (self->out, data, strlen (data), event, -1, id, -1, error))
     return FALSE;
-  wake_flush (self);
+  push_out (self);
   return TRUE;
 }
 
@@ -898,7 +583,7 @@ fws_event_source_ping (FwsEventSource  *self,
       return FALSE;
     }
   fws_sse_append_ping (self->out);
-  wake_flush (self);
+  push_out (self);
   return TRUE;
 }
 
@@ -927,20 +612,18 @@ fws_event_source_close (FwsEventSource *self)
   self->state_notify_pending = TRUE;  /* notify::ready-state comes with close */
   destroy_source (&self->ping_timer);
 
-  if (!self->accepted || self->transport_dead || self->early_eof)
+  if (!self->accepted || self->transport_dead || !fws_transport_is_open (self->transport))
     {
       schedule_finish (self);
       return;
     }
   destroy_source (&self->start_source);
   queue_head (self);
-  if (!self->reading)
-    {
-      /* Read while flushing: a client that goes away ends the wait. */
-      self->reading = TRUE;
-      update_events (self, FALSE);
-    }
-  fws_loop_watch_wake (self->watch, FWS_LOOP_FLUSH);
+  /* Read while flushing: a client that goes away ends the wait. */
+  fws_transport_set_reading (self->transport, TRUE);
+  /* The transport's drained callback finishes once all is written. */
+  if (fws_transport_get_queued (self->transport) == 0)
+    schedule_finish (self);
   self->flush_timer = attach_source (self, g_timeout_source_new (CLOSE_FLUSH_TIMEOUT_MS),
                                      "fws-event-source-close-timeout", flush_timeout_cb);
 }
@@ -1039,7 +722,7 @@ fws_event_source_set_retry (FwsEventSource *self,
   if (self->head_queued && !self->closing)
     {
       fws_sse_append_retry (self->out, fws_sse_retry_ms (seconds));
-      wake_flush (self);
+      push_out (self);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY]);
 }
@@ -1196,8 +879,8 @@ fws_event_source_dispose (GObject *object)
   destroy_source (&self->ping_timer);
   destroy_source (&self->flush_timer);
   destroy_source (&self->finish_source);
-  out_clear (self);
-  release_transport (self);
+  g_string_truncate (self->out, 0);
+  fws_transport_release (self->transport);
 
   G_OBJECT_CLASS (fws_event_source_parent_class)->dispose (object);
 }
@@ -1207,9 +890,8 @@ fws_event_source_finalize (GObject *object)
 {
   FwsEventSource *self = FWS_EVENT_SOURCE (object);
 
-  g_assert (self->watch == NULL);
+  g_clear_pointer (&self->transport, fws_transport_free);
   g_string_free (self->out, TRUE);
-  g_clear_pointer (&self->tls_chunk, g_byte_array_unref);
   g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
   g_free (self->url);
   g_free (self->last_event_id);
@@ -1345,6 +1027,6 @@ fws_event_source_init (FwsEventSource *self)
   self->ready_state = FWS_READY_STATE_CONNECTING;
   self->retry = DEFAULT_RETRY;
   self->last_event_id = g_strdup ("");
-  self->fd = -1;
   self->out = g_string_new (NULL);
+  self->transport = fws_transport_new (self->context, G_OBJECT (self), &transport_callbacks);
 }
