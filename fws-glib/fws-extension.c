@@ -7,6 +7,7 @@
 
 #include "fws-error.h"
 #include "fws-extensions-private.h"
+#include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
 
 /* ------------------------------------------------------------------------
@@ -95,23 +96,10 @@ fws_extension_params_unref (FwsExtensionParams *params)
   g_free (params);
 }
 
-static inline gboolean
-is_tchar (guchar c)
-{
-  return g_ascii_isalnum (c) || (c != 0 && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 gboolean
 fws_extension_token_is_valid (const char *token)
 {
-  const char *p;
-
-  if (token == NULL || *token == '\0')
-    return FALSE;
-  for (p = token; *p != '\0'; p++)
-    if (!is_tchar ((guchar) *p))
-      return FALSE;
-  return TRUE;
+  return fws_http_is_token (token);
 }
 
 /* Characters a quoted-string can carry: anything but controls (TAB is

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fws-error.h"
+#include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
 
 /* ---- The header grammar ---- */
@@ -22,12 +23,6 @@ fws_extension_offer_free (FwsExtensionOffer *offer)
   g_free (offer->name);
   g_clear_pointer (&offer->params, fws_extension_params_unref);
   g_free (offer);
-}
-
-static inline gboolean
-is_tchar (guchar c)
-{
-  return g_ascii_isalnum (c) || (c != 0 && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 static inline gboolean
@@ -54,7 +49,7 @@ scan_token (Scanner *s)
 {
   const char *start = s->p;
 
-  while (is_tchar ((guchar) *s->p))
+  while (fws_http_is_tchar ((guchar) *s->p))
     s->p++;
   return s->p > start ? g_strndup (start, (gsize) (s->p - start)) : NULL;
 }

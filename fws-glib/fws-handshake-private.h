@@ -20,6 +20,16 @@ G_BEGIN_DECLS
 #define FWS_HTTP_DEFAULT_MAX_HEAD    (64 * 1024)
 #define FWS_HTTP_DEFAULT_MAX_HEADERS 100
 
+/* ---- Small validators ---- */
+
+/* An RFC 7230 tchar. */
+gboolean fws_http_is_tchar      (guchar c);
+/* An RFC 7230 token: a header name, a subprotocol, an extension name. */
+gboolean fws_http_is_token      (const char *s);
+/* A header value we may write: no control characters but HT, so a CR or
+ * LF cannot inject header lines. */
+gboolean fws_http_is_safe_value (const char *s);
+
 /* ---- Reading an HTTP head out of a byte stream, with limits ---- */
 
 typedef struct _FwsHttpHeadReader FwsHttpHeadReader;

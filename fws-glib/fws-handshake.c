@@ -281,28 +281,25 @@ fws_http_parse_request (const char          *head,
 
 /* ---- Validators shared by both sides ---- */
 
-/* RFC 7230 tchar. */
-static gboolean
-is_tchar (char c)
+gboolean
+fws_http_is_tchar (guchar c)
 {
-  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", (char) c) != NULL);
 }
 
-static gboolean
-is_token (const char *s)
+gboolean
+fws_http_is_token (const char *s)
 {
   if (s == NULL || *s == '\0')
     return FALSE;
   for (; *s != '\0'; s++)
-    if (!is_tchar (*s))
+    if (!fws_http_is_tchar ((guchar) *s))
       return FALSE;
   return TRUE;
 }
 
-/* A value we may write: no control characters but HT (so no CR or LF, which
- * would let a caller inject header lines). */
-static gboolean
-is_safe_value (const char *s)
+gboolean
+fws_http_is_safe_value (const char *s)
 {
   for (; *s != '\0'; s++)
     {
@@ -431,9 +428,9 @@ append_extra_headers (GString            *out,
     {
       if (name_in (name, reserved))
         continue;
-      if (!is_token (name) || !is_safe_value (value))
+      if (!fws_http_is_token (name) || !fws_http_is_safe_value (value))
         {
-          g_debug ("Dropping the malformed custom header %s", is_token (name) ? name : "(invalid name)");
+          g_debug ("Dropping the malformed custom header %s", fws_http_is_token (name) ? name : "(invalid name)");
           continue;
         }
       g_string_append_printf (out, "%s: %s\r\n", name, value);
@@ -820,7 +817,7 @@ fws_handshake_client_request (GUri               *uri,
   GString *request;
 
   g_return_val_if_fail (uri != NULL, NULL);
-  g_return_val_if_fail (key != NULL && is_safe_value (key), NULL);
+  g_return_val_if_fail (key != NULL && fws_http_is_safe_value (key), NULL);
 
   secure = g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") == 0;
   path = g_uri_get_path (uri);
@@ -875,7 +872,7 @@ fws_handshake_client_request (GUri               *uri,
         {
           /* RFC 6455 4.1: each protocol is a token; anything else could
            * break the header, so it is left out. */
-          if (!is_token (protocols[i]))
+          if (!fws_http_is_token (protocols[i]))
             continue;
           g_string_append (request, first ? "Sec-WebSocket-Protocol: " : ", ");
           g_string_append (request, protocols[i]);
@@ -895,7 +892,7 @@ fws_handshake_client_request (GUri               *uri,
 
   append_extra_headers (request, extra_headers,
                         with_auth ? client_reserved_auth : client_reserved);
-  if (extensions != NULL && is_safe_value (extensions))
+  if (extensions != NULL && fws_http_is_safe_value (extensions))
     g_string_append_printf (request, "Sec-WebSocket-Extensions: %s\r\n", extensions);
   g_string_append (request, "\r\n");
   return g_string_free_to_bytes (request);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "fws-hixie-private.h"
+#include "fws-handshake-private.h"
 
 #include <string.h>
 
@@ -64,28 +65,6 @@ fws_hixie_key_value (const char *key,
   return TRUE;
 }
 
-static gboolean
-header_value_ok (const char *s)
-{
-  for (; *s; s++)
-    if ((guchar) *s < 0x20 && *s != '\t')
-      return FALSE;
-    else if (*s == 0x7F)
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-header_name_ok (const char *s)
-{
-  if (*s == '\0')
-    return FALSE;
-  for (; *s; s++)
-    if (!g_ascii_isalnum (*s) && strchr ("!#$%&'*+-.^_`|~", *s) == NULL)
-      return FALSE;
-  return TRUE;
-}
-
 GBytes *
 fws_hixie_response (FwsWsVersion        version,
                     const char         *url,
@@ -99,9 +78,9 @@ fws_hixie_response (FwsWsVersion        version,
   g_string_append (s, v76 ? "HTTP/1.1 101 WebSocket Protocol Handshake\r\n"
                           : "HTTP/1.1 101 Web Socket Protocol Handshake\r\n");
   g_string_append (s, "Upgrade: WebSocket\r\nConnection: Upgrade\r\n");
-  if (origin && header_value_ok (origin))
+  if (origin && fws_http_is_safe_value (origin))
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Origin" : "WebSocket-Origin", origin);
-  if (url && header_value_ok (url))
+  if (url && fws_http_is_safe_value (url))
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Location" : "WebSocket-Location", url);
   if (extra_headers)
     {
@@ -111,7 +90,7 @@ fws_hixie_response (FwsWsVersion        version,
       soup_message_headers_iter_init (&iter, extra_headers);
       while (soup_message_headers_iter_next (&iter, &name, &value))
         {
-          if (!header_name_ok (name) || !header_value_ok (value) ||
+          if (!fws_http_is_token (name) || !fws_http_is_safe_value (value) ||
               g_ascii_strcasecmp (name, "Upgrade") == 0 ||
               g_ascii_strcasecmp (name, "Connection") == 0 ||
               g_ascii_strncasecmp (name, "Sec-WebSocket-", 14) == 0 ||

@@ -29,37 +29,6 @@ struct _FwsProxy
   gboolean            done;
 };
 
-static gboolean
-is_tchar (char c)
-{
-  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static gboolean
-is_token (const char *s)
-{
-  if (s == NULL || *s == '\0')
-    return FALSE;
-  for (; *s != '\0'; s++)
-    if (!is_tchar (*s))
-      return FALSE;
-  return TRUE;
-}
-
-/* No control characters but HT: a CR or LF would inject header lines. */
-static gboolean
-is_safe_value (const char *s)
-{
-  for (; *s != '\0'; s++)
-    {
-      guchar c = (guchar) *s;
-
-      if ((c < 0x20 && c != '\t') || c == 0x7f)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 /* A DNS name, an IPv4 address or an IPv6 literal (without brackets, with
  * an optional zone). */
 static gboolean
@@ -209,9 +178,9 @@ fws_proxy_new (GUri               *target,
         {
           gboolean seen = FALSE;
 
-          if (!is_token (name) || !is_safe_value (value))
+          if (!fws_http_is_token (name) || !fws_http_is_safe_value (value))
             {
-              g_debug ("Dropping the malformed proxy header %s", is_token (name) ? name : "(invalid name)");
+              g_debug ("Dropping the malformed proxy header %s", fws_http_is_token (name) ? name : "(invalid name)");
               continue;
             }
           for (guint i = 0; i < written->len && !seen; i++)

@@ -70,12 +70,6 @@ fws_sse_retry_ms (double seconds)
   return (guint) ms;   /* truncation is floor () here: ms > 0 */
 }
 
-static gboolean
-is_tchar (char c)
-{
-  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 gboolean
 fws_sse_header_is_allowed (const char *name,
                            const char *value)
@@ -85,18 +79,8 @@ fws_sse_header_is_allowed (const char *name,
     "Content-Length", "Transfer-Encoding", "Content-Encoding",
   };
 
-  if (name == NULL || *name == '\0' || value == NULL)
+  if (value == NULL || !fws_http_is_token (name) || !fws_http_is_safe_value (value))
     return FALSE;
-  for (const char *s = name; *s != '\0'; s++)
-    if (!is_tchar (*s))
-      return FALSE;
-  for (const char *s = value; *s != '\0'; s++)
-    {
-      guchar c = (guchar) *s;
-
-      if ((c < 0x20 && c != '\t') || c == 0x7f)
-        return FALSE;
-    }
   for (gsize i = 0; i < G_N_ELEMENTS (reserved); i++)
     if (g_ascii_strcasecmp (name, reserved[i]) == 0)
       return FALSE;
