@@ -72,6 +72,10 @@ scan_quoted (Scanner *s)
 
       if (c == '"')
         {
+          /* obs-text is allowed on the wire, but a parameter value must be
+           * text a GVariant string can hold. */
+          if (!g_utf8_validate_len (out->str, out->len, NULL))
+            break;
           s->p = p + 1;
           return g_string_free (out, FALSE);
         }
@@ -144,8 +148,10 @@ static gboolean
 parse_fail (const char  *header,
             GError     **error)
 {
+  g_autofree char *valid = g_utf8_make_valid (header, -1);
+
   g_set_error (error, FWS_ERROR, FWS_ERROR_EXTENSION,
-               _("Invalid Sec-WebSocket-Extensions header: %s"), header);
+               _("Invalid Sec-WebSocket-Extensions header: %s"), valid);
   return FALSE;
 }
 

@@ -137,6 +137,26 @@ test_parse_invalid (void)
 }
 
 static void
+test_parse_invalid_utf8 (void)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *offers;
+
+  g_test_summary ("A quoted parameter that is not UTF-8 is a parse error (found by fuzz-extensions), "
+                  "and the error message stays valid UTF-8");
+  offers = fws_extensions_parse_header ("a; b=\"\x80\"", &error);
+  g_assert_null (offers);
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_EXTENSION);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_clear_error (&error);
+  /* Valid non-ASCII text in quotes is fine. */
+  offers = fws_extensions_parse_header ("a; b=\"caf\xc3\xa9\"", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (offers->len, ==, 1);
+  g_ptr_array_unref (offers);
+}
+
+static void
 test_parse_redos (void)
 {
   GString *s = g_string_new ("foo; bar=\"fooa");
@@ -852,6 +872,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/extensions/parse/spec", test_parse_spec);
+  g_test_add_func ("/extensions/parse/invalid-utf8", test_parse_invalid_utf8);
   g_test_add_func ("/extensions/parse/duplicates", test_parse_duplicates);
   g_test_add_func ("/extensions/parse/values", test_parse_values);
   g_test_add_func ("/extensions/parse/whitespace", test_parse_whitespace);
