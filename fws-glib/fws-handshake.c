@@ -575,9 +575,13 @@ select_protocol (const char         *offer,
   return NULL;
 }
 
+/* Besides the handshake's own lines, framing headers: a 101 has no body,
+ * and a Content-Length or Transfer-Encoding would make a peer or a proxy
+ * read the first frames as one. */
 static const char * const server_reserved[] = {
   "Upgrade", "Connection", "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol",
-  "Sec-WebSocket-Extensions", "Sec-WebSocket-Version", NULL
+  "Sec-WebSocket-Extensions", "Sec-WebSocket-Version", "Content-Length",
+  "Transfer-Encoding", NULL
 };
 
 gboolean
@@ -795,12 +799,14 @@ append_target (GString    *out,
 
 static const char * const client_reserved[] = {
   "Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
-  "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", NULL
+  "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Content-Length",
+  "Transfer-Encoding", NULL
 };
 
 static const char * const client_reserved_auth[] = {
   "Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
-  "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Authorization", NULL
+  "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Content-Length",
+  "Transfer-Encoding", "Authorization", NULL
 };
 
 GBytes *

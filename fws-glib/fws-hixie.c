@@ -93,6 +93,8 @@ fws_hixie_response (FwsWsVersion        version,
           if (!fws_http_is_token (name) || !fws_http_is_safe_value (value) ||
               g_ascii_strcasecmp (name, "Upgrade") == 0 ||
               g_ascii_strcasecmp (name, "Connection") == 0 ||
+              g_ascii_strcasecmp (name, "Content-Length") == 0 ||
+              g_ascii_strcasecmp (name, "Transfer-Encoding") == 0 ||
               g_ascii_strncasecmp (name, "Sec-WebSocket-", 14) == 0 ||
               g_ascii_strncasecmp (name, "WebSocket-", 10) == 0)
             continue;

@@ -879,10 +879,12 @@ test_server_reserved_headers (void)
                                            "SEC-WEBSOCKET-PROTOCOL", "chat",
                                            "Sec-WebSocket-Extensions", "permessage-deflate",
                                            "Sec-WebSocket-Version", "8",
+                                           "Content-Length", "42",
+                                           "transfer-encoding", "chunked",
                                            "X-After", "2",
                                            NULL);
 
-  g_test_summary ("Custom headers never replace the handshake's own (any case)");
+  g_test_summary ("Custom headers never replace the handshake's own (any case), nor give a 101 a body");
 
   g_assert_true (fws_handshake_server_respond ("GET", request, NULL, extra, NULL, NULL, &response, &error));
   g_assert_no_error (error);
@@ -1478,6 +1480,8 @@ test_client_request_custom_headers (void)
                                               "Sec-WebSocket-Protocol", "irc",
                                               "Sec-WebSocket-Extensions", "permessage-deflate",
                                               "Authorization", "Bearer WAT",
+                                              "Content-Length", "42",
+                                              "Transfer-Encoding", "chunked",
                                               "X-Ok", "1",
                                               "X-Bad", "a\001b",
                                               "X/Bad", "1",

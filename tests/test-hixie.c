@@ -142,6 +142,9 @@ test_responses (void)
   soup_message_headers_append (extra, "X-Custom", "yes");
   soup_message_headers_append (extra, "Upgrade", "evil");
   soup_message_headers_append (extra, "WebSocket-Location", "ws://evil/");
+  /* A 101 has no body (found by fuzz-handshake-server). */
+  soup_message_headers_append (extra, "Content-Length", "42");
+  soup_message_headers_append (extra, "Transfer-Encoding", "chunked");
   rx = fws_hixie_response (FWS_WS_VERSION_HIXIE_75, "ws://www.example.com/socket", h75, extra);
   g_assert_cmpmem (g_bytes_get_data (rx, NULL), g_bytes_get_size (rx), wantx, strlen (wantx));
 }
