@@ -50,7 +50,10 @@ for t in "${targets[@]}"; do
     fuzz-handshake-*|fuzz-extensions|fuzz-driver-client) dict=(-dict=fuzz/http.dict) ;;
   esac
   echo "== $t: ${seconds}s"
-  if ! "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # A fixed seed (FUZZ_SEED, default 1) makes a CI run repeat the
+  # exploration that was checked before landing; set FUZZ_SEED=0 for a
+  # random one when hunting.
+  if ! "$build/fuzz/$t" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
          -print_final_stats=1 -artifact_prefix="$artifacts/$t/" "${dict[@]}" \
          "$work/$t" >"$work/$t.log" 2>&1; then
     status=1
