@@ -231,6 +231,7 @@ static const FwsTransportCallbacks transport_callbacks = {
   transport_received_cb,
   transport_failed_cb,
   transport_drained_cb,
+  NULL,
 };
 
 /* ---- Closing ---- */

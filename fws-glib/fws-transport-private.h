@@ -27,6 +27,8 @@ typedef struct
   void (*failed)   (GObject *owner, const GError *error);
   /* The queue became empty after a flush that wrote something. */
   void (*drained)  (GObject *owner);
+  /* (nullable) A flush handed bytes to the kernel (before drained). */
+  void (*written)  (GObject *owner);
 } FwsTransportCallbacks;
 
 typedef struct _FwsTransport FwsTransport;
@@ -58,6 +60,10 @@ void          fws_transport_write_bytes  (FwsTransport *transport,
                                           GBytes       *bytes);
 /* Bytes queued and not yet handed to the kernel. */
 guint64       fws_transport_get_queued   (FwsTransport *transport);
+/* Bytes ever queued, and ever handed to the kernel: a byte queued when
+ * the first was N is written once the second reaches N. */
+guint64       fws_transport_get_total_queued  (FwsTransport *transport);
+guint64       fws_transport_get_total_written (FwsTransport *transport);
 /* Forgets what is queued. */
 void          fws_transport_clear_queue  (FwsTransport *transport);
 

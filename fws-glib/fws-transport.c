@@ -47,6 +47,8 @@ struct _FwsTransport
   guint                  out_head;
   GByteArray            *staging;
   guint64                out_bytes;
+  guint64                total_queued;  /* every byte ever queued */
+  guint64                total_written; /* every byte ever handed to the kernel */
   GByteArray            *tls_chunk;     /* TLS: bytes in flight, retried as they are */
   gsize                  tls_off;
 };
@@ -103,6 +105,7 @@ queue_copy (FwsTransport *t,
     return;
   g_byte_array_append (t->staging, data, (guint) len);
   t->out_bytes += len;
+  t->total_queued += len;
 
   /* Extend the last chunk when it ends where this one starts. */
   if (t->out->len > t->out_head)
@@ -151,6 +154,7 @@ fws_transport_write_bytes (FwsTransport *t,
 
       g_array_append_val (t->out, chunk);
       t->out_bytes += len;
+      t->total_queued += len;
     }
   wake_flush (t);
 }
@@ -159,6 +163,18 @@ guint64
 fws_transport_get_queued (FwsTransport *t)
 {
   return t->out_bytes;
+}
+
+guint64
+fws_transport_get_total_queued (FwsTransport *t)
+{
+  return t->total_queued;
+}
+
+guint64
+fws_transport_get_total_written (FwsTransport *t)
+{
+  return t->total_written;
 }
 
 static void
@@ -184,6 +200,7 @@ out_consume (FwsTransport *t,
              gsize         n)
 {
   t->out_bytes -= n;
+  t->total_written += n;
   while (n > 0)
     {
       OutChunk *c = &g_array_index (t->out, OutChunk, t->out_head);
@@ -340,6 +357,7 @@ flush_tls (FwsTransport *t)
       g_assert ((gsize) w <= t->tls_chunk->len - t->tls_off);
       t->tls_off += (gsize) w;
       t->out_bytes -= (gsize) w;   /* counts the chunk in flight too */
+      t->total_written += (gsize) w;
     }
 }
 
@@ -362,6 +380,7 @@ static void
 do_flush (FwsTransport *t)
 {
   gboolean had_data = t->out_bytes > 0;
+  guint64 written_before = t->total_written;
   gboolean done;
 
   if (t->dead || t->io == NULL)
@@ -370,6 +389,12 @@ do_flush (FwsTransport *t)
   if (t->dead || t->io == NULL)
     return;
   update_events (t, !done);
+  if (t->total_written != written_before && t->callbacks.written != NULL)
+    {
+      t->callbacks.written (t->owner);
+      if (t->dead || t->io == NULL)
+        return;
+    }
   if (done && had_data)
     t->callbacks.drained (t->owner);
 }

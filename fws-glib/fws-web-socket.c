@@ -65,6 +65,14 @@ typedef struct
 
 typedef struct
 {
+  GTask        *task;
+  guint64       target;     /* written once the transport's total reaches it; 0: still in the driver */
+  GCancellable *cancellable;
+  gulong        cancel_id;
+} SendOp;
+
+typedef struct
+{
   GMainContext       *context;
   FwsDriver          *driver;
   FwsReadyState       ready_state;
@@ -104,6 +112,7 @@ typedef struct
   FwsWebSocketAbortFunc abort_func;
 
   GList              *pings;             /* of PingOp */
+  GQueue              sends;             /* of SendOp, in the order they were queued */
   guint               ping_counter;
 } FwsWebSocketPrivate;
 
@@ -242,19 +251,68 @@ transport_drained_cb (GObject *owner)
     finish (self);
 }
 
+static void
+send_op_free (SendOp *op)
+{
+  if (op->cancel_id)
+    g_cancellable_disconnect (op->cancellable, op->cancel_id);
+  g_clear_object (&op->cancellable);
+  g_object_unref (op->task);
+  g_free (op);
+}
+
+/* Completes the send_async operations whose bytes the kernel now has. */
+static void
+complete_sends (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  guint64 written = fws_transport_get_total_written (priv->transport);
+  SendOp *op;
+
+  while ((op = g_queue_peek_head (&priv->sends)) != NULL && op->target != 0 && op->target <= written)
+    {
+      g_queue_pop_head (&priv->sends);
+      g_task_return_boolean (op->task, TRUE);
+      send_op_free (op);
+    }
+}
+
+static void
+transport_written_cb (GObject *owner)
+{
+  complete_sends (FWS_WEB_SOCKET (owner));
+}
+
 static const FwsTransportCallbacks transport_callbacks = {
   transport_received_cb,
   transport_failed_cb,
   transport_drained_cb,
+  transport_written_cb,
 };
 
 /* ---- Closing ---- */
+
+static void
+fail_sends (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  SendOp *op;
+
+  while ((op = g_queue_pop_head (&priv->sends)) != NULL)
+    {
+      g_task_return_new_error (op->task, FWS_ERROR, FWS_ERROR_CLOSED,
+                               _("The connection closed before the message was written"));
+      send_op_free (op);
+    }
+}
 
 static void
 fail_pings (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   GList *pings = g_steal_pointer (&priv->pings);
+
+  fail_sends (self);
 
   for (GList *l = pings; l; l = l->next)
     {
@@ -509,6 +567,14 @@ driver_open_cb (gpointer user_data)
   if (priv->ready_state != FWS_READY_STATE_CONNECTING)
     return;
   destroy_source (&priv->handshake_timer);
+  /* Messages sent while connecting are in the transport now. */
+  for (GList *l = priv->sends.head; l; l = l->next)
+    {
+      SendOp *op = l->data;
+
+      if (op->target == 0)
+        op->target = fws_transport_get_total_queued (priv->transport);
+    }
   set_ready_state (self, FWS_READY_STATE_OPEN);
   restart_ping_timer (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOL]);
@@ -1029,6 +1095,122 @@ fws_web_socket_send_binary (FwsWebSocket  *self,
                             GError       **error)
 {
   return fws_web_socket_send (self, FWS_MESSAGE_TYPE_BINARY, data, error);
+}
+
+static gboolean
+send_cancel_idle_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  FwsWebSocket *self = g_task_get_source_object (task);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  for (GList *l = priv->sends.head; l; l = l->next)
+    {
+      SendOp *op = l->data;
+
+      if (op->task == task)
+        {
+          g_queue_delete_link (&priv->sends, l);
+          g_task_return_error_if_cancelled (op->task);
+          send_op_free (op);
+          break;
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_cancelled_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  GTask *task = user_data;
+  FwsWebSocket *self = g_task_get_source_object (task);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  /* May run in another thread: finish in the connection's context. */
+  g_main_context_invoke_full (priv->context, G_PRIORITY_DEFAULT, send_cancel_idle_cb,
+                              g_object_ref (task), g_object_unref);
+}
+
+/**
+ * fws_web_socket_send_async:
+ * @self: a [class@Fws.WebSocket]
+ * @type: the message type
+ * @data: the payload; for %FWS_MESSAGE_TYPE_TEXT it must be UTF-8
+ * @cancellable: (nullable): a [class@Gio.Cancellable]
+ * @callback: (scope async): called once the message was handed to the
+ *   kernel, or could not be
+ * @user_data: data for @callback
+ *
+ * Queues one message, as [method@Fws.WebSocket.send] does, and completes
+ * once its last byte was written to the socket: awaiting each send (or
+ * keeping a few in flight) paces a producer to what the peer reads, the
+ * flow control that [property@Fws.WebSocket:buffered-amount] allows by
+ * polling. It fails with %FWS_ERROR_CLOSED if the connection closes first,
+ * and with the errors of [method@Fws.WebSocket.send] if the message cannot
+ * be queued. Cancelling stops the wait, not the message.
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_send_async (FwsWebSocket        *self,
+                           FwsMessageType       type,
+                           GBytes              *data,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  SendOp *op;
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  g_return_if_fail (data != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, fws_web_socket_send_async);
+  g_task_set_name (task, "fws_web_socket_send_async");
+
+  if (!fws_web_socket_send (self, type, data, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  op = g_new0 (SendOp, 1);
+  op->task = g_steal_pointer (&task);
+  /* In the transport already, unless it waits in the driver for the
+   * handshake (then open sets the target). */
+  if (fws_driver_get_state (priv->driver) != FWS_READY_STATE_CONNECTING)
+    op->target = fws_transport_get_total_queued (priv->transport);
+  if (cancellable)
+    {
+      op->cancellable = g_object_ref (cancellable);
+      op->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (send_cancelled_cb), op->task, NULL);
+    }
+  g_queue_push_tail (&priv->sends, op);
+  complete_sends (self);
+}
+
+/**
+ * fws_web_socket_send_finish:
+ * @self: a [class@Fws.WebSocket]
+ * @result: the result passed to the callback
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Finishes [method@Fws.WebSocket.send_async].
+ *
+ * Returns: %TRUE once the message was written to the socket
+ * Since: 0.1
+ */
+gboolean
+fws_web_socket_send_finish (FwsWebSocket  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
@@ -2167,5 +2349,6 @@ fws_web_socket_init (FwsWebSocket *self)
   priv->close_timeout = DEFAULT_CLOSE_TIMEOUT_MS;
   priv->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   priv->transport = fws_transport_new (priv->context, G_OBJECT (self), &transport_callbacks);
+  g_queue_init (&priv->sends);
   priv->extensions = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -55,6 +55,18 @@ gboolean            fws_web_socket_send                 (FwsWebSocket        *se
                                                          GError             **error);
 
 FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_send_async           (FwsWebSocket        *self,
+                                                         FwsMessageType       type,
+                                                         GBytes              *data,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_web_socket_send_finish          (FwsWebSocket        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+
+FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_ping_async           (FwsWebSocket        *self,
                                                          GBytes              *payload,
                                                          GCancellable        *cancellable,

@@ -1062,6 +1062,88 @@ test_hixie75 (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->server_close_code, ==, 1006);
 }
 
+static void
+send_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GError **out = user_data;
+
+  if (fws_web_socket_send_finish (FWS_WEB_SOCKET (source), result, out))
+    *out = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "written");
+}
+
+static void
+test_send_async_flow (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  g_autoptr(GBytes) big = random_bytes (32 * 1024 * 1024);
+  g_autoptr(GBytes) small = g_bytes_new_static ("after", 5);
+  GError *first = NULL;
+  GError *second = NULL;
+
+  g_test_summary ("send_async completes only once the message was written: not while the peer reads "
+                  "nothing, then in order once it reads");
+  f->server_echo = FALSE;
+  raw_handshake (f, raw);
+  fws_test_wait_until (f->server_opened, 10);
+  fws_web_socket_send_async (f->server_ws, FWS_MESSAGE_TYPE_BINARY, big, NULL, send_done_cb, &first);
+  fws_web_socket_send_async (f->server_ws, FWS_MESSAGE_TYPE_TEXT, small, NULL, send_done_cb, &second);
+  fws_test_run_for (300);
+  g_assert_null (first);
+  g_assert_null (second);
+  fws_test_wait_until ((raw_pump (raw), first != NULL), 30);
+  fws_test_wait_until ((raw_pump (raw), second != NULL), 10);
+  g_assert_error (first, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_assert_error (second, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&first);
+  g_clear_error (&second);
+  raw_free (raw);
+}
+
+static void
+test_send_async_fails_on_close (Fixture *f, gconstpointer data)
+{
+  Raw *raw = raw_connect (f);
+  g_autoptr(GBytes) big = random_bytes (32 * 1024 * 1024);
+  GError *result = NULL;
+
+  g_test_summary ("send_async to a peer that goes away without reading fails with FWS_ERROR_CLOSED instead of hanging");
+  f->server_echo = FALSE;
+  raw_handshake (f, raw);
+  fws_test_wait_until (f->server_opened, 10);
+  fws_web_socket_send_async (f->server_ws, FWS_MESSAGE_TYPE_BINARY, big, NULL, send_done_cb, &result);
+  fws_test_run_for (100);
+  g_assert_null (result);
+  raw_free (raw);
+  fws_test_wait_until (result != NULL, 10);
+  g_assert_error (result, FWS_ERROR, FWS_ERROR_CLOSED);
+  g_clear_error (&result);
+}
+
+static void
+test_send_async_before_open (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) hello = g_bytes_new_static ("early", 5);
+  GError *result = NULL;
+
+  g_test_summary ("send_async before the handshake completes after open, once written; invalid UTF-8 fails at once");
+  connect_client_full (f, "/", NULL, NULL);
+  fws_web_socket_send_async (FWS_WEB_SOCKET (f->client), FWS_MESSAGE_TYPE_TEXT, hello, NULL, send_done_cb, &result);
+  g_assert_null (result);
+  fws_test_wait_until (result != NULL, 10);
+  g_assert_error (result, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_assert_true (f->client_opened);
+  g_clear_error (&result);
+  fws_test_wait_until (f->server_messages->len == 1, 10);
+  {
+    g_autoptr(GBytes) bad = g_bytes_new_static ("\xc3\x28", 2);
+
+    fws_web_socket_send_async (FWS_WEB_SOCKET (f->client), FWS_MESSAGE_TYPE_TEXT, bad, NULL, send_done_cb, &result);
+    fws_test_wait_until (result != NULL, 10);
+    g_assert_error (result, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+    g_clear_error (&result);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1101,6 +1183,9 @@ main (int argc, char **argv)
   ADD ("hixie76-key3-late", test_hixie76_key3_late);
   ADD ("hixie76-key3-split", test_hixie76_key3_split);
   ADD ("hixie75", test_hixie75);
+  ADD ("send-async-flow", test_send_async_flow);
+  ADD ("send-async-fails-on-close", test_send_async_fails_on_close);
+  ADD ("send-async-before-open", test_send_async_before_open);
 #undef ADD
 
   return g_test_run ();

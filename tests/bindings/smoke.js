@@ -14,6 +14,7 @@ import Fws from 'gi://Fws?version=1.0';
 import system from 'system';
 
 Gio._promisify(Fws.WebSocket.prototype, 'ping_async', 'ping_finish');
+Gio._promisify(Fws.WebSocket.prototype, 'send_async', 'send_finish');
 Gio._promisify(Soup.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
 
 const TIME_LIMIT_S = 60;
@@ -325,6 +326,12 @@ async function testEcho(base) {
     client.send(Fws.MessageType.BINARY, big);
     [type, data] = await nextMessage(client);
     assert(type === Fws.MessageType.BINARY && sameBytes(data, big), 'send(BINARY) echo');
+
+    const before = client.events.messages.length;
+    assertEq(await client.send_async(Fws.MessageType.BINARY, big, null), true, 'send_async resolves once written');
+    await waitFor(() => client.events.messages.length > before, 'the send_async echo');
+    [type, data] = client.events.messages[before];
+    assert(type === Fws.MessageType.BINARY && sameBytes(data, big), 'send_async echo');
 
     assertEq(await client.ping_async(bytesOf([0x70, 0x31]), null), true, 'ping resolves');
     await waitFor(() => client.events.pongs.includes('p1'), 'the pong signal');

@@ -276,6 +276,22 @@ def ping(client, payload):
     return result[0]
 
 
+def send_written(client, kind, data):
+    """send_async with its completion; returns True or raises the GError."""
+    result = []
+
+    def done(obj, res):
+        try:
+            result.append(obj.send_finish(res))
+        except GLib.Error as e:
+            result.append(e)
+    client.send_async(kind, data, None, done)
+    wait(lambda: result, 'the send to be written')
+    if isinstance(result[0], GLib.Error):
+        raise result[0]
+    return result[0]
+
+
 def test_echo(base):
     deflate = Fws.PermessageDeflate(level=6, mem_level=8, strategy=Fws.DeflateStrategy.DEFAULT,
                                     no_context_takeover=False, max_window_bits=15,
@@ -331,6 +347,10 @@ def test_echo(base):
     type_, data = next_message(client)
     check(type_ == Fws.MessageType.BINARY and data.get_data() == big, 'send(BINARY) echo')
 
+    before = len(client.ev['messages'])
+    check_eq(send_written(client, Fws.MessageType.TEXT, b(b'written')), True, 'send_async completes once written')
+    wait(lambda: len(client.ev['messages']) > before, 'the send_async echo')
+    check_eq(client.ev['messages'][before][1].get_data(), b'written', 'send_async echo')
     check_eq(ping(client, b(b'p1')), True, 'ping completes')
     wait(lambda: b'p1' in client.ev['pongs'], 'the pong signal')
     check_eq(ping(client, None), True, 'ping without payload completes')

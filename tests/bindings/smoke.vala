@@ -360,6 +360,11 @@ async void test_echo (string base_url) throws Error {
     data = yield next_message (ev, out type);
     check (type == Fws.MessageType.BINARY && same_bytes (data, big), "send(BINARY) echo");
 
+    var before = ev.messages.length;
+    check (yield client.send_async (Fws.MessageType.BINARY, big, null), "send_async completes once written");
+    yield wait_for (() => ev.messages.length > before, "the send_async echo");
+    check (ev.types[before] == Fws.MessageType.BINARY && same_bytes (ev.messages[before], big), "send_async echo");
+
     check (yield client.ping_async (bytes_of ("p1".data), null), "ping completes");
     yield wait_for (() => "p1" in ev.pongs, "the pong signal");
     check (yield client.ping_async (null, null), "ping without payload completes");
