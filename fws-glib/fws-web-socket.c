@@ -1609,6 +1609,38 @@ fws_web_socket_get_extra_headers (FwsWebSocket *self)
 }
 
 /**
+ * fws_web_socket_set_extra_headers:
+ * @self: a [class@Fws.WebSocket]
+ * @headers: (nullable): headers to add to our side of the handshake
+ *
+ * Sets [property@Fws.WebSocket:extra-headers]. Only before the handshake
+ * was written (for a server, before [method@Fws.WebSocket.accept] returns
+ * to the main loop; for a client, before it connects); later it warns and
+ * changes nothing.
+ *
+ * Since: 0.1
+ */
+void
+fws_web_socket_set_extra_headers (FwsWebSocket       *self,
+                                  SoupMessageHeaders *headers)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+
+  if (priv->extra_headers == headers)
+    return;
+  if (priv->driver != NULL && !fws_driver_set_extra_headers (priv->driver, headers))
+    {
+      g_warning ("FwsWebSocket:extra-headers can only be set before the handshake");
+      return;
+    }
+  g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
+  priv->extra_headers = headers ? soup_message_headers_ref (headers) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTRA_HEADERS]);
+}
+
+/**
  * fws_web_socket_get_protocols:
  * @self: a [class@Fws.WebSocket]
  *
@@ -1991,17 +2023,7 @@ fws_web_socket_set_property (GObject      *object,
       fws_web_socket_set_extensions (self, g_value_get_boxed (value));
       break;
     case PROP_EXTRA_HEADERS:
-      {
-        SoupMessageHeaders *h = g_value_get_boxed (value);
-
-        if (priv->driver != NULL && !fws_driver_set_extra_headers (priv->driver, h))
-          {
-            g_warning ("FwsWebSocket:extra-headers can only be set before the handshake");
-            break;
-          }
-        g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
-        priv->extra_headers = h ? soup_message_headers_ref (h) : NULL;
-      }
+      fws_web_socket_set_extra_headers (self, g_value_get_boxed (value));
       break;
     case PROP_CLOSE_TIMEOUT:
       fws_web_socket_set_close_timeout (self, g_value_get_uint (value));
@@ -2179,7 +2201,7 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    */
   properties[PROP_EXTRA_HEADERS] =
     g_param_spec_boxed ("extra-headers", NULL, NULL, SOUP_TYPE_MESSAGE_HEADERS,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * FwsWebSocket:close-timeout:

@@ -103,6 +103,9 @@ SoupMessageHeaders *fws_web_socket_get_headers          (FwsWebSocket        *se
 FWS_AVAILABLE_IN_ALL
 SoupMessageHeaders *fws_web_socket_get_extra_headers    (FwsWebSocket        *self);
 FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_extra_headers    (FwsWebSocket        *self,
+                                                         SoupMessageHeaders  *headers);
+FWS_AVAILABLE_IN_ALL
 const char * const *fws_web_socket_get_protocols        (FwsWebSocket        *self);
 FWS_AVAILABLE_IN_ALL
 guint               fws_web_socket_get_close_timeout    (FwsWebSocket        *self);

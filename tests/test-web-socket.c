@@ -99,8 +99,8 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   ws = g_object_new (FWS_TYPE_WEB_SOCKET,
                      "protocols", f->server_protocols,
-                     "extra-headers", f->server_extra,
                      NULL);
+  fws_web_socket_set_extra_headers (ws, f->server_extra);
   if (f->server_max_length)
     fws_web_socket_set_max_length (ws, f->server_max_length);
   if (f->server_close_timeout)
