@@ -3,12 +3,7 @@
 
 #include "fws-web-socket-private.h"
 
-#include <errno.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 
 #include "fws-enum-types.h"
 #include "fws-error.h"
