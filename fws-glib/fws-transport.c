@@ -142,10 +142,11 @@ fws_transport_write_bytes (FwsTransport *t,
   if (t->dead)
     return;
   data = g_bytes_get_data (bytes, &len);
-  if (len <= COPY_THRESHOLD || t->is_tls)
+  if (len <= COPY_THRESHOLD)
     {
-      /* Small payloads (and every payload on TLS, which is copied into
-       * 16 KiB records anyway) share the staging buffer. */
+      /* Small payloads share the staging buffer: one iovec (or one TLS
+       * chunk) for many messages. Large ones are referenced; on TLS they
+       * are copied once, straight into the 16 KiB chunk in flight. */
       queue_copy (t, data, len);
     }
   else
