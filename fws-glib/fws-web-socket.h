@@ -11,6 +11,7 @@
 #include "fws-version-macros.h"
 #include "fws-types.h"
 #include "fws-extension.h"
+#include "fws-request.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +39,14 @@ FwsWebSocket       *fws_web_socket_new                  (SoupServerMessage   *ms
 FWS_AVAILABLE_IN_ALL
 gboolean            fws_web_socket_accept               (FwsWebSocket        *self,
                                                          SoupServerMessage   *msg,
+                                                         GError             **error);
+FWS_AVAILABLE_IN_ALL
+FwsWebSocket       *fws_web_socket_new_for_request      (FwsRequest          *request,
+                                                         const char * const  *protocols,
+                                                         GError             **error);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_web_socket_accept_request       (FwsWebSocket        *self,
+                                                         FwsRequest          *request,
                                                          GError             **error);
 
 FWS_AVAILABLE_IN_ALL
