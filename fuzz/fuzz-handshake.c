@@ -23,6 +23,7 @@
 #include "fws-error.h"
 #include "fws-extensions-private.h"
 #include "fws-handshake-private.h"
+#include "fws-http-private.h"
 #include "fws-hixie-private.h"
 #include "fws-permessage-deflate.h"
 #include "fws-sse-private.h"

@@ -7,6 +7,7 @@
 
 #include "fws-enum-types.h"
 #include "fws-error.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-sse-private.h"
 #include "fws-connection-private.h"
@@ -253,30 +254,14 @@ request_url (SoupServerMessage  *msg,
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
   GUri *uri = soup_server_message_get_uri (msg);
   gboolean secure = g_strcmp0 (g_uri_get_scheme (uri), "https") == 0;
+  g_autofree char *authority = NULL;
   char *url;
 
   if (soup_message_headers_get_list (request, "Host") == NULL && g_uri_get_host (uri) != NULL)
-    {
-      SoupMessageHeaders *copy = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
-      SoupMessageHeadersIter iter;
-      const char *name, *value, *host = g_uri_get_host (uri);
-      g_autofree char *host_port = NULL;
-      int port = g_uri_get_port (uri);
-      gboolean v6 = strchr (host, ':') != NULL;
-
-      soup_message_headers_iter_init (&iter, request);
-      while (soup_message_headers_iter_next (&iter, &name, &value))
-        soup_message_headers_append (copy, name, value);
-      if (port > 0 && port != (secure ? 443 : 80))
-        host_port = g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
-      else
-        host_port = g_strdup_printf (v6 ? "[%s]" : "%s", host);
-      soup_message_headers_replace (copy, "Host", host_port);
-      url = fws_sse_request_url (secure, copy, g_uri_get_path (uri), g_uri_get_query (uri));
-      soup_message_headers_unref (copy);
-    }
-  else
-    url = fws_sse_request_url (secure, request, g_uri_get_path (uri), g_uri_get_query (uri));
+    authority = fws_http_format_authority (g_uri_get_host (uri), g_uri_get_port (uri),
+                                           secure ? 443 : 80);
+  url = fws_http_request_url ("http", secure, request, authority,
+                              g_uri_get_path (uri), g_uri_get_query (uri));
 
   if (url == NULL)
     g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Invalid Host header"));

@@ -35,8 +35,10 @@ gboolean     fws_hixie_key_value         (const char *key,
 
 /* The 101 answer of hixie-75 (@version HIXIE_75) or the head of hixie-76's
  * answer (the 16-byte challenge answer follows once the 8 key bytes are
- * in). @extra_headers (nullable) come after the protocol's own lines; names
- * or values with control characters are dropped. */
+ * in). @extra_headers (nullable) come after the protocol's own lines; those
+ * named Upgrade, Connection, Content-Length, Transfer-Encoding, Sec-WebSocket-*
+ * or WebSocket-*, and those with a malformed name or value, are skipped
+ * (fws_http_append_extra_headers). */
 GBytes      *fws_hixie_response          (FwsWsVersion        version,
                                           const char         *url,
                                           SoupMessageHeaders *request,

@@ -2,11 +2,11 @@
 #include "config.h"
 
 #include "fws-hixie-private.h"
-#include "fws-handshake-private.h"
 
 #include <string.h>
 
 #include "fws-error.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-utf8-private.h"
 
@@ -65,6 +65,13 @@ fws_hixie_key_value (const char *key,
   return TRUE;
 }
 
+/* The handshake's own lines, every header of the handshake's families, and
+ * the framing headers (the frames follow the head). */
+static const char * const hixie_reserved[] = {
+  "Upgrade", "Connection", "Content-Length", "Transfer-Encoding",
+  "Sec-WebSocket-*", "WebSocket-*", NULL
+};
+
 GBytes *
 fws_hixie_response (FwsWsVersion        version,
                     const char         *url,
@@ -82,25 +89,7 @@ fws_hixie_response (FwsWsVersion        version,
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Origin" : "WebSocket-Origin", origin);
   if (url && fws_http_is_safe_value (url))
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Location" : "WebSocket-Location", url);
-  if (extra_headers)
-    {
-      SoupMessageHeadersIter iter;
-      const char *name, *value;
-
-      soup_message_headers_iter_init (&iter, extra_headers);
-      while (soup_message_headers_iter_next (&iter, &name, &value))
-        {
-          if (!fws_http_is_token (name) || !fws_http_is_safe_value (value) ||
-              g_ascii_strcasecmp (name, "Upgrade") == 0 ||
-              g_ascii_strcasecmp (name, "Connection") == 0 ||
-              g_ascii_strcasecmp (name, "Content-Length") == 0 ||
-              g_ascii_strcasecmp (name, "Transfer-Encoding") == 0 ||
-              g_ascii_strncasecmp (name, "Sec-WebSocket-", 14) == 0 ||
-              g_ascii_strncasecmp (name, "WebSocket-", 10) == 0)
-            continue;
-          g_string_append_printf (s, "%s: %s\r\n", name, value);
-        }
-    }
+  fws_http_append_extra_headers (s, extra_headers, hixie_reserved, FWS_HTTP_EXTRA_HEADERS_DEFAULT);
   g_string_append (s, "\r\n");
   return g_string_free_to_bytes (s);
 }
