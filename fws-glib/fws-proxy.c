@@ -76,7 +76,8 @@ fws_proxy_new (GUri               *target,
   host = g_uri_get_host (target);
   g_return_val_if_fail (fws_http_is_valid_host (host), NULL);
 
-  secure = g_ascii_strcasecmp (g_uri_get_scheme (target), "wss") == 0;
+  secure = g_ascii_strcasecmp (g_uri_get_scheme (target), "wss") == 0 ||
+           g_ascii_strcasecmp (g_uri_get_scheme (target), "https") == 0;
   default_port = secure ? 443 : 80;
   port = g_uri_get_port (target);
 
