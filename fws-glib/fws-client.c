@@ -7,7 +7,6 @@
 #include "fws-error.h"
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
-#include "fws-random-private.h"
 #include "fws-web-socket-private.h"
 
 /**
@@ -63,24 +62,9 @@ struct _FwsClient
 {
   FwsWebSocket        parent_instance;
 
-  GUri               *uri;
-  GError             *url_error;
-  GCancellable       *cancellable;
-  GSource            *connect_source;
-  GSource            *timeout_source;
-
-  /* options */
-  gboolean            tls_verify;
-  char              **tls_ca_files;
-  GTlsDatabase       *tls_database;
-  GTlsCertificate    *tls_certificate;
-  char               *proxy;
-  SoupMessageHeaders *proxy_headers;
-  gboolean            use_system_proxy;
-
-  /* the connector is at work, until fws_web_socket_begin () */
-  gboolean            connecting;
-  gboolean            gave_up;        /* timed out or closed: drop what completes */
+  /* The properties; the connection reads them when it starts connecting,
+   * when the main loop first runs. */
+  FwsConnectorOptions options;
 };
 
 G_DEFINE_FINAL_TYPE (FwsClient, fws_client, FWS_TYPE_WEB_SOCKET)
@@ -101,180 +85,13 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-/* ---- Helpers ---- */
-
-/* A URL for messages: never with its password. */
-static char *
-uri_for_people (GUri *uri)
-{
-  return g_uri_to_string_partial (uri, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS);
-}
-
-static void
-close_stream_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
-}
-
-static void
-destroy_source (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  FwsClient *self = user_data;
-  FwsDriver *driver = fws_web_socket_get_driver (FWS_WEB_SOCKET (self));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *url = uri_for_people (self->uri);
-
-  g_clear_pointer (&self->timeout_source, g_source_unref);
-  error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
-                       _("The WebSocket connection to %s was not established within %u ms"),
-                       url, fws_web_socket_get_handshake_timeout (FWS_WEB_SOCKET (self)));
-  if (self->connecting && !self->gave_up)
-    {
-      /* The connector completes with G_IO_ERROR_CANCELLED and lets go. */
-      self->gave_up = TRUE;
-      g_cancellable_cancel (self->cancellable);
-      fws_web_socket_fail_early (FWS_WEB_SOCKET (self), error);
-    }
-  else if (driver != NULL && fws_driver_get_state (driver) == FWS_READY_STATE_CONNECTING)
-    {
-      /* The HTTP handshake is under way on the transport. */
-      fws_driver_fail (driver, FWS_CLOSE_CODE_ABNORMAL, error);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-opened_cb (FwsClient *self,
-           gpointer   user_data)
-{
-  destroy_source (&self->timeout_source);
-}
-
-/* ---- Connecting ---- */
-
-/* The connector is done: hand the stream to FwsWebSocket, which starts the
- * WebSocket handshake, or report why there is none (error, then close
- * with 1006). */
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(FwsClient) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOStream) stream = NULL;
-
-  stream = fws_connector_connect_finish (result, &error);
-  self->connecting = FALSE;
-  if (self->gave_up)
-    {
-      /* Timed out or closed: that was reported already. */
-      if (stream != NULL)
-        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
-      return;
-    }
-  if (stream == NULL)
-    {
-      self->gave_up = TRUE;
-      fws_web_socket_fail_early (FWS_WEB_SOCKET (self), error);
-      return;
-    }
-  if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (self)) == FWS_READY_STATE_CONNECTING)
-    fws_web_socket_begin (FWS_WEB_SOCKET (self), stream);
-  else
-    g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
-}
-
-static gboolean
-connect_cb (gpointer user_data)
-{
-  FwsClient *self = user_data;
-  FwsConnectorOptions options;
-
-  g_clear_pointer (&self->connect_source, g_source_unref);
-  if (self->url_error)
-    {
-      self->gave_up = TRUE;
-      fws_web_socket_fail_early (FWS_WEB_SOCKET (self), self->url_error);
-      return G_SOURCE_REMOVE;
-    }
-
-  self->connecting = TRUE;
-  if (fws_web_socket_get_handshake_timeout (FWS_WEB_SOCKET (self)) > 0)
-    {
-      self->timeout_source = g_timeout_source_new (fws_web_socket_get_handshake_timeout (FWS_WEB_SOCKET (self)));
-      g_source_set_static_name (self->timeout_source, "fws-client-handshake-timeout");
-      g_source_set_callback (self->timeout_source, timeout_cb, self, NULL);
-      g_source_attach (self->timeout_source, fws_web_socket_get_context (FWS_WEB_SOCKET (self)));
-    }
-
-  /* The connector copies the options. */
-  fws_connector_options_init (&options);
-  options.tls_verify = self->tls_verify;
-  options.tls_ca_files = self->tls_ca_files;
-  options.tls_database = self->tls_database;
-  options.tls_certificate = self->tls_certificate;
-  options.proxy = self->proxy;
-  options.proxy_headers = self->proxy_headers;
-  options.use_system_proxy = self->use_system_proxy;
-  fws_connector_connect_async (self->uri, &options, self->cancellable, connected_cb, g_object_ref (self));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-abort_cb (FwsWebSocket *ws)
-{
-  FwsClient *self = FWS_CLIENT (ws);
-
-  destroy_source (&self->connect_source);
-  destroy_source (&self->timeout_source);
-  self->gave_up = TRUE;
-  g_cancellable_cancel (self->cancellable);
-}
-
 static void
 fws_client_constructed (GObject *object)
 {
   FwsClient *self = FWS_CLIENT (object);
-  FwsWebSocket *ws = FWS_WEB_SOCKET (object);
 
   G_OBJECT_CLASS (fws_client_parent_class)->constructed (object);
-
-  self->uri = fws_handshake_parse_url (fws_web_socket_get_url (ws), &self->url_error);
-  if (self->uri)
-    {
-      guint8 nonce[16];
-      g_autofree char *key = NULL;
-
-      fws_random_bytes (nonce, sizeof nonce);
-      key = fws_handshake_client_key (nonce);
-      fws_web_socket_set_driver (ws, fws_driver_new_client (fws_web_socket_get_driver_callbacks (), ws,
-                                                            self->uri, key,
-                                                            fws_web_socket_get_protocols (ws),
-                                                            fws_web_socket_get_extra_headers (ws),
-                                                            fws_web_socket_get_max_length (ws)));
-    }
-  fws_web_socket_set_abort_func (ws, abort_cb);
-  fws_web_socket_hold (ws);
-  g_signal_connect (self, "open", G_CALLBACK (opened_cb), NULL);
-
-  self->connect_source = g_idle_source_new ();
-  g_source_set_priority (self->connect_source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (self->connect_source, "fws-client-connect");
-  g_source_set_callback (self->connect_source, connect_cb, self, NULL);
-  g_source_attach (self->connect_source, fws_web_socket_get_context (ws));
+  fws_web_socket_connect (FWS_WEB_SOCKET (self), &self->options);
 }
 
 /* ---- Public API ---- */
@@ -324,11 +141,8 @@ fws_client_new (const char          *url,
 guint
 fws_client_get_status (FwsClient *self)
 {
-  FwsDriver *driver;
-
   g_return_val_if_fail (FWS_IS_CLIENT (self), 0);
-  driver = fws_web_socket_get_driver (FWS_WEB_SOCKET (self));
-  return driver ? fws_driver_get_status (driver) : 0;
+  return fws_web_socket_get_status (FWS_WEB_SOCKET (self));
 }
 
 /**
@@ -344,7 +158,7 @@ gboolean
 fws_client_get_tls_verify (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), TRUE);
-  return self->tls_verify;
+  return self->options.tls_verify;
 }
 
 /**
@@ -362,9 +176,9 @@ fws_client_set_tls_verify (FwsClient *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   verify = !!verify;
-  if (self->tls_verify == verify)
+  if (self->options.tls_verify == verify)
     return;
-  self->tls_verify = verify;
+  self->options.tls_verify = verify;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
 }
 
@@ -382,7 +196,7 @@ const char * const *
 fws_client_get_tls_ca_files (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), NULL);
-  return (const char * const *) self->tls_ca_files;
+  return (const char * const *) self->options.tls_ca_files;
 }
 
 /**
@@ -400,13 +214,13 @@ fws_client_set_tls_ca_files (FwsClient          *self,
                              const char * const *files)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (self->tls_ca_files == NULL && files == NULL)
+  if (self->options.tls_ca_files == NULL && files == NULL)
     return;
-  if (self->tls_ca_files != NULL && files != NULL &&
-      g_strv_equal ((const char * const *) self->tls_ca_files, files))
+  if (self->options.tls_ca_files != NULL && files != NULL &&
+      g_strv_equal ((const char * const *) self->options.tls_ca_files, files))
     return;
-  g_strfreev (self->tls_ca_files);
-  self->tls_ca_files = g_strdupv ((char **) files);
+  g_strfreev (self->options.tls_ca_files);
+  self->options.tls_ca_files = g_strdupv ((char **) files);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
 }
 
@@ -424,7 +238,7 @@ GTlsDatabase *
 fws_client_get_tls_database (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), NULL);
-  return self->tls_database;
+  return self->options.tls_database;
 }
 
 /**
@@ -442,7 +256,7 @@ fws_client_set_tls_database (FwsClient    *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
-  if (g_set_object (&self->tls_database, database))
+  if (g_set_object (&self->options.tls_database, database))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
 }
 
@@ -459,7 +273,7 @@ GTlsCertificate *
 fws_client_get_tls_certificate (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), NULL);
-  return self->tls_certificate;
+  return self->options.tls_certificate;
 }
 
 /**
@@ -477,7 +291,7 @@ fws_client_set_tls_certificate (FwsClient       *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
-  if (g_set_object (&self->tls_certificate, certificate))
+  if (g_set_object (&self->options.tls_certificate, certificate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
 }
 
@@ -494,7 +308,7 @@ const char *
 fws_client_get_proxy (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), NULL);
-  return self->proxy;
+  return self->options.proxy;
 }
 
 /**
@@ -513,10 +327,10 @@ fws_client_set_proxy (FwsClient  *self,
                       const char *proxy)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (g_strcmp0 (self->proxy, proxy) == 0)
+  if (g_strcmp0 (self->options.proxy, proxy) == 0)
     return;
-  g_free (self->proxy);
-  self->proxy = g_strdup (proxy);
+  g_free (self->options.proxy);
+  self->options.proxy = g_strdup (proxy);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
 }
 
@@ -533,7 +347,7 @@ SoupMessageHeaders *
 fws_client_get_proxy_headers (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), NULL);
-  return self->proxy_headers;
+  return self->options.proxy_headers;
 }
 
 /**
@@ -550,10 +364,10 @@ fws_client_set_proxy_headers (FwsClient          *self,
                               SoupMessageHeaders *headers)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (self->proxy_headers == headers)
+  if (self->options.proxy_headers == headers)
     return;
-  g_clear_pointer (&self->proxy_headers, soup_message_headers_unref);
-  self->proxy_headers = headers ? soup_message_headers_ref (headers) : NULL;
+  g_clear_pointer (&self->options.proxy_headers, soup_message_headers_unref);
+  self->options.proxy_headers = headers ? soup_message_headers_ref (headers) : NULL;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_HEADERS]);
 }
 
@@ -571,7 +385,7 @@ gboolean
 fws_client_get_use_system_proxy (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), TRUE);
-  return self->use_system_proxy;
+  return self->options.use_system_proxy;
 }
 
 /**
@@ -590,9 +404,9 @@ fws_client_set_use_system_proxy (FwsClient *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   use_system_proxy = !!use_system_proxy;
-  if (self->use_system_proxy == use_system_proxy)
+  if (self->options.use_system_proxy == use_system_proxy)
     return;
-  self->use_system_proxy = use_system_proxy;
+  self->options.use_system_proxy = use_system_proxy;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
 }
 
@@ -612,25 +426,25 @@ fws_client_get_property (GObject    *object,
       g_value_set_uint (value, fws_client_get_status (self));
       break;
     case PROP_TLS_VERIFY:
-      g_value_set_boolean (value, self->tls_verify);
+      g_value_set_boolean (value, self->options.tls_verify);
       break;
     case PROP_TLS_CA_FILES:
-      g_value_set_boxed (value, self->tls_ca_files);
+      g_value_set_boxed (value, self->options.tls_ca_files);
       break;
     case PROP_TLS_DATABASE:
-      g_value_set_object (value, self->tls_database);
+      g_value_set_object (value, self->options.tls_database);
       break;
     case PROP_TLS_CERTIFICATE:
-      g_value_set_object (value, self->tls_certificate);
+      g_value_set_object (value, self->options.tls_certificate);
       break;
     case PROP_PROXY:
-      g_value_set_string (value, self->proxy);
+      g_value_set_string (value, self->options.proxy);
       break;
     case PROP_PROXY_HEADERS:
-      g_value_set_boxed (value, self->proxy_headers);
+      g_value_set_boxed (value, self->options.proxy_headers);
       break;
     case PROP_USE_SYSTEM_PROXY:
-      g_value_set_boolean (value, self->use_system_proxy);
+      g_value_set_boolean (value, self->options.use_system_proxy);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -674,30 +488,16 @@ fws_client_set_property (GObject      *object,
 }
 
 static void
-fws_client_dispose (GObject *object)
-{
-  FwsClient *self = FWS_CLIENT (object);
-
-  destroy_source (&self->connect_source);
-  destroy_source (&self->timeout_source);
-  g_cancellable_cancel (self->cancellable);
-  G_OBJECT_CLASS (fws_client_parent_class)->dispose (object);
-}
-
-static void
 fws_client_finalize (GObject *object)
 {
   FwsClient *self = FWS_CLIENT (object);
 
   /* A connect in progress holds a reference, so nothing is in flight. */
-  g_clear_pointer (&self->uri, g_uri_unref);
-  g_clear_error (&self->url_error);
-  g_clear_object (&self->cancellable);
-  g_strfreev (self->tls_ca_files);
-  g_clear_object (&self->tls_database);
-  g_clear_object (&self->tls_certificate);
-  g_free (self->proxy);
-  g_clear_pointer (&self->proxy_headers, soup_message_headers_unref);
+  g_strfreev (self->options.tls_ca_files);
+  g_clear_object (&self->options.tls_database);
+  g_clear_object (&self->options.tls_certificate);
+  g_free (self->options.proxy);
+  g_clear_pointer (&self->options.proxy_headers, soup_message_headers_unref);
   G_OBJECT_CLASS (fws_client_parent_class)->finalize (object);
 }
 
@@ -711,7 +511,6 @@ fws_client_class_init (FwsClientClass *klass)
   object_class->constructed = fws_client_constructed;
   object_class->get_property = fws_client_get_property;
   object_class->set_property = fws_client_set_property;
-  object_class->dispose = fws_client_dispose;
   object_class->finalize = fws_client_finalize;
 
   /**
@@ -833,8 +632,6 @@ fws_client_class_init (FwsClientClass *klass)
 static void
 fws_client_init (FwsClient *self)
 {
-  self->cancellable = g_cancellable_new ();
-  fws_web_socket_set_handshake_timer_external (FWS_WEB_SOCKET (self));
-  self->tls_verify = TRUE;
-  self->use_system_proxy = TRUE;
+  fws_connector_options_init (&self->options);
+  self->options.use_system_proxy = TRUE;
 }

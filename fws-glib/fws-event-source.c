@@ -11,6 +11,7 @@
 #include "fws-i18n-private.h"
 #include "fws-sse-private.h"
 #include "fws-connection-private.h"
+#include "fws-request-private.h"
 
 /**
  * FwsEventSource:
@@ -465,8 +466,10 @@ fws_event_source_accept_request (FwsEventSource  *self,
   if (!check_request (fws_request_get_http_version (request), fws_request_is_event_source (request), error))
     return FALSE;
   headers = fws_request_get_headers (request);
-  url = fws_sse_request_url (fws_request_get_secure (request), headers, fws_request_get_path (request),
-                             fws_request_get_query (request));
+  url = fws_http_request_url ("http", fws_request_get_secure (request), headers,
+                              soup_message_headers_get_list (headers, "Host") == NULL ?
+                                fws_request_get_local_authority (request) : NULL,
+                              fws_request_get_path (request), fws_request_get_query (request));
   if (url == NULL)
     {
       g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Invalid Host header"));

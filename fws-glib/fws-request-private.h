@@ -17,4 +17,9 @@ FwsTransport *fws_request_steal_transport (FwsRequest  *self,
                                            GByteArray **early,
                                            GError     **error);
 
+/* host:port of the address the request came to (an IPv6 one in brackets,
+ * no port when it is the scheme's default), for a head without Host;
+ * NULL for a Unix socket. */
+const char   *fws_request_get_local_authority (FwsRequest *self);
+
 G_END_DECLS

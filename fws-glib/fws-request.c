@@ -7,6 +7,7 @@
 
 #include "fws-error.h"
 #include "fws-handshake-private.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-sse-private.h"
 
@@ -88,6 +89,7 @@ struct _FwsRequest
   SoupMessageHeaders *headers;
   GByteArray         *early;         /* bytes behind the head */
   gboolean            secure;
+  char               *local_authority; /* the address it came to, for a head without Host */
   gboolean            answered;      /* respond() or a 400: flushing, then closed */
 };
 
@@ -300,6 +302,27 @@ cancelled_cb (GCancellable *cancellable,
 }
 
 static void
+remember_local_address (FwsRequest *self,
+                        GIOStream  *stream)
+{
+  g_autoptr(GIOStream) base = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+  g_autofree char *host = NULL;
+
+  if (G_IS_TLS_CONNECTION (stream))
+    g_object_get (stream, "base-io-stream", &base, NULL);
+  else
+    base = g_object_ref (stream);
+  if (G_IS_SOCKET_CONNECTION (base))
+    local = g_socket_connection_get_local_address (G_SOCKET_CONNECTION (base), NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS (local))
+    return;
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+  self->local_authority = fws_http_format_authority (host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)),
+                                                     self->secure ? 443 : 80);
+}
+
+static void
 start_reading (FwsRequest *self,
                GIOStream  *stream)
 {
@@ -310,6 +333,7 @@ start_reading (FwsRequest *self,
       return;
     }
   self->secure = fws_transport_is_tls (self->transport);
+  remember_local_address (self, stream);
   fws_transport_set_reading (self->transport, TRUE);
 }
 
@@ -584,6 +608,12 @@ fws_request_respond (FwsRequest  *self,
   return TRUE;
 }
 
+const char *
+fws_request_get_local_authority (FwsRequest *self)
+{
+  return self->local_authority;
+}
+
 FwsTransport *
 fws_request_steal_transport (FwsRequest  *self,
                              GByteArray **early,
@@ -615,6 +645,7 @@ fws_request_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->headers, soup_message_headers_unref);
   g_clear_pointer (&self->early, g_byte_array_unref);
+  g_free (self->local_authority);
   g_free (self->method);
   g_free (self->path);
   g_free (self->query);

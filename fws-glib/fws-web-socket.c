@@ -10,6 +10,8 @@
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
 #include "fws-connection-private.h"
+#include "fws-connector-private.h"
+#include "fws-driver-private.h"
 #include "fws-marshal.h"
 #include "fws-random-private.h"
 #include "fws-utf8-private.h"
@@ -90,8 +92,12 @@ typedef struct
   GError             *failure;           /* reported as error right before close */
 
   gboolean            close_called;      /* the app called close(): failures go unreported */
-  gboolean            handshake_timer_external;
-  FwsWebSocketAbortFunc abort_func;
+
+  /* the client side */
+  GUri               *uri;
+  const FwsConnectorOptions *connector_options; /* the subclass's, read once */
+  GSource            *connect_source;
+  GCancellable       *connecting;        /* (owned) the connector at work */
 
   GList              *pings;             /* of PingOp */
   GQueue              sends;             /* of SendOp, in the order they were queued */
@@ -348,6 +354,21 @@ keepalive_ping (FwsWebSocket *self)
     arm_pong_deadline (self);
 }
 
+/* A connector still at work completes with G_IO_ERROR_CANCELLED. */
+static void
+stop_connecting (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->connect_source != NULL)
+    {
+      g_source_destroy (priv->connect_source);
+      g_clear_pointer (&priv->connect_source, g_source_unref);
+    }
+  if (priv->connecting != NULL)
+    g_cancellable_cancel (priv->connecting);
+}
+
 /* ---- The shell's events ---- */
 
 static void
@@ -409,8 +430,17 @@ conn_timeout_cb (GObject            *owner,
   switch (timer)
     {
     case FWS_CONNECTION_TIMER_HANDSHAKE:
-      error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
-                           _("The opening handshake did not finish within %u ms"), priv->handshake_timeout);
+      if (priv->uri != NULL)
+        {
+          g_autofree char *url = g_uri_to_string_partial (priv->uri, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS);
+
+          error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
+                               _("The WebSocket connection to %s was not established within %u ms"),
+                               url, priv->handshake_timeout);
+        }
+      else
+        error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
+                             _("The opening handshake did not finish within %u ms"), priv->handshake_timeout);
       abandon (self, error);
       break;
     case FWS_CONNECTION_TIMER_CLOSE:
@@ -441,8 +471,7 @@ conn_finished_cb (GObject *owner)
   g_autoptr(GError) failure = g_steal_pointer (&priv->failure);
   g_autofree char *reason = g_strdup (priv->close_reason ? priv->close_reason : "");
 
-  if (priv->abort_func)
-    priv->abort_func (self);
+  stop_connecting (self);
   fail_pending (self);
   if (failure != NULL)
     g_signal_emit (self, signals[ERROR], 0, failure);
@@ -574,14 +603,6 @@ static const FwsDriverCallbacks driver_callbacks = {
   driver_close_cb,
 };
 
-const FwsDriverCallbacks *
-fws_web_socket_get_driver_callbacks (void)
-{
-  return &driver_callbacks;
-}
-
-/* ---- Private API for FwsClient ---- */
-
 /* Hands the registered extensions to a driver not started yet. */
 static void
 apply_extensions (FwsWebSocket *self)
@@ -594,98 +615,105 @@ apply_extensions (FwsWebSocket *self)
     g_warning ("FwsWebSocket:extensions: %s", error->message);
 }
 
-void
-fws_web_socket_set_driver (FwsWebSocket *self,
-                           FwsDriver    *driver)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_clear_pointer (&priv->driver, fws_driver_free);
-  priv->driver = driver;
-  apply_extensions (self);
-}
-
-FwsDriver *
-fws_web_socket_get_driver (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  return priv->driver;
-}
-
-GMainContext *
-fws_web_socket_get_context (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  return fws_connection_get_context (priv->conn);
-}
-
-void
-fws_web_socket_set_url (FwsWebSocket *self,
-                        const char   *url)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_free (priv->url);
-  priv->url = g_strdup (url);
-}
-
 static void
 arm_handshake_timer (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (!priv->handshake_timer_external && current_state (self) == FWS_READY_STATE_CONNECTING &&
+  if (current_state (self) == FWS_READY_STATE_CONNECTING &&
       !fws_connection_has_timer (priv->conn, FWS_CONNECTION_TIMER_HANDSHAKE))
     fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_HANDSHAKE, priv->handshake_timeout);
 }
 
-void
-fws_web_socket_hold (FwsWebSocket *self)
+/* ---- Client side ---- */
+
+static void
+close_stream_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+}
+
+/* The connector is done: the shell takes the stream and the driver writes
+ * the request, or the failure is reported (error, then close 1006). */
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(FwsWebSocket) self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = fws_connector_connect_finish (result, &error);
+
+  g_clear_object (&priv->connecting);
+  if (fws_connection_is_closing (priv->conn))
+    {
+      /* Timed out or closed: that was reported already. */
+      if (stream != NULL)
+        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
+      return;
+    }
+  if (stream == NULL || !fws_connection_take_stream (priv->conn, stream, &error))
+    abandon (self, error);
+}
+
+static gboolean
+connect_cb (gpointer user_data)
+{
+  FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  fws_connection_hold (priv->conn);
+  g_clear_pointer (&priv->connect_source, g_source_unref);
+  if (current_state (self) != FWS_READY_STATE_CONNECTING)
+    return G_SOURCE_REMOVE;
+  /* One clock for name lookup, proxies, TLS and the HTTP handshake. */
   arm_handshake_timer (self);
+  priv->connecting = g_cancellable_new ();
+  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb,
+                               g_object_ref (self));
+  return G_SOURCE_REMOVE;
 }
 
 void
-fws_web_socket_set_handshake_timer_external (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  priv->handshake_timer_external = TRUE;
-}
-
-void
-fws_web_socket_set_abort_func (FwsWebSocket          *self,
-                               FwsWebSocketAbortFunc  func)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  priv->abort_func = func;
-}
-
-void
-fws_web_socket_begin (FwsWebSocket *self,
-                      GIOStream    *stream)
+fws_web_socket_connect (FwsWebSocket              *self,
+                        const FwsConnectorOptions *options)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GError) error = NULL;
+  g_autofree char *key = NULL;
+  guint8 nonce[16];
 
-  if (!fws_connection_take_stream (priv->conn, stream, &error))
-    fws_web_socket_fail_early (self, error);
+  g_return_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn));
+
+  fws_connection_hold (priv->conn);
+  priv->uri = fws_handshake_parse_url (priv->url, &error);
+  if (priv->uri == NULL)
+    {
+      abandon (self, error);
+      return;
+    }
+  fws_random_bytes (nonce, sizeof nonce);
+  key = fws_handshake_client_key (nonce);
+  priv->driver = fws_driver_new_client (&driver_callbacks, self, priv->uri, key,
+                                        (const char * const *) priv->protocols,
+                                        priv->extra_headers, priv->max_length);
+  apply_extensions (self);
+  priv->connector_options = options;
+  priv->connect_source = g_idle_source_new ();
+  g_source_set_priority (priv->connect_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
+  g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
+  g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
 }
 
-void
-fws_web_socket_fail_early (FwsWebSocket *self,
-                           const GError *error)
+guint
+fws_web_socket_get_status (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (!fws_connection_is_closing (priv->conn))
-    abandon (self, error);
+  return priv->driver ? fws_driver_get_status (priv->driver) : 0;
 }
 
 /* ---- Server side ---- */
@@ -1852,6 +1880,36 @@ fws_web_socket_set_extensions (FwsWebSocket *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTENSIONS]);
 }
 
+/**
+ * fws_web_socket_get_extension_sessions:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * The extensions in use on this connection, once the handshake negotiated
+ * them: one session per accepted extension, in the order they apply to
+ * outgoing messages. The standard API's `extensions` attribute names
+ * them; here each session can also be asked about its parameters.
+ *
+ * Returns: (transfer container) (element-type FwsExtensionSession): the
+ *   active sessions; empty before the handshake and when none was agreed
+ * Since: 0.2
+ */
+GPtrArray *
+fws_web_socket_get_extension_sessions (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GPtrArray *sessions;
+  FwsExtensions *exts;
+  guint n;
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  exts = priv->driver ? fws_driver_get_extensions (priv->driver) : NULL;
+  n = exts ? fws_extensions_get_n_active (exts) : 0;
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (sessions, g_object_ref (fws_extensions_get_active_session (exts, i)));
+  return sessions;
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -1963,6 +2021,7 @@ fws_web_socket_dispose (GObject *object)
   FwsWebSocket *self = FWS_WEB_SOCKET (object);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
+  stop_connecting (self);
   fws_connection_dispose (priv->conn);
   fail_pending (self);
 
@@ -1984,6 +2043,8 @@ fws_web_socket_finalize (GObject *object)
   g_free (priv->url);
   g_free (priv->close_reason);
   g_clear_error (&priv->failure);
+  g_clear_pointer (&priv->uri, g_uri_unref);
+  g_clear_object (&priv->connecting);
 
   G_OBJECT_CLASS (fws_web_socket_parent_class)->finalize (object);
 }

@@ -148,4 +148,7 @@ FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_set_extensions       (FwsWebSocket        *self,
                                                          GPtrArray           *extensions);
 
+FWS_AVAILABLE_IN_ALL
+GPtrArray          *fws_web_socket_get_extension_sessions (FwsWebSocket      *self);
+
 G_END_DECLS
