@@ -194,3 +194,4 @@ fws_test_subprocess_stop (GSubprocess *proc)
     }
   g_object_unref (proc);
 }
+
