@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fws-error.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-proxy-private.h"
 
@@ -63,35 +64,6 @@ uri_port (GUri *uri)
   if (g_ascii_strncasecmp (scheme, "socks", 5) == 0)
     return 1080;
   return 80;
-}
-
-/* host:port, with an IPv6 literal in brackets and its zone as %25zone
- * (RFC 6874). The one place the connector writes an authority.
- * (fws-http.c is to get a shared helper; this one can go then.) */
-static char *
-format_authority (const char *host,
-                  int         port)
-{
-  GString *out = g_string_new (NULL);
-
-  if (strchr (host, ':') != NULL)
-    {
-      const char *zone = strchr (host, '%');
-
-      g_string_append_c (out, '[');
-      if (zone != NULL)
-        {
-          g_string_append_len (out, host, zone - host);
-          g_string_append_printf (out, "%%25%s", zone + 1);
-        }
-      else
-        g_string_append (out, host);
-      g_string_append_c (out, ']');
-    }
-  else
-    g_string_append (out, host);
-  g_string_append_printf (out, ":%d", port);
-  return g_string_free (out, FALSE);
 }
 
 /* A URL for messages: never with its password. */
@@ -808,7 +780,7 @@ fws_connector_connect_async (GUri                      *uri,
   else if (options->use_system_proxy)
     {
       GProxyResolver *resolver = options->proxy_resolver ? options->proxy_resolver : system_proxy_resolver ();
-      g_autofree char *authority = format_authority (g_uri_get_host (uri), uri_port (uri));
+      g_autofree char *authority = fws_http_format_authority (g_uri_get_host (uri), uri_port (uri), 0);
       g_autofree char *lookup = NULL;
 
       /* The resolver knows http and https; ws and wss map to them. */
