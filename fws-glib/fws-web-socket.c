@@ -627,14 +627,6 @@ arm_handshake_timer (FwsWebSocket *self)
 
 /* ---- Client side ---- */
 
-static void
-close_stream_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
-}
-
 /* The connector is done: the shell takes the stream and the driver writes
  * the request, or the failure is reported (error, then close 1006). */
 static void
@@ -652,7 +644,7 @@ connected_cb (GObject      *source,
     {
       /* Timed out or closed: that was reported already. */
       if (stream != NULL)
-        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_cb, NULL);
+        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
       return;
     }
   if (stream == NULL || !fws_connection_take_stream (priv->conn, stream, &error))

@@ -30,29 +30,6 @@ struct _FwsTestServer
   guint            reads_pending;
 };
 
-static GSocket *
-listen_loopback (guint *port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  GSocket *sock;
-
-  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_set_option (sock, SOL_SOCKET, SO_REUSEADDR, 1, NULL);
-  g_socket_bind (sock, addr, TRUE, &error);
-  g_assert_no_error (error);
-  g_socket_set_listen_backlog (sock, 4096);
-  g_socket_listen (sock, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (sock, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  return sock;
-}
-
 static void
 soup_handler (SoupServer *soup, SoupServerMessage *msg, const char *path,
               GHashTable *query, gpointer user_data)
@@ -120,7 +97,7 @@ fws_test_server_start (FwsTestDoor      door,
   server->cert = cert ? g_object_ref (cert) : NULL;
   server->handler = handler;
   server->user_data = user_data;
-  sock = listen_loopback (&server->port);
+  sock = fws_test_listen_socket (&server->port);
   if (door == FWS_TEST_DOOR_SOUP)
     {
       server->soup = cert ? soup_server_new ("tls-certificate", cert, NULL) : soup_server_new (NULL, NULL);

@@ -32,6 +32,9 @@ void        fws_test_assert_hex       (const guint8 *bytes,
                                        gsize         len,
                                        const char   *hex);
 
+/* A listening socket on 127.0.0.1 at a free port (backlog 4096). */
+GSocket    *fws_test_listen_socket     (guint *port);
+
 /* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096). */
 SoupServer *fws_test_server_new        (guint *port);
 
