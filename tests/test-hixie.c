@@ -455,22 +455,22 @@ test_driver_hixie75 (void)
   d_init (&d, h);
   g_assert_cmpstr (fws_driver_get_version (d.driver), ==, "hixie-75");
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CONNECTING);
-  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hi));
+  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hi, NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   g_assert_true (fws_driver_start (d.driver));
   assert_out (&d, HEAD75, "00 48 69 ff");
   D_EVENTS (&d, "open");
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_OPEN);
   g_byte_array_set_size (d.out, 0);
-  g_assert_false (fws_driver_ping (d.driver, NULL));
-  g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi));
+  g_assert_null (fws_driver_ping (d.driver, NULL, NULL));
+  g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi, NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   d_parse_hex (&d, "00 48 65 6c 6c 6f ff");
-  g_assert_true (fws_driver_close (d.driver, 1000, ""));
+  g_assert_true (fws_driver_close (d.driver, 1000, "", NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   D_EVENTS (&d, "open", "message:Hello", "close:1005");
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CLOSED);
-  g_assert_false (fws_driver_close (d.driver, 1000, ""));
+  g_assert_false (fws_driver_close (d.driver, 1000, "", NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   d_clear (&d);
 }
@@ -489,14 +489,14 @@ test_driver_hixie76 (void)
   g_assert_cmpmem (d.out->data, d.out->len, HEAD76, strlen (HEAD76));
   g_assert_cmpuint (d.events->len, ==, 0);
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CONNECTING);
-  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hello));
+  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL));
   d_parse_hex (&d, "91 25 3e d3");
   g_assert_cmpuint (d.events->len, ==, 0);
   d_parse_hex (&d, "a9 e7 6a 88 00 48 69 ff");
   assert_out (&d, HEAD76, ANSWER " 00 68 65 6c 6c 6f ff");
   D_EVENTS (&d, "open", "message:Hi");
   g_byte_array_set_size (d.out, 0);
-  g_assert_true (fws_driver_close (d.driver, 1000, ""));
+  g_assert_true (fws_driver_close (d.driver, 1000, "", NULL));
   fws_test_assert_hex (d.out->data, d.out->len, "ff 00");
   D_EVENTS (&d, "open", "message:Hi", "close:1005");
   d_clear (&d);
@@ -541,6 +541,77 @@ test_driver_hixie76_invalid_key (void)
 }
 
 static void
+test_driver_hixie_rules (void)
+{
+  static const gboolean v76[] = { FALSE, TRUE };
+
+  g_test_summary ("On hixie-75 and hixie-76, binary, ping and a close code other than 1000 are "
+                  "refused with NOT_SUPPORTED, before and after open, and nothing is written; "
+                  "text and close (0 or 1000) work; once closed, CLOSED comes first");
+  for (guint v = 0; v < G_N_ELEMENTS (v76); v++)
+    {
+      g_autoptr(SoupMessageHeaders) h = request (v76[v]);
+      g_autoptr(GBytes) hi = g_bytes_new_static ("Hi", 2);
+      g_autoptr(GError) error = NULL;
+      const char *name = v76[v] ? "hixie-76" : "hixie-75";
+      g_autofree char *binary = g_strdup_printf ("%s connections carry text messages only", name);
+      g_autofree char *ping = g_strdup_printf ("%s connections have no ping", name);
+      g_autofree char *codes = g_strdup_printf ("%s connections have no close codes", name);
+      D d;
+
+      d_init (&d, h);
+      for (guint round = 0; round < 2; round++)
+        {
+          if (round == 1)
+            {
+              fws_driver_start (d.driver);
+              if (v76[v])
+                d_parse_hex (&d, KEY3);
+              g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_OPEN);
+              g_byte_array_set_size (d.out, 0);
+            }
+          g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi, &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_assert_cmpstr (error->message, ==, binary);
+          g_clear_error (&error);
+          g_assert_null (fws_driver_ping (d.driver, NULL, &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_assert_cmpstr (error->message, ==, ping);
+          g_clear_error (&error);
+          g_assert_false (fws_driver_pong (d.driver, NULL));
+          g_assert_false (fws_driver_close (d.driver, 4000, "", &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_assert_cmpstr (error->message, ==, codes);
+          g_clear_error (&error);
+          g_assert_false (fws_driver_close (d.driver, 1001, "", &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_clear_error (&error);
+          /* A code nobody may send is an argument error first. */
+          g_assert_false (fws_driver_close (d.driver, 1005, "", &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+          g_clear_error (&error);
+          g_assert_cmpuint (d.out->len, ==, 0);
+        }
+      g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hi, &error));
+      g_assert_no_error (error);
+      fws_test_assert_hex (d.out->data, d.out->len, "00 48 69 ff");
+      g_byte_array_set_size (d.out, 0);
+      g_assert_true (fws_driver_close (d.driver, 0, NULL, &error));
+      g_assert_no_error (error);
+      fws_test_assert_hex (d.out->data, d.out->len, v76[v] ? "ff 00" : "");
+      g_byte_array_set_size (d.out, 0);
+      g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi, &error));
+      g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
+      g_clear_error (&error);
+      g_assert_null (fws_driver_ping (d.driver, NULL, &error));
+      g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
+      g_clear_error (&error);
+      g_assert_cmpuint (d.out->len, ==, 0);
+      d_clear (&d);
+    }
+}
+
+static void
 test_driver_hixie_too_long (void)
 {
   g_autoptr(SoupMessageHeaders) h = request (FALSE);
@@ -578,6 +649,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hixie/driver/hixie-76", test_driver_hixie76);
   g_test_add_func ("/hixie/driver/hixie-76-peer-close", test_driver_hixie76_peer_close);
   g_test_add_func ("/hixie/driver/hixie-76-invalid-key", test_driver_hixie76_invalid_key);
+  g_test_add_func ("/hixie/driver/rules", test_driver_hixie_rules);
   g_test_add_func ("/hixie/driver/too-long", test_driver_hixie_too_long);
 
   return g_test_run ();
