@@ -945,6 +945,8 @@ fws_web_socket_send (FwsWebSocket    *self,
  * @error: return location for a [struct@GLib.Error]
  *
  * Queues @text as one text message; the peer sees it as one message event.
+ * The message ends at the first NUL byte of @text: to send a text that
+ * contains U+0000, use [method@Fws.WebSocket.send_text_len].
  *
  * Returns: %TRUE if the message was queued
  * Since: 0.1
@@ -954,10 +956,38 @@ fws_web_socket_send_text (FwsWebSocket  *self,
                           const char    *text,
                           GError       **error)
 {
+  g_return_val_if_fail (text != NULL, FALSE);
+  return fws_web_socket_send_text_len (self, text, -1, error);
+}
+
+/**
+ * fws_web_socket_send_text_len:
+ * @self: a [class@Fws.WebSocket]
+ * @text: (array length=len) (element-type guint8): UTF-8 text, which may
+ *   contain U+0000
+ * @len: the length of @text in bytes, or -1 if @text is NUL-terminated
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues the @len bytes of @text as one text message, NUL bytes included:
+ * the way to send a string with U+0000 from C, and from languages whose
+ * strings may hold it (bindings pass the string's bytes and their length).
+ * Like [method@Fws.WebSocket.send], it fails with %FWS_ERROR_INVALID_UTF8
+ * if the bytes are not UTF-8.
+ *
+ * Returns: %TRUE if the message was queued
+ * Since: 0.2
+ */
+gboolean
+fws_web_socket_send_text_len (FwsWebSocket  *self,
+                              const char    *text,
+                              gssize         len,
+                              GError       **error)
+{
   g_autoptr(GBytes) bytes = NULL;
 
-  g_return_val_if_fail (text != NULL, FALSE);
-  bytes = g_bytes_new (text, strlen (text));
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+  bytes = g_bytes_new (text, len < 0 ? strlen (text) : (gsize) len);
   return fws_web_socket_send (self, FWS_MESSAGE_TYPE_TEXT, bytes, error);
 }
 
