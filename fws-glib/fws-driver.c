@@ -796,7 +796,10 @@ fws_driver_start (FwsDriver *self)
           shutdown_driver (self, FWS_CLOSE_CODE_NO_STATUS, error->message, error);
           return FALSE;
         }
-      response = fws_hixie_response (self->version, self->url, self->request_headers, self->extra_headers);
+      self->protocol = fws_hixie_select_protocol (self->version, self->request_headers,
+                                                   (const char * const *) self->protocols);
+      response = fws_hixie_response (self->version, self->url, self->protocol,
+                                     self->request_headers, self->extra_headers);
       self->cb.write (self->user_data, g_bytes_get_data (response, NULL), g_bytes_get_size (response));
       /* hixie-76 opens once the 8 key bytes have arrived (fws_driver_parse). */
       if (self->version == FWS_WS_VERSION_HIXIE_75)
