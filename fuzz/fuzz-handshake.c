@@ -218,10 +218,10 @@ server_side (const char *method, const char *path, SoupHTTPVersion version, Soup
     default:
       for (guint round = 0; round < 2; round++)
         {
-          static const char * const offered[] = { "chat", "superchat", NULL };
-          g_autofree char *protocol = fws_hixie_select_protocol (fws_hixie_detect (request), request, offered);
+          g_autofree char *chosen = fws_hixie_select_protocol (fws_hixie_detect (request), request, protocols);
 
-          response = fws_hixie_response (fws_hixie_detect (request), url, protocol, request,
+          FUZZ_CHECK (chosen == NULL || g_strv_contains (protocols, chosen));
+          response = fws_hixie_response (fws_hixie_detect (request), url, chosen, request,
                                          round == 0 ? extra : request);
           FUZZ_CHECK (check_written_response (response) == 101);
           g_clear_pointer (&response, g_bytes_unref);
