@@ -72,9 +72,26 @@ static const char * const hixie_reserved[] = {
   "Sec-WebSocket-*", "WebSocket-*", NULL
 };
 
+char *
+fws_hixie_select_protocol (FwsWsVersion        version,
+                           SoupMessageHeaders *request,
+                           const char * const *protocols)
+{
+  const char *name = version == FWS_WS_VERSION_HIXIE_76 ? "Sec-WebSocket-Protocol" : "WebSocket-Protocol";
+  const char *wanted = soup_message_headers_get_one (request, name);
+
+  if (wanted == NULL || *wanted == '\0' || protocols == NULL || !fws_http_is_safe_value (wanted))
+    return NULL;
+  for (guint i = 0; protocols[i] != NULL; i++)
+    if (g_str_equal (protocols[i], wanted))
+      return g_strdup (wanted);
+  return NULL;
+}
+
 GBytes *
 fws_hixie_response (FwsWsVersion        version,
                     const char         *url,
+                    const char         *protocol,
                     SoupMessageHeaders *request,
                     SoupMessageHeaders *extra_headers)
 {
@@ -89,6 +106,8 @@ fws_hixie_response (FwsWsVersion        version,
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Origin" : "WebSocket-Origin", origin);
   if (url && fws_http_is_safe_value (url))
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Location" : "WebSocket-Location", url);
+  if (protocol && fws_http_is_safe_value (protocol))
+    g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Protocol" : "WebSocket-Protocol", protocol);
   fws_http_append_extra_headers (s, extra_headers, hixie_reserved, FWS_HTTP_EXTRA_HEADERS_DEFAULT);
   g_string_append (s, "\r\n");
   return g_string_free_to_bytes (s);

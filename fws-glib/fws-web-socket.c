@@ -101,8 +101,6 @@ typedef struct
 
   GList              *pings;             /* of PingOp */
   GQueue              sends;             /* of SendOp, in the order they were queued */
-  guint               ping_counter;
-  guint               keepalive_counter;
 } FwsWebSocketPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (FwsWebSocket, fws_web_socket, G_TYPE_OBJECT)
@@ -213,6 +211,9 @@ abandon (FwsWebSocket *self,
   g_clear_error (&priv->failure);
   priv->failure = g_error_copy (error);
   set_close (self, FWS_CLOSE_CODE_ABNORMAL, error->message);
+  /* The driver closes too, so that its commands refuse from now on. */
+  if (priv->driver != NULL)
+    fws_driver_abort (priv->driver);
   fws_connection_finish (priv->conn, FALSE);
   notify_state (self);
 }
@@ -341,16 +342,15 @@ static void
 keepalive_ping (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  char payload[16];
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) sent = NULL;
 
   restart_ping_timer (self);
   if (current_state (self) != FWS_READY_STATE_OPEN)
     return;
-  /* Payloads "1", "2", "3", ... as faye sends them. */
-  g_snprintf (payload, sizeof payload, "%u", ++priv->keepalive_counter);
-  bytes = g_bytes_new (payload, strlen (payload));
-  if (fws_driver_ping (priv->driver, bytes))
+  /* The driver's counter: "1", "2", "3", ... as faye sends them, shared
+   * with ping_async (NULL), so a keepalive pong never completes one. */
+  sent = fws_driver_ping (priv->driver, NULL, NULL);
+  if (sent != NULL)
     arm_pong_deadline (self);
 }
 
@@ -472,6 +472,9 @@ conn_finished_cb (GObject *owner)
   g_autofree char *reason = g_strdup (priv->close_reason ? priv->close_reason : "");
 
   stop_connecting (self);
+  /* However it ended, the driver's commands refuse from now on. */
+  if (priv->driver != NULL)
+    fws_driver_abort (priv->driver);
   fail_pending (self);
   if (failure != NULL)
     g_signal_emit (self, signals[ERROR], 0, failure);
@@ -918,28 +921,6 @@ fws_web_socket_accept_request (FwsWebSocket  *self,
 
 /* ---- Public API ---- */
 
-static gboolean
-is_hixie (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  return priv->driver != NULL && !g_str_equal (fws_driver_get_version (priv->driver), "hybi-13");
-}
-
-static gboolean
-check_sendable (FwsWebSocket  *self,
-                GError       **error)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  if (current_state (self) >= FWS_READY_STATE_CLOSING || priv->driver == NULL)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /**
  * fws_web_socket_send:
  * @self: a [class@Fws.WebSocket]
@@ -952,7 +933,9 @@ check_sendable (FwsWebSocket  *self,
  * handshake has completed, messages wait and go out right after it.
  *
  * Returns: %TRUE if the message was queued; %FALSE with @error set if the
- *   connection is closing or closed, or if text is not valid UTF-8
+ *   connection is closing or closed (%FWS_ERROR_CLOSED), if text is not
+ *   valid UTF-8 (%FWS_ERROR_INVALID_UTF8), or for binary on a hixie
+ *   connection (%FWS_ERROR_NOT_SUPPORTED)
  * Since: 0.1
  */
 gboolean
@@ -967,31 +950,12 @@ fws_web_socket_send (FwsWebSocket    *self,
   g_return_val_if_fail (data != NULL, FALSE);
   g_return_val_if_fail (type == FWS_MESSAGE_TYPE_TEXT || type == FWS_MESSAGE_TYPE_BINARY, FALSE);
 
-  if (type == FWS_MESSAGE_TYPE_TEXT)
+  if (priv->driver == NULL)
     {
-      gsize len;
-      const guint8 *p = g_bytes_get_data (data, &len);
-
-      if (!fws_utf8_validate (p, len))
-        {
-          g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8, _("Text messages must be valid UTF-8"));
-          return FALSE;
-        }
-    }
-  if (!check_sendable (self, error))
-    return FALSE;
-  if (type == FWS_MESSAGE_TYPE_BINARY && is_hixie (self))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                   _("%s connections carry text messages only"), fws_driver_get_version (priv->driver));
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
       return FALSE;
     }
-  if (!fws_driver_send (priv->driver, type, data))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
-      return FALSE;
-    }
-  return TRUE;
+  return fws_driver_send (priv->driver, type, data, error);
 }
 
 /**
@@ -1001,6 +965,8 @@ fws_web_socket_send (FwsWebSocket    *self,
  * @error: return location for a [struct@GLib.Error]
  *
  * Queues @text as one text message; the peer sees it as one message event.
+ * The message ends at the first NUL byte of @text: to send a text that
+ * contains U+0000, use [method@Fws.WebSocket.send_text_len].
  *
  * Returns: %TRUE if the message was queued
  * Since: 0.1
@@ -1010,10 +976,38 @@ fws_web_socket_send_text (FwsWebSocket  *self,
                           const char    *text,
                           GError       **error)
 {
+  g_return_val_if_fail (text != NULL, FALSE);
+  return fws_web_socket_send_text_len (self, text, -1, error);
+}
+
+/**
+ * fws_web_socket_send_text_len:
+ * @self: a [class@Fws.WebSocket]
+ * @text: (array length=len) (element-type guint8): UTF-8 text, which may
+ *   contain U+0000
+ * @len: the length of @text in bytes, or -1 if @text is NUL-terminated
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues the @len bytes of @text as one text message, NUL bytes included:
+ * the way to send a string with U+0000 from C, and from languages whose
+ * strings may hold it (bindings pass the string's bytes and their length).
+ * Like [method@Fws.WebSocket.send], it fails with %FWS_ERROR_INVALID_UTF8
+ * if the bytes are not UTF-8.
+ *
+ * Returns: %TRUE if the message was queued
+ * Since: 0.2
+ */
+gboolean
+fws_web_socket_send_text_len (FwsWebSocket  *self,
+                              const char    *text,
+                              gssize         len,
+                              GError       **error)
+{
   g_autoptr(GBytes) bytes = NULL;
 
-  g_return_val_if_fail (text != NULL, FALSE);
-  bytes = g_bytes_new (text, strlen (text));
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+  bytes = g_bytes_new (text, len < 0 ? strlen (text) : (gsize) len);
   return fws_web_socket_send (self, FWS_MESSAGE_TYPE_TEXT, bytes, error);
 }
 
@@ -1199,7 +1193,9 @@ ping_cancelled_cb (GCancellable *cancellable,
  * fws_web_socket_ping_async:
  * @self: a [class@Fws.WebSocket]
  * @payload: (nullable): at most 125 bytes, or %NULL for a counter ("1",
- *   "2", ...) chosen by the connection
+ *   "2", ...) chosen by the connection, which the keepalive pings of
+ *   [property@Fws.WebSocket:ping-interval] share, so that their pongs never
+ *   complete this ping
  * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called when the matching pong arrived, or the
  *   ping failed
@@ -1221,7 +1217,7 @@ fws_web_socket_ping_async (FwsWebSocket        *self,
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GBytes) owned = NULL;
+  g_autoptr(GBytes) sent = NULL;
   g_autoptr(GError) error = NULL;
   PingOp *op;
 
@@ -1231,38 +1227,18 @@ fws_web_socket_ping_async (FwsWebSocket        *self,
   g_task_set_source_tag (task, fws_web_socket_ping_async);
   g_task_set_name (task, "fws_web_socket_ping_async");
 
-  if (payload == NULL)
-    {
-      char counter[16];
-
-      g_snprintf (counter, sizeof counter, "%u", ++priv->ping_counter);
-      owned = g_bytes_new (counter, strlen (counter));
-    }
+  if (priv->driver == NULL)
+    g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
   else
-    owned = g_bytes_ref (payload);
-
-  if (g_bytes_get_size (owned) > 125)
+    sent = fws_driver_ping (priv->driver, payload, &error);
+  if (sent == NULL)
     {
-      g_task_return_new_error (task, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
-                               _("A ping payload has at most 125 bytes"));
-      return;
-    }
-  if (check_sendable (self, NULL) && is_hixie (self))
-    {
-      g_task_return_new_error (task, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                               _("%s connections have no ping"), fws_driver_get_version (priv->driver));
-      return;
-    }
-  if (!check_sendable (self, &error) || !fws_driver_ping (priv->driver, owned))
-    {
-      if (error == NULL)
-        g_set_error (&error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   op = g_new0 (PingOp, 1);
-  op->payload = g_steal_pointer (&owned);
+  op->payload = g_steal_pointer (&sent);
   op->task = g_steal_pointer (&task);
   if (cancellable)
     {
@@ -1296,7 +1272,10 @@ fws_web_socket_ping_finish (FwsWebSocket  *self,
 /**
  * fws_web_socket_close:
  * @self: a [class@Fws.WebSocket]
- * @code: 1000, a code from 3000 to 4999, or 0 for 1000
+ * @code: a code an endpoint may send (RFC 6455 section 7.4): 1000 to
+ *   1003, 1007 to 1014 or 3000 to 4999 (such as the values of
+ *   [enum@Fws.CloseCode] that are not marked "never sent"), or 0 for 1000;
+ *   a hixie connection, which has no codes, takes only 1000
  * @reason: (nullable): at most 123 bytes of UTF-8
  * @error: return location for a [struct@GLib.Error]
  *
@@ -1307,7 +1286,9 @@ fws_web_socket_ping_finish (FwsWebSocket  *self,
  * writing anything and close reports @code and @reason.
  *
  * Returns: %TRUE if closing started; %FALSE with @error set for a code or
- *   reason that is not allowed, or when already closing
+ *   reason that is not allowed (%FWS_ERROR_INVALID_ARGUMENT), or a code on
+ *   a hixie connection (%FWS_ERROR_NOT_SUPPORTED), or when already closing
+ *   (%FWS_ERROR_CLOSED)
  * Since: 0.1
  */
 gboolean
@@ -1317,49 +1298,38 @@ fws_web_socket_close (FwsWebSocket  *self,
                       GError       **error)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsReadyState state;
 
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
 
-  if (code == 0)
-    code = FWS_CLOSE_CODE_NORMAL;
-  if (code != FWS_CLOSE_CODE_NORMAL && (code < 3000 || code > 4999))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
-                   _("The close code must be either 1000, or between 3000 and 4999. %u is neither."), code);
-      return FALSE;
-    }
-  if (reason == NULL)
-    reason = "";
-  if (strlen (reason) > 123 || !fws_utf8_validate ((const guint8 *) reason, strlen (reason)))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
-                   _("The close reason must be valid UTF-8 of at most 123 bytes"));
-      return FALSE;
-    }
-  if (current_state (self) >= FWS_READY_STATE_CLOSING)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
-      return FALSE;
-    }
-
-  priv->close_called = TRUE;
   if (priv->driver == NULL)
     {
       /* Nothing started yet (a client with a bad URL). */
-      set_close (self, code, reason);
+      if (!fws_driver_check_close (code, reason, error))
+        return FALSE;
+      if (current_state (self) >= FWS_READY_STATE_CLOSING)
+        {
+          g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+          return FALSE;
+        }
+      priv->close_called = TRUE;
+      set_close (self, code ? code : FWS_CLOSE_CODE_NORMAL, reason ? reason : "");
       fws_connection_finish (priv->conn, FALSE);
+      notify_state (self);
+      return TRUE;
     }
-  else if (fws_driver_get_state (priv->driver) == FWS_READY_STATE_OPEN)
+
+  state = fws_driver_get_state (priv->driver);
+  if (!fws_driver_close (priv->driver, code, reason, error))
+    return FALSE;
+  priv->close_called = TRUE;
+  if (state == FWS_READY_STATE_CONNECTING)
     {
-      fws_driver_close (priv->driver, code, reason);
-      fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_CLOSE, priv->close_timeout);
+      /* The driver closed at once and wrote nothing; nor will we. */
+      fws_connection_finish (priv->conn, FALSE);
     }
   else
-    {
-      /* CONNECTING: the driver closes at once and writes nothing. */
-      fws_driver_close (priv->driver, code, reason);
-      fws_connection_finish (priv->conn, FALSE);
-    }
+    fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_CLOSE, priv->close_timeout);
   notify_state (self);
   return TRUE;
 }

@@ -54,6 +54,11 @@ gboolean            fws_web_socket_send_text            (FwsWebSocket        *se
                                                          const char          *text,
                                                          GError             **error);
 FWS_AVAILABLE_IN_ALL
+gboolean            fws_web_socket_send_text_len        (FwsWebSocket        *self,
+                                                         const char          *text,
+                                                         gssize               len,
+                                                         GError             **error);
+FWS_AVAILABLE_IN_ALL
 gboolean            fws_web_socket_send_binary          (FwsWebSocket        *self,
                                                          GBytes              *data,
                                                          GError             **error);

@@ -316,6 +316,12 @@ async function testEcho(base) {
     assertEq(type, Fws.MessageType.TEXT, 'text type');
     assertEq(decoder.decode(data.toArray()), 'hello, wörld', 'text echo');
 
+    // A string with U+0000 goes whole through the length-taking variant.
+    client.send_text_len('a\0wörld');
+    [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.TEXT, 'send_text_len type');
+    assertEq(decoder.decode(data.toArray()), 'a\0wörld', 'text with U+0000 echoed whole');
+
     const bin = bytesOf([0, 1, 2, 0xfe, 0xff, 0]);
     client.send_binary(bin);
     [type, data] = await nextMessage(client);

@@ -335,6 +335,12 @@ def test_echo(base):
     check_eq(type_, Fws.MessageType.TEXT, 'text type')
     check_eq(data.get_data().decode('utf-8'), 'hello, wörld', 'text echo')
 
+    # A string with U+0000 goes whole through the length-taking variant.
+    client.send_text_len('a\0wörld'.encode())
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.TEXT, 'send_text_len type')
+    check_eq(data.get_data().decode('utf-8'), 'a\0wörld', 'text with U+0000 echoed whole')
+
     payload = bytes([0, 1, 2, 0xfe, 0xff, 0])
     client.send_binary(b(payload))
     type_, data = next_message(client)

@@ -349,6 +349,13 @@ async void test_echo (string base_url) throws Error {
     check (type == Fws.MessageType.TEXT, "text type");
     check_str (text_of (data), "hello, wörld", "text echo");
 
+    // A text with U+0000 goes whole through the length-taking variant.
+    uint8[] nul = { 'a', 0, 'b' };
+    client.send_text_len (nul);
+    data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.TEXT, "send_text_len type");
+    check (same_bytes (data, bytes_of (nul)), "text with U+0000 echoed whole");
+
     var bin = bytes_of ({ 0, 1, 2, 0xfe, 0xff, 0 });
     client.send_binary (bin);
     data = yield next_message (ev, out type);
