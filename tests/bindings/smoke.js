@@ -307,6 +307,9 @@ async function testEcho(base) {
     assertEq(client.protocol, 'superchat', 'client protocol');
     assertEq(srv.get_protocol(), 'superchat', 'server protocol');
     assertEq(client.status, 101, 'status');
+    const sessions = client.get_extension_sessions();
+    assertEq(sessions.length, 1, 'one extension agreed');
+    assert(sessions[0] instanceof Fws.ExtensionSession, 'an extension session');
     assertEq(client.version, 'hybi-13', 'version');
     assertEq(client.url, `${base}/echo`, 'url');
     assertEq(client.get_headers().get_one('X-Server'), 'fws-gjs', 'server extra header seen by the client');

@@ -331,6 +331,9 @@ async void test_echo (string base_url) throws Error {
 
     yield wait_for (() => ev.open || ev.close_code >= 0, "open");
     check (ev.open, "opened");
+    var sessions = client.get_extension_sessions ();
+    check_uint (sessions.length, 1, "one extension agreed");
+    check (sessions[0] is Fws.ExtensionSession, "an extension session");
     var srv = server_sockets[server_sockets.length - 1];
     var srv_index = server_sockets.length - 1;
     check (client.ready_state == Fws.ReadyState.OPEN, "ready-state");
