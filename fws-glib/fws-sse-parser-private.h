@@ -106,8 +106,9 @@ void          fws_sse_parser_finish  (FwsSseParser  *parser);
  * parser, valid until the next feed or fws_sse_parser_free(). */
 const char   *fws_sse_parser_get_last_event_id (FwsSseParser *parser);
 
-/* Bytes the parser holds allocated for its buffers now (not counting the
- * parser struct and the events handed out). At most the bound above. */
+/* Bytes the parser holds for its buffers now: their sizes, without the
+ * parser struct, allocator and reference count headers, and the events
+ * handed out. At most the bound above. */
 gsize         fws_sse_parser_get_allocated     (FwsSseParser *parser);
 
 /* The bound of fws_sse_parser_get_allocated() for these caps (saturated). */

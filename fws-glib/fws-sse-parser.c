@@ -455,8 +455,10 @@ set_retry (const guint8 *value,
   FwsSseParserEvent *event;
   guint64 ms = 0;
 
-  /* "If the field value consists of only ASCII digits": an empty value is
-   * not taken as 0 (browsers ignore it too). */
+  /* "If the field value consists of only ASCII digits": the standard says
+   * nothing of an empty value; it is ignored here, not taken as 0
+   * (Chromium goes back to its default delay instead). More digits than a
+   * guint64 holds saturate (Chromium ignores such a value). */
   if (len == 0)
     return;
   for (gsize i = 0; i < len; i++)

@@ -311,9 +311,10 @@ static const Vector wpt_vectors[] = {
     STREAM ("id: \xE2\x80\xA6\nretry: 200\ndata: hello\n\n"),
     .want = { RETRY (200), MSG ("message", "hello", "\xE2\x80\xA6") },
     .last_id = "\xE2\x80\xA6" },
-  { .name = "format-field-id-reconnected",
+  { .name = "format-field-id-2",
     .summary = "After a reconnection, events without an id field keep the last event ID "
-               "(format-field-id and format-field-id-2, second connection)",
+               "(the second and third connections of format-field-id-2, and the second "
+               "of format-field-id)",
     STREAM ("data: \xE2\x80\xA6\n\n"),
     .initial_id = "\xE2\x80\xA6",
     .want = { MSG ("message", "\xE2\x80\xA6", "\xE2\x80\xA6") },
@@ -830,7 +831,7 @@ test_large_event (void)
 static void
 test_new_checks_arguments (void)
 {
-  g_test_summary ("Caps of 0 and an initial last event ID that is not UTF-8 are caller bugs");
+  g_test_summary ("A cap of 0 is a caller bug");
 
   if (g_test_subprocess ())
     {
@@ -845,6 +846,8 @@ test_new_checks_arguments (void)
 static void
 test_new_checks_utf8 (void)
 {
+  g_test_summary ("An initial last event ID that is not UTF-8 is a caller bug");
+
   if (g_test_subprocess ())
     {
       g_assert_null (fws_sse_parser_new (10, 10, "\xFF"));
