@@ -227,12 +227,14 @@ event_too_large (FwsSseParser  *self,
   return parser_fail (self, error, message);
 }
 
-/* Makes room for @needed bytes in *@buf, growing geometrically but never
- * past @cap (>= @needed). FALSE if memory ran out. */
+/* Makes room for @needed bytes in *@buf, growing geometrically (from
+ * @first bytes or @needed, the larger) but never past @cap (>= @needed).
+ * FALSE if memory ran out. */
 static gboolean
 reserve (guint8 **buf,
          gsize   *alloc,
          gsize    needed,
+         gsize    first,
          gsize    cap)
 {
   gsize new_alloc;
@@ -241,7 +243,7 @@ reserve (guint8 **buf,
   if (needed <= *alloc)
     return TRUE;
   new_alloc = *alloc <= G_MAXSIZE / 2 ? *alloc * 2 : G_MAXSIZE;
-  new_alloc = MAX (new_alloc, 64);
+  new_alloc = MAX (new_alloc, first);
   new_alloc = MIN (new_alloc, cap);
   new_alloc = MAX (new_alloc, needed);
   p = g_try_realloc (*buf, new_alloc);
@@ -264,7 +266,7 @@ append_line (FwsSseParser  *self,
     return line_too_long (self, error);
   if (n == 0)
     return TRUE;
-  if (!reserve (&self->line, &self->line_alloc, self->line_len + n, self->max_line))
+  if (!reserve (&self->line, &self->line_alloc, self->line_len + n, 64, self->max_line))
     return line_too_long (self, error);
   memcpy (self->line + self->line_len, p, n);
   self->line_len += n;
@@ -435,7 +437,9 @@ append_data (FwsSseParser  *self,
   /* data_len <= max_event, so this cannot overflow. */
   if (add > self->max_event - self->data_len)
     return event_too_large (self, error);
-  if (!reserve (&self->data, &self->data_alloc, self->data_len + add + 1, self->max_event + 1))
+  /* The first data line gets exactly its size: an event of one line
+   * needs no other allocation. */
+  if (!reserve (&self->data, &self->data_alloc, self->data_len + add + 1, 0, self->max_event + 1))
     return event_too_large (self, error);
   if (self->has_data)
     self->data[self->data_len++] = '\n';
