@@ -4,7 +4,10 @@
  * WHATWG HTML standard's "Interpreting an event stream" and "Dispatching the
  * event" say, sans I/O. Bytes go in as they arrive (split anywhere); events
  * and reconnection times come out in stream order, appended to a GQueue.
- * No GObject, no streams, no main loop, no clock.
+ * No GObject, no streams, no main loop, no clock. The stream is UTF-8: a
+ * BOM at its very start is dropped, and invalid bytes in values become
+ * U+FFFD exactly as the standard's "UTF-8 decode" of the whole stream would
+ * make them (how: the top of fws-sse-parser.c).
  *
  * One parser reads one stream (one HTTP response); a reconnection makes a
  * new parser. The last event ID string outlives a stream: the client reads
