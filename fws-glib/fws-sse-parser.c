@@ -406,9 +406,8 @@ dispatch (FwsSseParser *self,
    * ("message" unless an event field set one), the last event ID string;
    * then the buffers are emptied. */
   buf = self->data;
-  if (buf == NULL)
-    buf = g_malloc (1);
-  else if (self->data_alloc - (self->data_len + 1) > self->data_alloc / 8)
+  g_assert (buf != NULL);   /* a data field reserved at least its NUL */
+  if (self->data_alloc - (self->data_len + 1) > self->data_alloc / 8)
     buf = g_realloc (buf, self->data_len + 1);   /* growth overshot: shrink */
   buf[self->data_len] = '\0';
 
