@@ -1,0 +1,478 @@
+/* test-transport.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The byte pipe under FwsWebSocket and FwsEventSource, over real loopback
+ * TCP: the hard limit on its queue, 64-bit counts, and reading that pauses
+ * above the high-water mark so TCP back-pressure reaches the peer. Every
+ * assertion goes through the transport's own counters, never timing.
+ */
+#include "test-utils.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fws-transport-private.h"
+
+typedef struct
+{
+  FwsTransport *transport;
+  GObject      *owner;
+  guint         n_failed;
+  GError       *error;        /* of the failed callback */
+  guint64       received;     /* bytes seen by the received callback */
+  GArray       *pressure;     /* of gboolean, in order */
+  guint64       queued_at_resume;
+} Fixture;
+
+static void
+received_cb (gpointer      user_data,
+             const guint8 *data,
+             gsize         len)
+{
+  Fixture *f = user_data;
+
+  /* Never while the high-water mark holds reading back. */
+  g_assert_false (fws_transport_is_read_paused (f->transport));
+  f->received += len;
+}
+
+static void
+failed_cb (gpointer      user_data,
+           const GError *error)
+{
+  Fixture *f = user_data;
+
+  f->n_failed++;
+  g_clear_error (&f->error);
+  if (error)
+    f->error = g_error_copy (error);
+}
+
+static void
+drained_cb (gpointer user_data)
+{
+}
+
+static void
+pressure_cb (gpointer user_data,
+             gboolean above)
+{
+  Fixture *f = user_data;
+
+  g_array_append_val (f->pressure, above);
+  g_assert_cmpint (above, ==, fws_transport_is_read_paused (f->transport));
+  if (!above)
+    f->queued_at_resume = fws_transport_get_queued (f->transport);
+}
+
+/* Initialised in the order of the existing owners' tables, with the new
+ * member last: older initialisers leave it NULL. */
+static const FwsTransportCallbacks callbacks = {
+  received_cb,
+  failed_cb,
+  drained_cb,
+  NULL,
+  pressure_cb,
+};
+
+static void
+fixture_init (Fixture *f)
+{
+  memset (f, 0, sizeof *f);
+  f->owner = g_object_new (G_TYPE_OBJECT, NULL);
+  f->pressure = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  f->transport = fws_transport_new (g_main_context_default (), f->owner, &callbacks, f);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  fws_transport_free (f->transport);
+  g_object_unref (f->owner);
+  g_array_unref (f->pressure);
+  g_clear_error (&f->error);
+}
+
+static void
+set_buffers (GSocket *socket,
+             int      size)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, size, &error));
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, size, &error));
+  g_assert_no_error (error);
+}
+
+/* A connected loopback pair with small kernel buffers, so that what one
+ * side does not read backs up quickly. @peer is non-blocking. */
+static void
+loopback_pair (GSocketConnection **ours,
+               GSocket           **peer)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocket) accepted = NULL;
+
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  set_buffers (listener, 16384);   /* inherited by the accepted socket */
+  g_assert_true (g_socket_bind (listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (listener, &error));
+  bound = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+
+  *peer = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  set_buffers (*peer, 16384);
+  g_assert_true (g_socket_connect (*peer, bound, NULL, &error));
+  accepted = g_socket_accept (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (*peer, FALSE);
+  *ours = g_socket_connection_factory_create_connection (accepted);
+}
+
+/* Iterates until the context has nothing ready, at most @max times. */
+static void
+iterate_until_idle (guint max)
+{
+  GMainContext *ctx = g_main_context_get_thread_default ();
+
+  while (max-- > 0 && g_main_context_iteration (ctx, FALSE))
+    ;
+}
+
+/* ---- The hard limit ---- */
+
+static void
+test_defaults (void)
+{
+  Fixture f;
+  guint64 high, low;
+
+  g_test_summary ("The documented defaults: 1 GiB hard limit, high-water 1 MiB, low-water 256 KiB");
+  fixture_init (&f);
+  g_assert_cmpuint (fws_transport_get_max_queued (f.transport), ==, G_GUINT64_CONSTANT (1) << 30);
+  fws_transport_get_water_marks (f.transport, &high, &low);
+  g_assert_cmpuint (high, ==, 1024 * 1024);
+  g_assert_cmpuint (low, ==, 256 * 1024);
+  /* The low mark never exceeds the high one. */
+  fws_transport_set_water_marks (f.transport, 1000, 5000);
+  fws_transport_get_water_marks (f.transport, &high, &low);
+  g_assert_cmpuint (high, ==, 1000);
+  g_assert_cmpuint (low, ==, 1000);
+  fixture_clear (&f);
+}
+
+static void
+test_hard_limit_small_writes (void)
+{
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) frame_payload = NULL;
+  const guint64 limit = 65536;
+  guint8 msg[100];
+  guint64 accepted = 0;
+  guint n_writes = 0;
+  Fixture f;
+
+  g_test_summary ("Many small writes past the hard limit: the one that would cross it fails with "
+                  "FWS_ERROR_QUEUE_FULL and queues nothing; no abort");
+  fixture_init (&f);
+  loopback_pair (&conn, &peer);
+  g_assert_true (fws_transport_adopt (f.transport, G_IO_STREAM (conn)));
+  fws_transport_set_max_queued (f.transport, limit);
+  memset (msg, 'x', sizeof msg);
+
+  /* No loop iteration: nothing is flushed, so the queue only grows. */
+  while (fws_transport_try_write (f.transport, msg, sizeof msg, &error))
+    {
+      accepted += sizeof msg;
+      n_writes++;
+      g_assert_cmpuint (n_writes, <, 1000000);
+    }
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL);
+  g_assert_cmpuint (accepted, ==, (limit / sizeof msg) * sizeof msg);
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, accepted);
+  g_assert_cmpuint (fws_transport_get_total_queued (f.transport), ==, accepted);
+  g_clear_error (&error);
+
+  /* What still fits is taken... */
+  g_assert_true (fws_transport_try_write (f.transport, msg, limit - accepted, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, limit);
+  /* ...and not one byte more; an empty write is fine. */
+  g_assert_false (fws_transport_try_write (f.transport, msg, 1, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL);
+  g_clear_error (&error);
+  g_assert_true (fws_transport_try_write (f.transport, msg, 0, &error));
+
+  /* Written to the kernel, the queue has room again. */
+  fws_test_wait_until (fws_transport_get_queued (f.transport) < limit - 1000, 10);
+  g_assert_true (fws_transport_try_write (f.transport, msg, sizeof msg, &error));
+  g_assert_no_error (error);
+
+  /* A frame is all or nothing: a header that fits with a payload that
+   * does not queues neither. */
+  {
+    guint64 before = fws_transport_get_queued (f.transport);
+    guint8 header[4] = { 0x82, 0x7e, 0, 0 };
+
+    frame_payload = g_bytes_new_take (g_malloc0 (limit), limit);
+    g_assert_false (fws_transport_try_write_frame (f.transport, header, sizeof header, frame_payload, &error));
+    g_assert_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL);
+    g_clear_error (&error);
+    g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, before);
+    g_assert_false (fws_transport_try_write_bytes (f.transport, frame_payload, &error));
+    g_assert_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL);
+    g_clear_error (&error);
+    g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, before);
+  }
+
+  /* The void variant, for callers that do not handle the error: the
+   * write queues nothing and the transport fails, from the loop. */
+  while (fws_transport_get_queued (f.transport) + sizeof msg <= limit)
+    fws_transport_write (f.transport, msg, sizeof msg);
+  fws_transport_write (f.transport, msg, sizeof msg);
+  g_assert_cmpuint (f.n_failed, ==, 0);
+  g_assert_false (fws_transport_is_open (f.transport));
+  g_assert_false (fws_transport_try_write (f.transport, msg, 1, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
+  g_clear_error (&error);
+  fws_test_wait_until (f.n_failed > 0, 10);
+  g_assert_cmpuint (f.n_failed, ==, 1);
+  g_assert_error (f.error, FWS_ERROR, FWS_ERROR_QUEUE_FULL);
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, 0);
+
+  fixture_clear (&f);
+}
+
+/* ---- 64-bit counts ---- */
+
+static guint8 one_mib[1024 * 1024];   /* zero pages, never touched */
+
+static void
+test_counts_are_64_bit (void)
+{
+  g_autoptr(GBytes) mib = g_bytes_new_static (one_mib, sizeof one_mib);
+  g_autoptr(GError) error = NULL;
+  const guint64 five_gib = G_GUINT64_CONSTANT (5) << 30;
+  Fixture f;
+
+  g_test_summary ("More than 4 GiB queued (references to one 1 MiB payload, never written) is "
+                  "counted exactly, and the hard limit works past 4 GiB");
+  G_STATIC_ASSERT (sizeof (fws_transport_get_queued (NULL)) == 8);
+  G_STATIC_ASSERT (sizeof (fws_transport_get_total_queued (NULL)) == 8);
+  G_STATIC_ASSERT (sizeof (fws_transport_get_total_written (NULL)) == 8);
+  G_STATIC_ASSERT (sizeof (fws_transport_get_total_read (NULL)) == 8);
+  G_STATIC_ASSERT (sizeof (fws_transport_get_max_queued (NULL)) == 8);
+
+  fixture_init (&f);   /* no stream: nothing is flushed */
+  fws_transport_set_max_queued (f.transport, five_gib + 100);
+  for (guint64 i = 0; i < five_gib / sizeof one_mib; i++)
+    g_assert_true (fws_transport_try_write_bytes (f.transport, mib, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, five_gib);
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), >, G_MAXUINT32);
+  g_assert_cmpuint (fws_transport_get_total_queued (f.transport), ==, five_gib);
+
+  g_assert_false (fws_transport_try_write_bytes (f.transport, mib, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL);
+  g_clear_error (&error);
+  g_assert_true (fws_transport_try_write (f.transport, one_mib, 100, &error));
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, five_gib + 100);
+
+  fws_transport_clear_queue (f.transport);
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, 0);
+  g_assert_cmpuint (fws_transport_get_total_queued (f.transport), ==, five_gib + 100);
+  /* 0: no limit. */
+  fws_transport_set_max_queued (f.transport, 0);
+  g_assert_true (fws_transport_try_write_bytes (f.transport, mib, &error));
+  fixture_clear (&f);
+}
+
+/* ---- Back-pressure ---- */
+
+/* The peer sends until its kernel says it would block; returns the bytes. */
+static guint64
+peer_send_until_blocked (GSocket *peer)
+{
+  static guint8 buf[4096];
+  guint64 sent = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (peer, (const char *) buf, sizeof buf, NULL, &error);
+
+      if (n < 0)
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+          return sent;
+        }
+      sent += (guint64) n;
+      /* Bounded: small buffers fill long before this. */
+      g_assert_cmpuint (sent, <, 64 * 1024 * 1024);
+    }
+}
+
+/* The peer reads what is there; returns the bytes. */
+static guint64
+peer_drain (GSocket *peer)
+{
+  static guint8 buf[65536];
+  guint64 got = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive (peer, (char *) buf, sizeof buf, NULL, &error);
+
+      if (n < 0)
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+          return got;
+        }
+      g_assert_cmpint (n, >, 0);
+      got += (guint64) n;
+    }
+}
+
+static void
+test_read_pauses_above_high_water (void)
+{
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autoptr(GBytes) big = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint64 high = 64 * 1024, low = 16 * 1024;
+  const gsize out_size = 1024 * 1024;
+  guint64 peer_sent = 0, peer_got = 0, read_at_pause;
+  Fixture f;
+
+  g_test_summary ("While our queue is above the high-water mark nothing is read from the peer, "
+                  "whose sends then block; below the low-water mark reading resumes and every "
+                  "byte arrives");
+  fixture_init (&f);
+  loopback_pair (&conn, &peer);
+  g_assert_true (fws_transport_adopt (f.transport, G_IO_STREAM (conn)));
+  fws_transport_set_water_marks (f.transport, high, low);
+  fws_transport_set_reading (f.transport, TRUE);
+
+  /* Reading works while the queue is empty. */
+  peer_sent += peer_send_until_blocked (peer);
+  fws_test_wait_until (f.received == peer_sent, 10);
+  g_assert_cmpuint (fws_transport_get_total_read (f.transport), ==, peer_sent);
+  g_assert_cmpuint (f.pressure->len, ==, 0);
+
+  /* 1 MiB for a peer that does not read: the queue stays above 64 KiB. */
+  big = g_bytes_new_take (g_malloc0 (out_size), out_size);
+  g_assert_true (fws_transport_try_write_bytes (f.transport, big, &error));
+  g_assert_no_error (error);
+  fws_test_wait_until (f.pressure->len == 1, 10);
+  g_assert_true (g_array_index (f.pressure, gboolean, 0));
+  g_assert_true (fws_transport_is_read_paused (f.transport));
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), >, high);
+  read_at_pause = fws_transport_get_total_read (f.transport);
+
+  /* The peer keeps sending until TCP back-pressure stops it... */
+  for (guint round = 0; round < 5; round++)
+    {
+      peer_sent += peer_send_until_blocked (peer);
+      iterate_until_idle (1000);
+      fws_test_iterate ();
+    }
+  g_assert_cmpuint (peer_sent, >, read_at_pause);
+  /* ...and nothing of it was read: the counter did not move. */
+  g_assert_cmpuint (fws_transport_get_total_read (f.transport), ==, read_at_pause);
+  g_assert_cmpuint (f.received, ==, read_at_pause);
+  g_assert_true (fws_transport_is_read_paused (f.transport));
+  g_assert_cmpuint (f.pressure->len, ==, 1);
+
+  /* The owner's own flag cannot override the pause. */
+  fws_transport_set_reading (f.transport, FALSE);
+  fws_transport_set_reading (f.transport, TRUE);
+  iterate_until_idle (1000);
+  g_assert_cmpuint (fws_transport_get_total_read (f.transport), ==, read_at_pause);
+
+  /* The peer reads what we sent: the queue falls to the low-water mark,
+   * reading resumes, and everything the peer sent arrives. */
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    while (peer_got < out_size || f.received < peer_sent)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        peer_got += peer_drain (peer);
+        fws_test_iterate ();
+      }
+  }
+  g_assert_cmpuint (peer_got, ==, out_size);
+  g_assert_cmpuint (f.pressure->len, ==, 2);
+  g_assert_false (g_array_index (f.pressure, gboolean, 1));
+  g_assert_cmpuint (f.queued_at_resume, <=, low);
+  g_assert_false (fws_transport_is_read_paused (f.transport));
+  g_assert_cmpuint (fws_transport_get_total_read (f.transport), ==, peer_sent);
+  g_assert_cmpuint (fws_transport_get_total_written (f.transport), ==, out_size);
+  g_assert_cmpuint (f.n_failed, ==, 0);
+
+  /* Reading goes on as before. */
+  peer_sent += peer_send_until_blocked (peer);
+  fws_test_wait_until (f.received == peer_sent, 10);
+
+  fixture_clear (&f);
+}
+
+static void
+test_owner_flag_and_pause_combine (void)
+{
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autoptr(GBytes) big = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 peer_sent;
+  Fixture f;
+
+  g_test_summary ("Leaving the high-water state does not read for an owner that does not want "
+                  "input; high-water 0 never pauses");
+  fixture_init (&f);
+  loopback_pair (&conn, &peer);
+  g_assert_true (fws_transport_adopt (f.transport, G_IO_STREAM (conn)));
+  fws_transport_set_water_marks (f.transport, 1000, 0);
+  big = g_bytes_new_take (g_malloc0 (256 * 1024), 256 * 1024);
+  g_assert_true (fws_transport_try_write_bytes (f.transport, big, &error));
+  fws_test_wait_until (f.pressure->len == 1, 10);
+  peer_sent = peer_send_until_blocked (peer);
+
+  /* Disabling the mark resumes at once (from the loop), but the owner
+   * does not read yet. */
+  fws_transport_set_water_marks (f.transport, 0, 0);
+  fws_test_wait_until (f.pressure->len == 2, 10);
+  g_assert_false (fws_transport_is_read_paused (f.transport));
+  iterate_until_idle (1000);
+  g_assert_cmpuint (fws_transport_get_total_read (f.transport), ==, 0);
+
+  /* Now it does, with 256 KiB still queued. */
+  fws_transport_set_reading (f.transport, TRUE);
+  fws_test_wait_until (f.received == peer_sent, 10);
+  g_assert_cmpuint (f.pressure->len, ==, 2);
+  fixture_clear (&f);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/transport/defaults", test_defaults);
+  g_test_add_func ("/transport/hard-limit-small-writes", test_hard_limit_small_writes);
+  g_test_add_func ("/transport/counts-are-64-bit", test_counts_are_64_bit);
+  g_test_add_func ("/transport/read-pauses-above-high-water", test_read_pauses_above_high_water);
+  g_test_add_func ("/transport/owner-flag-and-pause-combine", test_owner_flag_and_pause_combine);
+
+  return g_test_run ();
+}
