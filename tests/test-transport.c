@@ -6,6 +6,7 @@
  * assertion goes through the transport's own counters, never timing.
  */
 #include "test-utils.h"
+#include "test-tls-utils.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -462,6 +463,170 @@ test_owner_flag_and_pause_combine (void)
   fixture_clear (&f);
 }
 
+/* ---- Back-pressure over TLS ---- */
+
+static gboolean
+accept_any_cb (GTlsConnection       *conn,
+               GTlsCertificate      *cert,
+               GTlsCertificateFlags  errors,
+               gpointer              user_data)
+{
+  return TRUE;
+}
+
+static void
+handshake_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  guint *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error));
+  g_assert_no_error (error);
+  (*done)++;
+}
+
+/* The peer's TLS writes: always the same 16 KiB, so a retry after
+ * WOULD_BLOCK is made with exactly the same bytes (PLATFORM.md 3). */
+static guint64
+peer_tls_send_until_blocked (GIOStream *peer)
+{
+  static guint8 record[16384];
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (peer));
+  guint64 sent = 0;
+
+  memset (record, 'p', sizeof record);
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_pollable_output_stream_write_nonblocking (out, record, sizeof record, NULL, &error);
+
+      if (n < 0)
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+          return sent;
+        }
+      g_assert_cmpint (n, <=, sizeof record);
+      sent += (guint64) n;
+      g_assert_cmpuint (sent, <, 64 * 1024 * 1024);
+    }
+}
+
+/* Reads what the peer can; checks the pattern our side wrote. */
+static guint64
+peer_tls_drain (GIOStream *peer,
+                guint64    offset)
+{
+  static guint8 buf[65536];
+  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (peer));
+  guint64 got = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &error);
+
+      if (n < 0)
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+          return got;
+        }
+      g_assert_cmpint (n, >, 0);
+      for (gssize i = 0; i < n; i++)
+        if (buf[i] != (guint8) ((offset + got + (guint64) i) % 251))
+          g_error ("byte %" G_GUINT64_FORMAT " differs", offset + got + (guint64) i);
+      got += (guint64) n;
+    }
+}
+
+static void
+test_tls_read_pauses_above_high_water (void)
+{
+  FwsTestCerts *certs;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocketConnection) peer_conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autoptr(GIOStream) ours_tls = NULL;
+  g_autoptr(GIOStream) peer_tls = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) big = NULL;
+  const gsize out_size = 1024 * 1024;
+  guint64 peer_sent = 0, peer_got = 0, read_at_pause;
+  guint handshakes = 0;
+  guint8 *pattern;
+  Fixture f;
+
+  g_test_summary ("Over TLS: reading pauses above the high-water mark and resumes below the "
+                  "low one; every byte arrives, ours intact through retried 16 KiB chunks");
+  fws_test_assert_tls_backend ();
+  certs = fws_test_certs_new ();
+  cert = fws_test_certs_load (certs->server_cert, certs->server_key);
+
+  fixture_init (&f);
+  loopback_pair (&conn, &peer);
+  peer_conn = g_socket_connection_factory_create_connection (peer);
+  ours_tls = g_tls_server_connection_new (G_IO_STREAM (conn), cert, &error);
+  g_assert_no_error (error);
+  peer_tls = g_tls_client_connection_new (G_IO_STREAM (peer_conn), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (peer_tls, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (ours_tls), G_PRIORITY_DEFAULT, NULL,
+                                    handshake_done_cb, &handshakes);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (peer_tls), G_PRIORITY_DEFAULT, NULL,
+                                    handshake_done_cb, &handshakes);
+  fws_test_wait_until (handshakes == 2, 20);
+
+  g_assert_true (fws_transport_adopt (f.transport, ours_tls));
+  g_assert_true (fws_transport_is_tls (f.transport));
+  fws_transport_set_water_marks (f.transport, 64 * 1024, 16 * 1024);
+  fws_transport_set_reading (f.transport, TRUE);
+
+  peer_sent += peer_tls_send_until_blocked (peer_tls);
+  fws_test_wait_until (f.received == peer_sent, 10);
+
+  pattern = g_malloc (out_size);
+  for (gsize i = 0; i < out_size; i++)
+    pattern[i] = (guint8) (i % 251);
+  big = g_bytes_new_take (pattern, out_size);
+  g_assert_true (fws_transport_try_write_bytes (f.transport, big, &error));
+  fws_test_wait_until (f.pressure->len == 1, 10);
+  read_at_pause = fws_transport_get_total_read (f.transport);
+
+  for (guint round = 0; round < 5; round++)
+    {
+      peer_sent += peer_tls_send_until_blocked (peer_tls);
+      iterate_until_idle (1000);
+      fws_test_iterate ();
+    }
+  g_assert_cmpuint (peer_sent, >, read_at_pause);
+  g_assert_cmpuint (fws_transport_get_total_read (f.transport), ==, read_at_pause);
+  g_assert_true (fws_transport_is_read_paused (f.transport));
+
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    while (peer_got < out_size || f.received < peer_sent)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        peer_got += peer_tls_drain (peer_tls, peer_got);
+        /* A record the peer's last write left pending goes out now. */
+        if (fws_transport_is_read_paused (f.transport) == FALSE)
+          peer_sent += peer_tls_send_until_blocked (peer_tls);
+        fws_test_iterate ();
+      }
+  }
+  g_assert_cmpuint (peer_got, ==, out_size);
+  g_assert_cmpuint (f.pressure->len, ==, 2);
+  g_assert_cmpuint (f.queued_at_resume, <=, 16 * 1024);
+  g_assert_cmpuint (fws_transport_get_total_read (f.transport), ==, peer_sent);
+  g_assert_cmpuint (f.n_failed, ==, 0);
+
+  fixture_clear (&f);
+  fws_test_certs_free (certs);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -473,6 +638,7 @@ main (int   argc,
   g_test_add_func ("/transport/counts-are-64-bit", test_counts_are_64_bit);
   g_test_add_func ("/transport/read-pauses-above-high-water", test_read_pauses_above_high_water);
   g_test_add_func ("/transport/owner-flag-and-pause-combine", test_owner_flag_and_pause_combine);
+  g_test_add_func ("/transport/tls-read-pauses-above-high-water", test_tls_read_pauses_above_high_water);
 
   return g_test_run ();
 }
