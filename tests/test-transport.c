@@ -22,6 +22,8 @@ typedef struct
   guint64       received;     /* bytes seen by the received callback */
   GArray       *pressure;     /* of gboolean, in order */
   guint64       queued_at_resume;
+  gboolean      echo;         /* write every byte received back */
+  guint64       max_queued_seen;
 } Fixture;
 
 static void
@@ -34,6 +36,11 @@ received_cb (gpointer      user_data,
   /* Never while the high-water mark holds reading back. */
   g_assert_false (fws_transport_is_read_paused (f->transport));
   f->received += len;
+  if (f->echo)
+    {
+      fws_transport_write (f->transport, data, len);
+      f->max_queued_seen = MAX (f->max_queued_seen, fws_transport_get_queued (f->transport));
+    }
 }
 
 static void
@@ -463,6 +470,53 @@ test_owner_flag_and_pause_combine (void)
   fixture_clear (&f);
 }
 
+static void
+test_echo_amplification_bounded (void)
+{
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  const guint64 high = 64 * 1024, low = 16 * 1024;
+  const gsize read_size = 64 * 1024;   /* fws-loop's read buffer: one read at most */
+  guint64 peer_sent = 0, peer_got = 0;
+  Fixture f;
+
+  g_test_summary ("An echo for a peer that sends without reading: our queue never grows past "
+                  "the high-water mark plus one read, however long the peer goes on");
+  fixture_init (&f);
+  f.echo = TRUE;
+  loopback_pair (&conn, &peer);
+  g_assert_true (fws_transport_adopt (f.transport, G_IO_STREAM (conn)));
+  fws_transport_set_water_marks (f.transport, high, low);
+  fws_transport_set_reading (f.transport, TRUE);
+
+  /* Twenty rounds of sending until the kernel pushes back. */
+  for (guint round = 0; round < 20; round++)
+    {
+      peer_sent += peer_send_until_blocked (peer);
+      iterate_until_idle (1000);
+      fws_test_iterate ();
+    }
+  g_assert_true (fws_transport_is_read_paused (f.transport));
+  g_assert_cmpuint (f.received, <, peer_sent);
+  g_assert_cmpuint (f.max_queued_seen, <=, high + read_size);
+
+  /* Once the peer reads, everything is echoed. */
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    while (peer_got < peer_sent)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        peer_got += peer_drain (peer);
+        fws_test_iterate ();
+      }
+  }
+  g_assert_cmpuint (peer_got, ==, peer_sent);
+  g_assert_cmpuint (f.max_queued_seen, <=, high + read_size);
+  g_assert_cmpuint (f.n_failed, ==, 0);
+  fixture_clear (&f);
+}
+
 /* ---- Back-pressure over TLS ---- */
 
 static gboolean
@@ -638,6 +692,7 @@ main (int   argc,
   g_test_add_func ("/transport/counts-are-64-bit", test_counts_are_64_bit);
   g_test_add_func ("/transport/read-pauses-above-high-water", test_read_pauses_above_high_water);
   g_test_add_func ("/transport/owner-flag-and-pause-combine", test_owner_flag_and_pause_combine);
+  g_test_add_func ("/transport/echo-amplification-bounded", test_echo_amplification_bounded);
   g_test_add_func ("/transport/tls-read-pauses-above-high-water", test_tls_read_pauses_above_high_water);
 
   return g_test_run ();
