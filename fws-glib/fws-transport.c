@@ -211,7 +211,7 @@ check_room (FwsTransport  *t,
 {
   if (t->dead || t->pending_error != NULL)
     {
-      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closed"));
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
       return FALSE;
     }
   if (t->max_queued != 0 &&
