@@ -302,6 +302,187 @@ test_counts_are_64_bit (void)
   fixture_clear (&f);
 }
 
+/* ---- TLS ---- */
+
+static gboolean
+accept_any_cb (GTlsConnection       *conn,
+               GTlsCertificate      *cert,
+               GTlsCertificateFlags  errors,
+               gpointer              user_data)
+{
+  return TRUE;
+}
+
+static void
+handshake_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  guint *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error));
+  g_assert_no_error (error);
+  (*done)++;
+}
+
+/* A loopback pair with TLS over it, handshakes done. */
+static void
+tls_pair (FwsTestCerts  *certs,
+          GIOStream    **ours_tls,
+          GIOStream    **peer_tls)
+{
+  g_autoptr(GTlsCertificate) cert = fws_test_certs_load (certs->server_cert, certs->server_key);
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocketConnection) peer_conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint handshakes = 0;
+
+  loopback_pair (&conn, &peer);
+  peer_conn = g_socket_connection_factory_create_connection (peer);
+  *ours_tls = g_tls_server_connection_new (G_IO_STREAM (conn), cert, &error);
+  g_assert_no_error (error);
+  *peer_tls = g_tls_client_connection_new (G_IO_STREAM (peer_conn), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (*peer_tls, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (*ours_tls), G_PRIORITY_DEFAULT, NULL,
+                                    handshake_done_cb, &handshakes);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (*peer_tls), G_PRIORITY_DEFAULT, NULL,
+                                    handshake_done_cb, &handshakes);
+  fws_test_wait_until (handshakes == 2, 20);
+}
+
+/* ---- Order and integrity ---- */
+
+/* The peer reads at most @len bytes, plain or TLS; -1 when it would block. */
+static gssize
+peer_receive (GSocket   *peer,
+              GIOStream *peer_tls,
+              guint8    *buf,
+              gsize      len)
+{
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  if (peer_tls)
+    n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (peer_tls)),
+                                                  buf, len, NULL, &error);
+  else
+    n = g_socket_receive (peer, (char *) buf, len, NULL, &error);
+  if (n < 0)
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  else
+    g_assert_cmpint (n, >, 0);
+  return n;
+}
+
+static void
+test_stream_intact (gconstpointer data)
+{
+  gboolean tls = GPOINTER_TO_INT (data);
+  FwsTestCerts *certs = NULL;
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autoptr(GIOStream) ours_tls = NULL;
+  g_autoptr(GIOStream) peer_tls = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261203);
+  const guint64 total = 8 * 1024 * 1024;
+  guint8 *pattern = g_malloc (total + 70000);
+  guint64 queued = 0, got = 0;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  static guint8 buf[65536];
+  Fixture f;
+
+  g_test_summary ("8 MiB written as a random mix of small copies, headers and referenced "
+                  "payloads, with the peer reading at random moments, arrives byte for byte");
+  for (gsize i = 0; i < total + 70000; i++)
+    pattern[i] = (guint8) (i * 7 + (i >> 13));
+  fixture_init (&f);
+  if (tls)
+    {
+      fws_test_assert_tls_backend ();
+      certs = fws_test_certs_new ();
+      tls_pair (certs, &ours_tls, &peer_tls);
+      g_assert_true (fws_transport_adopt (f.transport, ours_tls));
+    }
+  else
+    {
+      loopback_pair (&conn, &peer);
+      g_assert_true (fws_transport_adopt (f.transport, G_IO_STREAM (conn)));
+    }
+  fws_transport_set_water_marks (f.transport, 0, 0);
+
+  while (queued < total || got < queued)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      /* A burst of writes of every kind... */
+      for (guint n = g_rand_int_range (rand, 0, 40); n > 0 && queued < total; n--)
+        {
+          g_autoptr(GError) error = NULL;
+          gsize len;
+
+          switch (g_rand_int_range (rand, 0, 4))
+            {
+            case 0:   /* a small copy */
+              len = g_rand_int_range (rand, 0, 200);
+              g_assert_true (fws_transport_try_write (f.transport, pattern + queued, len, &error));
+              break;
+            case 1:   /* a copy of any size */
+              len = g_rand_int_range (rand, 1, 40000);
+              g_assert_true (fws_transport_try_write (f.transport, pattern + queued, len, &error));
+              break;
+            case 2:   /* a payload, small (copied) or large (referenced) */
+              {
+                g_autoptr(GBytes) bytes = NULL;
+
+                len = g_rand_int_range (rand, 0, 70000);
+                bytes = g_bytes_new (pattern + queued, len);
+                g_assert_true (fws_transport_try_write_bytes (f.transport, bytes, &error));
+              }
+              break;
+            default:  /* a header and its payload */
+              {
+                g_autoptr(GBytes) bytes = NULL;
+                gsize hlen = g_rand_int_range (rand, 2, 15);
+
+                len = g_rand_int_range (rand, 0, 5000);
+                bytes = g_bytes_new (pattern + queued + hlen, len);
+                g_assert_true (fws_transport_try_write_frame (f.transport, pattern + queued, hlen,
+                                                              bytes, &error));
+                len += hlen;
+              }
+              break;
+            }
+          g_assert_no_error (error);
+          queued += len;
+        }
+      /* ...some of it flushed, some of it read. */
+      if (g_rand_boolean (rand))
+        g_main_context_iteration (NULL, FALSE);
+      if (g_rand_boolean (rand))
+        {
+          gssize n = peer_receive (peer, peer_tls, buf, g_rand_int_range (rand, 1, sizeof buf));
+
+          if (n > 0)
+            {
+              if (memcmp (buf, pattern + got, n) != 0)
+                g_error ("the stream differs within bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
+                         got, got + (guint64) n);
+              got += (guint64) n;
+            }
+        }
+    }
+  g_assert_cmpuint (got, ==, queued);
+  g_assert_cmpuint (fws_transport_get_total_written (f.transport), ==, queued);
+  g_assert_cmpuint (fws_transport_get_total_queued (f.transport), ==, queued);
+  g_assert_cmpuint (fws_transport_get_queued (f.transport), ==, 0);
+  g_free (pattern);
+  fixture_clear (&f);
+  if (certs)
+    fws_test_certs_free (certs);
+}
+
 /* ---- Back-pressure ---- */
 
 /* The peer sends until its kernel says it would block; returns the bytes. */
@@ -519,28 +700,6 @@ test_echo_amplification_bounded (void)
 
 /* ---- Back-pressure over TLS ---- */
 
-static gboolean
-accept_any_cb (GTlsConnection       *conn,
-               GTlsCertificate      *cert,
-               GTlsCertificateFlags  errors,
-               gpointer              user_data)
-{
-  return TRUE;
-}
-
-static void
-handshake_done_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  guint *done = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error));
-  g_assert_no_error (error);
-  (*done)++;
-}
-
 /* The peer's TLS writes: always the same 16 KiB, so a retry after
  * WOULD_BLOCK is made with exactly the same bytes (PLATFORM.md 3). */
 static guint64
@@ -598,17 +757,12 @@ static void
 test_tls_read_pauses_above_high_water (void)
 {
   FwsTestCerts *certs;
-  g_autoptr(GTlsCertificate) cert = NULL;
-  g_autoptr(GSocketConnection) conn = NULL;
-  g_autoptr(GSocketConnection) peer_conn = NULL;
-  g_autoptr(GSocket) peer = NULL;
   g_autoptr(GIOStream) ours_tls = NULL;
   g_autoptr(GIOStream) peer_tls = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) big = NULL;
   const gsize out_size = 1024 * 1024;
   guint64 peer_sent = 0, peer_got = 0, read_at_pause;
-  guint handshakes = 0;
   guint8 *pattern;
   Fixture f;
 
@@ -616,22 +770,8 @@ test_tls_read_pauses_above_high_water (void)
                   "low one; every byte arrives, ours intact through retried 16 KiB chunks");
   fws_test_assert_tls_backend ();
   certs = fws_test_certs_new ();
-  cert = fws_test_certs_load (certs->server_cert, certs->server_key);
-
   fixture_init (&f);
-  loopback_pair (&conn, &peer);
-  peer_conn = g_socket_connection_factory_create_connection (peer);
-  ours_tls = g_tls_server_connection_new (G_IO_STREAM (conn), cert, &error);
-  g_assert_no_error (error);
-  peer_tls = g_tls_client_connection_new (G_IO_STREAM (peer_conn), NULL, &error);
-  g_assert_no_error (error);
-  g_signal_connect (peer_tls, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (ours_tls), G_PRIORITY_DEFAULT, NULL,
-                                    handshake_done_cb, &handshakes);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (peer_tls), G_PRIORITY_DEFAULT, NULL,
-                                    handshake_done_cb, &handshakes);
-  fws_test_wait_until (handshakes == 2, 20);
-
+  tls_pair (certs, &ours_tls, &peer_tls);
   g_assert_true (fws_transport_adopt (f.transport, ours_tls));
   g_assert_true (fws_transport_is_tls (f.transport));
   fws_transport_set_water_marks (f.transport, 64 * 1024, 16 * 1024);
@@ -690,6 +830,8 @@ main (int   argc,
   g_test_add_func ("/transport/defaults", test_defaults);
   g_test_add_func ("/transport/hard-limit-small-writes", test_hard_limit_small_writes);
   g_test_add_func ("/transport/counts-are-64-bit", test_counts_are_64_bit);
+  g_test_add_data_func ("/transport/stream-intact", GINT_TO_POINTER (FALSE), test_stream_intact);
+  g_test_add_data_func ("/transport/stream-intact-tls", GINT_TO_POINTER (TRUE), test_stream_intact);
   g_test_add_func ("/transport/read-pauses-above-high-water", test_read_pauses_above_high_water);
   g_test_add_func ("/transport/owner-flag-and-pause-combine", test_owner_flag_and_pause_combine);
   g_test_add_func ("/transport/echo-amplification-bounded", test_echo_amplification_bounded);
