@@ -109,7 +109,8 @@ void          fws_transport_set_max_queued (FwsTransport *transport,
 guint64       fws_transport_get_max_queued (FwsTransport *transport);
 /* Reading pauses while more than @high bytes are queued and resumes once
  * at most @low are (@low is clamped to @high). @high 0: never pause.
- * Defaults FWS_TRANSPORT_DEFAULT_HIGH_WATER / _LOW_WATER. */
+ * Defaults FWS_TRANSPORT_DEFAULT_HIGH_WATER / _LOW_WATER. Two peers that
+ * both pause can deadlock (docs/limits.md): a client turns it off. */
 void          fws_transport_set_water_marks (FwsTransport *transport,
                                              guint64       high,
                                              guint64       low);

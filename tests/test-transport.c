@@ -698,6 +698,46 @@ test_echo_amplification_bounded (void)
   fixture_clear (&f);
 }
 
+/* ---- A client and a server ---- */
+
+static void
+test_client_and_server (void)
+{
+  g_autoptr(GSocketConnection) conn_a = NULL;
+  g_autoptr(GSocketConnection) conn_b = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autoptr(GBytes) msg = g_bytes_new_take (g_malloc0 (4 * 1024 * 1024), 4 * 1024 * 1024);
+  g_autoptr(GError) error = NULL;
+  guint64 high, low;
+  Fixture a, b;
+
+  g_test_summary ("A client that does not pause (as FwsClient's connections are set up) "
+                  "pipelining two 4 MiB writes to an echoing server that does gets all back");
+  fixture_init (&a);
+  fixture_init (&b);
+  a.echo = TRUE;
+  loopback_pair (&conn_a, &peer);
+  conn_b = g_socket_connection_factory_create_connection (peer);
+  g_assert_true (fws_transport_adopt (a.transport, G_IO_STREAM (conn_a)));
+  fws_transport_set_water_marks (b.transport, 0, 0);   /* fws_connection_take_stream */
+  g_assert_true (fws_transport_adopt (b.transport, G_IO_STREAM (conn_b)));
+  fws_transport_get_water_marks (a.transport, &high, &low);
+  g_assert_cmpuint (high, ==, FWS_TRANSPORT_DEFAULT_HIGH_WATER);
+  fws_transport_set_reading (a.transport, TRUE);
+  fws_transport_set_reading (b.transport, TRUE);
+  g_assert_true (fws_transport_try_write_bytes (b.transport, msg, &error));
+  g_assert_true (fws_transport_try_write_bytes (b.transport, msg, &error));
+  g_assert_no_error (error);
+
+  /* Were B to pause too, each side would sit above its mark waiting for
+   * the other to read (docs/limits.md). */
+  fws_test_wait_until (b.received == 8 * 1024 * 1024, 20);
+  g_assert_cmpuint (a.max_queued_seen, <=, FWS_TRANSPORT_DEFAULT_HIGH_WATER + 64 * 1024);
+  g_assert_cmpuint (b.pressure->len, ==, 0);
+  fixture_clear (&a);
+  fixture_clear (&b);
+}
+
 /* ---- Back-pressure over TLS ---- */
 
 /* The peer's TLS writes: always the same 16 KiB, so a retry after
@@ -835,6 +875,7 @@ main (int   argc,
   g_test_add_func ("/transport/read-pauses-above-high-water", test_read_pauses_above_high_water);
   g_test_add_func ("/transport/owner-flag-and-pause-combine", test_owner_flag_and_pause_combine);
   g_test_add_func ("/transport/echo-amplification-bounded", test_echo_amplification_bounded);
+  g_test_add_func ("/transport/client-and-server", test_client_and_server);
   g_test_add_func ("/transport/tls-read-pauses-above-high-water", test_tls_read_pauses_above_high_water);
 
   return g_test_run ();
