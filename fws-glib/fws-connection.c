@@ -317,6 +317,9 @@ fws_connection_take_stream (FwsConnection  *conn,
   g_return_val_if_fail (!conn->attached, FALSE);
 
   conn->attached = TRUE;
+  /* A client does not pause reading above the high-water mark: two peers
+   * that both pause can deadlock, and servers do (docs/limits.md). */
+  fws_transport_set_water_marks (conn->transport, 0, 0);
   if (!fws_transport_adopt (conn->transport, stream))
     {
       conn->dead = TRUE;
