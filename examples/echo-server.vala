@@ -78,7 +78,7 @@ void serve_events (Soup.ServerMessage msg) {
         }
         return Source.CONTINUE;
     });
-    es.close.connect (() => Source.remove (timer));
+    es.closed.connect (() => Source.remove (timer));
 }
 
 /* ---- The server ---- */
