@@ -11,7 +11,8 @@
 # on stderr; each minimal EventSource server answers a GET without an
 # Accept header (as curl sends it) with a text/event-stream of "tick N"
 # events. Each source FILE has at most 40 lines of code (neither blank nor
-# comment). Standard library only; every wait is bounded.
+# comment). A --clean-client (the README's snippet) is only run against
+# the servers. Standard library only; every wait is bounded.
 
 import argparse
 import http.client
@@ -56,7 +57,7 @@ def code_lines(path):
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ('--server', '--client', '--event-source', '--source'):
+    for name in ('--server', '--client', '--clean-client', '--event-source', '--source'):
         parser.add_argument(name, nargs='+', action='extend', default=[])
     args = parser.parse_args()
     checks = 0
@@ -70,7 +71,7 @@ def main():
     for server in args.server:
         proc, port = start(server)
         try:
-            for client in args.client:
+            for client in args.client + args.clean_client:
                 result = run_client(client, f'ws://127.0.0.1:{port}/')
                 if result.returncode != 0 or result.stdout != 'hello\n':
                     fail(f'{client} against {server}: status {result.returncode}, '
@@ -113,7 +114,7 @@ def main():
             proc.kill()
             proc.wait()
 
-    print(f'ok - {len(args.server)} minimal servers x {len(args.client)} clients, '
+    print(f'ok - {len(args.server)} minimal servers x {len(args.client) + len(args.clean_client)} clients, '
           f'{len(args.event_source)} EventSource servers ({checks} checks)')
 
 
