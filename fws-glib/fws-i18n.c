@@ -7,8 +7,8 @@
 
 /* Binds the library's text domain to LOCALEDIR, the locale directory of
  * the prefix it was configured for (meson's prefix / localedir), once. It
- * runs before the first translatable string on every path: _() calls it,
- * and so does fws_error_quark(). */
+ * runs before the first translatable string on every path: the gettext
+ * macro of fws-i18n-private.h calls it, and so does fws_error_quark(). */
 void
 fws_i18n_init (void)
 {
