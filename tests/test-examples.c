@@ -3,7 +3,7 @@
  * The command-line contract of examples/fws-echo-server and fws-client,
  * which other tools drive.
  */
-#include "test-utils.h"
+#include "test-tls-utils.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -388,21 +388,15 @@ test_client_ws_to_tls_server (void)
   g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
   g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (pem, &error);
   g_autoptr(SoupServer) server = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSList) uris = NULL;
   g_autofree char *url = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
+  guint port;
 
   g_test_summary ("A ws:// URL for a TLS server: the client says the server may want TLS, use wss://");
   g_assert_no_error (error);
-  server = soup_server_new ("tls-certificate", cert, NULL);
-  soup_server_listen (server, any, SOUP_SERVER_LISTEN_HTTPS, &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (server);
-  url = g_strdup_printf ("ws://127.0.0.1:%d/", g_uri_get_port (uris->data));
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  server = fws_test_tls_server_new (cert, &port);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
   g_assert_cmpint (run_client ((const char *[]) { "--timeout", "10", url, NULL }, "", &out, &err), ==, 1);
   g_assert_nonnull (strstr (err, "hint: "));
   g_assert_nonnull (strstr (err, "wss://"));
