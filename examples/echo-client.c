@@ -69,7 +69,7 @@ on_message (FwsWebSocket *ws, FwsMessageType type, GBytes *data, App *app)
 /* What is likely wrong when a connection fails before it opened: a plain
  * server does not answer a TLS handshake (wss:// times out or fails with
  * a TLS error), and a TLS server drops a plain HTTP request (ws:// sees the
- * connection reset). */
+ * connection reset, or closed with no HTTP answer). */
 static const char *
 hint_for (App *app, const GError *error)
 {
@@ -81,8 +81,11 @@ hint_for (App *app, const GError *error)
               g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) ||
               g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_MISC)))
     return "is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://";
+  /* No HTTP status: the server ended the connection without an answer. */
   if (!tls && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-               g_error_matches (error, FWS_ERROR, FWS_ERROR_TIMED_OUT)))
+               g_error_matches (error, FWS_ERROR, FWS_ERROR_TIMED_OUT) ||
+               (g_error_matches (error, FWS_ERROR, FWS_ERROR_HANDSHAKE) &&
+                fws_client_get_status (FWS_CLIENT (app->ws)) == 0)))
     return "does the server want TLS? For a TLS server use a wss:// URL";
   return NULL;
 }

@@ -120,7 +120,9 @@ function hintFor(error) {
         if (timedOut || error.matches(Gio.TlsError, Gio.TlsError.NOT_TLS) ||
             error.matches(Gio.TlsError, Gio.TlsError.MISC))
             return 'is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://';
-    } else if (timedOut || error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CONNECTION_CLOSED)) {
+    } else if (timedOut || error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CONNECTION_CLOSED) ||
+               // no HTTP status: the server ended the connection without an answer
+               (error.matches(Fws.Error, Fws.Error.HANDSHAKE) && client.status === 0)) {
         return 'does the server want TLS? For a TLS server use a wss:// URL';
     }
     return null;

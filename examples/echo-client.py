@@ -39,7 +39,7 @@ if args.timeout < 0:
     parser.exit(2, f'invalid --timeout {args.timeout}: expected seconds, 0 or more\n')
 
 
-def hint_for(url, opened, error):
+def hint_for(ws, url, opened, error):
     """What is likely wrong when a connection fails before it opened."""
     if opened:
         return None
@@ -48,7 +48,9 @@ def hint_for(url, opened, error):
         if (timed_out or error.matches(Gio.tls_error_quark(), Gio.TlsError.NOT_TLS)
                 or error.matches(Gio.tls_error_quark(), Gio.TlsError.MISC)):
             return 'is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://'
-    elif timed_out or error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_CLOSED):
+    elif (timed_out or error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_CLOSED)
+          # no HTTP status: the server ended the connection without an answer
+          or (error.matches(Fws.Error.quark(), Fws.Error.HANDSHAKE) and ws.get_status() == 0)):
         return 'does the server want TLS? For a TLS server use a wss:// URL'
     return None
 
@@ -100,7 +102,7 @@ class App:
 
     def on_error(self, ws, error):
         print(f'error: {error.message}', file=sys.stderr)
-        hint = hint_for(args.url, self.opened, error)
+        hint = hint_for(ws, args.url, self.opened, error)
         if hint:
             print(f'hint: {hint}', file=sys.stderr)
         self.last_error = error.message

@@ -44,7 +44,9 @@ class App : Object {
         if (ws.url.down ().has_prefix ("wss:")) {
             if (timed_out || error is TlsError.NOT_TLS || error is TlsError.MISC)
                 return "is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://";
-        } else if (timed_out || error is IOError.CONNECTION_CLOSED) {
+        } else if (timed_out || error is IOError.CONNECTION_CLOSED ||
+                   /* no HTTP status: the server ended the connection without an answer */
+                   (error is Fws.Error.HANDSHAKE && ws.status == 0)) {
             return "does the server want TLS? For a TLS server use a wss:// URL";
         }
         return null;

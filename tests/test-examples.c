@@ -403,6 +403,59 @@ test_client_ws_to_tls_server (void)
   soup_server_disconnect (server);
 }
 
+/* A TLS server that, like openssl s_server, ends the connection (a FIN,
+ * not a reset) when the handshake fails, without an HTTP answer. The
+ * connections stay in @user_data until the test ends. */
+static void
+tls_handshake_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  GIOStream *base = NULL;
+
+  g_assert_false (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error));
+  g_object_get (source, "base-io-stream", &base, NULL);
+  g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)), FALSE, TRUE, NULL);
+  g_ptr_array_add (user_data, base);
+}
+
+static gboolean
+tls_incoming_cb (GSocketService *service, GSocketConnection *conn, GObject *source_object, gpointer user_data)
+{
+  GPtrArray *conns = user_data;
+  GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (conn), g_ptr_array_index (conns, 0), NULL);
+
+  g_assert_nonnull (tls);
+  g_ptr_array_add (conns, tls);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, NULL, tls_handshake_done_cb, conns);
+  return TRUE;
+}
+
+static void
+test_client_ws_to_closing_tls_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (pem, &error);
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("A ws:// URL for a TLS server that ends the connection without an HTTP answer: "
+                  "the client says the server may want TLS, use wss://");
+  g_assert_no_error (error);
+  g_ptr_array_add (conns, g_object_ref (cert));
+  g_signal_connect (service, "incoming", G_CALLBACK (tls_incoming_cb), conns);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_listen_loopback (G_SOCKET_LISTENER (service)));
+  g_socket_service_start (service);
+  g_assert_cmpint (run_client ((const char *[]) { "--timeout", "10", url, NULL }, "", &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "hint: "));
+  g_assert_nonnull (strstr (err, "wss://"));
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+}
+
 static void
 test_server_tls_key_mismatch (void)
 {
@@ -459,6 +512,7 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/client-error-once", test_client_error_once);
   g_test_add_func ("/examples/client-wss-to-plain-server", test_client_wss_to_plain_server);
   g_test_add_func ("/examples/client-ws-to-tls-server", test_client_ws_to_tls_server);
+  g_test_add_func ("/examples/client-ws-to-closing-tls-server", test_client_ws_to_closing_tls_server);
   g_test_add_func ("/examples/server-tls-key-mismatch", test_server_tls_key_mismatch);
 
   return g_test_run ();
