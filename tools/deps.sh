@@ -37,7 +37,7 @@ fws_apt_get () {
   # apt itself waits for its lock too, for whatever time is left.
   local left=$((timeout - waited))
   [ "$left" -gt 0 ] || left=1
-  $FWS_SUDO apt-get -o "DPkg::Lock::Timeout=$left" "$@"
+  ${FWS_SUDO:-} apt-get -o "DPkg::Lock::Timeout=$left" "$@"
 }
 
 fws_install_missing () {
