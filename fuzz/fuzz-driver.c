@@ -109,9 +109,9 @@ message_cb (gpointer user_data, FwsMessageType type, GBytes *data)
     }
   st->messages++;
   if (st->echo)
-    fws_driver_send (st->driver, type, data);
+    fws_driver_send (st->driver, type, data, NULL);
   if (st->close_on_second && st->messages == 2)
-    fws_driver_close (st->driver, 1000, "bye");
+    fws_driver_close (st->driver, 1000, "bye", NULL);
 }
 
 static void
@@ -351,7 +351,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       GBytes *early = g_bytes_new_static ("queued", 6);
 
-      FUZZ_CHECK (fws_driver_send (st.driver, FWS_MESSAGE_TYPE_TEXT, early));
+      FUZZ_CHECK (fws_driver_send (st.driver, FWS_MESSAGE_TYPE_TEXT, early, NULL));
       g_bytes_unref (early);
     }
 

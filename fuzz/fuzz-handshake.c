@@ -23,6 +23,7 @@
 #include "fws-error.h"
 #include "fws-extensions-private.h"
 #include "fws-handshake-private.h"
+#include "fws-http-private.h"
 #include "fws-hixie-private.h"
 #include "fws-permessage-deflate.h"
 #include "fws-sse-private.h"
@@ -217,7 +218,10 @@ server_side (const char *method, const char *path, SoupHTTPVersion version, Soup
     default:
       for (guint round = 0; round < 2; round++)
         {
-          response = fws_hixie_response (fws_hixie_detect (request), url, request,
+          g_autofree char *chosen = fws_hixie_select_protocol (fws_hixie_detect (request), request, protocols);
+
+          FUZZ_CHECK (chosen == NULL || g_strv_contains (protocols, chosen));
+          response = fws_hixie_response (fws_hixie_detect (request), url, chosen, request,
                                          round == 0 ? extra : request);
           FUZZ_CHECK (check_written_response (response) == 101);
           g_clear_pointer (&response, g_bytes_unref);

@@ -10,6 +10,8 @@ namespace Fws {
 	public class WebSocket : GLib.Object {
 		[CCode (has_construct_function = false)]
 		public WebSocket (Soup.ServerMessage msg, [CCode (array_length = false, array_null_terminated = true, type = "const char * const *")] string[]? protocols) throws GLib.Error;
+		[CCode (has_construct_function = false)]
+		public WebSocket.for_request (Fws.Request request, [CCode (array_length = false, array_null_terminated = true, type = "const char * const *")] string[]? protocols) throws GLib.Error;
 	}
 	public sealed class Client : Fws.WebSocket {
 		[CCode (has_construct_function = false)]

@@ -71,28 +71,64 @@ void        fws_driver_parse           (FwsDriver    *driver,
                                         const guint8 *data,
                                         gsize         len);
 
-/* Sends; in CONNECTING they are queued and go out right after the
- * handshake. FALSE (and nothing written) once CLOSING or CLOSED. */
+/* The commands below hold every rule on what the application may send;
+ * the layer above checks nothing itself. On a refusal nothing is written
+ * and @error says why, with a message for people (translated):
+ * FWS_ERROR_INVALID_ARGUMENT for a bad close code, close reason or ping
+ * payload, FWS_ERROR_INVALID_UTF8 for text that is not UTF-8,
+ * FWS_ERROR_CLOSED once CLOSING or CLOSED, FWS_ERROR_NOT_SUPPORTED for what
+ * a hixie connection cannot carry (binary, ping, a close code). Arguments
+ * are checked first, then the state, then the protocol version. */
+
+/* Sends one data message (@data NULL: an empty one); in CONNECTING it is
+ * queued and goes out right after the handshake. Text may contain U+0000. Also FALSE, with
+ * FWS_ERROR_CLOSED, when an extension failed on the message, which failed
+ * the connection (error, close). */
 gboolean    fws_driver_send            (FwsDriver      *driver,
                                         FwsMessageType  type,
-                                        GBytes         *data);
-gboolean    fws_driver_ping            (FwsDriver *driver,
-                                        GBytes    *payload);
+                                        GBytes         *data,
+                                        GError        **error);
+
+/* Sends a ping of at most 125 bytes (queued in CONNECTING). With @payload
+ * NULL the payload is the next value of the connection's one counter,
+ * "1", "2", "3", ... (faye's keepalive payloads): keepalive and
+ * application pings that leave the choice to the driver never share a
+ * payload. Returns the payload sent (transfer full), or NULL. */
+GBytes     *fws_driver_ping            (FwsDriver  *driver,
+                                        GBytes     *payload,
+                                        GError    **error);
+/* An unsolicited pong; FALSE once CLOSING or CLOSED and on hixie. */
 gboolean    fws_driver_pong            (FwsDriver *driver,
                                         GBytes    *payload);
 
+/* The argument rules of fws_driver_close(), for a caller that has no
+ * driver yet: @code is 0 (for 1000) or a code an endpoint may send (RFC
+ * 6455 7.4: 1000-1003, 1007-1014, 3000-4999; never 1004-1006 or 1015),
+ * @reason (nullable) is UTF-8 of at most 123 bytes. */
+gboolean    fws_driver_check_close     (guint        code,
+                                        const char  *reason,
+                                        GError     **error);
+
 /* Starts the close handshake (OPEN: close frame, state CLOSING) or, in
- * CONNECTING, closes at once without writing. FALSE when already closing. */
-gboolean    fws_driver_close           (FwsDriver  *driver,
-                                        guint       code,
-                                        const char *reason);
+ * CONNECTING, closes at once without writing (close reports @code, 0 as
+ * 1000, and @reason). hixie-76 writes 0xFF 0x00 and hixie-75 nothing, and
+ * both close at once; they take no code but 1000. */
+gboolean    fws_driver_close           (FwsDriver   *driver,
+                                        guint        code,
+                                        const char  *reason,
+                                        GError     **error);
+
+/* The layer above dropped the connection by itself (a timeout, a failure
+ * before the handshake): state CLOSED at once, no event, nothing written. */
+void        fws_driver_abort           (FwsDriver *driver);
 
 /* The transport ended (EOF or error): close with 1006 unless closed. */
 void        fws_driver_transport_closed (FwsDriver    *driver,
                                          const GError *error);
 
-/* Fails the connection with @code (sends a close frame when OPEN),
- * emits error (@error) then close. */
+/* Fails the connection with @code: when OPEN, a close frame with @code and
+ * a fixed English reason chosen for it (never @error's message, which is
+ * translated); then error (@error) and close (@code, @error's message). */
 void        fws_driver_fail            (FwsDriver    *driver,
                                         guint         code,
                                         const GError *error);

@@ -65,6 +65,8 @@ struct _FwsDriver
 
   GQueue              pending;   /* of Pending*, sends made while CONNECTING */
   guint64             pending_bytes;
+
+  guint64             ping_counter;  /* the last payload fws_driver_ping chose */
 };
 
 static void codec_message_cb (gpointer user_data, guint opcode, guint rsv, GBytes *payload);
@@ -214,21 +216,9 @@ write_frame (FwsDriver    *self,
     }
 }
 
-/* Cuts @reason to at most @max bytes on a character boundary. */
-static gsize
-utf8_prefix_len (const char *reason,
-                 gsize       max)
-{
-  gsize len = strlen (reason);
-
-  if (len <= max)
-    return len;
-  len = max;
-  while (len > 0 && ((guchar) reason[len] & 0xC0) == 0x80)
-    len--;
-  return len;
-}
-
+/* @reason is the application's (checked by fws_driver_check_close), the
+ * peer's (at most 123 bytes, as its frame was at most 125) or one of the
+ * driver's fixed English reasons. */
 static void
 write_close_frame (FwsDriver  *self,
                    guint       code,
@@ -241,7 +231,9 @@ write_close_frame (FwsDriver  *self,
   self->close_sent = TRUE;
   if (code != 0 && code != 1005)
     {
-      gsize rlen = reason ? utf8_prefix_len (reason, MAX_CLOSE_REASON) : 0;
+      gsize rlen = reason ? strlen (reason) : 0;
+
+      g_assert (rlen <= MAX_CLOSE_REASON);
 
       payload[0] = (guint8) (code >> 8);
       payload[1] = (guint8) (code & 0xFF);
@@ -330,14 +322,13 @@ flush_pending (FwsDriver *self)
     }
 }
 
+/* Writes or queues a frame the command has checked (state, version).
+ * FALSE if an extension failed on a data message. */
 static gboolean
 send_or_queue (FwsDriver *self,
                guint      opcode,
                GBytes    *payload)
 {
-  /* The drafts have text frames only: no binary, ping or pong. */
-  if (self->version != FWS_WS_VERSION_HYBI_13 && opcode != FWS_WS_OP_TEXT)
-    return FALSE;
   if (self->state == FWS_READY_STATE_CONNECTING)
     {
       Pending *p = g_new (Pending, 1);
@@ -348,8 +339,7 @@ send_or_queue (FwsDriver *self,
       self->pending_bytes += g_bytes_get_size (p->payload);
       return TRUE;
     }
-  if (self->state != FWS_READY_STATE_OPEN)
-    return FALSE;
+  g_assert (self->state == FWS_READY_STATE_OPEN);
   if (self->version != FWS_WS_VERSION_HYBI_13)
     {
       write_hixie_text (self, payload);
@@ -408,17 +398,48 @@ shutdown_driver (FwsDriver    *self,
 {
   if (self->state == FWS_READY_STATE_CLOSED)
     return;
-  self->state = FWS_READY_STATE_CLOSED;
-  if (self->codec)
-    fws_ws_codec_stop (self->codec);
-  if (self->hixie)
-    fws_hixie_parser_stop (self->hixie);
-  g_queue_clear_full (&self->pending, pending_free);
-  self->pending_bytes = 0;
-  fws_extensions_close (self->extensions);
+  fws_driver_abort (self);
   if (error)
     self->cb.error (self->user_data, error);
   self->cb.close (self->user_data, code, reason ? reason : "");
+}
+
+/* The fixed English reason written with a close code the driver chose
+ * when the caller has none more precise. */
+static const char *
+wire_reason (guint code)
+{
+  switch (code)
+    {
+    case FWS_CLOSE_CODE_PROTOCOL_ERROR:
+      return "Protocol error";
+    case FWS_CLOSE_CODE_INVALID_DATA:
+      return "Invalid UTF-8 in a text message";
+    case FWS_CLOSE_CODE_TOO_BIG:
+      return "Message too big";
+    case FWS_CLOSE_CODE_MISSING_EXTENSION:
+      return "Extension failed";
+    case FWS_CLOSE_CODE_SERVER_ERROR:
+      return "Unexpected condition";
+    default:
+      return "";
+    }
+}
+
+/* Fails with @code and @reason on the wire (fixed English text, never
+ * @error's message: that one is translated, and goes to error and close). */
+static void
+fail_with_reason (FwsDriver    *self,
+                  guint         code,
+                  const char   *reason,
+                  const GError *error)
+{
+  if (self->state == FWS_READY_STATE_CLOSED)
+    return;
+  if (self->state == FWS_READY_STATE_OPEN && !self->close_sent &&
+      self->version == FWS_WS_VERSION_HYBI_13)
+    write_close_frame (self, code, reason);
+  shutdown_driver (self, code, error ? error->message : "", error);
 }
 
 void
@@ -426,12 +447,7 @@ fws_driver_fail (FwsDriver    *self,
                  guint         code,
                  const GError *error)
 {
-  if (self->state == FWS_READY_STATE_CLOSED)
-    return;
-  if (self->state == FWS_READY_STATE_OPEN && !self->close_sent &&
-      self->version == FWS_WS_VERSION_HYBI_13)
-    write_close_frame (self, code, error ? error->message : "");
-  shutdown_driver (self, code, error ? error->message : "", error);
+  fail_with_reason (self, code, wire_reason (code), error);
 }
 
 void
@@ -459,13 +475,12 @@ static void
 fail_extension (FwsDriver    *self,
                 const GError *error)
 {
-  guint code = FWS_CLOSE_CODE_MISSING_EXTENSION;
-
   if (g_error_matches (error, FWS_ERROR, FWS_ERROR_TOO_LARGE))
-    code = FWS_CLOSE_CODE_TOO_BIG;
+    fail_with_reason (self, FWS_CLOSE_CODE_TOO_BIG, "Message too big", error);
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
-    code = FWS_CLOSE_CODE_INVALID_DATA;
-  fws_driver_fail (self, code, error);
+    fail_with_reason (self, FWS_CLOSE_CODE_INVALID_DATA, "Invalid message data", error);
+  else
+    fail_with_reason (self, FWS_CLOSE_CODE_MISSING_EXTENSION, "Extension failed", error);
 }
 
 /* ---- Input ---- */
@@ -499,7 +514,7 @@ receive_extended (FwsDriver      *self,
     {
       g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_TOO_LARGE,
                            _("WebSocket frame length too large"));
-      fws_driver_fail (self, FWS_CLOSE_CODE_TOO_BIG, error);
+      fail_with_reason (self, FWS_CLOSE_CODE_TOO_BIG, "Message too big", error);
       return;
     }
   if (type == FWS_MESSAGE_TYPE_TEXT)
@@ -508,7 +523,7 @@ receive_extended (FwsDriver      *self,
         {
           g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_INVALID_UTF8,
                                _("Could not decode a text frame as UTF-8"));
-          fws_driver_fail (self, FWS_CLOSE_CODE_INVALID_DATA, error);
+          fail_with_reason (self, FWS_CLOSE_CODE_INVALID_DATA, "Invalid UTF-8 in a text message", error);
           return;
         }
       if (!fws_extension_message_is_terminated (message))
@@ -781,7 +796,10 @@ fws_driver_start (FwsDriver *self)
           shutdown_driver (self, FWS_CLOSE_CODE_NO_STATUS, error->message, error);
           return FALSE;
         }
-      response = fws_hixie_response (self->version, self->url, self->request_headers, self->extra_headers);
+      self->protocol = fws_hixie_select_protocol (self->version, self->request_headers,
+                                                   (const char * const *) self->protocols);
+      response = fws_hixie_response (self->version, self->url, self->protocol,
+                                     self->request_headers, self->extra_headers);
       self->cb.write (self->user_data, g_bytes_get_data (response, NULL), g_bytes_get_size (response));
       /* hixie-76 opens once the 8 key bytes have arrived (fws_driver_parse). */
       if (self->version == FWS_WS_VERSION_HIXIE_75)
@@ -829,20 +847,86 @@ fws_driver_start (FwsDriver *self)
   return TRUE;
 }
 
-gboolean
-fws_driver_send (FwsDriver      *self,
-                 FwsMessageType  type,
-                 GBytes         *data)
+static gboolean
+check_open (FwsDriver  *self,
+            GError    **error)
 {
-  return send_or_queue (self, type == FWS_MESSAGE_TYPE_TEXT ? FWS_WS_OP_TEXT : FWS_WS_OP_BINARY, data);
+  if (self->state == FWS_READY_STATE_CLOSING || self->state == FWS_READY_STATE_CLOSED)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
-fws_driver_ping (FwsDriver *self,
-                 GBytes    *payload)
+fws_driver_send (FwsDriver       *self,
+                 FwsMessageType   type,
+                 GBytes          *data,
+                 GError         **error)
 {
-  g_return_val_if_fail (payload == NULL || g_bytes_get_size (payload) <= 125, FALSE);
-  return send_or_queue (self, FWS_WS_OP_PING, payload);
+  g_return_val_if_fail (type == FWS_MESSAGE_TYPE_TEXT || type == FWS_MESSAGE_TYPE_BINARY, FALSE);
+
+  if (type == FWS_MESSAGE_TYPE_TEXT && data != NULL)
+    {
+      gsize len;
+      const guint8 *p = g_bytes_get_data (data, &len);
+
+      if (!fws_utf8_validate (p, len))
+        {
+          g_set_error_literal (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8, _("Text messages must be valid UTF-8"));
+          return FALSE;
+        }
+    }
+  if (!check_open (self, error))
+    return FALSE;
+  /* The drafts have text frames only. */
+  if (type == FWS_MESSAGE_TYPE_BINARY && self->version != FWS_WS_VERSION_HYBI_13)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("%s connections carry text messages only"), fws_ws_version_to_string (self->version));
+      return FALSE;
+    }
+  if (!send_or_queue (self, type == FWS_MESSAGE_TYPE_TEXT ? FWS_WS_OP_TEXT : FWS_WS_OP_BINARY, data))
+    {
+      /* An extension failed on it: the connection failed with it. */
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GBytes *
+fws_driver_ping (FwsDriver  *self,
+                 GBytes     *payload,
+                 GError    **error)
+{
+  g_autoptr(GBytes) sent = NULL;
+
+  if (payload != NULL && g_bytes_get_size (payload) > 125)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT, _("A ping payload has at most 125 bytes"));
+      return NULL;
+    }
+  if (!check_open (self, error))
+    return NULL;
+  if (self->version != FWS_WS_VERSION_HYBI_13)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("%s connections have no ping"), fws_ws_version_to_string (self->version));
+      return NULL;
+    }
+  if (payload != NULL)
+    sent = g_bytes_ref (payload);
+  else
+    {
+      char counter[24];
+
+      g_snprintf (counter, sizeof counter, "%" G_GUINT64_FORMAT, ++self->ping_counter);
+      sent = g_bytes_new (counter, strlen (counter));
+    }
+  send_or_queue (self, FWS_WS_OP_PING, sent);
+  return g_steal_pointer (&sent);
 }
 
 gboolean
@@ -850,41 +934,89 @@ fws_driver_pong (FwsDriver *self,
                  GBytes    *payload)
 {
   g_return_val_if_fail (payload == NULL || g_bytes_get_size (payload) <= 125, FALSE);
+  if (!check_open (self, NULL) || self->version != FWS_WS_VERSION_HYBI_13)
+    return FALSE;
   return send_or_queue (self, FWS_WS_OP_PONG, payload);
 }
 
 gboolean
-fws_driver_close (FwsDriver  *self,
-                  guint       code,
-                  const char *reason)
+fws_driver_check_close (guint        code,
+                        const char  *reason,
+                        GError     **error)
 {
-  switch (self->state)
-    {
-    case FWS_READY_STATE_CONNECTING:
-      shutdown_driver (self, code, reason, NULL);
-      return TRUE;
-    case FWS_READY_STATE_OPEN:
-      if (self->version != FWS_WS_VERSION_HYBI_13)
-        {
-          /* hixie-76 sends 0xFF 0x00, hixie-75 nothing; neither waits. */
-          if (self->version == FWS_WS_VERSION_HIXIE_76 && !self->close_sent)
-            {
-              static const guint8 closing[2] = { 0xFF, 0x00 };
+  gsize len = reason ? strlen (reason) : 0;
 
-              self->close_sent = TRUE;
-              self->cb.write (self->user_data, closing, sizeof closing);
-            }
-          shutdown_driver (self, FWS_CLOSE_CODE_NO_STATUS, "", NULL);
-          return TRUE;
-        }
-      write_close_frame (self, code, reason);
-      self->state = FWS_READY_STATE_CLOSING;
-      return TRUE;
-    case FWS_READY_STATE_CLOSING:
-    case FWS_READY_STATE_CLOSED:
-    default:
+  if (code != 0 && !fws_ws_close_code_is_valid (code))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
+                   _("The close code must be between 1000 and 1003, between 1007 and 1014, "
+                     "or between 3000 and 4999. %u is none of these."), code);
       return FALSE;
     }
+  if (len > MAX_CLOSE_REASON || !fws_utf8_validate ((const guint8 *) reason, len))
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
+                           _("The close reason must be valid UTF-8 of at most 123 bytes"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+fws_driver_close (FwsDriver   *self,
+                  guint        code,
+                  const char  *reason,
+                  GError     **error)
+{
+  if (!fws_driver_check_close (code, reason, error) || !check_open (self, error))
+    return FALSE;
+  if (code == 0)
+    code = FWS_CLOSE_CODE_NORMAL;
+  if (reason == NULL)
+    reason = "";
+  if (self->version != FWS_WS_VERSION_HYBI_13 && code != FWS_CLOSE_CODE_NORMAL)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("%s connections have no close codes"), fws_ws_version_to_string (self->version));
+      return FALSE;
+    }
+
+  if (self->state == FWS_READY_STATE_CONNECTING)
+    {
+      shutdown_driver (self, code, reason, NULL);
+      return TRUE;
+    }
+  if (self->version != FWS_WS_VERSION_HYBI_13)
+    {
+      /* hixie-76 sends 0xFF 0x00, hixie-75 nothing; neither waits. */
+      if (self->version == FWS_WS_VERSION_HIXIE_76 && !self->close_sent)
+        {
+          static const guint8 closing[2] = { 0xFF, 0x00 };
+
+          self->close_sent = TRUE;
+          self->cb.write (self->user_data, closing, sizeof closing);
+        }
+      shutdown_driver (self, FWS_CLOSE_CODE_NO_STATUS, "", NULL);
+      return TRUE;
+    }
+  write_close_frame (self, code, reason);
+  self->state = FWS_READY_STATE_CLOSING;
+  return TRUE;
+}
+
+void
+fws_driver_abort (FwsDriver *self)
+{
+  if (self->state == FWS_READY_STATE_CLOSED)
+    return;
+  self->state = FWS_READY_STATE_CLOSED;
+  if (self->codec)
+    fws_ws_codec_stop (self->codec);
+  if (self->hixie)
+    fws_hixie_parser_stop (self->hixie);
+  g_queue_clear_full (&self->pending, pending_free);
+  self->pending_bytes = 0;
+  fws_extensions_close (self->extensions);
 }
 
 FwsReadyState

@@ -7,9 +7,11 @@
 
 #include "fws-enum-types.h"
 #include "fws-error.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-sse-private.h"
-#include "fws-transport-private.h"
+#include "fws-connection-private.h"
+#include "fws-request-private.h"
 
 /**
  * FwsEventSource:
@@ -63,7 +65,7 @@ struct _FwsEventSource
 {
   GObject             parent_instance;
 
-  GMainContext       *context;
+  FwsConnection      *conn;              /* (owned) the shell: transport, lifecycle, timers */
   FwsReadyState       ready_state;
   gboolean            state_notify_pending; /* CLOSED by close (), notified later */
 
@@ -77,23 +79,9 @@ struct _FwsEventSource
   char               *last_event_id;
   SoupHTTPVersion     version;
 
-  /* transport */
-  FwsTransport       *transport;         /* (owned) */
-  gboolean            transport_dead;
-
   /* output */
   GString            *out;               /* formatted, not yet handed to the transport */
   gboolean            head_queued;
-
-  /* lifecycle */
-  gboolean            accepted;
-  gboolean            closing;           /* close () called: flush, then finish */
-  gboolean            finished;
-  gboolean            held;
-  GSource            *start_source;
-  GSource            *ping_timer;
-  GSource            *flush_timer;
-  GSource            *finish_source;
 };
 
 G_DEFINE_FINAL_TYPE (FwsEventSource, fws_event_source, G_TYPE_OBJECT)
@@ -121,41 +109,16 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static void finish (FwsEventSource *self);
-static void schedule_finish (FwsEventSource *self);
-
-static void
-destroy_source (GSource **source)
-{
-  if (*source)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
-static GSource *
-attach_source (FwsEventSource *self,
-               GSource        *source,
-               const char     *name,
-               GSourceFunc     func)
-{
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, name);
-  g_source_set_callback (source, func, self, NULL);
-  g_source_attach (source, self->context);
-  return source;
-}
-
 /* ---- Output ---- */
 
 /* Hands what was formatted to the transport, once the head went first. */
 static void
 push_out (FwsEventSource *self)
 {
-  if (!self->head_queued || self->transport_dead || self->out->len == 0)
+  if (!self->head_queued || fws_connection_is_dead (self->conn) || self->out->len == 0)
     return;
-  fws_transport_write (self->transport, (const guint8 *) self->out->str, self->out->len);
+  fws_transport_write (fws_connection_get_transport (self->conn), (const guint8 *) self->out->str,
+                       self->out->len);
   g_string_truncate (self->out, 0);
 }
 
@@ -169,7 +132,7 @@ queue_head (FwsEventSource *self)
     return;
   head = g_string_new (NULL);
   fws_sse_append_head (head, self->version, self->extra_headers, fws_sse_retry_ms (self->retry));
-  fws_transport_write (self->transport, (const guint8 *) head->str, head->len);
+  fws_transport_write (fws_connection_get_transport (self->conn), (const guint8 *) head->str, head->len);
   self->head_queued = TRUE;
   push_out (self);
 }
@@ -185,41 +148,56 @@ set_ready_state (FwsEventSource *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_STATE]);
 }
 
-/* ---- Transport ---- */
+static void
+arm_ping_timer (FwsEventSource *self)
+{
+  guint ms = 0;
+
+  if (self->ping_seconds > 0 && self->head_queued && !fws_connection_is_closing (self->conn))
+    ms = MAX (fws_sse_retry_ms (self->ping_seconds), 1);
+  fws_connection_set_timer (self->conn, FWS_CONNECTION_TIMER_PING, ms);
+}
+
+/* ---- The shell's events ---- */
 
 static void
-transport_received_cb (GObject      *owner,
-                       const guint8 *data,
-                       gsize         len)
+conn_start_cb (GObject      *owner,
+               const guint8 *early,
+               gsize         len)
 {
-  /* A client has nothing to say on this connection: reading is what
-   * notices that it went away. */
+  FwsEventSource *self = FWS_EVENT_SOURCE (owner);
+
+  /* Bytes behind the request are dropped: a client has nothing to say
+   * here. Reading goes on all the same: it notices a client that goes
+   * away (even one gone already). */
+  queue_head (self);
+  arm_ping_timer (self);
 }
 
 static void
-transport_failed_cb (GObject      *owner,
-                     const GError *error)
+conn_received_cb (GObject      *owner,
+                  const guint8 *data,
+                  gsize         len)
+{
+}
+
+static void
+conn_failed_cb (GObject      *owner,
+                const GError *error)
 {
   FwsEventSource *self = FWS_EVENT_SOURCE (owner);
 
   if (error != NULL)
     g_debug ("EventSource %s: %s", self->url ? self->url : "", error->message);
-  self->transport_dead = TRUE;
   g_string_truncate (self->out, 0);
-  finish (self);
 }
 
 static void
-transport_drained_cb (GObject *owner)
+conn_drained_cb (GObject *owner)
 {
   FwsEventSource *self = FWS_EVENT_SOURCE (owner);
 
-  if (self->closing)
-    {
-      finish (self);
-      return;
-    }
-  if (self->ready_state == FWS_READY_STATE_CONNECTING)
+  if (self->ready_state == FWS_READY_STATE_CONNECTING && !fws_connection_is_closing (self->conn))
     {
       /* The head is out. */
       set_ready_state (self, FWS_READY_STATE_OPEN);
@@ -227,114 +205,46 @@ transport_drained_cb (GObject *owner)
     }
 }
 
-static const FwsTransportCallbacks transport_callbacks = {
-  transport_received_cb,
-  transport_failed_cb,
-  transport_drained_cb,
-  NULL,
-};
+static void
+conn_timeout_cb (GObject            *owner,
+                 FwsConnectionTimer  timer)
+{
+  FwsEventSource *self = FWS_EVENT_SOURCE (owner);
 
-/* ---- Closing ---- */
+  if (timer == FWS_CONNECTION_TIMER_PING)
+    {
+      fws_sse_append_ping (self->out);
+      push_out (self);
+      arm_ping_timer (self);
+    }
+  else
+    {
+      /* The client reads nothing: drop what is left. */
+      fws_connection_finish (self->conn, FALSE);
+    }
+}
 
 static void
-finish (FwsEventSource *self)
+conn_finished_cb (GObject *owner)
 {
-  if (self->finished)
-    return;
-  self->finished = TRUE;
-  self->closing = TRUE;
-  g_object_ref (self);
+  FwsEventSource *self = FWS_EVENT_SOURCE (owner);
 
-  destroy_source (&self->start_source);
-  destroy_source (&self->ping_timer);
-  destroy_source (&self->flush_timer);
-  destroy_source (&self->finish_source);
   g_string_truncate (self->out, 0);
-  fws_transport_release (self->transport);
-
   set_ready_state (self, FWS_READY_STATE_CLOSED);
   g_signal_emit (self, signals[CLOSE], 0);
-
-  if (self->held)
-    {
-      self->held = FALSE;
-      g_object_unref (self);
-    }
-  g_object_unref (self);
 }
 
-static gboolean
-finish_source_cb (gpointer user_data)
-{
-  FwsEventSource *self = user_data;
-
-  g_clear_pointer (&self->finish_source, g_source_unref);
-  finish (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Finishes from the main loop, never inside a call the app made. */
-static void
-schedule_finish (FwsEventSource *self)
-{
-  if (self->finish_source || self->finished)
-    return;
-  self->finish_source = attach_source (self, g_idle_source_new (), "fws-event-source-finish",
-                                       finish_source_cb);
-}
-
-static gboolean
-flush_timeout_cb (gpointer user_data)
-{
-  FwsEventSource *self = user_data;
-
-  /* The client reads nothing: drop what is left. */
-  g_clear_pointer (&self->flush_timer, g_source_unref);
-  self->transport_dead = TRUE;
-  fws_transport_clear_queue (self->transport);
-  finish (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* ---- Ping timer ---- */
-
-static gboolean
-ping_timer_cb (gpointer user_data)
-{
-  FwsEventSource *self = user_data;
-
-  fws_sse_append_ping (self->out);
-  push_out (self);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-arm_ping_timer (FwsEventSource *self)
-{
-  guint ms;
-
-  destroy_source (&self->ping_timer);
-  if (self->ping_seconds <= 0 || !self->accepted || self->closing || self->finished || self->start_source)
-    return;
-  ms = MAX (fws_sse_retry_ms (self->ping_seconds), 1);
-  self->ping_timer = attach_source (self, g_timeout_source_new (ms), "fws-event-source-ping",
-                                    ping_timer_cb);
-}
+static const FwsConnectionCallbacks conn_callbacks = {
+  conn_start_cb,
+  conn_received_cb,
+  conn_failed_cb,
+  conn_drained_cb,
+  NULL,
+  conn_timeout_cb,
+  conn_finished_cb,
+};
 
 /* ---- Server side ---- */
-
-static gboolean
-start_cb (gpointer user_data)
-{
-  FwsEventSource *self = user_data;
-
-  g_clear_pointer (&self->start_source, g_source_unref);
-  queue_head (self);
-  /* Reading notices a client that goes away (even one gone already). */
-  fws_transport_set_reading (self->transport, TRUE);
-  arm_ping_timer (self);
-  return G_SOURCE_REMOVE;
-}
 
 /* The URL, also for an HTTP/1.0 request without Host (libsoup then names
  * the local address in the message's URI). */
@@ -345,34 +255,63 @@ request_url (SoupServerMessage  *msg,
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
   GUri *uri = soup_server_message_get_uri (msg);
   gboolean secure = g_strcmp0 (g_uri_get_scheme (uri), "https") == 0;
+  g_autofree char *authority = NULL;
   char *url;
 
   if (soup_message_headers_get_list (request, "Host") == NULL && g_uri_get_host (uri) != NULL)
-    {
-      SoupMessageHeaders *copy = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
-      SoupMessageHeadersIter iter;
-      const char *name, *value, *host = g_uri_get_host (uri);
-      g_autofree char *host_port = NULL;
-      int port = g_uri_get_port (uri);
-      gboolean v6 = strchr (host, ':') != NULL;
-
-      soup_message_headers_iter_init (&iter, request);
-      while (soup_message_headers_iter_next (&iter, &name, &value))
-        soup_message_headers_append (copy, name, value);
-      if (port > 0 && port != (secure ? 443 : 80))
-        host_port = g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
-      else
-        host_port = g_strdup_printf (v6 ? "[%s]" : "%s", host);
-      soup_message_headers_replace (copy, "Host", host_port);
-      url = fws_sse_request_url (secure, copy, g_uri_get_path (uri), g_uri_get_query (uri));
-      soup_message_headers_unref (copy);
-    }
-  else
-    url = fws_sse_request_url (secure, request, g_uri_get_path (uri), g_uri_get_query (uri));
+    authority = fws_http_format_authority (g_uri_get_host (uri), g_uri_get_port (uri),
+                                           secure ? 443 : 80);
+  url = fws_http_request_url ("http", secure, request, authority,
+                              g_uri_get_path (uri), g_uri_get_query (uri));
 
   if (url == NULL)
     g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Invalid Host header"));
   return url;
+}
+
+static gboolean
+check_request (SoupHTTPVersion   version,
+               gboolean          is_event_source,
+               GError          **error)
+{
+  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("EventSource requests are only supported over HTTP/1.x"));
+      return FALSE;
+    }
+  if (!is_event_source)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not an EventSource request"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Takes @url. */
+static void
+set_request (FwsEventSource     *self,
+             SoupHTTPVersion     version,
+             char               *url,
+             SoupMessageHeaders *request)
+{
+  self->version = version;
+  g_free (self->url);
+  self->url = url;
+  g_free (self->last_event_id);
+  self->last_event_id = fws_sse_last_event_id (soup_message_headers_get_one (request, "Last-Event-ID"), -1);
+}
+
+static gboolean
+take_over (FwsEventSource *self,
+           gboolean        taken)
+{
+  if (!taken)
+    {
+      fws_connection_finish (self->conn, FALSE);
+      self->ready_state = FWS_READY_STATE_CLOSED;
+    }
+  return taken;
 }
 
 /**
@@ -448,57 +387,96 @@ fws_event_source_accept (FwsEventSource     *self,
                          SoupServerMessage  *msg,
                          GError            **error)
 {
-  SoupMessageHeaders *request;
-  SoupHTTPVersion version;
   g_autofree char *url = NULL;
 
   g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FALSE);
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
-  g_return_val_if_fail (!self->accepted && !self->closing && !self->finished, FALSE);
+  g_return_val_if_fail (!fws_connection_is_attached (self->conn) && !fws_connection_is_closing (self->conn), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  version = soup_server_message_get_http_version (msg);
-  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                   _("EventSource requests are only supported over HTTP/1.x"));
-      return FALSE;
-    }
-  if (!fws_event_source_is_event_source_request (msg))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not an EventSource request"));
-      return FALSE;
-    }
+  if (!check_request (soup_server_message_get_http_version (msg),
+                      fws_event_source_is_event_source_request (msg), error))
+    return FALSE;
   url = request_url (msg, error);
   if (url == NULL)
     return FALSE;
 
   /* Everything needed from @msg is read before the steal (PLATFORM.md 1a). */
-  request = soup_server_message_get_request_headers (msg);
-  self->version = version;
-  self->url = g_steal_pointer (&url);
-  g_free (self->last_event_id);
-  self->last_event_id = fws_sse_last_event_id (soup_message_headers_get_one (request, "Last-Event-ID"), -1);
-  {
-    /* Bytes behind the request are read out of libsoup's buffer and
-     * dropped: a client has nothing to say here. */
-    g_autoptr(GByteArray) early = g_byte_array_new ();
+  set_request (self, soup_server_message_get_http_version (msg), g_steal_pointer (&url),
+               soup_server_message_get_request_headers (msg));
+  return take_over (self, fws_connection_take_message (self->conn, msg, error));
+}
 
-    if (!fws_transport_steal (self->transport, msg, early, error))
-      {
-        fws_transport_release (self->transport);
-        self->closing = TRUE;
-        self->finished = TRUE;
-        self->ready_state = FWS_READY_STATE_CLOSED;
-        return FALSE;
-      }
-  }
+/**
+ * fws_event_source_new_for_request:
+ * @request: an EventSource request read from a stream the program accepted
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Like [ctor@Fws.EventSource.new], for a request read with
+ * [func@Fws.Request.read_async] instead of one a [class@Soup.Server]
+ * received: the second way in, for programs that accept connections
+ * themselves.
+ *
+ * Returns: (transfer full) (nullable): the new stream, or %NULL if
+ *   @request is not an EventSource request over HTTP/1.x with a valid Host
+ *   (nothing was taken over then: answer it with
+ *   [method@Fws.Request.respond])
+ * Since: 0.2
+ */
+FwsEventSource *
+fws_event_source_new_for_request (FwsRequest  *request,
+                                  GError     **error)
+{
+  FwsEventSource *self;
 
-  self->accepted = TRUE;
-  self->held = TRUE;
-  g_object_ref (self);
-  self->start_source = attach_source (self, g_idle_source_new (), "fws-event-source-start", start_cb);
-  return TRUE;
+  g_return_val_if_fail (FWS_IS_REQUEST (request), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (FWS_TYPE_EVENT_SOURCE, NULL);
+  if (!fws_event_source_accept_request (self, request, error))
+    g_clear_object (&self);
+  return self;
+}
+
+/**
+ * fws_event_source_accept_request:
+ * @self: a [class@Fws.EventSource] made with [ctor@GObject.Object.new]
+ * @request: an EventSource request read from a stream the program accepted
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Like [method@Fws.EventSource.accept], for a request read with
+ * [func@Fws.Request.read_async]. Only once per object.
+ *
+ * Returns: %TRUE if the connection was taken over
+ * Since: 0.2
+ */
+gboolean
+fws_event_source_accept_request (FwsEventSource  *self,
+                                 FwsRequest      *request,
+                                 GError         **error)
+{
+  SoupMessageHeaders *headers;
+  char *url;
+
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FALSE);
+  g_return_val_if_fail (FWS_IS_REQUEST (request), FALSE);
+  g_return_val_if_fail (!fws_connection_is_attached (self->conn) && !fws_connection_is_closing (self->conn), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_request (fws_request_get_http_version (request), fws_request_is_event_source (request), error))
+    return FALSE;
+  headers = fws_request_get_headers (request);
+  url = fws_http_request_url ("http", fws_request_get_secure (request), headers,
+                              soup_message_headers_get_list (headers, "Host") == NULL ?
+                                fws_request_get_local_authority (request) : NULL,
+                              fws_request_get_path (request), fws_request_get_query (request));
+  if (url == NULL)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Invalid Host header"));
+      return FALSE;
+    }
+  set_request (self, fws_request_get_http_version (request), url, headers);
+  return take_over (self, fws_connection_take_request (self->conn, request, error));
 }
 
 /* ---- Public API ---- */
@@ -546,7 +524,7 @@ fws_event_source_send (FwsEventSource  *self,
   g_return_val_if_fail (data != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->ready_state == FWS_READY_STATE_CLOSED || self->closing)
+  if (self->ready_state == FWS_READY_STATE_CLOSED || fws_connection_is_closing (self->conn))
     {
       g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The EventSource stream is closed"));
       return FALSE;
@@ -578,7 +556,7 @@ fws_event_source_ping (FwsEventSource  *self,
   g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->ready_state == FWS_READY_STATE_CLOSED || self->closing)
+  if (self->ready_state == FWS_READY_STATE_CLOSED || fws_connection_is_closing (self->conn))
     {
       g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The EventSource stream is closed"));
       return FALSE;
@@ -606,27 +584,18 @@ fws_event_source_close (FwsEventSource *self)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
 
-  if (self->ready_state == FWS_READY_STATE_CLOSED || self->closing || self->finished)
+  if (self->ready_state == FWS_READY_STATE_CLOSED || fws_connection_is_closing (self->conn))
     return;
-  self->closing = TRUE;
   self->ready_state = FWS_READY_STATE_CLOSED;
   self->state_notify_pending = TRUE;  /* notify::ready-state comes with close */
-  destroy_source (&self->ping_timer);
-
-  if (!self->accepted || self->transport_dead || !fws_transport_is_open (self->transport))
+  fws_connection_clear_timer (self->conn, FWS_CONNECTION_TIMER_PING);
+  if (fws_connection_is_attached (self->conn) && !fws_connection_is_dead (self->conn))
     {
-      schedule_finish (self);
-      return;
+      /* The head and what is queued go out first, within the timeout. */
+      queue_head (self);
+      fws_connection_set_timer (self->conn, FWS_CONNECTION_TIMER_CLOSE, CLOSE_FLUSH_TIMEOUT_MS);
     }
-  destroy_source (&self->start_source);
-  queue_head (self);
-  /* Read while flushing: a client that goes away ends the wait. */
-  fws_transport_set_reading (self->transport, TRUE);
-  /* The transport's drained callback finishes once all is written. */
-  if (fws_transport_get_queued (self->transport) == 0)
-    schedule_finish (self);
-  self->flush_timer = attach_source (self, g_timeout_source_new (CLOSE_FLUSH_TIMEOUT_MS),
-                                     "fws-event-source-close-timeout", flush_timeout_cb);
+  fws_connection_finish (self->conn, TRUE);
 }
 
 /**
@@ -720,7 +689,7 @@ fws_event_source_set_retry (FwsEventSource *self,
   if (self->retry == seconds)
     return;
   self->retry = seconds;
-  if (self->head_queued && !self->closing)
+  if (self->head_queued && !fws_connection_is_closing (self->conn))
     {
       fws_sse_append_retry (self->out, fws_sse_retry_ms (seconds));
       push_out (self);
@@ -876,12 +845,8 @@ fws_event_source_dispose (GObject *object)
 {
   FwsEventSource *self = FWS_EVENT_SOURCE (object);
 
-  destroy_source (&self->start_source);
-  destroy_source (&self->ping_timer);
-  destroy_source (&self->flush_timer);
-  destroy_source (&self->finish_source);
+  fws_connection_dispose (self->conn);
   g_string_truncate (self->out, 0);
-  fws_transport_release (self->transport);
 
   G_OBJECT_CLASS (fws_event_source_parent_class)->dispose (object);
 }
@@ -891,12 +856,11 @@ fws_event_source_finalize (GObject *object)
 {
   FwsEventSource *self = FWS_EVENT_SOURCE (object);
 
-  g_clear_pointer (&self->transport, fws_transport_free);
+  g_clear_pointer (&self->conn, fws_connection_free);
   g_string_free (self->out, TRUE);
   g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
   g_free (self->url);
   g_free (self->last_event_id);
-  g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (fws_event_source_parent_class)->finalize (object);
 }
@@ -1024,10 +988,9 @@ fws_event_source_class_init (FwsEventSourceClass *klass)
 static void
 fws_event_source_init (FwsEventSource *self)
 {
-  self->context = g_main_context_ref_thread_default ();
+  self->conn = fws_connection_new (G_OBJECT (self), &conn_callbacks);
   self->ready_state = FWS_READY_STATE_CONNECTING;
   self->retry = DEFAULT_RETRY;
   self->last_event_id = g_strdup ("");
   self->out = g_string_new (NULL);
-  self->transport = fws_transport_new (self->context, G_OBJECT (self), &transport_callbacks);
 }

@@ -10,6 +10,7 @@
 
 #include "fws-version-macros.h"
 #include "fws-types.h"
+#include "fws-request.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,14 @@ FwsEventSource     *fws_event_source_new                     (SoupServerMessage 
 FWS_AVAILABLE_IN_ALL
 gboolean            fws_event_source_accept                  (FwsEventSource      *self,
                                                               SoupServerMessage   *msg,
+                                                              GError             **error);
+
+FWS_AVAILABLE_IN_ALL
+FwsEventSource     *fws_event_source_new_for_request         (FwsRequest          *request,
+                                                              GError             **error);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_event_source_accept_request          (FwsEventSource      *self,
+                                                              FwsRequest          *request,
                                                               GError             **error);
 
 FWS_AVAILABLE_IN_ALL

@@ -7,7 +7,7 @@
 
 #include "fws-error.h"
 #include "fws-extensions-private.h"
-#include "fws-handshake-private.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 
 /* ------------------------------------------------------------------------

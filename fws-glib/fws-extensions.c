@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fws-error.h"
-#include "fws-handshake-private.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 
 /* ---- The header grammar ---- */

@@ -11,6 +11,7 @@
 #include "fws-types.h"
 #include "fws-enum-types.h"
 #include "fws-error.h"
+#include "fws-request.h"
 #include "fws-web-socket.h"
 #include "fws-client.h"
 #include "fws-extension.h"

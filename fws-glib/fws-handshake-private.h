@@ -1,9 +1,12 @@
 /* fws-handshake-private.h — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * HTTP/1.1 heads and the RFC 6455 opening handshake, sans I/O. Parsing of
- * header lines is libsoup's (soup_headers_parse_request/response); this file
- * finds the end of a head with hard limits and applies the WebSocket rules.
+ * The RFC 6455 opening handshake, sans I/O: the WebSocket rules applied to
+ * HTTP heads that fws-http-private.h reads and parses (it is included here,
+ * so users of the handshake get the head reader and parsers too).
  * Messages meant for people are translatable and follow BEHAVIOUR.md 2.6/2.7.
+ *
+ * Include order: this header needs fws-extensions-private.h (for
+ * FwsExtensions) and fws-http-private.h; neither includes it back.
  */
 #pragma once
 
@@ -11,68 +14,11 @@
 #include <libsoup/soup.h>
 
 #include "fws-extensions-private.h"
+#include "fws-http-private.h"
 
 G_BEGIN_DECLS
 
 #define FWS_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-#define FWS_HTTP_DEFAULT_MAX_LINE    4096
-#define FWS_HTTP_DEFAULT_MAX_HEAD    (64 * 1024)
-#define FWS_HTTP_DEFAULT_MAX_HEADERS 100
-
-/* ---- Small validators ---- */
-
-/* An RFC 7230 tchar. */
-gboolean fws_http_is_tchar      (guchar c);
-/* An RFC 7230 token: a header name, a subprotocol, an extension name. */
-gboolean fws_http_is_token      (const char *s);
-/* A header value we may write: no control characters but HT, so a CR or
- * LF cannot inject header lines. */
-gboolean fws_http_is_safe_value (const char *s);
-
-/* ---- Reading an HTTP head out of a byte stream, with limits ---- */
-
-typedef struct _FwsHttpHeadReader FwsHttpHeadReader;
-
-FwsHttpHeadReader *fws_http_head_reader_new  (gsize max_head,
-                                              gsize max_line,
-                                              guint max_headers);
-void               fws_http_head_reader_free (FwsHttpHeadReader *reader);
-
-/* Feeds bytes. Returns:
- *   0  more bytes are needed (all of @data was taken into the head);
- *   N > 0  the head is complete; it ended at @data[N - 1], so bytes from
- *      @data[N] on are not part of it (a body, or the first frames);
- *  -1  the head broke a limit (line longer than max_line, head longer than
- *      max_head, more than max_headers lines) or has a NUL byte: @error is
- *      set (FWS_ERROR_TOO_LARGE or FWS_ERROR_HANDSHAKE).
- * Lines end in LF with an optional CR before it. Never reads past the head. */
-gssize             fws_http_head_reader_feed (FwsHttpHeadReader *reader,
-                                              const guint8      *data,
-                                              gsize              len,
-                                              GError           **error);
-/* The complete head (start line to the blank line, inclusive), once feed
- * returned N > 0. */
-const char        *fws_http_head_reader_get_head (FwsHttpHeadReader *reader,
-                                                  gsize             *len);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FwsHttpHeadReader, fws_http_head_reader_free)
-
-/* Parse a complete head. On failure set @error (FWS_ERROR_HANDSHAKE,
- * "Invalid HTTP response" / "Invalid HTTP request"). */
-gboolean fws_http_parse_response (const char          *head,
-                                  gsize                len,
-                                  guint               *status,
-                                  char               **reason,
-                                  SoupMessageHeaders **headers,
-                                  GError             **error);
-gboolean fws_http_parse_request  (const char          *head,
-                                  gsize                len,
-                                  char               **method,
-                                  char               **path,
-                                  SoupHTTPVersion     *version,
-                                  SoupMessageHeaders **headers,
-                                  GError             **error);
 
 /* ---- Server side (hybi-13) ---- */
 
@@ -104,7 +50,9 @@ gboolean fws_handshake_is_websocket_request (const char         *method,
  *     Sec-WebSocket-Version: 13 and a body naming the version received
  *     ("Unsupported WebSocket version: 7").
  * Extra headers never replace the handshake's own headers: a custom Upgrade,
- * Connection, Sec-WebSocket-Accept, -Protocol or -Extensions is dropped. */
+ * Connection, Sec-WebSocket-Accept, -Protocol, -Extensions, -Version,
+ * Content-Length or Transfer-Encoding is skipped, and so is a line with a
+ * malformed name or value (fws_http_append_extra_headers). */
 gboolean fws_handshake_server_respond (const char          *method,
                                        SoupMessageHeaders  *request,
                                        const char * const  *protocols,
@@ -114,10 +62,10 @@ gboolean fws_handshake_server_respond (const char          *method,
                                        GBytes             **out_response,
                                        GError             **error);
 
-/* The URL of a request: ws:// or wss:// (when @secure or when
- * X-Forwarded-Proto/-Scheme is https or X-Forwarded-Ssl is on), then Host,
- * then @path and ?@query if @query is non-empty. NULL when Host is missing
- * or malformed. */
+/* The URL of a request (fws_http_request_url with "ws"): ws:// or wss://
+ * (when @secure or when X-Forwarded-Proto/-Scheme is https or
+ * X-Forwarded-Ssl is on), then Host, then @path and ?@query if @query is
+ * non-empty. NULL when Host is missing or malformed. */
 char    *fws_handshake_request_url    (gboolean            secure,
                                        SoupMessageHeaders *request,
                                        const char         *path,
@@ -142,8 +90,9 @@ char    *fws_handshake_client_key     (const guint8 nonce[16]);
  * Sec-WebSocket-Version: 13, Sec-WebSocket-Protocol: a, b (if any),
  * Authorization: Basic (if the URL has user:password), then
  * @extra_headers (nullable) in order, except those that would replace one
- * of the lines above, then Sec-WebSocket-Extensions: @extensions (if not
- * NULL); blank line. */
+ * of the lines above (or Content-Length, Transfer-Encoding) and malformed
+ * ones, which are skipped (fws_http_append_extra_headers), then
+ * Sec-WebSocket-Extensions: @extensions (if not NULL); blank line. */
 GBytes  *fws_handshake_client_request (GUri               *uri,
                                        const char         *key,
                                        const char * const *protocols,

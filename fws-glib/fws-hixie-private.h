@@ -33,12 +33,24 @@ const char  *fws_ws_version_to_string    (FwsWsVersion version);
 gboolean     fws_hixie_key_value         (const char *key,
                                           guint32    *value);
 
+/* The subprotocol a hixie request asks for (Sec-WebSocket-Protocol in
+ * hixie-76, WebSocket-Protocol in hixie-75: one value, not a list) when it
+ * is one of @protocols (nullable), or NULL. The drafts have the server
+ * echo that value exactly. */
+char        *fws_hixie_select_protocol   (FwsWsVersion        version,
+                                          SoupMessageHeaders *request,
+                                          const char * const *protocols);
+
 /* The 101 answer of hixie-75 (@version HIXIE_75) or the head of hixie-76's
  * answer (the 16-byte challenge answer follows once the 8 key bytes are
- * in). @extra_headers (nullable) come after the protocol's own lines; names
- * or values with control characters are dropped. */
+ * in). @protocol (nullable, from fws_hixie_select_protocol) follows the
+ * Location line. @extra_headers (nullable) come after the protocol's own
+ * lines; those named Upgrade, Connection, Content-Length, Transfer-Encoding,
+ * Sec-WebSocket-* or WebSocket-*, and those with a malformed name or value,
+ * are skipped (fws_http_append_extra_headers). */
 GBytes      *fws_hixie_response          (FwsWsVersion        version,
                                           const char         *url,
+                                          const char         *protocol,
                                           SoupMessageHeaders *request,
                                           SoupMessageHeaders *extra_headers);
 

@@ -2,11 +2,11 @@
 #include "config.h"
 
 #include "fws-hixie-private.h"
-#include "fws-handshake-private.h"
 
 #include <string.h>
 
 #include "fws-error.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-utf8-private.h"
 
@@ -65,9 +65,33 @@ fws_hixie_key_value (const char *key,
   return TRUE;
 }
 
+/* The handshake's own lines, every header of the handshake's families, and
+ * the framing headers (the frames follow the head). */
+static const char * const hixie_reserved[] = {
+  "Upgrade", "Connection", "Content-Length", "Transfer-Encoding",
+  "Sec-WebSocket-*", "WebSocket-*", NULL
+};
+
+char *
+fws_hixie_select_protocol (FwsWsVersion        version,
+                           SoupMessageHeaders *request,
+                           const char * const *protocols)
+{
+  const char *name = version == FWS_WS_VERSION_HIXIE_76 ? "Sec-WebSocket-Protocol" : "WebSocket-Protocol";
+  const char *wanted = soup_message_headers_get_one (request, name);
+
+  if (wanted == NULL || *wanted == '\0' || protocols == NULL || !fws_http_is_safe_value (wanted))
+    return NULL;
+  for (guint i = 0; protocols[i] != NULL; i++)
+    if (g_str_equal (protocols[i], wanted))
+      return g_strdup (wanted);
+  return NULL;
+}
+
 GBytes *
 fws_hixie_response (FwsWsVersion        version,
                     const char         *url,
+                    const char         *protocol,
                     SoupMessageHeaders *request,
                     SoupMessageHeaders *extra_headers)
 {
@@ -82,25 +106,9 @@ fws_hixie_response (FwsWsVersion        version,
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Origin" : "WebSocket-Origin", origin);
   if (url && fws_http_is_safe_value (url))
     g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Location" : "WebSocket-Location", url);
-  if (extra_headers)
-    {
-      SoupMessageHeadersIter iter;
-      const char *name, *value;
-
-      soup_message_headers_iter_init (&iter, extra_headers);
-      while (soup_message_headers_iter_next (&iter, &name, &value))
-        {
-          if (!fws_http_is_token (name) || !fws_http_is_safe_value (value) ||
-              g_ascii_strcasecmp (name, "Upgrade") == 0 ||
-              g_ascii_strcasecmp (name, "Connection") == 0 ||
-              g_ascii_strcasecmp (name, "Content-Length") == 0 ||
-              g_ascii_strcasecmp (name, "Transfer-Encoding") == 0 ||
-              g_ascii_strncasecmp (name, "Sec-WebSocket-", 14) == 0 ||
-              g_ascii_strncasecmp (name, "WebSocket-", 10) == 0)
-            continue;
-          g_string_append_printf (s, "%s: %s\r\n", name, value);
-        }
-    }
+  if (protocol && fws_http_is_safe_value (protocol))
+    g_string_append_printf (s, "%s: %s\r\n", v76 ? "Sec-WebSocket-Protocol" : "WebSocket-Protocol", protocol);
+  fws_http_append_extra_headers (s, extra_headers, hixie_reserved, FWS_HTTP_EXTRA_HEADERS_DEFAULT);
   g_string_append (s, "\r\n");
   return g_string_free_to_bytes (s);
 }

@@ -26,7 +26,8 @@ typedef struct _FwsProxy FwsProxy;
 GUri           *fws_proxy_parse_url            (const char          *url,
                                                 GError             **error);
 
-/* @target: the ws:// or wss:// URL to reach through the tunnel. @proxy: the
+/* @target: the ws://, wss://, http:// or https:// URL to reach through
+ * the tunnel. @proxy: the
  * proxy's URL (from fws_proxy_parse_url or a GProxyResolver); its
  * user:password (percent-encoded) becomes Proxy-Authorization: Basic.
  * @headers (nullable): extra headers for the proxy, in order. */
@@ -36,7 +37,8 @@ FwsProxy       *fws_proxy_new                  (GUri                *target,
 void            fws_proxy_free                 (FwsProxy            *proxy);
 
 /* The request, byte for byte as BEHAVIOUR.md 2.8:
- *   CONNECT host:port HTTP/1.1          (port explicit, or 80/443 by ws/wss)
+ *   CONNECT host:port HTTP/1.1          (port explicit, or 80 for ws/http,
+ *                                        443 for wss/https)
  *   Host: host[:port]                   (port only if not the default)
  *   Connection: keep-alive
  *   Proxy-Connection: keep-alive

@@ -14,7 +14,7 @@
 
 #include "fws-proxy-private.h"
 #include "fws-error.h"
-#include "fws-handshake-private.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 
 struct _FwsProxy
@@ -28,33 +28,6 @@ struct _FwsProxy
   SoupMessageHeaders *response_headers;
   gboolean            done;
 };
-
-/* A DNS name, an IPv4 address or an IPv6 literal (without brackets, with
- * an optional zone). */
-static gboolean
-is_valid_host (const char *host)
-{
-  gsize len;
-
-  if (host == NULL)
-    return FALSE;
-  len = strlen (host);
-  if (len == 0 || len > 255)
-    return FALSE;
-  if (strchr (host, ':') != NULL)
-    {
-      g_autofree char *addr = g_strdup (host);
-      char *zone = strchr (addr, '%');
-
-      if (zone != NULL)
-        *zone = '\0';
-      return g_hostname_is_ip_address (addr);
-    }
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isalnum (host[i]) && host[i] != '-' && host[i] != '.' && host[i] != '_' && host[i] != '~')
-      return FALSE;
-  return TRUE;
-}
 
 GUri *
 fws_proxy_parse_url (const char  *url,
@@ -70,7 +43,7 @@ fws_proxy_parse_url (const char  *url,
       const char *scheme = g_uri_get_scheme (uri);
 
       if ((g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0) &&
-          is_valid_host (g_uri_get_host (uri)))
+          fws_http_is_valid_host (g_uri_get_host (uri)))
         return uri;
       g_uri_unref (uri);
     }
@@ -79,51 +52,13 @@ fws_proxy_parse_url (const char  *url,
   return NULL;
 }
 
-/* host, [v6] or [v6%25zone] (RFC 6874), then :port when @port >= 0. */
-static void
-append_authority (GString    *out,
-                  const char *host,
-                  int         port)
-{
-  if (strchr (host, ':') != NULL)
-    {
-      g_auto(GStrv) pieces = g_strsplit (host, "%", 2);
-
-      g_string_append_printf (out, "[%s", pieces[0]);
-      if (pieces[1] != NULL)
-        g_string_append_printf (out, "%%25%s", pieces[1]);
-      g_string_append_c (out, ']');
-    }
-  else
-    g_string_append (out, host);
-  if (port >= 0)
-    g_string_append_printf (out, ":%d", port);
-}
-
-/* base64 of user ":" password, both percent-decoded. */
-static char *
-basic_credentials (const char *user,
-                   const char *password)
-{
-  GByteArray *plain = g_byte_array_new ();
-  const char *parts[2] = { user, password != NULL ? password : "" };
-  char *encoded;
-
-  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
-    {
-      g_autoptr(GBytes) decoded = g_uri_unescape_bytes (parts[i], -1, NULL, NULL);
-
-      if (i > 0)
-        g_byte_array_append (plain, (const guint8 *) ":", 1);
-      if (decoded != NULL)
-        g_byte_array_append (plain, g_bytes_get_data (decoded, NULL), (guint) g_bytes_get_size (decoded));
-      else
-        g_byte_array_append (plain, (const guint8 *) parts[i], (guint) strlen (parts[i]));
-    }
-  encoded = g_base64_encode (plain->data, plain->len);
-  g_byte_array_unref (plain);
-  return encoded;
-}
+/* The lines fws_proxy_new writes itself. */
+static const char * const reserved[] = {
+  "Host", "Connection", "Proxy-Connection", NULL
+};
+static const char * const reserved_with_auth[] = {
+  "Host", "Connection", "Proxy-Connection", "Proxy-Authorization", NULL
+};
 
 FwsProxy *
 fws_proxy_new (GUri               *target,
@@ -135,62 +70,38 @@ fws_proxy_new (GUri               *target,
   const char *host, *user;
   gboolean secure;
   int port, default_port;
-  g_autoptr(GPtrArray) written = NULL;
 
   g_return_val_if_fail (target != NULL, NULL);
   g_return_val_if_fail (proxy != NULL, NULL);
   host = g_uri_get_host (target);
-  g_return_val_if_fail (is_valid_host (host), NULL);
+  g_return_val_if_fail (fws_http_is_valid_host (host), NULL);
 
-  secure = g_ascii_strcasecmp (g_uri_get_scheme (target), "wss") == 0;
+  secure = g_ascii_strcasecmp (g_uri_get_scheme (target), "wss") == 0 ||
+           g_ascii_strcasecmp (g_uri_get_scheme (target), "https") == 0;
   default_port = secure ? 443 : 80;
   port = g_uri_get_port (target);
 
   req = g_string_new ("CONNECT ");
-  append_authority (req, host, port > 0 ? port : default_port);
+  /* The request target always has the port; Host only when not the
+   * default. */
+  fws_http_append_authority (req, host, port > 0 ? port : default_port, 0);
   g_string_append (req, " HTTP/1.1\r\nHost: ");
-  append_authority (req, host, port > 0 && port != default_port ? port : -1);
+  fws_http_append_authority (req, host, port, default_port);
   g_string_append (req, "\r\n"
                         "Connection: keep-alive\r\n"
                         "Proxy-Connection: keep-alive\r\n");
 
-  written = g_ptr_array_new ();
-  g_ptr_array_add (written, (gpointer) "Host");
-  g_ptr_array_add (written, (gpointer) "Connection");
-  g_ptr_array_add (written, (gpointer) "Proxy-Connection");
-
   user = g_uri_get_user (proxy);
   if (user != NULL)
     {
-      g_autofree char *credentials = basic_credentials (user, g_uri_get_password (proxy));
+      g_autofree char *credentials = fws_http_basic_credentials (user, g_uri_get_password (proxy));
 
       g_string_append_printf (req, "Proxy-Authorization: Basic %s\r\n", credentials);
-      g_ptr_array_add (written, (gpointer) "Proxy-Authorization");
     }
 
-  if (headers != NULL)
-    {
-      SoupMessageHeadersIter iter;
-      const char *name, *value;
-
-      soup_message_headers_iter_init (&iter, headers);
-      while (soup_message_headers_iter_next (&iter, &name, &value))
-        {
-          gboolean seen = FALSE;
-
-          if (!fws_http_is_token (name) || !fws_http_is_safe_value (value))
-            {
-              g_debug ("Dropping the malformed proxy header %s", fws_http_is_token (name) ? name : "(invalid name)");
-              continue;
-            }
-          for (guint i = 0; i < written->len && !seen; i++)
-            seen = g_ascii_strcasecmp (name, written->pdata[i]) == 0;
-          if (seen)
-            continue;
-          g_string_append_printf (req, "%s: %s\r\n", name, value);
-          g_ptr_array_add (written, (gpointer) name);
-        }
-    }
+  fws_http_append_extra_headers (req, headers,
+                                 user != NULL ? reserved_with_auth : reserved,
+                                 FWS_HTTP_EXTRA_HEADERS_FIRST_WINS);
   g_string_append (req, "\r\n");
 
   self = g_new0 (FwsProxy, 1);

@@ -44,7 +44,8 @@ gboolean    fws_sse_header_is_allowed      (const char         *name,
  *   Cache-Control: no-cache, no-store
  *   X-Accel-Buffering: no
  *   Connection: close
- *   the allowed lines of @extra_headers (nullable), in order
+ *   the allowed lines of @extra_headers (nullable), in order (the others
+ *   are skipped: fws_http_append_extra_headers)
  *   a blank line
  *   retry: @retry_ms, a blank line. */
 void        fws_sse_append_head            (GString            *out,
@@ -89,10 +90,10 @@ gboolean    fws_sse_append_event           (GString            *out,
 char       *fws_sse_last_event_id          (const char         *value,
                                             gssize              len);
 
-/* The URL of a request: http:// or https:// (when @secure, or when
- * X-Forwarded-Proto/-Scheme is https or X-Forwarded-Ssl is on), then the
- * Host header, then @path and ?@query if @query is non-empty. NULL when
- * Host is missing or malformed. */
+/* The URL of a request (fws_http_request_url with "http"): http:// or
+ * https:// (when @secure, or when X-Forwarded-Proto/-Scheme is https or
+ * X-Forwarded-Ssl is on), then the Host header, then @path and ?@query if
+ * @query is non-empty. NULL when Host is missing or malformed. */
 char       *fws_sse_request_url            (gboolean            secure,
                                             SoupMessageHeaders *request,
                                             const char         *path,

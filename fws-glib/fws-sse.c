@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fws-error.h"
-#include "fws-handshake-private.h"
+#include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-utf8-private.h"
 
@@ -70,21 +70,18 @@ fws_sse_retry_ms (double seconds)
   return (guint) ms;   /* truncation is floor () here: ms > 0 */
 }
 
+/* The lines the stream writes itself, and those that would change how the
+ * body is framed. */
+static const char * const sse_reserved[] = {
+  "Content-Type", "Cache-Control", "X-Accel-Buffering", "Connection",
+  "Content-Length", "Transfer-Encoding", "Content-Encoding", NULL
+};
+
 gboolean
 fws_sse_header_is_allowed (const char *name,
                            const char *value)
 {
-  static const char * const reserved[] = {
-    "Content-Type", "Cache-Control", "X-Accel-Buffering", "Connection",
-    "Content-Length", "Transfer-Encoding", "Content-Encoding",
-  };
-
-  if (value == NULL || !fws_http_is_token (name) || !fws_http_is_safe_value (value))
-    return FALSE;
-  for (gsize i = 0; i < G_N_ELEMENTS (reserved); i++)
-    if (g_ascii_strcasecmp (name, reserved[i]) == 0)
-      return FALSE;
-  return TRUE;
+  return fws_http_extra_header_is_allowed (name, value, sse_reserved);
 }
 
 void
@@ -101,25 +98,7 @@ fws_sse_append_head (GString            *out,
                    "Cache-Control: no-cache, no-store\r\n"
                    "X-Accel-Buffering: no\r\n"
                    "Connection: close\r\n");
-  if (extra_headers != NULL)
-    {
-      SoupMessageHeadersIter iter;
-      const char *name, *value;
-
-      soup_message_headers_iter_init (&iter, extra_headers);
-      while (soup_message_headers_iter_next (&iter, &name, &value))
-        {
-          if (!fws_sse_header_is_allowed (name, value))
-            {
-              g_debug ("EventSource: dropping the custom header %s", name);
-              continue;
-            }
-          g_string_append (out, name);
-          g_string_append (out, ": ");
-          g_string_append (out, value);
-          g_string_append (out, "\r\n");
-        }
-    }
+  fws_http_append_extra_headers (out, extra_headers, sse_reserved, FWS_HTTP_EXTRA_HEADERS_DEFAULT);
   g_string_append (out, "\r\n");
   fws_sse_append_retry (out, retry_ms);
 }
@@ -251,16 +230,7 @@ fws_sse_request_url (gboolean            secure,
                      const char         *path,
                      const char         *query)
 {
-  g_autofree char *ws_url = NULL;
-
   g_return_val_if_fail (request != NULL, NULL);
 
-  /* The WebSocket rule, with http(s) for ws(s). */
-  ws_url = fws_handshake_request_url (secure, request, path, query);
-  if (ws_url == NULL)
-    return NULL;
-  if (g_str_has_prefix (ws_url, "wss://"))
-    return g_strconcat ("https://", ws_url + strlen ("wss://"), NULL);
-  g_assert (g_str_has_prefix (ws_url, "ws://"));
-  return g_strconcat ("http://", ws_url + strlen ("ws://"), NULL);
+  return fws_http_request_url ("http", secure, request, NULL, path, query);
 }

@@ -21,21 +21,29 @@ G_BEGIN_DECLS
 typedef struct
 {
   /* Bytes arrived (only while reading). */
-  void (*received) (GObject *owner, const guint8 *data, gsize len);
+  void (*received) (gpointer user_data, const guint8 *data, gsize len);
   /* The peer closed (@error NULL) or the stream failed; the queue was
    * dropped, nothing more will be read or written. */
-  void (*failed)   (GObject *owner, const GError *error);
+  void (*failed)   (gpointer user_data, const GError *error);
   /* The queue became empty after a flush that wrote something. */
-  void (*drained)  (GObject *owner);
+  void (*drained)  (gpointer user_data);
   /* (nullable) A flush handed bytes to the kernel (before drained). */
-  void (*written)  (GObject *owner);
+  void (*written)  (gpointer user_data);
 } FwsTransportCallbacks;
 
 typedef struct _FwsTransport FwsTransport;
 
+/* @owner is kept alive while a callback runs; callbacks get @user_data. */
 FwsTransport *fws_transport_new          (GMainContext                *context,
                                           GObject                     *owner,
-                                          const FwsTransportCallbacks *callbacks);
+                                          const FwsTransportCallbacks *callbacks,
+                                          gpointer                     user_data);
+/* Hands the transport to another owner (a request read by the GIOStream
+ * door, taken over by a connection). */
+void          fws_transport_set_owner    (FwsTransport                *transport,
+                                          GObject                     *owner,
+                                          const FwsTransportCallbacks *callbacks,
+                                          gpointer                     user_data);
 /* Releases the stream (see fws_transport_release) and frees. */
 void          fws_transport_free         (FwsTransport *transport);
 

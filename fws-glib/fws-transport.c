@@ -31,8 +31,9 @@ typedef struct
 struct _FwsTransport
 {
   GMainContext          *context;
-  GObject               *owner;         /* not owned */
+  GObject               *owner;         /* not owned; kept alive while a callback runs */
   FwsTransportCallbacks  callbacks;
+  gpointer               user_data;
 
   GIOStream             *stream;        /* (owned) (nullable) */
   GIOStream             *io;            /* what is read and written: @stream or the TLS connection in it */
@@ -56,18 +57,29 @@ struct _FwsTransport
 FwsTransport *
 fws_transport_new (GMainContext                *context,
                    GObject                     *owner,
-                   const FwsTransportCallbacks *callbacks)
+                   const FwsTransportCallbacks *callbacks,
+                   gpointer                     user_data)
 {
   FwsTransport *t = g_new0 (FwsTransport, 1);
 
   fws_i18n_init ();
   t->context = g_main_context_ref (context);
-  t->owner = owner;
-  t->callbacks = *callbacks;
+  fws_transport_set_owner (t, owner, callbacks, user_data);
   t->fd = -1;
   t->out = g_array_new (FALSE, FALSE, sizeof (OutChunk));
   t->staging = g_byte_array_new ();
   return t;
+}
+
+void
+fws_transport_set_owner (FwsTransport                *t,
+                         GObject                     *owner,
+                         const FwsTransportCallbacks *callbacks,
+                         gpointer                     user_data)
+{
+  t->owner = owner;
+  t->callbacks = *callbacks;
+  t->user_data = user_data;
 }
 
 void
@@ -252,7 +264,7 @@ fail (FwsTransport *t,
   fws_transport_clear_queue (t);
   if (t->watch)
     fws_loop_watch_set_events (t->watch, 0);
-  t->callbacks.failed (t->owner, error);
+  t->callbacks.failed (t->user_data, error);
 }
 
 static void
@@ -392,12 +404,12 @@ do_flush (FwsTransport *t)
   update_events (t, !done);
   if (t->total_written != written_before && t->callbacks.written != NULL)
     {
-      t->callbacks.written (t->owner);
+      t->callbacks.written (t->user_data);
       if (t->dead || t->io == NULL)
         return;
     }
   if (done && had_data)
-    t->callbacks.drained (t->owner);
+    t->callbacks.drained (t->user_data);
 }
 
 /* ---- Input ---- */
@@ -455,7 +467,7 @@ do_read (FwsTransport *t)
           fail (t, NULL);
           return;
         }
-      t->callbacks.received (t->owner, buf, (gsize) n);
+      t->callbacks.received (t->user_data, buf, (gsize) n);
       /* A short read on a plain socket: the kernel has nothing more. */
       if ((gsize) n < size && !t->is_tls)
         return;

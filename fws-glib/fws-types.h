@@ -59,7 +59,9 @@ typedef enum
  * @FWS_CLOSE_CODE_TLS_HANDSHAKE: the TLS handshake failed; never sent (1015)
  *
  * Close codes of RFC 6455 section 7.4.1. The `close` signal reports one of
- * these, or a code in the range 3000-4999 that an application chose.
+ * these, another code a peer may send (1012-1014), or a code in the range
+ * 3000-4999 that an application chose. [method@Fws.WebSocket.close] takes
+ * each of them but those marked "never sent".
  *
  * Since: 0.1
  */

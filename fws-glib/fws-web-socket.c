@@ -9,7 +9,9 @@
 #include "fws-error.h"
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
-#include "fws-transport-private.h"
+#include "fws-connection-private.h"
+#include "fws-connector-private.h"
+#include "fws-driver-private.h"
 #include "fws-marshal.h"
 #include "fws-random-private.h"
 #include "fws-utf8-private.h"
@@ -68,9 +70,9 @@ typedef struct
 
 typedef struct
 {
-  GMainContext       *context;
-  FwsDriver          *driver;
-  FwsReadyState       ready_state;
+  FwsConnection      *conn;              /* (owned) the shell: transport, lifecycle, timers */
+  FwsDriver          *driver;            /* (owned) (nullable) the protocol */
+  FwsReadyState       notified_state;    /* the ready-state last notified */
 
   /* options */
   char               *url;
@@ -84,31 +86,21 @@ typedef struct
   guint               ping_interval;
   guint               pong_timeout;
 
-  /* transport */
-  FwsTransport       *transport;         /* (owned) */
-  gboolean            attached;          /* a stream was taken over or adopted */
-  GByteArray         *early_input;
-  gboolean            transport_dead;    /* nothing more will be written */
-
-  /* closing */
-  gboolean            close_pending;     /* driver closed: flush, then finish */
-  gboolean            finished;
+  /* what close reports */
   guint               close_code;
   char               *close_reason;
-  GSource            *start_source;
-  GSource            *close_timer;
-  GSource            *finish_source;
-  GSource            *handshake_timer;
-  GSource            *ping_timer;
-  GSource            *pong_deadline;
-  guint               keepalive_counter;
-  gboolean            handshake_timer_external;
-  gboolean            held;
-  FwsWebSocketAbortFunc abort_func;
+  GError             *failure;           /* reported as error right before close */
+
+  gboolean            close_called;      /* the app called close(): failures go unreported */
+
+  /* the client side */
+  GUri               *uri;
+  const FwsConnectorOptions *connector_options; /* the subclass's, read once */
+  GSource            *connect_source;
+  GCancellable       *connecting;        /* (owned) the connector at work */
 
   GList              *pings;             /* of PingOp */
   GQueue              sends;             /* of SendOp, in the order they were queued */
-  guint               ping_counter;
 } FwsWebSocketPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (FwsWebSocket, fws_web_socket, G_TYPE_OBJECT)
@@ -148,33 +140,95 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static void schedule_finish (FwsWebSocket *self);
-static void finish (FwsWebSocket *self);
-
-static void
-set_ready_state (FwsWebSocket  *self,
-                 FwsReadyState  state)
+/* The state follows the driver and the shell; nothing else keeps one. */
+static FwsReadyState
+current_state (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (priv->ready_state == state)
+  if (fws_connection_is_finished (priv->conn))
+    return FWS_READY_STATE_CLOSED;
+  if (fws_connection_is_closing (priv->conn))
+    return FWS_READY_STATE_CLOSING;
+  if (priv->driver == NULL)
+    return FWS_READY_STATE_CONNECTING;
+  switch (fws_driver_get_state (priv->driver))
+    {
+    case FWS_READY_STATE_CONNECTING:
+      return FWS_READY_STATE_CONNECTING;
+    case FWS_READY_STATE_OPEN:
+      return FWS_READY_STATE_OPEN;
+    case FWS_READY_STATE_CLOSING:
+    case FWS_READY_STATE_CLOSED:
+    default:
+      return FWS_READY_STATE_CLOSING;
+    }
+}
+
+static void
+notify_state (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsReadyState state = current_state (self);
+
+  if (priv->notified_state == state)
     return;
-  priv->ready_state = state;
+  priv->notified_state = state;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_STATE]);
 }
 
-/* ---- Transport ---- */
+static FwsTransport *
+transport_of (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  return fws_connection_get_transport (priv->conn);
+}
+
+/* Records what close will report; the first cause wins. */
+static void
+set_close (FwsWebSocket *self,
+           guint         code,
+           const char   *reason)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->close_code = code;
+  g_free (priv->close_reason);
+  priv->close_reason = g_strdup (reason);
+}
+
+/* Drops the transport without waiting for writes: the peer is gone or
+ * stuck. @error is reported, then close 1006. */
+static void
+abandon (FwsWebSocket *self,
+         const GError *error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (fws_connection_is_finished (priv->conn))
+    return;
+  g_clear_error (&priv->failure);
+  priv->failure = g_error_copy (error);
+  set_close (self, FWS_CLOSE_CODE_ABNORMAL, error->message);
+  /* The driver closes too, so that its commands refuse from now on. */
+  if (priv->driver != NULL)
+    fws_driver_abort (priv->driver);
+  fws_connection_finish (priv->conn, FALSE);
+  notify_state (self);
+}
+
+/* ---- Driver output ---- */
 
 static void
 driver_write_cb (gpointer      user_data,
                  const guint8 *data,
                  gsize         len)
 {
-  FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (user_data);
 
-  if (!priv->transport_dead && !priv->finished)
-    fws_transport_write (priv->transport, data, len);
+  if (!fws_connection_is_dead (priv->conn))
+    fws_transport_write (fws_connection_get_transport (priv->conn), data, len);
 }
 
 static void
@@ -183,13 +237,13 @@ driver_write_frame_cb (gpointer      user_data,
                        gsize         header_len,
                        GBytes       *payload)
 {
-  FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (user_data);
+  FwsTransport *transport = fws_connection_get_transport (priv->conn);
 
-  if (priv->transport_dead || priv->finished)
+  if (fws_connection_is_dead (priv->conn))
     return;
-  fws_transport_write (priv->transport, header, header_len);
-  fws_transport_write_bytes (priv->transport, payload);
+  fws_transport_write (transport, header, header_len);
+  fws_transport_write_bytes (transport, payload);
 }
 
 static void
@@ -200,51 +254,7 @@ driver_random_cb (gpointer  user_data,
   fws_random_bytes (buf, len);
 }
 
-/* Nothing more will be written: drop what is queued. */
-static void
-drop_output (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  priv->transport_dead = TRUE;
-  fws_transport_clear_queue (priv->transport);
-}
-
-static void
-transport_received_cb (GObject      *owner,
-                       const guint8 *data,
-                       gsize         len)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (FWS_WEB_SOCKET (owner));
-
-  if (priv->driver && !priv->close_pending)
-    fws_driver_parse (priv->driver, data, len);
-}
-
-static void
-transport_failed_cb (GObject      *owner,
-                     const GError *error)
-{
-  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  priv->transport_dead = TRUE;
-  /* EOF or a failure: close 1006 unless a closing handshake completed. */
-  if (priv->driver)
-    fws_driver_transport_closed (priv->driver, error);
-  schedule_finish (self);
-}
-
-static void
-transport_drained_cb (GObject *owner)
-{
-  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUFFERED_AMOUNT]);
-  if (priv->close_pending)
-    finish (self);
-}
+/* ---- send_async and ping_async bookkeeping ---- */
 
 static void
 send_op_free (SendOp *op)
@@ -261,7 +271,7 @@ static void
 complete_sends (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  guint64 written = fws_transport_get_total_written (priv->transport);
+  guint64 written = fws_transport_get_total_written (transport_of (self));
   SendOp *op;
 
   while ((op = g_queue_peek_head (&priv->sends)) != NULL && op->target != 0 && op->target <= written)
@@ -273,24 +283,21 @@ complete_sends (FwsWebSocket *self)
 }
 
 static void
-transport_written_cb (GObject *owner)
+ping_op_free (PingOp *op)
 {
-  complete_sends (FWS_WEB_SOCKET (owner));
+  if (op->cancel_id)
+    g_cancellable_disconnect (op->cancellable, op->cancel_id);
+  g_object_unref (op->task);
+  g_clear_object (&op->cancellable);
+  g_bytes_unref (op->payload);
+  g_free (op);
 }
 
-static const FwsTransportCallbacks transport_callbacks = {
-  transport_received_cb,
-  transport_failed_cb,
-  transport_drained_cb,
-  transport_written_cb,
-};
-
-/* ---- Closing ---- */
-
 static void
-fail_sends (FwsWebSocket *self)
+fail_pending (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GList *pings = g_steal_pointer (&priv->pings);
   SendOp *op;
 
   while ((op = g_queue_pop_head (&priv->sends)) != NULL)
@@ -299,216 +306,18 @@ fail_sends (FwsWebSocket *self)
                                _("The connection closed before the message was written"));
       send_op_free (op);
     }
-}
-
-static void
-fail_pings (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  GList *pings = g_steal_pointer (&priv->pings);
-
-  fail_sends (self);
-
   for (GList *l = pings; l; l = l->next)
     {
-      PingOp *op = l->data;
+      PingOp *ping = l->data;
 
-      if (op->cancel_id)
-        g_cancellable_disconnect (op->cancellable, op->cancel_id);
-      g_task_return_new_error (op->task, FWS_ERROR, FWS_ERROR_CLOSED,
+      g_task_return_new_error (ping->task, FWS_ERROR, FWS_ERROR_CLOSED,
                                _("The connection closed before the pong arrived"));
-      g_object_unref (op->task);
-      g_clear_object (&op->cancellable);
-      g_bytes_unref (op->payload);
-      g_free (op);
+      ping_op_free (ping);
     }
   g_list_free (pings);
 }
 
-static void
-destroy_source (GSource **source)
-{
-  if (*source)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
-static void
-finish (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  g_autofree char *reason = NULL;
-
-  if (priv->finished)
-    return;
-  priv->finished = TRUE;
-  g_object_ref (self);
-
-  destroy_source (&priv->start_source);
-  destroy_source (&priv->close_timer);
-  destroy_source (&priv->finish_source);
-  destroy_source (&priv->handshake_timer);
-  destroy_source (&priv->ping_timer);
-  destroy_source (&priv->pong_deadline);
-  if (priv->abort_func)
-    priv->abort_func (self);
-  drop_output (self);
-  fws_transport_release (priv->transport);
-  fail_pings (self);
-  g_clear_pointer (&priv->early_input, g_byte_array_unref);
-
-  set_ready_state (self, FWS_READY_STATE_CLOSED);
-  reason = g_strdup (priv->close_reason ? priv->close_reason : "");
-  g_signal_emit (self, signals[CLOSE], 0, priv->close_code ? priv->close_code : FWS_CLOSE_CODE_ABNORMAL, reason);
-
-  if (priv->held)
-    {
-      priv->held = FALSE;
-      g_object_unref (self);
-    }
-  g_object_unref (self);
-}
-
-static gboolean
-finish_source_cb (gpointer user_data)
-{
-  FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_clear_pointer (&priv->finish_source, g_source_unref);
-  /* Whatever was queued (an echoed close frame, a 400) goes out first:
-   * then the transport's drained callback finishes. */
-  if (priv->transport_dead || !fws_transport_is_open (priv->transport) ||
-      fws_transport_get_queued (priv->transport) == 0)
-    finish (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Finishes from the main loop, never inside a call the app made. */
-static void
-schedule_finish (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  priv->close_pending = TRUE;
-  if (priv->finish_source || priv->finished)
-    return;
-  priv->finish_source = g_idle_source_new ();
-  g_source_set_priority (priv->finish_source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (priv->finish_source, "fws-web-socket-finish");
-  g_source_set_callback (priv->finish_source, finish_source_cb, self, NULL);
-  g_source_attach (priv->finish_source, priv->context);
-}
-
-static gboolean
-close_timeout_cb (gpointer user_data)
-{
-  FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_clear_pointer (&priv->close_timer, g_source_unref);
-  /* The peer never finished the close handshake, or never read what we
-   * queued: drop the transport without waiting for writes. */
-  priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
-  g_clear_pointer (&priv->close_reason, g_free);
-  drop_output (self);
-  finish (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-arm_close_timer (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  if (priv->close_timer || priv->finished)
-    return;
-  priv->close_timer = g_timeout_source_new (priv->close_timeout);
-  g_source_set_static_name (priv->close_timer, "fws-web-socket-close-timeout");
-  g_source_set_callback (priv->close_timer, close_timeout_cb, self, NULL);
-  g_source_attach (priv->close_timer, priv->context);
-}
-
-/* ---- Keepalive and timeouts ---- */
-
-/* Drops the transport without waiting for writes: the peer is gone or
- * stuck. Reports @message as an error, then close 1006. */
-static void
-abandon (FwsWebSocket *self,
-         GError       *error)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_object_ref (self);
-  if (!priv->finished)
-    {
-      g_signal_emit (self, signals[ERROR], 0, error);
-      priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
-      g_free (priv->close_reason);
-      priv->close_reason = g_strdup (error->message);
-      drop_output (self);
-      finish (self);
-    }
-  g_object_unref (self);
-}
-
-static GSource *
-attach_timer (FwsWebSocket *self,
-              guint         msec,
-              const char   *name,
-              GSourceFunc   func)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  GSource *source = g_timeout_source_new (msec);
-
-  g_source_set_static_name (source, name);
-  g_source_set_callback (source, func, self, NULL);
-  g_source_attach (source, priv->context);
-  return source;
-}
-
-static gboolean
-handshake_timeout_cb (gpointer user_data)
-{
-  FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  g_autoptr(GError) error = NULL;
-
-  g_clear_pointer (&priv->handshake_timer, g_source_unref);
-  error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
-                       _("The opening handshake did not finish within %u ms"), priv->handshake_timeout);
-  abandon (self, error);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-arm_handshake_timer (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  if (priv->handshake_timer || priv->finished || priv->handshake_timeout == 0 ||
-      priv->handshake_timer_external ||
-      priv->ready_state != FWS_READY_STATE_CONNECTING)
-    return;
-  priv->handshake_timer = attach_timer (self, priv->handshake_timeout, "fws-web-socket-handshake-timeout",
-                                        handshake_timeout_cb);
-}
-
-static gboolean
-pong_deadline_cb (gpointer user_data)
-{
-  FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  g_autoptr(GError) error = NULL;
-
-  g_clear_pointer (&priv->pong_deadline, g_source_unref);
-  error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
-                       _("No pong arrived within %u ms of a ping"), priv->pong_timeout);
-  abandon (self, error);
-  return G_SOURCE_REMOVE;
-}
+/* ---- Timers ---- */
 
 /* A ping went out: the peer has pong-timeout ms to show it is alive. */
 static void
@@ -516,28 +325,8 @@ arm_pong_deadline (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (priv->pong_deadline || priv->pong_timeout == 0 || priv->finished)
-    return;
-  priv->pong_deadline = attach_timer (self, priv->pong_timeout, "fws-web-socket-pong-deadline",
-                                      pong_deadline_cb);
-}
-
-static gboolean
-ping_timer_cb (gpointer user_data)
-{
-  FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  char payload[16];
-  g_autoptr(GBytes) bytes = NULL;
-
-  if (priv->ready_state != FWS_READY_STATE_OPEN || priv->driver == NULL)
-    return G_SOURCE_CONTINUE;
-  /* Payloads "1", "2", "3", ... as faye sends them. */
-  g_snprintf (payload, sizeof payload, "%u", ++priv->keepalive_counter);
-  bytes = g_bytes_new (payload, strlen (payload));
-  if (fws_driver_ping (priv->driver, bytes))
-    arm_pong_deadline (self);
-  return G_SOURCE_CONTINUE;
+  if (!fws_connection_has_timer (priv->conn, FWS_CONNECTION_TIMER_PONG))
+    fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_PONG, priv->pong_timeout);
 }
 
 static void
@@ -545,11 +334,163 @@ restart_ping_timer (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  destroy_source (&priv->ping_timer);
-  if (priv->ping_interval == 0 || priv->finished || priv->ready_state != FWS_READY_STATE_OPEN)
-    return;
-  priv->ping_timer = attach_timer (self, priv->ping_interval, "fws-web-socket-ping", ping_timer_cb);
+  fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_PING,
+                            current_state (self) == FWS_READY_STATE_OPEN ? priv->ping_interval : 0);
 }
+
+static void
+keepalive_ping (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GBytes) sent = NULL;
+
+  restart_ping_timer (self);
+  if (current_state (self) != FWS_READY_STATE_OPEN)
+    return;
+  /* The driver's counter: "1", "2", "3", ... as faye sends them, shared
+   * with ping_async (NULL), so a keepalive pong never completes one. */
+  sent = fws_driver_ping (priv->driver, NULL, NULL);
+  if (sent != NULL)
+    arm_pong_deadline (self);
+}
+
+/* A connector still at work completes with G_IO_ERROR_CANCELLED. */
+static void
+stop_connecting (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->connect_source != NULL)
+    {
+      g_source_destroy (priv->connect_source);
+      g_clear_pointer (&priv->connect_source, g_source_unref);
+    }
+  if (priv->connecting != NULL)
+    g_cancellable_cancel (priv->connecting);
+}
+
+/* ---- The shell's events ---- */
+
+static void
+conn_start_cb (GObject      *owner,
+               const guint8 *early,
+               gsize         len)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (FWS_WEB_SOCKET (owner));
+
+  if (priv->driver == NULL)
+    return;
+  fws_driver_start (priv->driver);
+  if (len > 0 && !fws_connection_is_closing (priv->conn))
+    fws_driver_parse (priv->driver, early, len);
+}
+
+static void
+conn_received_cb (GObject      *owner,
+                  const guint8 *data,
+                  gsize         len)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (FWS_WEB_SOCKET (owner));
+
+  if (priv->driver != NULL)
+    fws_driver_parse (priv->driver, data, len);
+}
+
+static void
+conn_failed_cb (GObject      *owner,
+                const GError *error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (FWS_WEB_SOCKET (owner));
+
+  /* EOF or a failure: close 1006 unless a closing handshake completed. */
+  if (priv->driver != NULL)
+    fws_driver_transport_closed (priv->driver, error);
+}
+
+static void
+conn_drained_cb (GObject *owner)
+{
+  g_object_notify_by_pspec (owner, properties[PROP_BUFFERED_AMOUNT]);
+}
+
+static void
+conn_written_cb (GObject *owner)
+{
+  complete_sends (FWS_WEB_SOCKET (owner));
+}
+
+static void
+conn_timeout_cb (GObject            *owner,
+                 FwsConnectionTimer  timer)
+{
+  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+
+  switch (timer)
+    {
+    case FWS_CONNECTION_TIMER_HANDSHAKE:
+      if (priv->uri != NULL)
+        {
+          g_autofree char *url = g_uri_to_string_partial (priv->uri, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS);
+
+          error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
+                               _("The WebSocket connection to %s was not established within %u ms"),
+                               url, priv->handshake_timeout);
+        }
+      else
+        error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
+                             _("The opening handshake did not finish within %u ms"), priv->handshake_timeout);
+      abandon (self, error);
+      break;
+    case FWS_CONNECTION_TIMER_CLOSE:
+      /* The peer never finished the close handshake, or never read what we
+       * queued: drop the transport without waiting for writes. */
+      set_close (self, FWS_CLOSE_CODE_ABNORMAL, NULL);
+      fws_connection_finish (priv->conn, FALSE);
+      break;
+    case FWS_CONNECTION_TIMER_PING:
+      keepalive_ping (self);
+      break;
+    case FWS_CONNECTION_TIMER_PONG:
+      error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
+                           _("No pong arrived within %u ms of a ping"), priv->pong_timeout);
+      abandon (self, error);
+      break;
+    case FWS_CONNECTION_N_TIMERS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+conn_finished_cb (GObject *owner)
+{
+  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) failure = g_steal_pointer (&priv->failure);
+  g_autofree char *reason = g_strdup (priv->close_reason ? priv->close_reason : "");
+
+  stop_connecting (self);
+  /* However it ended, the driver's commands refuse from now on. */
+  if (priv->driver != NULL)
+    fws_driver_abort (priv->driver);
+  fail_pending (self);
+  if (failure != NULL)
+    g_signal_emit (self, signals[ERROR], 0, failure);
+  notify_state (self);
+  g_signal_emit (self, signals[CLOSE], 0, priv->close_code ? priv->close_code : FWS_CLOSE_CODE_ABNORMAL, reason);
+}
+
+static const FwsConnectionCallbacks conn_callbacks = {
+  conn_start_cb,
+  conn_received_cb,
+  conn_failed_cb,
+  conn_drained_cb,
+  conn_written_cb,
+  conn_timeout_cb,
+  conn_finished_cb,
+};
 
 /* ---- Driver events ---- */
 
@@ -559,18 +500,18 @@ driver_open_cb (gpointer user_data)
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (priv->ready_state != FWS_READY_STATE_CONNECTING)
+  if (priv->notified_state != FWS_READY_STATE_CONNECTING)
     return;
-  destroy_source (&priv->handshake_timer);
+  fws_connection_clear_timer (priv->conn, FWS_CONNECTION_TIMER_HANDSHAKE);
   /* Messages sent while connecting are in the transport now. */
   for (GList *l = priv->sends.head; l; l = l->next)
     {
       SendOp *op = l->data;
 
       if (op->target == 0)
-        op->target = fws_transport_get_total_queued (priv->transport);
+        op->target = fws_transport_get_total_queued (transport_of (self));
     }
-  set_ready_state (self, FWS_READY_STATE_OPEN);
+  notify_state (self);
   restart_ping_timer (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOL]);
   g_signal_emit (self, signals[OPEN], 0);
@@ -582,10 +523,9 @@ driver_message_cb (gpointer        user_data,
                    GBytes         *data)
 {
   FwsWebSocket *self = user_data;
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   /* As in the standard API, nothing is delivered once close() was called. */
-  if (priv->ready_state == FWS_READY_STATE_OPEN)
+  if (current_state (self) == FWS_READY_STATE_OPEN)
     g_signal_emit (self, signals[MESSAGE], 0, type, data);
 }
 
@@ -605,7 +545,7 @@ driver_pong_cb (gpointer  user_data,
   GList *l = priv->pings;
 
   /* Any pong shows the peer is alive. */
-  destroy_source (&priv->pong_deadline);
+  fws_connection_clear_timer (priv->conn, FWS_CONNECTION_TIMER_PONG);
   while (l)
     {
       GList *next = l->next;
@@ -614,13 +554,8 @@ driver_pong_cb (gpointer  user_data,
       if (g_bytes_equal (op->payload, payload))
         {
           priv->pings = g_list_delete_link (priv->pings, l);
-          if (op->cancel_id)
-            g_cancellable_disconnect (op->cancellable, op->cancel_id);
           g_task_return_boolean (op->task, TRUE);
-          g_object_unref (op->task);
-          g_clear_object (&op->cancellable);
-          g_bytes_unref (op->payload);
-          g_free (op);
+          ping_op_free (op);
         }
       l = next;
     }
@@ -635,7 +570,7 @@ driver_error_cb (gpointer      user_data,
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   /* Once the app called close(), failures are not reported. */
-  if (priv->ready_state >= FWS_READY_STATE_CLOSING && !priv->transport_dead)
+  if (priv->close_called && !fws_connection_is_dead (priv->conn))
     return;
   g_signal_emit (self, signals[ERROR], 0, error);
 }
@@ -648,17 +583,15 @@ driver_close_cb (gpointer    user_data,
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (priv->close_pending || priv->finished)
+  if (priv->close_code != 0 || fws_connection_is_finished (priv->conn))
     return;
-  priv->close_code = code;
-  g_free (priv->close_reason);
-  priv->close_reason = g_strdup (reason);
-  fws_transport_set_reading (priv->transport, FALSE);
-  set_ready_state (self, FWS_READY_STATE_CLOSING);
+  set_close (self, code, reason);
   /* Flush what is queued (an echoed close frame, a 400), then let go of the
    * transport; a peer that reads nothing cannot hold us past the timeout. */
-  arm_close_timer (self);
-  schedule_finish (self);
+  if (!fws_connection_has_timer (priv->conn, FWS_CONNECTION_TIMER_CLOSE))
+    fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_CLOSE, priv->close_timeout);
+  fws_connection_finish (priv->conn, TRUE);
+  notify_state (self);
 }
 
 static const FwsDriverCallbacks driver_callbacks = {
@@ -673,14 +606,6 @@ static const FwsDriverCallbacks driver_callbacks = {
   driver_close_cb,
 };
 
-const FwsDriverCallbacks *
-fws_web_socket_get_driver_callbacks (void)
-{
-  return &driver_callbacks;
-}
-
-/* ---- Private API for FwsClient ---- */
-
 /* Hands the registered extensions to a driver not started yet. */
 static void
 apply_extensions (FwsWebSocket *self)
@@ -693,158 +618,139 @@ apply_extensions (FwsWebSocket *self)
     g_warning ("FwsWebSocket:extensions: %s", error->message);
 }
 
-void
-fws_web_socket_set_driver (FwsWebSocket *self,
-                           FwsDriver    *driver)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_clear_pointer (&priv->driver, fws_driver_free);
-  priv->driver = driver;
-  apply_extensions (self);
-}
-
-FwsDriver *
-fws_web_socket_get_driver (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  return priv->driver;
-}
-
-GMainContext *
-fws_web_socket_get_context (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  return priv->context;
-}
-
-void
-fws_web_socket_set_url (FwsWebSocket *self,
-                        const char   *url)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  g_free (priv->url);
-  priv->url = g_strdup (url);
-}
-
-void
-fws_web_socket_hold (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  if (!priv->held && !priv->finished)
-    {
-      priv->held = TRUE;
-      g_object_ref (self);
-    }
-  arm_handshake_timer (self);
-}
-
-void
-fws_web_socket_set_handshake_timer_external (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  priv->handshake_timer_external = TRUE;
-}
-
-void
-fws_web_socket_set_abort_func (FwsWebSocket          *self,
-                               FwsWebSocketAbortFunc  func)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  priv->abort_func = func;
-}
-
 static void
-start_reading (FwsWebSocket *self)
+arm_handshake_timer (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (!priv->close_pending && !priv->finished)
-    fws_transport_set_reading (priv->transport, TRUE);
+  if (current_state (self) == FWS_READY_STATE_CONNECTING &&
+      !fws_connection_has_timer (priv->conn, FWS_CONNECTION_TIMER_HANDSHAKE))
+    fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_HANDSHAKE, priv->handshake_timeout);
 }
 
-void
-fws_web_socket_begin (FwsWebSocket *self,
-                      GIOStream    *stream)
+/* ---- Client side ---- */
+
+/* The connector is done: the shell takes the stream and the driver writes
+ * the request, or the failure is reported (error, then close 1006). */
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
+  g_autoptr(FwsWebSocket) self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = fws_connector_connect_finish (result, &error);
 
-  g_return_if_fail (!priv->attached);
-  priv->attached = TRUE;
-  if (!fws_transport_adopt (priv->transport, stream))
+  g_clear_object (&priv->connecting);
+  if (fws_connection_is_closing (priv->conn))
     {
-      g_autoptr(GError) error = g_error_new_literal (FWS_ERROR, FWS_ERROR_FAILED,
-                                                     _("The connection is not a socket connection"));
-
-      fws_web_socket_fail_early (self, error);
+      /* Timed out or closed: that was reported already. */
+      if (stream != NULL)
+        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
       return;
     }
-  if (priv->driver)
-    fws_driver_start (priv->driver);
-  start_reading (self);
+  if (stream == NULL || !fws_connection_take_stream (priv->conn, stream, &error))
+    abandon (self, error);
 }
 
 static gboolean
-fail_early_cb (gpointer user_data)
+connect_cb (gpointer user_data)
 {
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  GError *error = g_object_steal_data (G_OBJECT (self), "fws-early-error");
 
-  g_clear_pointer (&priv->start_source, g_source_unref);
-  if (!priv->finished)
-    {
-      g_signal_emit (self, signals[ERROR], 0, error);
-      priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
-      g_free (priv->close_reason);
-      priv->close_reason = g_strdup (error->message);
-      finish (self);
-    }
-  g_error_free (error);
+  g_clear_pointer (&priv->connect_source, g_source_unref);
+  if (current_state (self) != FWS_READY_STATE_CONNECTING)
+    return G_SOURCE_REMOVE;
+  /* One clock for name lookup, proxies, TLS and the HTTP handshake. */
+  arm_handshake_timer (self);
+  priv->connecting = g_cancellable_new ();
+  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb,
+                               g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
 
 void
-fws_web_socket_fail_early (FwsWebSocket *self,
-                           const GError *error)
+fws_web_socket_connect (FwsWebSocket              *self,
+                        const FwsConnectorOptions *options)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = NULL;
+  guint8 nonce[16];
+
+  g_return_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn));
+
+  fws_connection_hold (priv->conn);
+  priv->uri = fws_handshake_parse_url (priv->url, &error);
+  if (priv->uri == NULL)
+    {
+      abandon (self, error);
+      return;
+    }
+  fws_random_bytes (nonce, sizeof nonce);
+  key = fws_handshake_client_key (nonce);
+  priv->driver = fws_driver_new_client (&driver_callbacks, self, priv->uri, key,
+                                        (const char * const *) priv->protocols,
+                                        priv->extra_headers, priv->max_length);
+  apply_extensions (self);
+  priv->connector_options = options;
+  priv->connect_source = g_idle_source_new ();
+  g_source_set_priority (priv->connect_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
+  g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
+  g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
+}
+
+guint
+fws_web_socket_get_status (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  if (priv->finished || priv->close_pending)
-    return;
-  destroy_source (&priv->start_source);
-  g_object_set_data (G_OBJECT (self), "fws-early-error", g_error_copy (error));
-  priv->start_source = g_idle_source_new ();
-  g_source_set_priority (priv->start_source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (priv->start_source, "fws-web-socket-fail");
-  g_source_set_callback (priv->start_source, fail_early_cb, self, NULL);
-  g_source_attach (priv->start_source, priv->context);
+  return priv->driver ? fws_driver_get_status (priv->driver) : 0;
 }
 
 /* ---- Server side ---- */
 
-static gboolean
-server_start_cb (gpointer user_data)
+/* What both doors share once the request is known. */
+static void
+make_server_driver (FwsWebSocket       *self,
+                    const char         *method,
+                    SoupMessageHeaders *request,
+                    gboolean            secure,
+                    const char         *path,
+                    const char         *query)
 {
-  FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  g_autoptr(GByteArray) early = NULL;
 
-  g_clear_pointer (&priv->start_source, g_source_unref);
-  g_object_ref (self);
-  fws_driver_start (priv->driver);
-  early = g_steal_pointer (&priv->early_input);
-  if (early && early->len)
-    transport_received_cb (G_OBJECT (self), early->data, early->len);
-  start_reading (self);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
+  priv->url = fws_handshake_request_url (secure, request, path, query);
+  priv->request_headers = soup_message_headers_ref (request);
+  priv->driver = fws_driver_new_server (&driver_callbacks, self, method, request,
+                                        (const char * const *) priv->protocols,
+                                        priv->extra_headers, priv->max_length);
+  fws_driver_set_url (priv->driver, priv->url);
+  apply_extensions (self);
+}
+
+
+static gboolean
+check_request (SoupHTTPVersion   version,
+               gboolean          is_websocket,
+               GError          **error)
+{
+  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
+                   _("WebSocket requests are only supported over HTTP/1.x"));
+      return FALSE;
+    }
+  if (!is_websocket)
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not a WebSocket request"));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**
@@ -922,78 +828,98 @@ fws_web_socket_accept (FwsWebSocket       *self,
                        GError            **error)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  SoupMessageHeaders *request;
   GUri *uri;
-  gboolean secure;
 
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
-  g_return_val_if_fail (priv->driver == NULL && !priv->attached && !priv->finished, FALSE);
+  g_return_val_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn), FALSE);
 
-  if (soup_server_message_get_http_version (msg) != SOUP_HTTP_1_1 &&
-      soup_server_message_get_http_version (msg) != SOUP_HTTP_1_0)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                   _("WebSocket requests are only supported over HTTP/1.x"));
-      return FALSE;
-    }
-  if (!fws_web_socket_is_websocket_request (msg))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not a WebSocket request"));
-      return FALSE;
-    }
-
-  /* Everything needed from @msg is read before the steal (PLATFORM.md 1a). */
-  request = soup_server_message_get_request_headers (msg);
-  uri = soup_server_message_get_uri (msg);
-  secure = g_strcmp0 (g_uri_get_scheme (uri), "https") == 0;
-  priv->url = fws_handshake_request_url (secure, request, g_uri_get_path (uri), g_uri_get_query (uri));
-  priv->request_headers = soup_message_headers_ref (request);
-  priv->driver = fws_driver_new_server (&driver_callbacks, self,
-                                        soup_server_message_get_method (msg), request,
-                                        (const char * const *) priv->protocols,
-                                        priv->extra_headers, priv->max_length);
-  fws_driver_set_url (priv->driver, priv->url);
-  apply_extensions (self);
-  /* Bytes the client sent right behind its head (hixie-76's key, early
-   * frames) come out of libsoup's buffer into early_input. */
-  priv->attached = TRUE;
-  priv->early_input = g_byte_array_new ();
-  if (!fws_transport_steal (priv->transport, msg, priv->early_input, error))
+  if (!check_request (soup_server_message_get_http_version (msg),
+                      fws_web_socket_is_websocket_request (msg), error))
     return FALSE;
 
-  fws_web_socket_hold (self);
-  priv->start_source = g_idle_source_new ();
-  g_source_set_priority (priv->start_source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (priv->start_source, "fws-web-socket-start");
-  g_source_set_callback (priv->start_source, server_start_cb, self, NULL);
-  g_source_attach (priv->start_source, priv->context);
+  /* Everything needed from @msg is read before the steal (PLATFORM.md 1a). */
+  uri = soup_server_message_get_uri (msg);
+  make_server_driver (self, soup_server_message_get_method (msg),
+                      soup_server_message_get_request_headers (msg),
+                      g_strcmp0 (g_uri_get_scheme (uri), "https") == 0,
+                      g_uri_get_path (uri), g_uri_get_query (uri));
+  /* Bytes the client sent right behind its head (hixie-76's key, early
+   * frames) come out of libsoup's buffer and are parsed first. */
+  if (!fws_connection_take_message (priv->conn, msg, error))
+    return FALSE;
+  arm_handshake_timer (self);
+  return TRUE;
+}
+
+/**
+ * fws_web_socket_new_for_request:
+ * @request: a WebSocket request read from a stream the program accepted
+ * @protocols: (nullable) (array zero-terminated=1): the subprotocols the
+ *   server supports, in any order
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Like [ctor@Fws.WebSocket.new], for a request read with
+ * [func@Fws.Request.read_async] instead of one a [class@Soup.Server]
+ * received: the second way in, for programs that accept connections
+ * themselves (plain TCP, TLS or a Unix socket).
+ *
+ * Returns: (transfer full) (nullable): the new connection, or %NULL if
+ *   @request is not a WebSocket request (nothing was taken over then)
+ * Since: 0.2
+ */
+FwsWebSocket *
+fws_web_socket_new_for_request (FwsRequest          *request,
+                                const char * const  *protocols,
+                                GError             **error)
+{
+  FwsWebSocket *self;
+
+  g_return_val_if_fail (FWS_IS_REQUEST (request), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (FWS_TYPE_WEB_SOCKET, "protocols", protocols, NULL);
+  if (!fws_web_socket_accept_request (self, request, error))
+    g_clear_object (&self);
+  return self;
+}
+
+/**
+ * fws_web_socket_accept_request:
+ * @self: a [class@Fws.WebSocket] made with [ctor@GObject.Object.new]
+ * @request: a WebSocket request read from a stream the program accepted
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Like [method@Fws.WebSocket.accept], for a request read with
+ * [func@Fws.Request.read_async]. The request's connection is taken over,
+ * with the bytes the client sent right behind its head.
+ *
+ * Returns: %TRUE if the connection was taken over
+ * Since: 0.2
+ */
+gboolean
+fws_web_socket_accept_request (FwsWebSocket  *self,
+                               FwsRequest    *request,
+                               GError       **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (FWS_IS_REQUEST (request), FALSE);
+  g_return_val_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn), FALSE);
+
+  if (!check_request (fws_request_get_http_version (request), fws_request_is_websocket (request), error))
+    return FALSE;
+  make_server_driver (self, fws_request_get_method (request), fws_request_get_headers (request),
+                      fws_request_get_secure (request), fws_request_get_path (request),
+                      fws_request_get_query (request));
+  if (!fws_connection_take_request (priv->conn, request, error))
+    return FALSE;
+  arm_handshake_timer (self);
   return TRUE;
 }
 
 /* ---- Public API ---- */
-
-static gboolean
-is_hixie (FwsWebSocket *self)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  return priv->driver != NULL && !g_str_equal (fws_driver_get_version (priv->driver), "hybi-13");
-}
-
-static gboolean
-check_sendable (FwsWebSocket  *self,
-                GError       **error)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
-  if (priv->ready_state >= FWS_READY_STATE_CLOSING || priv->driver == NULL)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
-      return FALSE;
-    }
-  return TRUE;
-}
 
 /**
  * fws_web_socket_send:
@@ -1007,7 +933,9 @@ check_sendable (FwsWebSocket  *self,
  * handshake has completed, messages wait and go out right after it.
  *
  * Returns: %TRUE if the message was queued; %FALSE with @error set if the
- *   connection is closing or closed, or if text is not valid UTF-8
+ *   connection is closing or closed (%FWS_ERROR_CLOSED), if text is not
+ *   valid UTF-8 (%FWS_ERROR_INVALID_UTF8), or for binary on a hixie
+ *   connection (%FWS_ERROR_NOT_SUPPORTED)
  * Since: 0.1
  */
 gboolean
@@ -1022,31 +950,12 @@ fws_web_socket_send (FwsWebSocket    *self,
   g_return_val_if_fail (data != NULL, FALSE);
   g_return_val_if_fail (type == FWS_MESSAGE_TYPE_TEXT || type == FWS_MESSAGE_TYPE_BINARY, FALSE);
 
-  if (type == FWS_MESSAGE_TYPE_TEXT)
+  if (priv->driver == NULL)
     {
-      gsize len;
-      const guint8 *p = g_bytes_get_data (data, &len);
-
-      if (!fws_utf8_validate (p, len))
-        {
-          g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8, _("Text messages must be valid UTF-8"));
-          return FALSE;
-        }
-    }
-  if (!check_sendable (self, error))
-    return FALSE;
-  if (type == FWS_MESSAGE_TYPE_BINARY && is_hixie (self))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                   _("%s connections carry text messages only"), fws_driver_get_version (priv->driver));
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
       return FALSE;
     }
-  if (!fws_driver_send (priv->driver, type, data))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
-      return FALSE;
-    }
-  return TRUE;
+  return fws_driver_send (priv->driver, type, data, error);
 }
 
 /**
@@ -1056,6 +965,8 @@ fws_web_socket_send (FwsWebSocket    *self,
  * @error: return location for a [struct@GLib.Error]
  *
  * Queues @text as one text message; the peer sees it as one message event.
+ * The message ends at the first NUL byte of @text: to send a text that
+ * contains U+0000, use [method@Fws.WebSocket.send_text_len].
  *
  * Returns: %TRUE if the message was queued
  * Since: 0.1
@@ -1065,10 +976,38 @@ fws_web_socket_send_text (FwsWebSocket  *self,
                           const char    *text,
                           GError       **error)
 {
+  g_return_val_if_fail (text != NULL, FALSE);
+  return fws_web_socket_send_text_len (self, text, -1, error);
+}
+
+/**
+ * fws_web_socket_send_text_len:
+ * @self: a [class@Fws.WebSocket]
+ * @text: (array length=len) (element-type guint8): UTF-8 text, which may
+ *   contain U+0000
+ * @len: the length of @text in bytes, or -1 if @text is NUL-terminated
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues the @len bytes of @text as one text message, NUL bytes included:
+ * the way to send a string with U+0000 from C, and from languages whose
+ * strings may hold it (bindings pass the string's bytes and their length).
+ * Like [method@Fws.WebSocket.send], it fails with %FWS_ERROR_INVALID_UTF8
+ * if the bytes are not UTF-8.
+ *
+ * Returns: %TRUE if the message was queued
+ * Since: 0.2
+ */
+gboolean
+fws_web_socket_send_text_len (FwsWebSocket  *self,
+                              const char    *text,
+                              gssize         len,
+                              GError       **error)
+{
   g_autoptr(GBytes) bytes = NULL;
 
-  g_return_val_if_fail (text != NULL, FALSE);
-  bytes = g_bytes_new (text, strlen (text));
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+  bytes = g_bytes_new (text, len < 0 ? strlen (text) : (gsize) len);
   return fws_web_socket_send (self, FWS_MESSAGE_TYPE_TEXT, bytes, error);
 }
 
@@ -1123,7 +1062,7 @@ send_cancelled_cb (GCancellable *cancellable,
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   /* May run in another thread: finish in the connection's context. */
-  g_main_context_invoke_full (priv->context, G_PRIORITY_DEFAULT, send_cancel_idle_cb,
+  g_main_context_invoke_full (fws_connection_get_context (priv->conn), G_PRIORITY_DEFAULT, send_cancel_idle_cb,
                               g_object_ref (task), g_object_unref);
 }
 
@@ -1178,7 +1117,7 @@ fws_web_socket_send_async (FwsWebSocket        *self,
   /* In the transport already, unless it waits in the driver for the
    * handshake (then open sets the target). */
   if (fws_driver_get_state (priv->driver) != FWS_READY_STATE_CONNECTING)
-    op->target = fws_transport_get_total_queued (priv->transport);
+    op->target = fws_transport_get_total_queued (transport_of (self));
   if (cancellable)
     {
       op->cancellable = g_object_ref (cancellable);
@@ -1246,7 +1185,7 @@ ping_cancelled_cb (GCancellable *cancellable,
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   /* May run in another thread: finish in the connection's context. */
-  g_main_context_invoke_full (priv->context, G_PRIORITY_DEFAULT, ping_cancel_idle_cb,
+  g_main_context_invoke_full (fws_connection_get_context (priv->conn), G_PRIORITY_DEFAULT, ping_cancel_idle_cb,
                               g_object_ref (task), g_object_unref);
 }
 
@@ -1254,7 +1193,9 @@ ping_cancelled_cb (GCancellable *cancellable,
  * fws_web_socket_ping_async:
  * @self: a [class@Fws.WebSocket]
  * @payload: (nullable): at most 125 bytes, or %NULL for a counter ("1",
- *   "2", ...) chosen by the connection
+ *   "2", ...) chosen by the connection, which the keepalive pings of
+ *   [property@Fws.WebSocket:ping-interval] share, so that their pongs never
+ *   complete this ping
  * @cancellable: (nullable): a [class@Gio.Cancellable]
  * @callback: (scope async): called when the matching pong arrived, or the
  *   ping failed
@@ -1276,7 +1217,7 @@ fws_web_socket_ping_async (FwsWebSocket        *self,
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GBytes) owned = NULL;
+  g_autoptr(GBytes) sent = NULL;
   g_autoptr(GError) error = NULL;
   PingOp *op;
 
@@ -1286,38 +1227,18 @@ fws_web_socket_ping_async (FwsWebSocket        *self,
   g_task_set_source_tag (task, fws_web_socket_ping_async);
   g_task_set_name (task, "fws_web_socket_ping_async");
 
-  if (payload == NULL)
-    {
-      char counter[16];
-
-      g_snprintf (counter, sizeof counter, "%u", ++priv->ping_counter);
-      owned = g_bytes_new (counter, strlen (counter));
-    }
+  if (priv->driver == NULL)
+    g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
   else
-    owned = g_bytes_ref (payload);
-
-  if (g_bytes_get_size (owned) > 125)
+    sent = fws_driver_ping (priv->driver, payload, &error);
+  if (sent == NULL)
     {
-      g_task_return_new_error (task, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
-                               _("A ping payload has at most 125 bytes"));
-      return;
-    }
-  if (check_sendable (self, NULL) && is_hixie (self))
-    {
-      g_task_return_new_error (task, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                               _("%s connections have no ping"), fws_driver_get_version (priv->driver));
-      return;
-    }
-  if (!check_sendable (self, &error) || !fws_driver_ping (priv->driver, owned))
-    {
-      if (error == NULL)
-        g_set_error (&error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   op = g_new0 (PingOp, 1);
-  op->payload = g_steal_pointer (&owned);
+  op->payload = g_steal_pointer (&sent);
   op->task = g_steal_pointer (&task);
   if (cancellable)
     {
@@ -1351,7 +1272,10 @@ fws_web_socket_ping_finish (FwsWebSocket  *self,
 /**
  * fws_web_socket_close:
  * @self: a [class@Fws.WebSocket]
- * @code: 1000, a code from 3000 to 4999, or 0 for 1000
+ * @code: a code an endpoint may send (RFC 6455 section 7.4): 1000 to
+ *   1003, 1007 to 1014 or 3000 to 4999 (such as the values of
+ *   [enum@Fws.CloseCode] that are not marked "never sent"), or 0 for 1000;
+ *   a hixie connection, which has no codes, takes only 1000
  * @reason: (nullable): at most 123 bytes of UTF-8
  * @error: return location for a [struct@GLib.Error]
  *
@@ -1362,7 +1286,9 @@ fws_web_socket_ping_finish (FwsWebSocket  *self,
  * writing anything and close reports @code and @reason.
  *
  * Returns: %TRUE if closing started; %FALSE with @error set for a code or
- *   reason that is not allowed, or when already closing
+ *   reason that is not allowed (%FWS_ERROR_INVALID_ARGUMENT), or a code on
+ *   a hixie connection (%FWS_ERROR_NOT_SUPPORTED), or when already closing
+ *   (%FWS_ERROR_CLOSED)
  * Since: 0.1
  */
 gboolean
@@ -1372,53 +1298,39 @@ fws_web_socket_close (FwsWebSocket  *self,
                       GError       **error)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsReadyState state;
 
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
-
-  if (code == 0)
-    code = FWS_CLOSE_CODE_NORMAL;
-  if (code != FWS_CLOSE_CODE_NORMAL && (code < 3000 || code > 4999))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
-                   _("The close code must be either 1000, or between 3000 and 4999. %u is neither."), code);
-      return FALSE;
-    }
-  if (reason == NULL)
-    reason = "";
-  if (strlen (reason) > 123 || !fws_utf8_validate ((const guint8 *) reason, strlen (reason)))
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT,
-                   _("The close reason must be valid UTF-8 of at most 123 bytes"));
-      return FALSE;
-    }
-  if (priv->ready_state >= FWS_READY_STATE_CLOSING || priv->close_pending || priv->finished)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
-      return FALSE;
-    }
 
   if (priv->driver == NULL)
     {
       /* Nothing started yet (a client with a bad URL). */
-      priv->close_code = code;
-      priv->close_reason = g_strdup (reason);
-      set_ready_state (self, FWS_READY_STATE_CLOSING);
-      schedule_finish (self);
+      if (!fws_driver_check_close (code, reason, error))
+        return FALSE;
+      if (current_state (self) >= FWS_READY_STATE_CLOSING)
+        {
+          g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+          return FALSE;
+        }
+      priv->close_called = TRUE;
+      set_close (self, code ? code : FWS_CLOSE_CODE_NORMAL, reason ? reason : "");
+      fws_connection_finish (priv->conn, FALSE);
+      notify_state (self);
       return TRUE;
     }
 
-  if (fws_driver_get_state (priv->driver) == FWS_READY_STATE_OPEN)
+  state = fws_driver_get_state (priv->driver);
+  if (!fws_driver_close (priv->driver, code, reason, error))
+    return FALSE;
+  priv->close_called = TRUE;
+  if (state == FWS_READY_STATE_CONNECTING)
     {
-      set_ready_state (self, FWS_READY_STATE_CLOSING);
-      fws_driver_close (priv->driver, code, reason);
-      arm_close_timer (self);
+      /* The driver closed at once and wrote nothing; nor will we. */
+      fws_connection_finish (priv->conn, FALSE);
     }
   else
-    {
-      /* CONNECTING: the driver closes at once and writes nothing. */
-      drop_output (self);
-      fws_driver_close (priv->driver, code, reason);
-    }
+    fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_CLOSE, priv->close_timeout);
+  notify_state (self);
   return TRUE;
 }
 
@@ -1434,10 +1346,8 @@ fws_web_socket_close (FwsWebSocket  *self,
 FwsReadyState
 fws_web_socket_get_ready_state (FwsWebSocket *self)
 {
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FWS_READY_STATE_CLOSED);
-  return priv->ready_state;
+  return current_state (self);
 }
 
 /**
@@ -1516,7 +1426,7 @@ fws_web_socket_get_buffered_amount (FwsWebSocket *self)
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
-  return fws_transport_get_queued (priv->transport) +
+  return fws_transport_get_queued (transport_of (self)) +
          (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
 }
 
@@ -1814,7 +1724,7 @@ fws_web_socket_set_pong_timeout (FwsWebSocket *self,
     return;
   priv->pong_timeout = msec;
   if (msec == 0)
-    destroy_source (&priv->pong_deadline);
+    fws_connection_clear_timer (priv->conn, FWS_CONNECTION_TIMER_PONG);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PONG_TIMEOUT]);
 }
 
@@ -1932,6 +1842,36 @@ fws_web_socket_set_extensions (FwsWebSocket *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTENSIONS]);
 }
 
+/**
+ * fws_web_socket_get_extension_sessions:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * The extensions in use on this connection, once the handshake negotiated
+ * them: one session per accepted extension, in the order they apply to
+ * outgoing messages. The standard API's `extensions` attribute names
+ * them; here each session can also be asked about its parameters.
+ *
+ * Returns: (transfer container) (element-type FwsExtensionSession): the
+ *   active sessions; empty before the handshake and when none was agreed
+ * Since: 0.2
+ */
+GPtrArray *
+fws_web_socket_get_extension_sessions (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GPtrArray *sessions;
+  FwsExtensions *exts;
+  guint n;
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  exts = priv->driver ? fws_driver_get_extensions (priv->driver) : NULL;
+  n = exts ? fws_extensions_get_n_active (exts) : 0;
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (sessions, g_object_ref (fws_extensions_get_active_session (exts, i)));
+  return sessions;
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -1946,7 +1886,7 @@ fws_web_socket_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_READY_STATE:
-      g_value_set_enum (value, priv->ready_state);
+      g_value_set_enum (value, current_state (self));
       break;
     case PROP_URL:
       g_value_set_string (value, priv->url);
@@ -2043,15 +1983,9 @@ fws_web_socket_dispose (GObject *object)
   FwsWebSocket *self = FWS_WEB_SOCKET (object);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  destroy_source (&priv->start_source);
-  destroy_source (&priv->close_timer);
-  destroy_source (&priv->finish_source);
-  destroy_source (&priv->handshake_timer);
-  destroy_source (&priv->ping_timer);
-  destroy_source (&priv->pong_deadline);
-  drop_output (self);
-  fws_transport_release (priv->transport);
-  fail_pings (self);
+  stop_connecting (self);
+  fws_connection_dispose (priv->conn);
+  fail_pending (self);
 
   G_OBJECT_CLASS (fws_web_socket_parent_class)->dispose (object);
 }
@@ -2062,16 +1996,17 @@ fws_web_socket_finalize (GObject *object)
   FwsWebSocket *self = FWS_WEB_SOCKET (object);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  g_clear_pointer (&priv->transport, fws_transport_free);
+  g_clear_pointer (&priv->conn, fws_connection_free);
   g_clear_pointer (&priv->driver, fws_driver_free);
-  g_clear_pointer (&priv->early_input, g_byte_array_unref);
   g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->request_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->extensions, g_ptr_array_unref);
   g_strfreev (priv->protocols);
   g_free (priv->url);
   g_free (priv->close_reason);
-  g_clear_pointer (&priv->context, g_main_context_unref);
+  g_clear_error (&priv->failure);
+  g_clear_pointer (&priv->uri, g_uri_unref);
+  g_clear_object (&priv->connecting);
 
   G_OBJECT_CLASS (fws_web_socket_parent_class)->finalize (object);
 }
@@ -2360,12 +2295,11 @@ fws_web_socket_init (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  priv->context = g_main_context_ref_thread_default ();
-  priv->ready_state = FWS_READY_STATE_CONNECTING;
+  priv->conn = fws_connection_new (G_OBJECT (self), &conn_callbacks);
+  priv->notified_state = FWS_READY_STATE_CONNECTING;
   priv->max_length = DEFAULT_MAX_LENGTH;
   priv->close_timeout = DEFAULT_CLOSE_TIMEOUT_MS;
   priv->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  priv->transport = fws_transport_new (priv->context, G_OBJECT (self), &transport_callbacks);
   g_queue_init (&priv->sends);
   priv->extensions = g_ptr_array_new_with_free_func (g_object_unref);
 }

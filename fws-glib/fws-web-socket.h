@@ -11,6 +11,7 @@
 #include "fws-version-macros.h"
 #include "fws-types.h"
 #include "fws-extension.h"
+#include "fws-request.h"
 
 G_BEGIN_DECLS
 
@@ -39,10 +40,23 @@ FWS_AVAILABLE_IN_ALL
 gboolean            fws_web_socket_accept               (FwsWebSocket        *self,
                                                          SoupServerMessage   *msg,
                                                          GError             **error);
+FWS_AVAILABLE_IN_ALL
+FwsWebSocket       *fws_web_socket_new_for_request      (FwsRequest          *request,
+                                                         const char * const  *protocols,
+                                                         GError             **error);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_web_socket_accept_request       (FwsWebSocket        *self,
+                                                         FwsRequest          *request,
+                                                         GError             **error);
 
 FWS_AVAILABLE_IN_ALL
 gboolean            fws_web_socket_send_text            (FwsWebSocket        *self,
                                                          const char          *text,
+                                                         GError             **error);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_web_socket_send_text_len        (FwsWebSocket        *self,
+                                                         const char          *text,
+                                                         gssize               len,
                                                          GError             **error);
 FWS_AVAILABLE_IN_ALL
 gboolean            fws_web_socket_send_binary          (FwsWebSocket        *self,
@@ -138,5 +152,8 @@ GPtrArray          *fws_web_socket_get_extensions       (FwsWebSocket        *se
 FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_set_extensions       (FwsWebSocket        *self,
                                                          GPtrArray           *extensions);
+
+FWS_AVAILABLE_IN_ALL
+GPtrArray          *fws_web_socket_get_extension_sessions (FwsWebSocket      *self);
 
 G_END_DECLS

@@ -27,10 +27,11 @@ log ${CC:-cc} -o "$tmp/first-error" "$src/tests/i18n-first-error.c" \
   $(pkg-config --cflags --libs fws-glib-1.0) -Wl,-rpath,"$prefix/lib"
 
 out="$(env -u FWS_LOCALEDIR LC_ALL=C.UTF-8 LANGUAGE=de "$tmp/first-error")"
-want="http://127.0.0.1/ ist keine gültige WebSocket-URL
-Der Schließcode muss entweder 1000 sein oder zwischen 3000 und 4999 liegen. 1234 ist keins von beiden."
-if [ "$out" != "$want" ]; then
-  printf 'not ok - got:\n%s\nwant:\n%s\n' "$out" "$want"
+first="$(printf '%s\n' "$out" | sed -n 1p)"
+later="$(printf '%s\n' "$out" | sed -n 2p)"
+if [ "$first" != "http://127.0.0.1/ ist keine gültige WebSocket-URL" ] ||
+   [ "${later#Der Schließcode muss }" = "$later" ]; then
+  printf 'not ok - got:\n%s\nwant the first error German, and the later one\n' "$out"
   exit 1
 fi
 echo "ok - installed under $prefix, the first error after start-up is German"

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "fws-permessage-deflate-private.h"
-#include "fws-web-socket-private.h"
+#include "fws-permessage-deflate-private.h"
 
 #define TEXT_SIZE (100 * 1024)
 #define BINARY_SIZE (10 * 1024 * 1024)
@@ -318,13 +318,10 @@ our_binary (void)
 static FwsExtensionSession *
 our_session (Fixture *f)
 {
-  FwsDriver *driver = fws_web_socket_get_driver (f->ws);
-  FwsExtensions *exts;
+  g_autoptr(GPtrArray) sessions = fws_web_socket_get_extension_sessions (f->ws);
 
-  g_assert_nonnull (driver);
-  exts = fws_driver_get_extensions (driver);
-  g_assert_cmpuint (fws_extensions_get_n_active (exts), ==, 1);
-  return fws_extensions_get_active_session (exts, 0);
+  g_assert_cmpuint (sessions->len, ==, 1);
+  return sessions->pdata[0];
 }
 
 /* Both directions were compressed; without context takeover nothing stays

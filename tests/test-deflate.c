@@ -1073,7 +1073,7 @@ test_driver_release (void)
   {
     g_autoptr(GBytes) hi = g_bytes_new_static ("Hi", 2);
 
-    g_assert_true (fws_driver_send (c.driver, FWS_MESSAGE_TYPE_TEXT, hi));
+    g_assert_true (fws_driver_send (c.driver, FWS_MESSAGE_TYPE_TEXT, hi, NULL));
   }
   g_assert_true (fws_permessage_deflate_session_has_deflater (session));
   fws_driver_transport_closed (c.driver, NULL);

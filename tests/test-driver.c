@@ -7,6 +7,7 @@
 #include "test-utils.h"
 #include "test-extension-doubles.h"
 
+#include <locale.h>
 #include <string.h>
 
 #include "fws-driver-private.h"
@@ -241,6 +242,15 @@ str_bytes (const char *s)
   return g_bytes_new (s, strlen (s));
 }
 
+/* fws_driver_ping, TRUE if it sent or queued a ping. */
+static gboolean
+ping (Fixture *f, GBytes *payload, GError **error)
+{
+  g_autoptr(GBytes) sent = fws_driver_ping (f->driver, payload, error);
+
+  return sent != NULL;
+}
+
 /* ---- server, connecting ---- */
 
 static void
@@ -312,23 +322,23 @@ test_server_queue_before_open (Fixture *f, gconstpointer data)
   g_autoptr(GBytes) hi = str_bytes ("Hi");
 
   g_test_summary ("Frames, pings and pongs sent while connecting are queued and follow the handshake");
-  g_assert_true (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi));
-  g_assert_true (fws_driver_ping (f->driver, NULL));
+  g_assert_true (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi, NULL));
+  g_assert_true (ping (f, NULL, NULL));
   g_assert_true (fws_driver_pong (f->driver, NULL));
   g_assert_cmpuint (f->out->len, ==, 0);
-  g_assert_cmpuint (fws_driver_get_pending_bytes (f->driver), ==, 2);
+  g_assert_cmpuint (fws_driver_get_pending_bytes (f->driver), ==, 3);
   fws_driver_start (f->driver);
   g_assert_cmpuint (fws_driver_get_pending_bytes (f->driver), ==, 0);
   g_assert_cmpmem (f->out->data, strlen (HYBI_101), HYBI_101, strlen (HYBI_101));
   fws_test_assert_hex (f->out->data + strlen (HYBI_101), f->out->len - strlen (HYBI_101),
-                       "81 02 48 69 89 00 8a 00");
+                       "81 02 48 69 89 01 31 8a 00");
 }
 
 static void
 test_server_close_connecting (Fixture *f, gconstpointer data)
 {
   g_test_summary ("close while connecting writes nothing and reports the given code");
-  g_assert_true (fws_driver_close (f->driver, 1000, ""));
+  g_assert_true (fws_driver_close (f->driver, 1000, "", NULL));
   g_assert_cmpuint (f->out->len, ==, 0);
   EVENTS ("close:1000:");
   g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
@@ -387,11 +397,12 @@ test_parse_medium (Fixture *f, gconstpointer data)
 static void
 test_unrecognized_opcode (Fixture *f, gconstpointer data)
 {
-  g_test_summary ("An unknown opcode writes close 1002 with the reason, then error and close");
+  g_test_summary ("An unknown opcode writes close 1002 with a fixed English reason, then error "
+                  "and close with the message for people");
   parse_hex (f, "83 80 00 00 00 00");
   g_assert_cmpuint (f->out->len, >=, 4);
-  fws_test_assert_hex (f->out->data, 4, "88 1e 03 ea");
-  g_assert_cmpmem (f->out->data + 4, f->out->len - 4, "Unrecognized frame opcode: 3", 28);
+  fws_test_assert_hex (f->out->data, 4, "88 10 03 ea");
+  g_assert_cmpmem (f->out->data + 4, f->out->len - 4, "Protocol error", 14);
   EVENTS ("error:Unrecognized frame opcode: 3", "close:1002:Unrecognized frame opcode: 3");
   g_assert_error (f->error, FWS_ERROR, FWS_ERROR_PROTOCOL);
   g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
@@ -448,7 +459,9 @@ test_too_large (Fixture *f, gconstpointer data)
 {
   g_test_summary ("A 2^30-byte frame header fails at once with 1009");
   parse_hex (f, "81 ff 00 00 00 00 40 00 00 00");
-  fws_test_assert_hex (f->out->data, 4, "88 22 03 f1");
+  /* "Message too big" */
+  fws_test_assert_hex (f->out->data, f->out->len,
+                       "88 11 03 f1 4d 65 73 73 61 67 65 20 74 6f 6f 20 62 69 67");
   EVENTS ("error:WebSocket frame length too large", "close:1009:WebSocket frame length too large");
   g_assert_error (f->error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
 }
@@ -458,7 +471,9 @@ test_unmasked_frame (Fixture *f, gconstpointer data)
 {
   g_test_summary ("An unmasked frame from a client closes with 1002 (Decision 3; faye used 1003)");
   parse_hex (f, "81 05 48 65 6c 6c 6f");
-  fws_test_assert_hex (f->out->data, 4, "88 31 03 ea");
+  /* "Protocol error" */
+  fws_test_assert_hex (f->out->data, f->out->len,
+                       "88 10 03 ea 50 72 6f 74 6f 63 6f 6c 20 65 72 72 6f 72");
   EVENTS ("error:Received unmasked frame but masking is required",
           "close:1002:Received unmasked frame but masking is required");
 }
@@ -495,20 +510,20 @@ test_frame_output (Fixture *f, gconstpointer data)
     g_string_append (s, "Hello");
   medium = g_bytes_new (s->str, s->len);
 
-  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL);
   fws_test_assert_hex (f->out->data, f->out->len, "81 05 48 65 6c 6c 6f");
   clear_out (f);
-  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, hello);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, hello, NULL);
   fws_test_assert_hex (f->out->data, f->out->len, "82 05 48 65 6c 6c 6f");
   clear_out (f);
-  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, apple);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, apple, NULL);
   fws_test_assert_hex (f->out->data, f->out->len, "81 0b 41 70 70 6c 65 20 3d 20 ef a3 bf");
   clear_out (f);
-  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, medium);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, medium, NULL);
   fws_test_assert_hex (f->out->data, 4, "81 7e 00 c8");
   g_assert_cmpuint (f->out->len, ==, 204);
   clear_out (f);
-  g_assert_true (fws_driver_ping (f->driver, mic));
+  g_assert_true (ping (f, mic, NULL));
   fws_test_assert_hex (f->out->data, f->out->len, "89 09 6d 69 63 20 63 68 65 63 6b");
   clear_out (f);
   g_assert_true (fws_driver_pong (f->driver, mic));
@@ -519,7 +534,7 @@ static void
 test_close_output (Fixture *f, gconstpointer data)
 {
   g_test_summary ("close writes a close frame with code and reason, state CLOSING, no event yet");
-  g_assert_true (fws_driver_close (f->driver, 1003, "<%= reasons %>"));
+  g_assert_true (fws_driver_close (f->driver, 1003, "<%= reasons %>", NULL));
   fws_test_assert_hex (f->out->data, f->out->len,
                        "88 10 03 eb 3c 25 3d 20 72 65 61 73 6f 6e 73 20 25 3e");
   g_assert_cmpuint (f->events->len, ==, 0);
@@ -532,12 +547,12 @@ test_closing_state (Fixture *f, gconstpointer data)
   g_autoptr(GBytes) hi = str_bytes ("Hi");
 
   g_test_summary ("While closing nothing more is written; the peer's close frame ends it without a second close frame");
-  fws_driver_close (f->driver, 1000, "");
+  fws_driver_close (f->driver, 1000, "", NULL);
   clear_out (f);
-  g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi));
-  g_assert_false (fws_driver_ping (f->driver, NULL));
+  g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi, NULL));
+  g_assert_false (ping (f, NULL, NULL));
   g_assert_false (fws_driver_pong (f->driver, NULL));
-  g_assert_false (fws_driver_close (f->driver, 1000, ""));
+  g_assert_false (fws_driver_close (f->driver, 1000, "", NULL));
   g_assert_cmpuint (f->out->len, ==, 0);
   parse_masked (f, 0x88, "\x03\xe9OK", 4);
   g_assert_cmpuint (f->out->len, ==, 0);
@@ -548,19 +563,302 @@ test_closing_state (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->events->len, ==, 1);
 }
 
-static void
-test_reason_truncated (Fixture *f, gconstpointer data)
-{
-  char reason[200];
+/* ---- the command rules (issue 9 item 4, issue 14 items 1 and 7) ---- */
 
-  g_test_summary ("A close reason longer than 123 bytes is cut on a character boundary, keeping the frame valid");
-  for (int i = 0; i < 66; i++)
-    memcpy (reason + 2 * i, "\xc3\xa9", 2);   /* 132 bytes of é */
-  reason[132] = '\0';
-  fws_driver_close (f->driver, 1000, reason);
-  /* 61 whole characters = 122 bytes + 2 = 124 */
-  fws_test_assert_hex (f->out->data, 4, "88 7c 03 e8");
-  g_assert_cmpuint (f->out->len, ==, 2 + 124);
+/* A fresh open server driver in @f. */
+static void
+reopen (Fixture *f)
+{
+  teardown (f, NULL);
+  memset (f, 0, sizeof *f);
+  setup_server_open (f, NULL);
+}
+
+/* Asserts that @error is @code with @message, and that nothing was written. */
+static void
+assert_refused (Fixture *f, GError **error, gint code, const char *message)
+{
+  g_assert_error (*error, FWS_ERROR, code);
+  g_assert_cmpstr ((*error)->message, ==, message);
+  g_clear_error (error);
+  g_assert_cmpuint (f->out->len, ==, 0);
+}
+
+static void
+test_close_codes (Fixture *f, gconstpointer data)
+{
+  /* RFC 6455 7.4: what an endpoint may send; 0 stands for 1000. */
+  static const struct { guint code; const char *hex; } valid[] = {
+    { 0, "88 02 03 e8" }, { 1000, "88 02 03 e8" }, { 1001, "88 02 03 e9" }, { 1002, "88 02 03 ea" },
+    { 1003, "88 02 03 eb" }, { 1007, "88 02 03 ef" }, { 1008, "88 02 03 f0" }, { 1009, "88 02 03 f1" },
+    { 1010, "88 02 03 f2" }, { 1011, "88 02 03 f3" }, { 1012, "88 02 03 f4" }, { 1013, "88 02 03 f5" },
+    { 1014, "88 02 03 f6" }, { 3000, "88 02 0b b8" }, { 4999, "88 02 13 87" },
+  };
+  /* Reserved for the API (1004-1006, 1015), unassigned, or out of range. */
+  static const guint invalid[] = { 1, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535, 65536 + 1000 };
+
+  g_test_summary ("close accepts 1000-1003, 1007-1014 and 3000-4999 (1001, 1008 and 1011 included) "
+                  "with the exact frame, and refuses 1004-1006, 1015 and every other code with "
+                  "INVALID_ARGUMENT, writing nothing");
+  for (guint i = 0; i < G_N_ELEMENTS (valid); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      reopen (f);
+      g_assert_true (fws_driver_close (f->driver, valid[i].code, NULL, &error));
+      g_assert_no_error (error);
+      fws_test_assert_hex (f->out->data, f->out->len, valid[i].hex);
+      g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSING);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *message =
+        g_strdup_printf ("The close code must be between 1000 and 1003, between 1007 and 1014, "
+                         "or between 3000 and 4999. %u is none of these.", invalid[i]);
+
+      reopen (f);
+      g_assert_false (fws_driver_close (f->driver, invalid[i], "", &error));
+      assert_refused (f, &error, FWS_ERROR_INVALID_ARGUMENT, message);
+      g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_OPEN);
+      g_assert_false (fws_driver_check_close (invalid[i], NULL, NULL));
+    }
+}
+
+static void
+test_receive_close_codes (Fixture *f, gconstpointer data)
+{
+  static const guint echoed[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999 };
+  static const guint refused[] = { 0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535 };
+
+  g_test_summary ("A peer's close frame with 1000-1003, 1007-1014 (Autobahn 7.7.x) or 3000-4999 is "
+                  "echoed with its code; 1004-1006, 1015, <1000, 1016-2999 and >=5000 are answered 1002");
+  for (guint i = 0; i < G_N_ELEMENTS (echoed); i++)
+    {
+      guint8 payload[4] = { echoed[i] >> 8, echoed[i] & 0xff, 'o', 'k' };
+      g_autofree char *hex = g_strdup_printf ("88 04 %02x %02x 6f 6b", payload[0], payload[1]);
+      g_autofree char *event = g_strdup_printf ("close:%u:ok", echoed[i]);
+
+      reopen (f);
+      parse_masked (f, 0x88, payload, 4);
+      fws_test_assert_hex (f->out->data, f->out->len, hex);
+      EVENTS (event);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      guint8 payload[4] = { refused[i] >> 8, refused[i] & 0xff, 'o', 'k' };
+
+      reopen (f);
+      parse_masked (f, 0x88, payload, 4);
+      fws_test_assert_hex (f->out->data, f->out->len, "88 02 03 ea");
+      g_assert_cmpuint (f->events->len, ==, 2);
+      g_assert_true (g_str_has_prefix (f->events->pdata[1], "close:1002:"));
+      g_assert_error (f->error, FWS_ERROR, FWS_ERROR_PROTOCOL);
+    }
+}
+
+static void
+test_close_reason_rules (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  char reason[200];
+  static const char message[] = "The close reason must be valid UTF-8 of at most 123 bytes";
+
+  g_test_summary ("A close reason of 123 bytes goes out whole; 124 bytes, or bytes that are not "
+                  "UTF-8, are refused with INVALID_ARGUMENT and nothing written (never cut)");
+  memset (reason, 'x', 123);
+  reason[123] = '\0';
+  g_assert_true (fws_driver_close (f->driver, 1000, reason, &error));
+  g_assert_no_error (error);
+  fws_test_assert_hex (f->out->data, 4, "88 7d 03 e8");
+  g_assert_cmpmem (f->out->data + 4, f->out->len - 4, reason, 123);
+
+  reopen (f);
+  for (int i = 0; i < 61; i++)
+    memcpy (reason + 2 * i, "\xc3\xa9", 2);   /* 122 bytes of é, then one more */
+  memcpy (reason + 122, "\xc3\xa9", 3);
+  g_assert_false (fws_driver_close (f->driver, 1000, reason, &error));
+  assert_refused (f, &error, FWS_ERROR_INVALID_ARGUMENT, message);
+
+  reason[122] = 'x';
+  reason[123] = '\0';
+  g_assert_true (fws_driver_close (f->driver, 1000, reason, &error));
+  fws_test_assert_hex (f->out->data, 4, "88 7d 03 e8");
+
+  reopen (f);
+  g_assert_false (fws_driver_close (f->driver, 4000, "bad \xc3\x28", &error));
+  assert_refused (f, &error, FWS_ERROR_INVALID_ARGUMENT, message);
+  g_assert_false (fws_driver_close (f->driver, 4000, "\xed\xa0\x80", &error));   /* a surrogate */
+  assert_refused (f, &error, FWS_ERROR_INVALID_ARGUMENT, message);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_OPEN);
+  g_assert_true (fws_driver_close (f->driver, 4000, "caf\xc3\xa9", &error));
+  fws_test_assert_hex (f->out->data, f->out->len, "88 07 0f a0 63 61 66 c3 a9");
+}
+
+static void
+test_send_rules (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bad = g_bytes_new_static ("a\xc3\x28", 3);
+  g_autoptr(GBytes) nul = g_bytes_new_static ("a\0b", 3);
+
+  g_test_summary ("Text that is not UTF-8 is refused with INVALID_UTF8 and nothing written; the "
+                  "same bytes go out as binary; text with U+0000 goes out whole");
+  g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, bad, &error));
+  assert_refused (f, &error, FWS_ERROR_INVALID_UTF8, "Text messages must be valid UTF-8");
+  g_assert_true (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, bad, &error));
+  fws_test_assert_hex (f->out->data, f->out->len, "82 03 61 c3 28");
+  clear_out (f);
+  g_assert_true (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, nul, &error));
+  g_assert_no_error (error);
+  fws_test_assert_hex (f->out->data, f->out->len, "81 03 61 00 62");
+}
+
+static void
+test_ping_rules (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 big[126];
+  g_autoptr(GBytes) b125 = NULL;
+  g_autoptr(GBytes) b126 = NULL;
+  g_autoptr(GBytes) mine = str_bytes ("mine");
+  g_autoptr(GBytes) sent = NULL;
+
+  g_test_summary ("A ping payload of 125 bytes goes out, 126 bytes is refused with INVALID_ARGUMENT");
+  memset (big, 'p', sizeof big);
+  b125 = g_bytes_new (big, 125);
+  b126 = g_bytes_new (big, 126);
+  sent = fws_driver_ping (f->driver, b125, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (sent, b125));
+  fws_test_assert_hex (f->out->data, 2, "89 7d");
+  g_assert_cmpuint (f->out->len, ==, 127);
+  clear_out (f);
+  g_clear_pointer (&sent, g_bytes_unref);
+  g_assert_null (fws_driver_ping (f->driver, b126, &error));
+  assert_refused (f, &error, FWS_ERROR_INVALID_ARGUMENT, "A ping payload has at most 125 bytes");
+  /* An explicit payload does not take a counter value. */
+  sent = fws_driver_ping (f->driver, mine, &error);
+  g_assert_true (sent == mine);
+  fws_test_assert_hex (f->out->data, f->out->len, "89 04 6d 69 6e 65");
+}
+
+static void
+test_ping_counter (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) first = NULL;
+  g_autoptr(GBytes) second = NULL;
+  g_autoptr(GBytes) third = NULL;
+  g_autoptr(GBytes) explicit = str_bytes ("x");
+  g_autoptr(GBytes) other = NULL;
+
+  g_test_summary ("Pings without a payload take the next value of one counter per connection, "
+                  "\"1\", \"2\", \"3\": the keepalive and the application, which both leave the "
+                  "choice to the driver, never send the same payload, also when queued before open");
+  first = fws_driver_ping (f->driver, NULL, NULL);       /* queued while connecting */
+  g_assert_cmpuint (f->out->len, ==, 0);
+  fws_driver_start (f->driver);
+  clear_out (f);
+  second = fws_driver_ping (f->driver, NULL, NULL);      /* e.g. the keepalive timer */
+  other = fws_driver_ping (f->driver, explicit, NULL);
+  third = fws_driver_ping (f->driver, NULL, NULL);       /* e.g. ping_async (NULL) */
+  g_assert_cmpmem (g_bytes_get_data (first, NULL), g_bytes_get_size (first), "1", 1);
+  g_assert_cmpmem (g_bytes_get_data (second, NULL), g_bytes_get_size (second), "2", 1);
+  g_assert_cmpmem (g_bytes_get_data (third, NULL), g_bytes_get_size (third), "3", 1);
+  fws_test_assert_hex (f->out->data, f->out->len, "89 01 32 89 01 78 89 01 33");
+  /* A second connection counts from 1 again. */
+  reopen (f);
+  g_clear_pointer (&first, g_bytes_unref);
+  first = fws_driver_ping (f->driver, NULL, NULL);
+  fws_test_assert_hex (f->out->data, f->out->len, "89 01 31");
+}
+
+static void
+test_closed_refusals (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) hi = str_bytes ("Hi");
+  g_autoptr(GBytes) bad = g_bytes_new_static ("\xff", 1);
+  static const char closed[] = "The connection is closing or closed";
+
+  g_test_summary ("Once closing or closed, send, ping and close fail with CLOSED and write nothing; "
+                  "bad arguments are still reported as such first");
+  for (guint round = 0; round < 2; round++)
+    {
+      if (round == 0)
+        g_assert_true (fws_driver_close (f->driver, 1000, NULL, NULL));    /* CLOSING */
+      else
+        parse_masked (f, 0x88, "\x03\xe8", 2);                             /* CLOSED */
+      clear_out (f);
+      g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi, &error));
+      assert_refused (f, &error, FWS_ERROR_CLOSED, closed);
+      g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, hi, &error));
+      assert_refused (f, &error, FWS_ERROR_CLOSED, closed);
+      g_assert_null (fws_driver_ping (f->driver, NULL, &error));
+      assert_refused (f, &error, FWS_ERROR_CLOSED, closed);
+      g_assert_false (fws_driver_close (f->driver, 1000, "", &error));
+      assert_refused (f, &error, FWS_ERROR_CLOSED, closed);
+      g_assert_false (fws_driver_close (f->driver, 1005, "", &error));
+      g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+      g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, bad, &error));
+      assert_refused (f, &error, FWS_ERROR_INVALID_UTF8, "Text messages must be valid UTF-8");
+    }
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+}
+
+static void
+test_abort (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) hi = str_bytes ("Hi");
+
+  g_test_summary ("abort closes at once without an event or a byte; commands then fail with CLOSED");
+  fws_driver_abort (f->driver);
+  g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
+  g_assert_cmpuint (f->events->len, ==, 0);
+  g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi, &error));
+  assert_refused (f, &error, FWS_ERROR_CLOSED, "The connection is closing or closed");
+  parse_masked (f, 0x81, "late", 4);
+  g_assert_cmpuint (f->events->len, ==, 0);
+  g_assert_cmpuint (f->out->len, ==, 0);
+}
+
+/* The .mo files of the build; main() points FWS_LOCALEDIR at them before
+ * the first driver binds the text domain. */
+static gboolean have_german;
+
+static void
+test_wire_reason_english (Fixture *f, gconstpointer data)
+{
+  g_autofree char *saved_locale = g_strdup (setlocale (LC_ALL, NULL));
+
+  g_test_summary ("Under LANGUAGE=de the error and close events carry the German message, and "
+                  "the close frame the driver writes carries fixed English text (1009 and 1002)");
+  if (!have_german)
+    {
+      g_test_skip ("no German catalog in the build tree");
+      return;
+    }
+  g_setenv ("LANGUAGE", "de", TRUE);
+  g_assert_nonnull (setlocale (LC_ALL, "C.UTF-8"));
+
+  parse_hex (f, "81 ff 00 00 00 00 40 00 00 00");
+  /* "Message too big", not "Die Länge des WebSocket-Rahmens ist zu groß" */
+  fws_test_assert_hex (f->out->data, f->out->len,
+                       "88 11 03 f1 4d 65 73 73 61 67 65 20 74 6f 6f 20 62 69 67");
+  EVENTS ("error:Die Länge des WebSocket-Rahmens ist zu groß",
+          "close:1009:Die Länge des WebSocket-Rahmens ist zu groß");
+
+  reopen (f);
+  parse_hex (f, "81 05 48 65 6c 6c 6f");   /* unmasked */
+  fws_test_assert_hex (f->out->data, f->out->len,
+                       "88 10 03 ea 50 72 6f 74 6f 63 6f 6c 20 65 72 72 6f 72");
+  g_assert_cmpuint (f->events->len, ==, 2);
+  g_assert_false (g_str_has_prefix (f->events->pdata[0], "error:Received unmasked frame"));
+
+  setlocale (LC_ALL, saved_locale);
+  g_unsetenv ("LANGUAGE");
 }
 
 /* ---- client ---- */
@@ -618,7 +916,7 @@ test_client_masks (Fixture *f, gconstpointer data)
   fws_driver_start (f->driver);
   parse_str (f, CLIENT_101);
   clear_out (f);
-  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+  fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL);
   fws_test_assert_hex (f->out->data, f->out->len, "81 85 37 fa 21 3d 7f 9f 4d 51 58");
 }
 
@@ -710,7 +1008,7 @@ static void
 test_client_close_before_start (Fixture *f, gconstpointer data)
 {
   g_test_summary ("close before start reports the code, writes nothing, and start then refuses");
-  g_assert_true (fws_driver_close (f->driver, 1000, ""));
+  g_assert_true (fws_driver_close (f->driver, 1000, "", NULL));
   EVENTS ("close:1000:");
   g_assert_false (fws_driver_start (f->driver));
   g_assert_cmpuint (f->out->len, ==, 0);
@@ -795,19 +1093,19 @@ test_ext_server_deflate (Fixture *f, gconstpointer data)
   {
     g_autoptr(GBytes) hello = str_bytes ("Hello");
 
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL);
     fws_test_assert_hex (f->out->data, f->out->len, "c1 07 f2 48 cd c9 c9 07 00");
     clear_out (f);
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL);
     fws_test_assert_hex (f->out->data, f->out->len, "c1 05 f2 00 11 00 00");
     clear_out (f);
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, NULL);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, NULL, NULL);
     fws_test_assert_hex (f->out->data, f->out->len, "c2 01 00");
   }
   /* Control frames never carry RSV bits. */
   clear_out (f);
-  fws_driver_ping (f->driver, NULL);
-  fws_test_assert_hex (f->out->data, f->out->len, "89 00");
+  g_assert_true (ping (f, NULL, NULL));
+  fws_test_assert_hex (f->out->data, f->out->len, "89 01 31");
 }
 
 static void
@@ -860,7 +1158,7 @@ test_ext_server_order (Fixture *f, gconstpointer data)
   {
     g_autoptr(GBytes) hello = str_bytes ("Hello");
 
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL);
     /* f2 48 cd c9 c9 07 00 reversed, with RSV1 and RSV2. */
     fws_test_assert_hex (f->out->data, f->out->len, "e1 07 00 07 c9 c9 cd 48 f2");
   }
@@ -885,7 +1183,7 @@ test_ext_toy_reverse (Fixture *f, gconstpointer data)
   {
     g_autoptr(GBytes) hello = str_bytes ("Hello");
 
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL);
     fws_test_assert_hex (f->out->data, f->out->len, "a1 05 6f 6c 6c 65 48");
   }
   g_ptr_array_set_size (f->events, 0);
@@ -909,15 +1207,18 @@ test_ext_runtime_failure (Fixture *f, gconstpointer data)
 {
   g_autoptr(TestExt) reverse = NULL;
 
-  g_test_summary ("An extension failing on an established connection closes it with 1010 and "
-                  "'<name>: <message>', incoming or outgoing");
+  g_test_summary ("An extension failing on an established connection closes it with 1010, "
+                  "'Extension failed' on the wire and '<name>: <message>' in error and close, "
+                  "incoming or outgoing");
   setup_server_ext (f, "x-reverse", &reverse);
   fws_driver_start (f->driver);
   clear_out (f);
   g_ptr_array_set_size (f->events, 0);
   reverse->fail_incoming = TRUE;
   parse_masked (f, 0xa1, "olleH", 5);
-  fws_test_assert_hex (f->out->data, f->out->len, "88 11 03 f2 78 2d 72 65 76 65 72 73 65 3a 20 62 6f 6f 6d");
+  /* "Extension failed" */
+  fws_test_assert_hex (f->out->data, f->out->len,
+                       "88 12 03 f2 45 78 74 65 6e 73 69 6f 6e 20 66 61 69 6c 65 64");
   EVENTS ("error:x-reverse: boom", "close:1010:x-reverse: boom");
 
   teardown (f, data);
@@ -930,9 +1231,9 @@ test_ext_runtime_failure (Fixture *f, gconstpointer data)
   {
     g_autoptr(GBytes) hello = str_bytes ("Hello");
 
-    g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello));
+    g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL));
   }
-  fws_test_assert_hex (f->out->data, 4, "88 11 03 f2");
+  fws_test_assert_hex (f->out->data, 4, "88 12 03 f2");
   EVENTS ("error:x-reverse: boom", "close:1010:x-reverse: boom");
 }
 
@@ -948,17 +1249,17 @@ test_ext_fifo (Fixture *f, gconstpointer data)
     g_autoptr(GBytes) ab = str_bytes ("ab");
     g_autoptr(GBytes) cd = str_bytes ("cd");
 
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
-    fws_driver_ping (f->driver, NULL);
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, cd);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab, NULL);
+    g_assert_true (ping (f, NULL, NULL));
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_BINARY, cd, NULL);
     fws_driver_start (f->driver);
     EVENTS ("open");
-    g_byte_array_remove_range (f->out, 0, f->out->len - 10);
-    fws_test_assert_hex (f->out->data, f->out->len, "a1 02 62 61 89 00 a2 02 64 63");
+    g_byte_array_remove_range (f->out, 0, f->out->len - 11);
+    fws_test_assert_hex (f->out->data, f->out->len, "a1 02 62 61 89 01 31 a2 02 64 63");
     clear_out (f);
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, cd);
-    fws_driver_close (f->driver, 1000, "");
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab, NULL);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, cd, NULL);
+    fws_driver_close (f->driver, 1000, "", NULL);
     fws_test_assert_hex (f->out->data, f->out->len, "a1 02 62 61 a1 02 64 63 88 02 03 e8");
   }
 }
@@ -975,8 +1276,8 @@ test_ext_fifo_failure (Fixture *f, gconstpointer data)
   {
     g_autoptr(GBytes) ab = str_bytes ("ab");
 
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab, NULL);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, ab, NULL);
   }
   fws_driver_start (f->driver);
   EVENTS ("error:x-reverse: boom", "close:1010:x-reverse: boom");
@@ -1060,7 +1361,7 @@ test_ext_client_offer (Fixture *f, gconstpointer data)
   {
     g_autoptr(GBytes) hello = str_bytes ("Hello");
 
-    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello);
+    fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL);
     /* Key 37 fa 21 3d over f2 48 cd c9 c9 07 00. */
     fws_test_assert_hex (f->out->data, f->out->len, "c1 87 37 fa 21 3d c5 b2 ec f4 fe fd 21");
   }
@@ -1109,6 +1410,15 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  {
+    /* Before any driver binds the text domain (test_wire_reason_english). */
+    g_autofree char *po = g_test_build_filename (G_TEST_BUILT, "..", "po", NULL);
+    g_autofree char *mo = g_build_filename (po, "de", "LC_MESSAGES", "fws-glib-1.0.mo", NULL);
+
+    have_german = g_file_test (mo, G_FILE_TEST_EXISTS);
+    if (have_german && g_getenv ("FWS_LOCALEDIR") == NULL)
+      g_setenv ("FWS_LOCALEDIR", po, TRUE);
+  }
 
 #define S(path, fn) g_test_add ("/driver/server/" path, Fixture, NULL, setup_server, fn, teardown)
 #define O(path, fn) g_test_add ("/driver/server-open/" path, Fixture, NULL, setup_server_open, fn, teardown)
@@ -1133,7 +1443,15 @@ main (int argc, char **argv)
   O ("frame-output", test_frame_output);
   O ("close-output", test_close_output);
   O ("closing-state", test_closing_state);
-  O ("reason-truncated", test_reason_truncated);
+  O ("close-codes", test_close_codes);
+  O ("receive-close-codes", test_receive_close_codes);
+  O ("close-reason-rules", test_close_reason_rules);
+  O ("send-rules", test_send_rules);
+  O ("ping-rules", test_ping_rules);
+  O ("closed-refusals", test_closed_refusals);
+  O ("abort", test_abort);
+  O ("wire-reason-english", test_wire_reason_english);
+  S ("ping-counter", test_ping_counter);
   C ("start", test_client_start);
   C ("open", test_client_open);
   C ("response-split", test_client_response_split);

@@ -3,7 +3,7 @@
  * FwsEventSource in a real SoupServer on 127.0.0.1, read by a raw TCP (or
  * TLS) client, so every byte on the wire is checked.
  */
-#include "test-utils.h"
+#include "test-tls-utils.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -16,9 +16,12 @@
 
 #define HEAD_11 "HTTP/1.1 200 OK\r\n" HEAD_TAIL "\r\nretry: 5000\r\n\r\n"
 
+/* Added to the door in the test data. */
+#define TLS 0x10
+
 typedef struct
 {
-  SoupServer         *server;
+  FwsTestServer      *server;
   guint               port;
   gboolean            tls;
 
@@ -70,20 +73,19 @@ close_cb (FwsEventSource *es, Fixture *f)
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
   FwsEventSource *es;
 
   f->requests++;
-  if (!fws_event_source_is_event_source_request (msg))
+  if (!fws_test_request_is_event_source (request))
     {
-      /* Nothing is taken over: libsoup answers as usual. */
+      /* Nothing is taken over: the program answers as usual. */
       g_clear_error (&f->not_a_request_error);
-      g_assert_null (fws_event_source_new (msg, &f->not_a_request_error));
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      g_assert_null (fws_test_request_new_event_source (request, &f->not_a_request_error));
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
   f->streams++;
@@ -91,7 +93,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
   f->in_call = TRUE;
   if (f->use_new)
     {
-      es = fws_event_source_new (msg, &error);
+      es = fws_test_request_new_event_source (request, &error);
       g_assert_no_error (error);
       g_assert_nonnull (es);
       if (f->retry >= 0)
@@ -107,7 +109,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
                          NULL);
       if (f->retry >= 0)
         g_object_set (es, "retry", f->retry, NULL);
-      g_assert_true (fws_event_source_accept (es, msg, &error));
+      g_assert_true (fws_test_request_accept_event_source (request, es, &error));
       g_assert_no_error (error);
     }
   g_signal_connect (es, "open", G_CALLBACK (open_cb), f);
@@ -140,59 +142,17 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
     }
 }
 
-static SoupServer *
-tls_server_new (guint *port)
+static GTlsCertificate *
+make_certificate (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("fws-sse-XXXXXX", &error);
-  g_autofree char *cert_path = NULL;
-  g_autofree char *key_path = NULL;
-  g_autoptr(GTlsCertificate) cert = NULL;
-  g_autoptr(GSocket) sock = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  int status = 0;
-  SoupServer *server;
+  FwsTestCerts *certs;
+  GTlsCertificate *cert;
 
-  g_assert_no_error (error);
-  g_assert_true (g_tls_backend_supports_tls (g_tls_backend_get_default ()));
-  cert_path = g_build_filename (dir, "cert.pem", NULL);
-  key_path = g_build_filename (dir, "key.pem", NULL);
-  {
-    const char *argv[] = {
-      "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-      "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-keyout", key_path, "-out", cert_path, NULL
-    };
-
-    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
-                       G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error))
-      g_error ("The TLS test makes its certificate with openssl, which failed to start: %s "
-               "(install the Debian package openssl)", error->message);
-    g_spawn_check_wait_status (status, &error);
-    g_assert_no_error (error);
-  }
-  cert = g_tls_certificate_new_from_files (cert_path, key_path, &error);
-  g_assert_no_error (error);
-  g_unlink (cert_path);
-  g_unlink (key_path);
-  g_rmdir (dir);
-
-  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (sock, addr, TRUE, &error);
-  g_assert_no_error (error);
-  g_socket_listen (sock, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (sock, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-
-  server = soup_server_new ("tls-certificate", cert, NULL);
-  soup_server_listen_socket (server, sock, SOUP_SERVER_LISTEN_HTTPS, &error);
-  g_assert_no_error (error);
-  return server;
+  fws_test_assert_tls_backend ();
+  certs = fws_test_certs_new ();
+  cert = fws_test_certs_load (certs->server_cert, certs->server_key);
+  fws_test_certs_free (certs);
+  return cert;
 }
 
 /* ---- the client ---- */
@@ -361,12 +321,13 @@ event_request (Fixture *f, const char *path, const char *extra_lines)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->tls = GPOINTER_TO_INT (data);
+  g_autoptr(GTlsCertificate) cert = NULL;
+
+  f->tls = (GPOINTER_TO_INT (data) & TLS) != 0;
   if (f->tls)
-    f->server = tls_server_new (&f->port);
-  else
-    f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+    cert = make_certificate ();
+  f->server = fws_test_server_start (GPOINTER_TO_INT (data) & ~TLS, cert, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   f->keep_ref = TRUE;
   f->retry = -1;
   f->received = g_string_new (NULL);
@@ -389,8 +350,7 @@ teardown (Fixture *f, gconstpointer data)
       fws_test_wait_until (f->es == NULL, 10);
     }
   g_clear_object (&f->es);
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   g_clear_pointer (&f->extra, soup_message_headers_unref);
   g_string_free (f->received, TRUE);
   g_free (f->url);
@@ -754,7 +714,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
 #define ADD(path, fn) \
-  g_test_add ("/event-source/tcp/" path, Fixture, GINT_TO_POINTER (FALSE), setup, fn, teardown)
+  g_test_add ("/event-source/soup/tcp/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_SOUP), setup, fn, teardown); \
+  g_test_add ("/event-source/stream/tcp/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_STREAM), setup, fn, teardown)
   ADD ("events", test_events);
   ADD ("http-1.0", test_http_10);
   ADD ("keep-alive", test_keep_alive);
@@ -767,7 +728,8 @@ main (int argc, char **argv)
   ADD ("backpressure", test_backpressure);
 #undef ADD
 #define ADD(path, fn) \
-  g_test_add ("/event-source/tls/" path, Fixture, GINT_TO_POINTER (TRUE), setup, fn, teardown)
+  g_test_add ("/event-source/soup/tls/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_SOUP | TLS), setup, fn, teardown); \
+  g_test_add ("/event-source/stream/tls/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_STREAM | TLS), setup, fn, teardown)
   ADD ("events", test_events);
   ADD ("client-gone", test_client_gone);
   ADD ("close-before-open", test_close_before_open);

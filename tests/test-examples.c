@@ -18,6 +18,10 @@ tool (const char *env)
   return path;
 }
 
+/* Which server the server cases start; FWS_STREAM_SERVER for the
+ * /examples/stream-server/ run of them (see the end of the file). */
+static const char *server_env = "FWS_ECHO_SERVER";
+
 static GSubprocess *
 start_echo_server (guint *port, const char * const *extra)
 {
@@ -26,7 +30,7 @@ start_echo_server (guint *port, const char * const *extra)
   GSubprocess *proc;
   const char *p;
 
-  g_ptr_array_add (argv, (char *) tool ("FWS_ECHO_SERVER"));
+  g_ptr_array_add (argv, (char *) tool (server_env));
   g_ptr_array_add (argv, (char *) "--port");
   g_ptr_array_add (argv, (char *) "0");
   for (guint i = 0; extra && extra[i]; i++)
@@ -496,6 +500,84 @@ test_server_tls_key_mismatch (void)
   g_rmdir (dir);
 }
 
+/* ---- The same server cases against fws-stream-server (FWS_STREAM_SERVER),
+ * which accepts its connections itself: no SoupServer ---- */
+
+typedef struct
+{
+  const char *path;
+  GTestFunc   func;
+} ServerCase;
+
+static void
+with_stream_server (gconstpointer data)
+{
+  const ServerCase *c = data;
+
+  server_env = "FWS_STREAM_SERVER";
+  c->func ();
+  server_env = "FWS_ECHO_SERVER";
+}
+
+static void
+stream_server_open_cb (FwsWebSocket *ws, gboolean *opened)
+{
+  *opened = TRUE;
+}
+
+static void
+stream_server_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, GBytes **echo)
+{
+  g_assert_cmpint (type, ==, FWS_MESSAGE_TYPE_TEXT);
+  *echo = g_bytes_ref (data);
+}
+
+static void
+stream_server_close_cb (FwsWebSocket *ws, guint code, const char *reason, guint *closed)
+{
+  *closed = code;
+}
+
+static void
+test_stream_server_tls (void)
+{
+  g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
+  g_autofree char *ca = g_test_build_filename (G_TEST_DIST, "bindings", "test-ca.pem", NULL);
+  const char *argv[] = { tool ("FWS_STREAM_SERVER"), "--port", "0", "--tls-cert", pem, "--tls-key", pem, NULL };
+  const char *ca_files[] = { ca, NULL };
+  g_autofree char *line = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(FwsClient) client = NULL;
+  g_autoptr(GBytes) echo = NULL;
+  GSubprocess *server;
+  gboolean opened = FALSE;
+  guint closed = 0;
+
+  g_test_summary ("fws-stream-server --tls-cert FILE --tls-key FILE prints an https:// URL and echoes over wss://");
+  server = fws_test_spawn_until_line (argv, "listening on ", 10, &line);
+  g_assert_true (g_str_has_prefix (line, "listening on https://127.0.0.1:"));
+  url = g_strdup_printf ("wss://127.0.0.1:%u/secure",
+                         (guint) g_ascii_strtoull (line + strlen ("listening on https://127.0.0.1:"), NULL, 10));
+  client = g_object_new (FWS_TYPE_CLIENT, "url", url, "tls-ca-files", ca_files, "use-system-proxy", FALSE, NULL);
+  g_signal_connect (client, "open", G_CALLBACK (stream_server_open_cb), &opened);
+  g_signal_connect (client, "message", G_CALLBACK (stream_server_message_cb), &echo);
+  g_signal_connect (client, "close", G_CALLBACK (stream_server_close_cb), &closed);
+  fws_test_wait_until (opened || closed, 10);
+  g_assert_true (opened);
+  g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (client), "secret", NULL));
+  fws_test_wait_until (echo != NULL || closed, 10);
+  g_assert_cmpmem (g_bytes_get_data (echo, NULL), g_bytes_get_size (echo), "secret", 6);
+  g_assert_true (fws_web_socket_close (FWS_WEB_SOCKET (client), 1000, NULL, NULL));
+  fws_test_wait_until (closed, 10);
+  g_assert_cmpuint (closed, ==, 1000);
+  fws_test_subprocess_stop (server);
+}
+
+static const ServerCase stream_server_cases[] = {
+  { "/examples/stream-server/echo-server-and-client", test_echo_server_and_client },
+  { "/examples/stream-server/echo-server-page", test_echo_server_page },
+};
+
 int
 main (int argc, char **argv)
 {
@@ -514,6 +596,12 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/client-ws-to-tls-server", test_client_ws_to_tls_server);
   g_test_add_func ("/examples/client-ws-to-closing-tls-server", test_client_ws_to_closing_tls_server);
   g_test_add_func ("/examples/server-tls-key-mismatch", test_server_tls_key_mismatch);
+  if (g_getenv ("FWS_STREAM_SERVER") != NULL)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (stream_server_cases); i++)
+        g_test_add_data_func (stream_server_cases[i].path, &stream_server_cases[i], with_stream_server);
+      g_test_add_func ("/examples/stream-server/tls", test_stream_server_tls);
+    }
 
   return g_test_run ();
 }

@@ -135,9 +135,9 @@ test_responses (void)
     "X-Custom: yes\r\n\r\n";
 
   g_test_summary ("The exact handshake answers of draft75_spec and draft76_spec; custom headers follow, reserved ones are dropped");
-  r75 = fws_hixie_response (FWS_WS_VERSION_HIXIE_75, "ws://www.example.com/socket", h75, NULL);
+  r75 = fws_hixie_response (FWS_WS_VERSION_HIXIE_75, "ws://www.example.com/socket", NULL, h75, NULL);
   g_assert_cmpmem (g_bytes_get_data (r75, NULL), g_bytes_get_size (r75), want75, strlen (want75));
-  r76 = fws_hixie_response (FWS_WS_VERSION_HIXIE_76, "ws://www.example.com/socket", h76, NULL);
+  r76 = fws_hixie_response (FWS_WS_VERSION_HIXIE_76, "ws://www.example.com/socket", NULL, h76, NULL);
   g_assert_cmpmem (g_bytes_get_data (r76, NULL), g_bytes_get_size (r76), want76, strlen (want76));
   soup_message_headers_append (extra, "X-Custom", "yes");
   soup_message_headers_append (extra, "Upgrade", "evil");
@@ -145,8 +145,49 @@ test_responses (void)
   /* A 101 has no body (found by fuzz-handshake-server). */
   soup_message_headers_append (extra, "Content-Length", "42");
   soup_message_headers_append (extra, "Transfer-Encoding", "chunked");
-  rx = fws_hixie_response (FWS_WS_VERSION_HIXIE_75, "ws://www.example.com/socket", h75, extra);
+  rx = fws_hixie_response (FWS_WS_VERSION_HIXIE_75, "ws://www.example.com/socket", NULL, h75, extra);
   g_assert_cmpmem (g_bytes_get_data (rx, NULL), g_bytes_get_size (rx), wantx, strlen (wantx));
+}
+
+static void
+test_select_protocol (void)
+{
+  static const char * const ours[] = { "superchat", "chat", NULL };
+  g_autoptr(SoupMessageHeaders) h76 = request (TRUE);
+  g_autoptr(SoupMessageHeaders) h75 = request (FALSE);
+  g_autoptr(GBytes) r76 = NULL;
+  g_autoptr(GBytes) r75 = NULL;
+  g_autofree char *p76 = NULL;
+  g_autofree char *p75 = NULL;
+  static const char want76[] =
+    "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Origin: http://www.example.com\r\nSec-WebSocket-Location: ws://www.example.com/socket\r\n"
+    "Sec-WebSocket-Protocol: chat\r\n\r\n";
+  static const char want75[] =
+    "HTTP/1.1 101 Web Socket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+    "WebSocket-Origin: http://www.example.com\r\nWebSocket-Location: ws://www.example.com/socket\r\n"
+    "WebSocket-Protocol: chat\r\n\r\n";
+
+  g_test_summary ("A hixie request's subprotocol is chosen when the server has it, and the answer "
+                  "echoes it after the Location line (hixie-76: Sec-WebSocket-Protocol, "
+                  "hixie-75: WebSocket-Protocol)");
+  soup_message_headers_append (h76, "Sec-WebSocket-Protocol", "chat");
+  soup_message_headers_append (h75, "WebSocket-Protocol", "chat");
+  p76 = fws_hixie_select_protocol (FWS_WS_VERSION_HIXIE_76, h76, ours);
+  p75 = fws_hixie_select_protocol (FWS_WS_VERSION_HIXIE_75, h75, ours);
+  g_assert_cmpstr (p76, ==, "chat");
+  g_assert_cmpstr (p75, ==, "chat");
+  r76 = fws_hixie_response (FWS_WS_VERSION_HIXIE_76, "ws://www.example.com/socket", p76, h76, NULL);
+  g_assert_cmpmem (g_bytes_get_data (r76, NULL), g_bytes_get_size (r76), want76, strlen (want76));
+  r75 = fws_hixie_response (FWS_WS_VERSION_HIXIE_75, "ws://www.example.com/socket", p75, h75, NULL);
+  g_assert_cmpmem (g_bytes_get_data (r75, NULL), g_bytes_get_size (r75), want75, strlen (want75));
+
+  /* Not ours, no list of ours, the other draft's header, or a list. */
+  g_assert_null (fws_hixie_select_protocol (FWS_WS_VERSION_HIXIE_76, h76, (const char *[]) { "xmpp", NULL }));
+  g_assert_null (fws_hixie_select_protocol (FWS_WS_VERSION_HIXIE_76, h76, NULL));
+  g_assert_null (fws_hixie_select_protocol (FWS_WS_VERSION_HIXIE_76, h75, ours));
+  soup_message_headers_replace (h76, "Sec-WebSocket-Protocol", "superchat, chat");
+  g_assert_null (fws_hixie_select_protocol (FWS_WS_VERSION_HIXIE_76, h76, ours));
 }
 
 /* ---- framing ---- */
@@ -393,12 +434,18 @@ static const FwsDriverCallbacks d_callbacks = {
 };
 
 static void
-d_init (D *d, SoupMessageHeaders *h)
+d_init_full (D *d, SoupMessageHeaders *h, const char * const *protocols)
 {
   d->out = g_byte_array_new ();
   d->events = g_ptr_array_new_with_free_func (g_free);
-  d->driver = fws_driver_new_server (&d_callbacks, d, "GET", h, NULL, NULL, 1000);
+  d->driver = fws_driver_new_server (&d_callbacks, d, "GET", h, protocols, NULL, 1000);
   fws_driver_set_url (d->driver, "ws://www.example.com/socket");
+}
+
+static void
+d_init (D *d, SoupMessageHeaders *h)
+{
+  d_init_full (d, h, NULL);
 }
 
 static void
@@ -455,22 +502,22 @@ test_driver_hixie75 (void)
   d_init (&d, h);
   g_assert_cmpstr (fws_driver_get_version (d.driver), ==, "hixie-75");
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CONNECTING);
-  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hi));
+  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hi, NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   g_assert_true (fws_driver_start (d.driver));
   assert_out (&d, HEAD75, "00 48 69 ff");
   D_EVENTS (&d, "open");
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_OPEN);
   g_byte_array_set_size (d.out, 0);
-  g_assert_false (fws_driver_ping (d.driver, NULL));
-  g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi));
+  g_assert_null (fws_driver_ping (d.driver, NULL, NULL));
+  g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi, NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   d_parse_hex (&d, "00 48 65 6c 6c 6f ff");
-  g_assert_true (fws_driver_close (d.driver, 1000, ""));
+  g_assert_true (fws_driver_close (d.driver, 1000, "", NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   D_EVENTS (&d, "open", "message:Hello", "close:1005");
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CLOSED);
-  g_assert_false (fws_driver_close (d.driver, 1000, ""));
+  g_assert_false (fws_driver_close (d.driver, 1000, "", NULL));
   g_assert_cmpuint (d.out->len, ==, 0);
   d_clear (&d);
 }
@@ -489,16 +536,48 @@ test_driver_hixie76 (void)
   g_assert_cmpmem (d.out->data, d.out->len, HEAD76, strlen (HEAD76));
   g_assert_cmpuint (d.events->len, ==, 0);
   g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_CONNECTING);
-  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hello));
+  g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hello, NULL));
   d_parse_hex (&d, "91 25 3e d3");
   g_assert_cmpuint (d.events->len, ==, 0);
   d_parse_hex (&d, "a9 e7 6a 88 00 48 69 ff");
   assert_out (&d, HEAD76, ANSWER " 00 68 65 6c 6c 6f ff");
   D_EVENTS (&d, "open", "message:Hi");
   g_byte_array_set_size (d.out, 0);
-  g_assert_true (fws_driver_close (d.driver, 1000, ""));
+  g_assert_true (fws_driver_close (d.driver, 1000, "", NULL));
   fws_test_assert_hex (d.out->data, d.out->len, "ff 00");
   D_EVENTS (&d, "open", "message:Hi", "close:1005");
+  d_clear (&d);
+}
+
+static void
+test_driver_hixie76_subprotocol (void)
+{
+  static const char * const ours[] = { "superchat", "chat", NULL };
+  g_autoptr(SoupMessageHeaders) h = request (TRUE);
+  D d;
+
+  g_test_summary ("A hixie-76 handshake through the driver echoes the chosen subprotocol in the "
+                  "101 answer, before the challenge answer, and reports it; one the server does "
+                  "not speak is not echoed");
+  soup_message_headers_append (h, "Sec-WebSocket-Protocol", "chat");
+  d_init_full (&d, h, ours);
+  g_assert_true (fws_driver_start (d.driver));
+  d_parse_hex (&d, KEY3);
+  assert_out (&d,
+              "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Origin: http://www.example.com\r\nSec-WebSocket-Location: ws://www.example.com/socket\r\n"
+              "Sec-WebSocket-Protocol: chat\r\n\r\n",
+              ANSWER);
+  D_EVENTS (&d, "open");
+  g_assert_cmpstr (fws_driver_get_protocol (d.driver), ==, "chat");
+  d_clear (&d);
+
+  soup_message_headers_replace (h, "Sec-WebSocket-Protocol", "xmpp");
+  d_init_full (&d, h, ours);
+  fws_driver_start (d.driver);
+  d_parse_hex (&d, KEY3);
+  assert_out (&d, HEAD76, ANSWER);
+  g_assert_null (fws_driver_get_protocol (d.driver));
   d_clear (&d);
 }
 
@@ -541,6 +620,77 @@ test_driver_hixie76_invalid_key (void)
 }
 
 static void
+test_driver_hixie_rules (void)
+{
+  static const gboolean v76[] = { FALSE, TRUE };
+
+  g_test_summary ("On hixie-75 and hixie-76, binary, ping and a close code other than 1000 are "
+                  "refused with NOT_SUPPORTED, before and after open, and nothing is written; "
+                  "text and close (0 or 1000) work; once closed, CLOSED comes first");
+  for (guint v = 0; v < G_N_ELEMENTS (v76); v++)
+    {
+      g_autoptr(SoupMessageHeaders) h = request (v76[v]);
+      g_autoptr(GBytes) hi = g_bytes_new_static ("Hi", 2);
+      g_autoptr(GError) error = NULL;
+      const char *name = v76[v] ? "hixie-76" : "hixie-75";
+      g_autofree char *binary = g_strdup_printf ("%s connections carry text messages only", name);
+      g_autofree char *ping = g_strdup_printf ("%s connections have no ping", name);
+      g_autofree char *codes = g_strdup_printf ("%s connections have no close codes", name);
+      D d;
+
+      d_init (&d, h);
+      for (guint round = 0; round < 2; round++)
+        {
+          if (round == 1)
+            {
+              fws_driver_start (d.driver);
+              if (v76[v])
+                d_parse_hex (&d, KEY3);
+              g_assert_cmpint (fws_driver_get_state (d.driver), ==, FWS_READY_STATE_OPEN);
+              g_byte_array_set_size (d.out, 0);
+            }
+          g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi, &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_assert_cmpstr (error->message, ==, binary);
+          g_clear_error (&error);
+          g_assert_null (fws_driver_ping (d.driver, NULL, &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_assert_cmpstr (error->message, ==, ping);
+          g_clear_error (&error);
+          g_assert_false (fws_driver_pong (d.driver, NULL));
+          g_assert_false (fws_driver_close (d.driver, 4000, "", &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_assert_cmpstr (error->message, ==, codes);
+          g_clear_error (&error);
+          g_assert_false (fws_driver_close (d.driver, 1001, "", &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
+          g_clear_error (&error);
+          /* A code nobody may send is an argument error first. */
+          g_assert_false (fws_driver_close (d.driver, 1005, "", &error));
+          g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+          g_clear_error (&error);
+          g_assert_cmpuint (d.out->len, ==, 0);
+        }
+      g_assert_true (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_TEXT, hi, &error));
+      g_assert_no_error (error);
+      fws_test_assert_hex (d.out->data, d.out->len, "00 48 69 ff");
+      g_byte_array_set_size (d.out, 0);
+      g_assert_true (fws_driver_close (d.driver, 0, NULL, &error));
+      g_assert_no_error (error);
+      fws_test_assert_hex (d.out->data, d.out->len, v76[v] ? "ff 00" : "");
+      g_byte_array_set_size (d.out, 0);
+      g_assert_false (fws_driver_send (d.driver, FWS_MESSAGE_TYPE_BINARY, hi, &error));
+      g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
+      g_clear_error (&error);
+      g_assert_null (fws_driver_ping (d.driver, NULL, &error));
+      g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
+      g_clear_error (&error);
+      g_assert_cmpuint (d.out->len, ==, 0);
+      d_clear (&d);
+    }
+}
+
+static void
 test_driver_hixie_too_long (void)
 {
   g_autoptr(SoupMessageHeaders) h = request (FALSE);
@@ -567,6 +717,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hixie/answer", test_answer);
   g_test_add_func ("/hixie/check-keys", test_check_keys);
   g_test_add_func ("/hixie/responses", test_responses);
+  g_test_add_func ("/hixie/select-protocol", test_select_protocol);
   g_test_add_func ("/hixie/parse-examples", test_parse_examples);
   g_test_add_func ("/hixie/parse-byte-at-a-time", test_parse_byte_at_a_time);
   g_test_add_func ("/hixie/close-frame", test_close_frame);
@@ -576,8 +727,10 @@ main (int argc, char **argv)
   g_test_add_func ("/hixie/text-frame", test_text_frame);
   g_test_add_func ("/hixie/driver/hixie-75", test_driver_hixie75);
   g_test_add_func ("/hixie/driver/hixie-76", test_driver_hixie76);
+  g_test_add_func ("/hixie/driver/hixie-76-subprotocol", test_driver_hixie76_subprotocol);
   g_test_add_func ("/hixie/driver/hixie-76-peer-close", test_driver_hixie76_peer_close);
   g_test_add_func ("/hixie/driver/hixie-76-invalid-key", test_driver_hixie76_invalid_key);
+  g_test_add_func ("/hixie/driver/rules", test_driver_hixie_rules);
   g_test_add_func ("/hixie/driver/too-long", test_driver_hixie_too_long);
 
   return g_test_run ();

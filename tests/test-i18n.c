@@ -32,8 +32,8 @@ test_translated_error (void)
   g_assert_false (fws_web_socket_close (ws, 1234, NULL, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
   g_assert_cmpstr (error->message, ==,
-                   "Der Schließcode muss entweder 1000 sein oder zwischen 3000 und 4999 liegen. "
-                   "1234 ist keins von beiden.");
+                   "Der Schließcode muss zwischen 1000 und 1003, zwischen 1007 und 1014 oder "
+                   "zwischen 3000 und 4999 liegen. 1234 liegt in keinem dieser Bereiche.");
 }
 
 static void

@@ -17,8 +17,14 @@ make (const char         *target_url,
       SoupMessageHeaders *headers)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GUri) target = fws_handshake_parse_url (target_url, &error);
+  g_autoptr(GUri) target = NULL;
   g_autoptr(GUri) proxy = NULL;
+
+  /* http:// and https:// targets come from the connector, for EventSource. */
+  if (g_str_has_prefix (target_url, "http"))
+    target = g_uri_parse (target_url, G_URI_FLAGS_ENCODED, &error);
+  else
+    target = fws_handshake_parse_url (target_url, &error);
 
   g_assert_no_error (error);
   proxy = fws_proxy_parse_url (proxy_url, &error);
@@ -124,9 +130,15 @@ test_ports (void)
       "CONNECT [::1]:8080 HTTP/1.1\r\nHost: [::1]:8080\r\n" },
     { "wss://[2001:db8::1]/",
       "CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]\r\n" },
+    { "https://www.example.com/events",
+      "CONNECT www.example.com:443 HTTP/1.1\r\nHost: www.example.com\r\n" },
+    { "http://www.example.com/events",
+      "CONNECT www.example.com:80 HTTP/1.1\r\nHost: www.example.com\r\n" },
+    { "https://www.example.com:8443/events",
+      "CONNECT www.example.com:8443 HTTP/1.1\r\nHost: www.example.com:8443\r\n" },
   };
 
-  g_test_summary ("The CONNECT target always has a port (80/443 by scheme); Host only when not the default; IPv6 in brackets");
+  g_test_summary ("The CONNECT target always has a port (80/443 by scheme, for ws/wss and http/https); Host only when not the default; IPv6 in brackets");
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(FwsProxy) proxy = make (cases[i].url, "http://proxy.example.com", NULL);

@@ -86,15 +86,14 @@ fws_test_assert_hex (const guint8 *bytes, gsize len, const char *hex)
     }
 }
 
-SoupServer *
-fws_test_server_new (guint *port)
+GSocket *
+fws_test_listen_socket (guint *port)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) sock = NULL;
   g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
   g_autoptr(GSocketAddress) bound = NULL;
-  SoupServer *server;
+  GSocket *sock;
 
   sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
@@ -107,8 +106,16 @@ fws_test_server_new (guint *port)
   bound = g_socket_get_local_address (sock, &error);
   g_assert_no_error (error);
   *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return sock;
+}
 
-  server = soup_server_new (NULL, NULL);
+SoupServer *
+fws_test_server_new (guint *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = fws_test_listen_socket (port);
+  SoupServer *server = soup_server_new (NULL, NULL);
+
   soup_server_listen_socket (server, sock, 0, &error);
   g_assert_no_error (error);
   return server;
@@ -194,3 +201,4 @@ fws_test_subprocess_stop (GSubprocess *proc)
     }
   g_object_unref (proc);
 }
+

@@ -32,6 +32,9 @@ void        fws_test_assert_hex       (const guint8 *bytes,
                                        gsize         len,
                                        const char   *hex);
 
+/* A listening socket on 127.0.0.1 at a free port (backlog 4096). */
+GSocket    *fws_test_listen_socket     (guint *port);
+
 /* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096). */
 SoupServer *fws_test_server_new        (guint *port);
 
@@ -43,5 +46,52 @@ GSubprocess *fws_test_spawn_until_line (const char * const *argv,
                                         guint                seconds,
                                         char               **ready_line);
 void         fws_test_subprocess_stop  (GSubprocess *proc);
+
+/* ---- One server, either door ---- */
+
+/* How requests reach the server classes: a SoupServer handler, or a
+ * GSocketService whose connections are read with fws_request_read_async. */
+typedef enum
+{
+  FWS_TEST_DOOR_SOUP,
+  FWS_TEST_DOOR_STREAM,
+} FwsTestDoor;
+
+/* A request as a test handler sees it, from either door. */
+typedef struct _FwsTestRequest FwsTestRequest;
+typedef void (*FwsTestHandler) (FwsTestRequest *request,
+                                gpointer        user_data);
+typedef struct _FwsTestServer FwsTestServer;
+
+/* Listens on 127.0.0.1 at a free port (backlog 4096); with @cert (nullable)
+ * over TLS. */
+FwsTestServer      *fws_test_server_start       (FwsTestDoor      door,
+                                                 GTlsCertificate *cert,
+                                                 FwsTestHandler   handler,
+                                                 gpointer         user_data);
+guint               fws_test_server_get_port    (FwsTestServer   *server);
+FwsTestDoor         fws_test_server_get_door    (FwsTestServer   *server);
+/* Stream door: heads that could not be read (the last error, nullable). */
+guint               fws_test_server_get_failed_reads (FwsTestServer *server,
+                                                      const GError **last);
+void                fws_test_server_stop        (FwsTestServer   *server);
+
+const char         *fws_test_request_get_path   (FwsTestRequest  *request);
+SoupMessageHeaders *fws_test_request_get_headers (FwsTestRequest *request);
+gboolean            fws_test_request_is_websocket    (FwsTestRequest *request);
+gboolean            fws_test_request_is_event_source (FwsTestRequest *request);
+/* fws_web_socket_accept or fws_web_socket_accept_request; likewise below. */
+gboolean            fws_test_request_accept_web_socket   (FwsTestRequest  *request,
+                                                          FwsWebSocket    *ws,
+                                                          GError         **error);
+gboolean            fws_test_request_accept_event_source (FwsTestRequest  *request,
+                                                          FwsEventSource  *es,
+                                                          GError         **error);
+FwsEventSource     *fws_test_request_new_event_source    (FwsTestRequest  *request,
+                                                          GError         **error);
+/* Answers with @status and no body (what a handler does for a request it
+ * does not take over). */
+void                fws_test_request_respond    (FwsTestRequest  *request,
+                                                 guint            status);
 
 G_END_DECLS

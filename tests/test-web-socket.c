@@ -9,7 +9,7 @@
 
 typedef struct
 {
-  SoupServer    *server;
+  FwsTestServer *server;
   guint          port;
   char          *url;
 
@@ -79,21 +79,20 @@ server_close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (g_str_equal (path, "/reject"))
+  if (g_str_equal (fws_test_request_get_path (request), "/reject"))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_FORBIDDEN);
       return;
     }
-  if (!fws_web_socket_is_websocket_request (msg))
+  if (!fws_test_request_is_websocket (request))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
 
@@ -106,7 +105,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (f->server_close_timeout)
     fws_web_socket_set_close_timeout (ws, f->server_close_timeout);
   g_object_set (ws, "ping-interval", f->server_ping_interval, "pong-timeout", f->server_pong_timeout, NULL);
-  g_assert_true (fws_web_socket_accept (ws, msg, &error));
+  g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
   g_assert_no_error (error);
   g_signal_connect (ws, "open", G_CALLBACK (server_open_cb), f);
   g_signal_connect (ws, "message", G_CALLBACK (server_message_cb), f);
@@ -174,8 +173,8 @@ connect_client (Fixture *f)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (GPOINTER_TO_INT (data), NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   f->server_echo = TRUE;
   f->server_messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   f->server_types = g_ptr_array_new ();
@@ -194,8 +193,7 @@ teardown (Fixture *f, gconstpointer data)
     fws_test_wait_until (f->server_closed, 10);
   g_clear_object (&f->client);
   g_clear_object (&f->server_ws);
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   g_ptr_array_unref (f->server_messages);
   g_ptr_array_unref (f->server_types);
   g_ptr_array_unref (f->client_messages);
@@ -518,9 +516,9 @@ test_close_arguments (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   char long_reason[130];
 
-  g_test_summary ("close refuses codes other than 1000 and 3000-4999, and reasons over 123 bytes");
+  g_test_summary ("close refuses codes an endpoint may not send (1005, 5000), and reasons over 123 bytes");
   connect_client (f);
-  g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1001, NULL, &error));
+  g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1005, NULL, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 5000, NULL, &error));
@@ -1149,7 +1147,9 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-#define ADD(path, fn) g_test_add ("/web-socket/soup/" path, Fixture, NULL, setup, fn, teardown)
+#define ADD(path, fn) \
+  g_test_add ("/web-socket/soup/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_SOUP), setup, fn, teardown); \
+  g_test_add ("/web-socket/stream/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_STREAM), setup, fn, teardown)
   ADD ("echo-text", test_echo_text);
   ADD ("echo-binary-sizes", test_echo_binary_sizes);
   ADD ("fragmented-input", test_fragmented_input);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fws-permessage-deflate-private.h"
-#include "fws-web-socket-private.h"
+#include "fws-permessage-deflate-private.h"
 
 static void
 notify_cb (GObject *object, GParamSpec *pspec, guint *count)
@@ -132,8 +132,7 @@ test_loopback (void)
   g_autofree char *big = g_strnfill (200000, 'z');
   g_autoptr(GBytes) hello = g_bytes_new_static ("Hello", 5);
   g_autoptr(GBytes) big_bytes = NULL;
-  FwsDriver *driver;
-  FwsExtensions *exts;
+  g_autoptr(GPtrArray) sessions = NULL;
   Loop l = { 0 };
 
   g_test_summary ("Our client and our server negotiate permessage-deflate and x-reverse in the "
@@ -180,11 +179,10 @@ test_loopback (void)
   g_assert_true (g_bytes_equal (l.received->pdata[1], hello));
   g_assert_true (g_bytes_equal (l.received->pdata[2], big_bytes));
 
-  driver = fws_web_socket_get_driver (l.client);
-  exts = fws_driver_get_extensions (driver);
-  g_assert_cmpuint (fws_extensions_get_n_active (exts), ==, 2);
-  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (fws_extensions_get_active_session (exts, 0)), ==, 1);
-  g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (fws_extensions_get_active_session (exts, 0)), ==, 1);
+  sessions = fws_web_socket_get_extension_sessions (l.client);
+  g_assert_cmpuint (sessions->len, ==, 2);
+  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (sessions->pdata[0]), ==, 1);
+  g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (sessions->pdata[0]), ==, 1);
 
   fws_web_socket_close (l.client, 1000, NULL, NULL);
   fws_test_wait_until (l.client_closed && l.server_closed, 10);

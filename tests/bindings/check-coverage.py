@@ -42,8 +42,12 @@ def symbols(gir):
                 if (m.get(GLIB + 'get-property') or m.get(GLIB + 'set-property')
                         or name.endswith('_finish')):
                     continue
-                # an interface method counts when a script implements it
-                found.append((f'{tname}.{name}', [name, f'vfunc_{name}', f'do_{name}']))
+                # an interface method counts when a script implements it;
+                # Vala spells constructor new_foo as `new Type.foo`
+                spellings = [name, f'vfunc_{name}', f'do_{name}']
+                if m.tag == CORE + 'constructor' and name.startswith('new_'):
+                    spellings.append(f'{tname}.{name[4:]}')
+                found.append((f'{tname}.{name}', spellings))
         if t.tag == CORE + 'function' and tname not in IGNORED:
             found.append((tname, [tname]))
     return found

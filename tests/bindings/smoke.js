@@ -3,8 +3,9 @@
 // The Fws-1.0 typelib from GJS: an echo server on a SoupServer and clients
 // against it, with subprotocols, binary messages as GBytes, ping as a
 // promise, close with code and reason, every option property, extensions,
-// TLS, and an FwsEventSource. Run as `gjs -m smoke.js`; exits non-zero on
-// any failure and within a time limit.
+// TLS, and an FwsEventSource; then the same classes behind a
+// Gio.SocketService through FwsRequest (the stream door). Run as
+// `gjs -m smoke.js`; exits non-zero on any failure and within a time limit.
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
@@ -16,6 +17,8 @@ import system from 'system';
 Gio._promisify(Fws.WebSocket.prototype, 'ping_async', 'ping_finish');
 Gio._promisify(Fws.WebSocket.prototype, 'send_async', 'send_finish');
 Gio._promisify(Soup.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
+Gio._promisify(Soup.Session.prototype, 'send_async', 'send_finish');
+Gio._promisify(Gio.InputStream.prototype, 'read_bytes_async', 'read_bytes_finish');
 
 const TIME_LIMIT_S = 60;
 const srcdir = GLib.path_get_dirname(GLib.filename_from_uri(import.meta.url)[0]);
@@ -304,6 +307,9 @@ async function testEcho(base) {
     assertEq(client.protocol, 'superchat', 'client protocol');
     assertEq(srv.get_protocol(), 'superchat', 'server protocol');
     assertEq(client.status, 101, 'status');
+    const sessions = client.get_extension_sessions();
+    assertEq(sessions.length, 1, 'one extension agreed');
+    assert(sessions[0] instanceof Fws.ExtensionSession, 'an extension session');
     assertEq(client.version, 'hybi-13', 'version');
     assertEq(client.url, `${base}/echo`, 'url');
     assertEq(client.get_headers().get_one('X-Server'), 'fws-gjs', 'server extra header seen by the client');
@@ -315,6 +321,12 @@ async function testEcho(base) {
     let [type, data] = await nextMessage(client);
     assertEq(type, Fws.MessageType.TEXT, 'text type');
     assertEq(decoder.decode(data.toArray()), 'hello, wörld', 'text echo');
+
+    // A string with U+0000 goes whole through the length-taking variant.
+    client.send_text_len('a\0wörld');
+    [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.TEXT, 'send_text_len type');
+    assertEq(decoder.decode(data.toArray()), 'a\0wörld', 'text with U+0000 echoed whole');
 
     const bin = bytesOf([0, 1, 2, 0xfe, 0xff, 0]);
     client.send_binary(bin);
@@ -510,6 +522,170 @@ async function testEventSource(base) {
     await waitFor(() => eventSources.length === 2 && eventSources.every(es => es.closed), 'event source close signals');
 }
 
+// ---- The stream door: a Gio.SocketService and FwsRequest ----
+
+const doorRequests = [];
+const doorSockets = [];
+const doorEventSources = [];
+
+function doorEventSource(es, closeAfterEvent) {
+    es.closes = 0;
+    es.connect('open', () => {
+        try {
+            es.send('through the door', 'door', '7');
+            if (closeAfterEvent)
+                es.close();
+        } catch (e) {
+            fail(e);
+        }
+    });
+    es.connect('close', () => es.closes++);
+    doorEventSources.push(es);
+}
+
+function doorRequestRead(source, result) {
+    try {
+        const request = Fws.Request.read_finish(result);
+        assert(source instanceof Fws.Request, 'the source object is the request');
+        doorRequests.push({
+            method: request.get_method(), path: request.get_path(), query: request.get_query(),
+            version: request.get_http_version(), client: request.get_headers().get_one('X-Client'),
+            secure: request.get_secure(), websocket: request.is_websocket(),
+            eventSource: request.is_event_source(),
+        });
+        const path = request.get_path();
+        let ws;
+        if (path === '/door' && request.is_websocket()) {
+            ws = Fws.WebSocket.new_for_request(request, ['chat']);
+        } else if (path === '/door-props' && request.is_websocket()) {
+            ws = new Fws.WebSocket({max_length: 64, close_timeout: 2000});
+            ws.accept_request(request);
+            // The request was taken over: it cannot be answered any more.
+            expectError(() => request.respond(500, null, null), Fws.Error.CLOSED, 'respond after the takeover');
+        } else if (path === '/door-events' && request.is_event_source()) {
+            doorEventSource(Fws.EventSource.new_for_request(request), false);
+            return;
+        } else if (path === '/door-events-props' && request.is_event_source()) {
+            const es = new Fws.EventSource({retry: 1.5});
+            es.accept_request(request);
+            doorEventSource(es, true);
+            return;
+        } else {
+            assert(request.respond(404, null, 'Not found\n'), 'respond queued');
+            return;
+        }
+        ws.connect('message', (self, type, data) => self.send(type, data));
+        doorSockets.push(ws);
+    } catch (e) {
+        fail(e);
+    }
+}
+
+// Reads from a Gio.InputStream until marker arrived, within ten seconds;
+// resolves to the text.
+async function readUntil(stream, marker) {
+    let got = '';
+    let timer = 0;
+    const cancellable = new Gio.Cancellable();
+    timer = GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10000, () => {
+        timer = 0;
+        cancellable.cancel();
+        return GLib.SOURCE_REMOVE;
+    });
+    try {
+        while (!got.includes(marker)) {
+            const chunk = await stream.read_bytes_async(4096, GLib.PRIORITY_DEFAULT, cancellable);
+            if (chunk.get_size() === 0)
+                throw new Error(`the stream ended before ${JSON.stringify(marker)}: ${JSON.stringify(got)}`);
+            got += decoder.decode(chunk.toArray());
+        }
+    } finally {
+        if (timer)
+            GLib.source_remove(timer);
+    }
+    return got;
+}
+
+async function testStreamDoor() {
+    const service = new Gio.SocketService();
+    const [ok, effective] = service.add_address(Gio.InetSocketAddress.new_from_string('127.0.0.1', 0),
+        Gio.SocketType.STREAM, Gio.SocketProtocol.TCP, null);
+    assert(ok, 'listening on 127.0.0.1');
+    service.connect('incoming', (svc, connection) => {
+        Fws.Request.read_async(connection, 5000, null, doorRequestRead);
+        return true;
+    });
+    service.start();
+    const base = `127.0.0.1:${effective.get_port()}`;
+
+    const client = newClient(`ws://${base}/door?a=1&b=2`, {protocols: ['chat']});
+    await waitFor(() => client.events.open || client.events.close, 'open through the door');
+    assert(client.events.open, `opened through the door (${client.events.errors})`);
+    assertEq(client.get_protocol(), 'chat', 'protocol through the door');
+    assertEq(JSON.stringify(doorRequests[doorRequests.length - 1]), JSON.stringify({
+        method: 'GET', path: '/door', query: 'a=1&b=2', version: Soup.HTTPVersion.HTTP_1_1,
+        client: 'gjs', secure: false, websocket: true, eventSource: false,
+    }), 'the request read from the stream');
+    client.send_text('door ö');
+    let [type, data] = await nextMessage(client);
+    assert(type === Fws.MessageType.TEXT && decoder.decode(data.toArray()) === 'door ö', 'echo through the door');
+    const bin = bytesOf([0, 1, 0xff]);
+    client.send_binary(bin);
+    [type, data] = await nextMessage(client);
+    assert(type === Fws.MessageType.BINARY && sameBytes(data, bin), 'binary echo through the door');
+    client.close(1000, 'done');
+    await waitFor(() => client.events.close, 'close through the door');
+    assertEq(client.events.close.join(), '1000,done', 'close code and reason through the door');
+
+    const props = newClient(`ws://${base}/door-props`);
+    await waitFor(() => props.events.open || props.events.close, 'open through accept_request');
+    assert(props.events.open, `accept_request opened (${props.events.errors})`);
+    assertEq(doorRequests[doorRequests.length - 1].query, null, 'no query');
+    props.send_text('small');
+    [, data] = await nextMessage(props);
+    assertEq(decoder.decode(data.toArray()), 'small', 'echo through accept_request');
+    props.send_text('z'.repeat(100));
+    await waitFor(() => props.events.close, 'close after a message over the door max-length');
+    assertEq(props.events.close[0], Fws.CloseCode.TOO_BIG, 'max-length set before accept_request applies');
+
+    const session = new Soup.Session();
+    // new_for_request: the first event arrives while the stream stays open.
+    let msg = Soup.Message.new('GET', `http://${base}/door-events`);
+    msg.get_request_headers().append('Accept', 'text/event-stream');
+    let stream = await session.send_async(msg, GLib.PRIORITY_DEFAULT, null);
+    assertEq(msg.get_status(), 200, 'door event stream status');
+    assertEq(msg.get_response_headers().get_content_type()[0], 'text/event-stream', 'door content type');
+    let body = await readUntil(stream, 'data: through the door\r\n\r\n');
+    assertEq(body, 'retry: 5000\r\n\r\nevent: door\r\nid: 7\r\ndata: through the door\r\n\r\n', 'the first event');
+    const es = doorEventSources[doorEventSources.length - 1];
+    assertEq(es.ready_state, Fws.ReadyState.OPEN, 'the stream is still open');
+    assert(es.url.endsWith('/door-events'), `door event source url ${es.url}`);
+    stream.close(null);
+    await waitFor(() => es.closes === 1, 'the server to see the client go');
+
+    // accept_request: an option set before the takeover, then the end of the stream.
+    msg = Soup.Message.new('GET', `http://${base}/door-events-props`);
+    msg.get_request_headers().append('Accept', 'text/event-stream');
+    stream = await session.send_async(msg, GLib.PRIORITY_DEFAULT, null);
+    assertEq(msg.get_status(), 200, 'accept_request event stream status');
+    assertEq(msg.get_response_headers().get_content_type()[0], 'text/event-stream', 'content type');
+    body = await readUntil(stream, 'data: through the door\r\n\r\n');
+    assertEq(body, 'retry: 1500\r\n\r\nevent: door\r\nid: 7\r\ndata: through the door\r\n\r\n',
+        'retry and the first event');
+    await waitFor(() => doorEventSources[doorEventSources.length - 1].closes === 1, 'close signal');
+
+    // Anything else is answered with respond().
+    msg = Soup.Message.new('GET', `http://${base}/elsewhere`);
+    stream = await session.send_async(msg, GLib.PRIORITY_DEFAULT, null);
+    assertEq(msg.get_status(), 404, 'respond status');
+    assertEq(msg.get_response_headers().get_content_type()[0], 'text/plain', 'respond content type');
+    assertEq(await readUntil(stream, '\n'), 'Not found\n', 'respond body');
+    assertEq(doorRequests[doorRequests.length - 1].websocket, false, 'a plain GET is no WebSocket');
+    assertEq(doorRequests[doorRequests.length - 1].eventSource, false, 'a plain GET is no event stream');
+    service.stop();
+    service.close();
+}
+
 let status = 0;
 const loop = new GLib.MainLoop(null, false);
 
@@ -529,6 +705,7 @@ async function main() {
     await testHandshakeTimeout();
     await testTls();
     await testEventSource(base);
+    await testStreamDoor();
     server.disconnect();
 }
 

@@ -4,8 +4,9 @@
 # The Fws-1.0 typelib from PyGObject: an echo server on a SoupServer and
 # clients against it, with subprotocols, binary messages as GBytes, ping with
 # its completion, close with code and reason, every option property,
-# extensions, TLS, and an FwsEventSource. Exits non-zero on any failure and
-# within a time limit.
+# extensions, TLS, and an FwsEventSource; then the same classes behind a
+# Gio.SocketService through FwsRequest (the stream door). Exits non-zero on
+# any failure and within a time limit.
 
 import os
 import sys
@@ -323,6 +324,9 @@ def test_echo(base):
     check_eq(client.props.protocol, 'superchat', 'client protocol')
     check_eq(srv.get_protocol(), 'superchat', 'server protocol')
     check_eq(client.get_status(), 101, 'status')
+    sessions = client.get_extension_sessions()
+    check_eq(len(sessions), 1, 'one extension agreed')
+    check(isinstance(sessions[0], Fws.ExtensionSession), 'an extension session')
     check_eq(client.get_version(), 'hybi-13', 'version')
     check_eq(client.get_url(), base + '/echo', 'url')
     check_eq(client.get_headers().get_one('X-Server'), 'fws-python', 'server extra header')
@@ -334,6 +338,12 @@ def test_echo(base):
     type_, data = next_message(client)
     check_eq(type_, Fws.MessageType.TEXT, 'text type')
     check_eq(data.get_data().decode('utf-8'), 'hello, wörld', 'text echo')
+
+    # A string with U+0000 goes whole through the length-taking variant.
+    client.send_text_len('a\0wörld'.encode())
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.TEXT, 'send_text_len type')
+    check_eq(data.get_data().decode('utf-8'), 'a\0wörld', 'text with U+0000 echoed whole')
 
     payload = bytes([0, 1, 2, 0xfe, 0xff, 0])
     client.send_binary(b(payload))
@@ -506,6 +516,175 @@ def test_event_source(base):
          'event source close signals')
 
 
+# ---- The stream door: a Gio.SocketService and FwsRequest ----
+
+door_requests = []
+door_sockets = []
+door_event_sources = []
+
+
+def door_event_source(es, close_after_event):
+    es.closes = 0
+
+    def on_open(es_):
+        es.send('through the door', 'door', '7')
+        if close_after_event:
+            es.close()
+
+    def on_close(es_):
+        es.closes += 1
+    es.connect('open', guarded(on_open))
+    es.connect('close', guarded(on_close))
+    door_event_sources.append(es)
+
+
+@guarded
+def door_request_read(source, result):
+    request = Fws.Request.read_finish(result)
+    check(isinstance(source, Fws.Request), 'the source object is the request')
+    door_requests.append({
+        'method': request.get_method(), 'path': request.get_path(), 'query': request.get_query(),
+        'version': request.get_http_version(), 'client': request.get_headers().get_one('X-Client'),
+        'secure': request.get_secure(), 'websocket': request.is_websocket(),
+        'event_source': request.is_event_source()})
+    path = request.get_path()
+    if path == '/door' and request.is_websocket():
+        ws = Fws.WebSocket.new_for_request(request, ['chat'])
+    elif path == '/door-props' and request.is_websocket():
+        ws = Fws.WebSocket(max_length=64, close_timeout=2000)
+        ws.accept_request(request)
+        # The request was taken over: it cannot be answered any more.
+        expect_error(lambda: request.respond(500, None, None), Fws.Error.CLOSED, 'respond after the takeover')
+    elif path == '/door-events' and request.is_event_source():
+        door_event_source(Fws.EventSource.new_for_request(request), False)
+        return
+    elif path == '/door-events-props' and request.is_event_source():
+        es = Fws.EventSource(retry=1.5)
+        es.accept_request(request)
+        door_event_source(es, True)
+        return
+    else:
+        check(request.respond(404, None, 'Not found\n'), 'respond queued')
+        return
+    ws.connect('message', guarded(lambda self, type_, data: self.send(type_, data)))
+    door_sockets.append(ws)
+
+
+def soup_send(session, msg):
+    result = []
+
+    def done(sess, res):
+        try:
+            result.append(sess.send_finish(res))
+        except GLib.Error as e:
+            result.append(e)
+    session.send_async(msg, GLib.PRIORITY_DEFAULT, None, done)
+    wait(lambda: result, f'the response head of {msg.get_uri().to_string()}')
+    if isinstance(result[0], GLib.Error):
+        raise result[0]
+    return result[0]
+
+
+def read_until(stream, marker):
+    """Reads from a Gio.InputStream until marker arrived; returns the bytes."""
+    got = b''
+    while marker not in got:
+        result = []
+
+        def done(st, res):
+            try:
+                result.append(st.read_bytes_finish(res))
+            except GLib.Error as e:
+                result.append(e)
+        stream.read_bytes_async(4096, GLib.PRIORITY_DEFAULT, None, done)
+        wait(lambda: result, f'{marker!r} on the stream')
+        if isinstance(result[0], GLib.Error):
+            raise result[0]
+        if result[0].get_size() == 0:
+            raise Failure(f'the stream ended before {marker!r}: {got!r}')
+        got += result[0].get_data()
+    return got
+
+
+def test_stream_door():
+    service = Gio.SocketService()
+    ok, effective = service.add_address(Gio.InetSocketAddress.new_from_string('127.0.0.1', 0),
+                                        Gio.SocketType.STREAM, Gio.SocketProtocol.TCP, None)
+    check(ok, 'listening on 127.0.0.1')
+    port = effective.get_port()
+
+    def on_incoming(svc, connection, source):
+        Fws.Request.read_async(connection, 5000, None, door_request_read)
+        return True
+    service.connect('incoming', on_incoming)
+    service.start()
+    base = f'127.0.0.1:{port}'
+
+    client = new_client(f'ws://{base}/door?a=1&b=2', protocols=['chat'])
+    wait(lambda: client.ev['open'] or client.ev['close'], 'open through the door')
+    check(client.ev['open'], f'opened through the door ({client.ev["errors"]})')
+    check_eq(client.get_protocol(), 'chat', 'protocol through the door')
+    check_eq(door_requests[-1], {'method': 'GET', 'path': '/door', 'query': 'a=1&b=2',
+                                 'version': Soup.HTTPVersion.HTTP_1_1, 'client': 'python',
+                                 'secure': False, 'websocket': True, 'event_source': False},
+             'the request read from the stream')
+    client.send_text('door ö')
+    type_, data = next_message(client)
+    check(type_ == Fws.MessageType.TEXT and data.get_data() == 'door ö'.encode(), 'echo through the door')
+    client.send_binary(b(b'\x00\x01\xff'))
+    check_eq(next_message(client)[1].get_data(), b'\x00\x01\xff', 'binary echo through the door')
+    client.close(1000, 'done')
+    wait(lambda: client.ev['close'], 'close through the door')
+    check_eq(client.ev['close'], (1000, 'done'), 'close code and reason through the door')
+
+    props = new_client(f'ws://{base}/door-props')
+    wait(lambda: props.ev['open'] or props.ev['close'], 'open through accept_request')
+    check(props.ev['open'], f'accept_request opened ({props.ev["errors"]})')
+    check_eq(door_requests[-1]['query'], None, 'no query')
+    props.send_text('small')
+    check_eq(next_message(props)[1].get_data(), b'small', 'echo through accept_request')
+    props.send_text('z' * 100)
+    wait(lambda: props.ev['close'], 'close after a message over the door max-length')
+    check_eq(props.ev['close'][0], Fws.CloseCode.TOO_BIG, 'max-length set before accept_request applies')
+
+    session = Soup.Session()
+    # new_for_request: the first event arrives while the stream stays open.
+    msg = Soup.Message.new('GET', f'http://{base}/door-events')
+    msg.get_request_headers().append('Accept', 'text/event-stream')
+    stream = soup_send(session, msg)
+    check_eq(msg.get_status(), 200, 'door event stream status')
+    check_eq(msg.get_response_headers().get_content_type()[0], 'text/event-stream', 'door content type')
+    body = read_until(stream, b'data: through the door\r\n\r\n')
+    check_eq(body, b'retry: 5000\r\n\r\nevent: door\r\nid: 7\r\ndata: through the door\r\n\r\n', 'the first event')
+    es = door_event_sources[-1]
+    check_eq(es.props.ready_state, Fws.ReadyState.OPEN, 'the stream is still open')
+    check(es.props.url.endswith('/door-events'), f'door event source url {es.props.url}')
+    stream.close(None)
+    wait(lambda: es.closes == 1, 'the server to see the client go')
+
+    # accept_request: an option set before the takeover, then the end of the stream.
+    msg = Soup.Message.new('GET', f'http://{base}/door-events-props')
+    msg.get_request_headers().append('Accept', 'text/event-stream')
+    stream = soup_send(session, msg)
+    check_eq(msg.get_status(), 200, 'accept_request event stream status')
+    check_eq(msg.get_response_headers().get_content_type()[0], 'text/event-stream', 'content type')
+    body = read_until(stream, b'data: through the door\r\n\r\n')
+    check_eq(body, b'retry: 1500\r\n\r\nevent: door\r\nid: 7\r\ndata: through the door\r\n\r\n',
+             'retry and the first event')
+    wait(lambda: door_event_sources[-1].closes == 1, 'close signal')
+
+    # Anything else is answered with respond().
+    msg = Soup.Message.new('GET', f'http://{base}/elsewhere')
+    stream = soup_send(session, msg)
+    check_eq(msg.get_status(), 404, 'respond status')
+    check_eq(msg.get_response_headers().get_content_type()[0], 'text/plain', 'respond content type')
+    check_eq(read_until(stream, b'\n'), b'Not found\n', 'respond body')
+    check_eq(door_requests[-1]['websocket'], False, 'a plain GET is no WebSocket')
+    check_eq(door_requests[-1]['event_source'], False, 'a plain GET is no event stream')
+    service.stop()
+    service.close()
+
+
 def main():
     server = Soup.Server()
     server.add_handler(None, handler)
@@ -518,6 +697,7 @@ def main():
     test_handshake_timeout()
     test_tls()
     test_event_source(base)
+    test_stream_door()
     server.disconnect()
     if failures:
         raise failures[0]

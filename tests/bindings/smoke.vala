@@ -3,8 +3,9 @@
  * The fws-glib-1.0 vapi from Vala: an echo server on a SoupServer and
  * clients against it, with subprotocols, binary messages as GBytes, ping
  * awaited with yield, close with code and reason, every option property,
- * extensions, TLS, and an FwsEventSource. Usage: smoke SRCDIR (where the
- * test certificates are). Exits non-zero on any failure and within a time
+ * extensions, TLS, and an FwsEventSource; then the same classes behind a
+ * SocketService through FwsRequest (the stream door). Usage: smoke SRCDIR
+ * (where the test certificates are). Exits non-zero on any failure and within a time
  * limit.
  */
 
@@ -330,6 +331,9 @@ async void test_echo (string base_url) throws Error {
 
     yield wait_for (() => ev.open || ev.close_code >= 0, "open");
     check (ev.open, "opened");
+    var sessions = client.get_extension_sessions ();
+    check_uint (sessions.length, 1, "one extension agreed");
+    check (sessions[0] is Fws.ExtensionSession, "an extension session");
     var srv = server_sockets[server_sockets.length - 1];
     var srv_index = server_sockets.length - 1;
     check (client.ready_state == Fws.ReadyState.OPEN, "ready-state");
@@ -348,6 +352,13 @@ async void test_echo (string base_url) throws Error {
     var data = yield next_message (ev, out type);
     check (type == Fws.MessageType.TEXT, "text type");
     check_str (text_of (data), "hello, wörld", "text echo");
+
+    // A text with U+0000 goes whole through the length-taking variant.
+    uint8[] nul = { 'a', 0, 'b' };
+    client.send_text_len (nul);
+    data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.TEXT, "send_text_len type");
+    check (same_bytes (data, bytes_of (nul)), "text with U+0000 echoed whole");
 
     var bin = bytes_of ({ 0, 1, 2, 0xfe, 0xff, 0 });
     client.send_binary (bin);
@@ -560,6 +571,206 @@ async void test_event_source (string base_url) throws Error {
     yield wait_for (() => event_sources_closed == 2, "event source close signals");
 }
 
+/* ---- The stream door: a SocketService and FwsRequest ---- */
+
+class DoorRequest : Object {
+    public string method;
+    public string path;
+    public string? query;
+    public Soup.HTTPVersion version;
+    public string? client;
+    public bool secure;
+    public bool websocket;
+    public bool event_source;
+}
+
+GenericArray<DoorRequest> door_requests;
+GenericArray<Fws.WebSocket> door_sockets;
+GenericArray<Fws.EventSource> door_event_sources;
+int[] door_event_source_closes;
+
+void door_event_source (Fws.EventSource es, bool close_after_event) {
+    int index = door_event_sources.length;
+    door_event_sources.add (es);
+    door_event_source_closes += 0;
+    es.open.connect ((self) => {
+        try {
+            self.send ("through the door", "door", "7");
+        } catch (Error e) {
+            record (e);
+        }
+        if (close_after_event)
+            self.close ();
+    });
+    es.closed.connect (() => {
+        door_event_source_closes[index]++;
+    });
+}
+
+async void door_serve (SocketConnection connection) {
+    try {
+        var request = yield Fws.Request.read_async (connection, 5000, null);
+        var seen = new DoorRequest ();
+        seen.method = request.get_method ();
+        seen.path = request.get_path ();
+        seen.query = request.get_query ();
+        seen.version = request.get_http_version ();
+        seen.client = request.get_headers ().get_one ("X-Client");
+        seen.secure = request.get_secure ();
+        seen.websocket = request.is_websocket ();
+        seen.event_source = request.is_event_source ();
+        door_requests.add (seen);
+        Fws.WebSocket ws;
+        if (seen.path == "/door" && request.is_websocket ()) {
+            ws = new Fws.WebSocket.for_request (request, { "chat" });
+        } else if (seen.path == "/door-props" && request.is_websocket ()) {
+            ws = (Fws.WebSocket) Object.new (typeof (Fws.WebSocket), "max-length", (uint64) 64,
+                                             "close-timeout", 2000u);
+            ws.accept_request (request);
+            /* The request was taken over: it cannot be answered any more. */
+            try {
+                request.respond (500, null, null);
+                record (new SmokeError.FAILED ("respond after the takeover did not fail"));
+            } catch (Fws.Error e) {
+                check (e is Fws.Error.CLOSED, "respond after the takeover: CLOSED");
+            }
+        } else if (seen.path == "/door-events" && request.is_event_source ()) {
+            door_event_source (new Fws.EventSource.for_request (request), false);
+            return;
+        } else if (seen.path == "/door-events-props" && request.is_event_source ()) {
+            var es = (Fws.EventSource) Object.new (typeof (Fws.EventSource), "retry", 1.5);
+            es.accept_request (request);
+            door_event_source (es, true);
+            return;
+        } else {
+            check (request.respond (404, null, "Not found\n"), "respond queued");
+            return;
+        }
+        ws.message.connect ((self, type, data) => {
+            try {
+                self.send (type, data);
+            } catch (Error e) {
+                record (e);
+            }
+        });
+        door_sockets.add (ws);
+    } catch (Error e) {
+        record (e);
+    }
+}
+
+/* Reads text from @stream until @marker arrived, within ten seconds. */
+async string read_until (InputStream stream, string marker) throws Error {
+    var got = new StringBuilder ();
+    var cancellable = new Cancellable ();
+    var timer = Timeout.add (10000, () => {
+        cancellable.cancel ();
+        return Source.REMOVE;
+    });
+    try {
+        while (!(marker in got.str)) {
+            var chunk = yield stream.read_bytes_async (4096, Priority.DEFAULT, cancellable);
+            if (chunk.get_size () == 0)
+                throw new SmokeError.FAILED ("the stream ended before %s", marker);
+            got.append (text_of (chunk));
+        }
+    } finally {
+        if (!cancellable.is_cancelled ())
+            Source.remove (timer);
+    }
+    return got.str;
+}
+
+async void test_stream_door () throws Error {
+    var service = new SocketService ();
+    SocketAddress effective;
+    check (service.add_address (new InetSocketAddress.from_string ("127.0.0.1", 0), SocketType.STREAM,
+                                SocketProtocol.TCP, null, out effective), "listening on 127.0.0.1");
+    service.incoming.connect ((connection) => {
+        door_serve.begin (connection);
+        return true;
+    });
+    service.start ();
+    var base_url = "127.0.0.1:%u".printf (((InetSocketAddress) effective).get_port ());
+
+    Events ev;
+    var client = new_client ("ws://" + base_url + "/door?a=1&b=2", { "chat" }, out ev);
+    yield wait_for (() => ev.open || ev.close_code >= 0, "open through the door");
+    check (ev.open, "opened through the door");
+    check_str (client.get_protocol (), "chat", "protocol through the door");
+    var seen = door_requests[door_requests.length - 1];
+    check_str (seen.method, "GET", "method");
+    check_str (seen.path, "/door", "path");
+    check_str (seen.query, "a=1&b=2", "query");
+    check (seen.version == Soup.HTTPVersion.@1_1, "HTTP/1.1");
+    check_str (seen.client, "vala", "request headers");
+    check (!seen.secure, "not secure");
+    check (seen.websocket && !seen.event_source, "a WebSocket request");
+    Fws.MessageType type;
+    client.send_text ("door ö");
+    var data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.TEXT, "text through the door");
+    check_str (text_of (data), "door ö", "echo through the door");
+    var bin = bytes_of ({ 0, 1, 0xff });
+    client.send_binary (bin);
+    data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.BINARY && same_bytes (data, bin), "binary echo through the door");
+    client.close (1000, "done");
+    yield wait_for (() => ev.close_code >= 0, "close through the door");
+    check_uint (ev.close_code, 1000, "close code through the door");
+    check_str (ev.close_reason, "done", "close reason through the door");
+
+    Events props_ev;
+    var props = new_client ("ws://" + base_url + "/door-props", null, out props_ev);
+    yield wait_for (() => props_ev.open || props_ev.close_code >= 0, "open through accept_request");
+    check (props_ev.open, "accept_request opened");
+    check_str (door_requests[door_requests.length - 1].query, null, "no query");
+    props.send_text ("small");
+    check_str (text_of (yield next_message (props_ev, out type)), "small", "echo through accept_request");
+    props.send_text (string.nfill (100, 'z'));
+    yield wait_for (() => props_ev.close_code >= 0, "close after a message over the door max-length");
+    check_uint (props_ev.close_code, Fws.CloseCode.TOO_BIG, "max-length set before accept_request applies");
+
+    var session = new Soup.Session ();
+    /* new_for_request: the first event arrives while the stream stays open. */
+    var msg = new Soup.Message ("GET", "http://" + base_url + "/door-events");
+    msg.get_request_headers ().append ("Accept", "text/event-stream");
+    var stream = yield session.send_async (msg, Priority.DEFAULT, null);
+    check_uint (msg.get_status (), 200, "door event stream status");
+    check_str (msg.get_response_headers ().get_content_type (null), "text/event-stream", "door content type");
+    var body = yield read_until (stream, "data: through the door\r\n\r\n");
+    check_str (body, "retry: 5000\r\n\r\nevent: door\r\nid: 7\r\ndata: through the door\r\n\r\n", "the first event");
+    var es_index = door_event_sources.length - 1;
+    var es = door_event_sources[es_index];
+    check (es.ready_state == Fws.ReadyState.OPEN, "the stream is still open");
+    check (es.url.has_suffix ("/door-events"), "door event source url " + es.url);
+    stream.close (null);
+    yield wait_for (() => door_event_source_closes[es_index] == 1, "the server to see the client go");
+
+    /* accept_request: an option set before the takeover, then the end of the stream. */
+    msg = new Soup.Message ("GET", "http://" + base_url + "/door-events-props");
+    msg.get_request_headers ().append ("Accept", "text/event-stream");
+    stream = yield session.send_async (msg, Priority.DEFAULT, null);
+    check_uint (msg.get_status (), 200, "accept_request event stream status");
+    check_str (msg.get_response_headers ().get_content_type (null), "text/event-stream", "content type");
+    body = yield read_until (stream, "data: through the door\r\n\r\n");
+    check_str (body, "retry: 1500\r\n\r\nevent: door\r\nid: 7\r\ndata: through the door\r\n\r\n",
+               "retry and the first event");
+    es_index = door_event_sources.length - 1;
+    yield wait_for (() => door_event_source_closes[es_index] == 1, "close signal");
+
+    /* Anything else is answered with respond(). */
+    msg = new Soup.Message ("GET", "http://" + base_url + "/elsewhere");
+    stream = yield session.send_async (msg, Priority.DEFAULT, null);
+    check_uint (msg.get_status (), 404, "respond status");
+    check_str (msg.get_response_headers ().get_content_type (null), "text/plain", "respond content type");
+    check_str (yield read_until (stream, "\n"), "Not found\n", "respond body");
+    seen = door_requests[door_requests.length - 1];
+    check (!seen.websocket && !seen.event_source, "a plain GET is neither");
+    service.stop ();
+    service.close ();
+}
+
 async void run () throws Error {
     var server = (Soup.Server) Object.new (typeof (Soup.Server));
     server.add_handler (null, (srv, msg, path, query) => {
@@ -595,6 +806,7 @@ async void run () throws Error {
     yield test_handshake_timeout ();
     yield test_tls ();
     yield test_event_source (base_url);
+    yield test_stream_door ();
     server.disconnect ();
     if (failure != null)
         throw failure;
@@ -610,6 +822,10 @@ int main (string[] args) {
     server_close_codes = {};
     server_close_reasons = {};
     event_sources = {};
+    door_requests = new GenericArray<DoorRequest> ();
+    door_sockets = new GenericArray<Fws.WebSocket> ();
+    door_event_sources = new GenericArray<Fws.EventSource> ();
+    door_event_source_closes = {};
     extension_offers = {};
     extension_server_offers = {};
     extension_activated = {};
