@@ -409,3 +409,23 @@ fws_connection_has_timer (FwsConnection      *conn,
 {
   return conn->timers[timer] != NULL;
 }
+
+gboolean
+fws_connection_check_request (SoupHTTPVersion   version,
+                              gboolean          is_kind,
+                              const char       *not_http1,
+                              const char       *not_kind,
+                              GError          **error)
+{
+  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED, not_http1);
+      return FALSE;
+    }
+  if (!is_kind)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, not_kind);
+      return FALSE;
+    }
+  return TRUE;
+}
