@@ -1589,7 +1589,8 @@ strace_total (const char *file)
 }
 
 /* Syscalls per message: strace -c -f attached to the server for exactly
- * @msgs echoes (after a warm-up, with the connection quiet at both ends). */
+ * cfg->strace_msgs echoes on each connection (after a warm-up, with the
+ * connections quiet at both ends). */
 static Result
 workload_strace (const Config *cfg, const Side *side, const Scenario *sc, const char *dir)
 {
@@ -1630,7 +1631,16 @@ workload_strace (const Config *cfg, const Side *side, const Scenario *sc, const 
         }
       /* Give strace time to attach to every thread. */
       sleep_s (1.0);
-      bench_echo_all (b, warm + cfg->strace_msgs, deadline, "under strace");
+      /* One message at a time with a pause of 0.5 ms after each echo, so the
+       * server always goes idle between messages, as over a real network:
+       * strace slows the server, and without the pause a server that reads
+       * again right after writing would find the next message already
+       * there and skip its poll, which it would not do at full speed. */
+      for (guint k = 1; k <= cfg->strace_msgs && b->status == RES_OK; k++)
+        {
+          bench_echo_all (b, warm + k, deadline, "under strace");
+          sleep_s (0.0005);
+        }
       sleep_s (0.2);
       if (tracer > 0)
         {
