@@ -1,29 +1,42 @@
-/* fws-bench.c: echo benchmark of fws-echo-server against libsoup.
+/* fws-bench.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Runs the same echo workloads against examples/fws-echo-server and against
- * bench/soup-echo-server (libsoup 3.2's own WebSocket support), interleaving
- * the rounds (fws, soup, fws, soup, ...) because the machines are noisy, and
- * prints each round plus the medians and the fws/soup ratio:
+ * Echo benchmark of fws-echo-server against libsoup,
+ * libwebsockets and a server with no WebSocket library.
  *
- *   small  16-byte text messages over 64 connections, a window of 1 and of
- *          16 messages in flight per connection: echoes per second;
- *   large  1 MiB binary messages over 4 connections, one in flight each:
- *          MB/s (10^6 bytes) of echoed payload;
- *   idle   time to open N (10,000) WebSocket connections, at most 256
- *          handshakes in progress, and the growth of the server's VmRSS per
- *          connection once they are open and idle;
- *   callgrind  each server under valgrind --tool=callgrind, instructions per
- *          16-byte echo on one connection (a run with no messages is
- *          subtracted, so start-up and the handshake do not count).
+ * Runs the same echo scenarios against four servers, each started fresh
+ * for every round, the rounds interleaved (fws, soup, lws, raw, fws, ...)
+ * because the machines are noisy:
+ *
+ *   fws-glib  examples/fws-echo-server, the shipped example, unchanged
+ *             (scenario z passes its own --deflate option);
+ *   libsoup   bench/soup-echo-server, libsoup 3.2's WebSocket support;
+ *   lws       bench/lws-echo-server, libwebsockets (skipped when it was
+ *             not built);
+ *   raw       bench/raw-echo-server, epoll and frames by hand: the floor.
+ *
+ * Scenarios (issue 13): a 16 B text, 64 connections, 16 in flight each;
+ * b the same in binary; c 1 MiB binary, 4 connections, 1 in flight (and
+ * the server's minor page faults per message, from /proc/PID/stat);
+ * e 16 B text, 64 connections, 1 in flight; p ping-pong on one connection
+ * (and the server's syscalls per message under strace -c -f); y 1 KiB
+ * text, 64 connections, 16 in flight; z y with permessage-deflate;
+ * d 10,000 idle connections: time to open them (at most 256 handshakes in
+ * progress) and the growth of the server's VmRSS per connection.
+ *
+ * Each echo scenario prints, per server, the median, min and max of the
+ * rounds in messages per second and the ratios of medians to lws and to
+ * libsoup; then every server runs every echo scenario under
+ * valgrind --tool=callgrind, and the instructions of a run with no
+ * messages (start-up, handshakes, exit) are subtracted from one with
+ * messages, giving Ir per message, which does not drift with the load of
+ * the machine.
  *
  * The load generator is deliberately plain C: one thread, epoll, non-blocking
  * sockets and a minimal RFC 6455 client (handshake, masked frames out,
- * unmasked frames in, every echo checked for type and length, and for content
- * on every small message and a sample of the large ones).  It uses neither
- * fws-glib nor libsoup, so it measures the servers, not itself.  GLib is used
- * for utilities only.
- *
- * SPDX-License-Identifier: LGPL-2.1-or-later
+ * unmasked frames in, permessage-deflate with zlib, every echo checked for
+ * type and length, and for content on every short message and a sample of
+ * the large ones).  It uses neither fws-glib nor libsoup, so it measures the
+ * servers, not itself.  GLib is used for utilities only.
  */
 
 #ifndef _GNU_SOURCE
@@ -2166,8 +2179,11 @@ main (int argc, char **argv)
                     all, sides, MAX_SIDES);
     g_ptr_array_unref (all);
   }
-  printf ("\nz: fws-echo-server runs with its --deflate option; libsoup and lws accept\n"
-          "permessage-deflate whenever offered; raw has no deflate (n/a).\n");
+  printf ("\nz: fws-echo-server runs with its own --deflate option (zlib level 6, the\n"
+          "default of FwsPermessageDeflate); libsoup's server always accepts it (level 6,\n"
+          "Z_DEFAULT_COMPRESSION); lws uses its permessage-deflate extension with its\n"
+          "defaults (level 1); raw has no deflate (n/a).  The load generator compresses\n"
+          "at level 1 with context takeover.\n");
   printf ("total time %.0f s\n", now () - t_start);
 
   for (i = 0; i < N_SCEN; i++)

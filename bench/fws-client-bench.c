@@ -1,4 +1,6 @@
-/* fws-client-bench.c: client benchmark of FwsClient against libsoup's client.
+/* fws-client-bench.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Client benchmark of FwsClient against libsoup's client.
  *
  * Both clients talk to bench/raw-echo-server (no WebSocket library, so the
  * server costs little and the same for both), in the same run, rounds
@@ -21,8 +23,6 @@
  * for type and length, small ones for content, 1 MiB ones on a sample.
  *
  *   fws-client-bench [--quick] [--rounds N] [--raw PATH] [--only acp]
- *
- * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

@@ -1,4 +1,6 @@
-/* lws-echo-server.c: the libwebsockets baseline for fws-bench.
+/* lws-echo-server.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The libwebsockets baseline for fws-bench.
  *
  * A WebSocket echo server on libwebsockets (Debian's libwebsockets-dev,
  * its own poll() event loop): every message is collected whole, queued,
@@ -12,8 +14,6 @@
  *
  * prints exactly one line "listening on http://HOST:PORT/" once it accepts,
  * and exits cleanly on SIGTERM or SIGINT.
- *
- * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

@@ -1,4 +1,6 @@
-/* raw-echo-server.c: the floor for fws-bench and fws-client-bench.
+/* raw-echo-server.c — SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The floor for fws-bench and fws-client-bench.
  *
  * A WebSocket echo server that uses no WebSocket library: one thread,
  * epoll (edge-triggered), non-blocking sockets, the RFC 6455 handshake and
@@ -18,8 +20,6 @@
  * prints exactly one line "listening on http://HOST:PORT/" once it accepts,
  * and exits cleanly on SIGTERM or SIGINT.  GLib is used for the option
  * parser, SHA-1 and base64 only.
- *
- * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef _GNU_SOURCE
@@ -45,6 +45,14 @@
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define HEAD_MAX 16384
 #define READ_MIN 65536
+#define SHARED_SIZE (256 * 1024)
+
+/* Connections with nothing pending read into this buffer and process their
+ * frames in place there; only what is left over (a partial frame, output
+ * the socket did not take) moves to a buffer of the connection's own, so an
+ * idle connection holds no buffer at all. */
+static guint8 *shared_buf;
+static gboolean shared_busy;
 
 typedef struct {
   int      fd;
@@ -52,6 +60,7 @@ typedef struct {
   gboolean closing;        /* close frame echoed: shut once flushed */
   guint8  *buf;
   gsize    cap;
+  gboolean shared;         /* buf is shared_buf */
   gsize    len;            /* bytes in buf */
   gsize    send_off;       /* [send_off, send_end): output waiting to go */
   gsize    send_end;
@@ -62,7 +71,10 @@ static void
 conn_free (Conn *c)
 {
   close (c->fd);
-  g_free (c->buf);
+  if (c->shared)
+    shared_busy = FALSE;
+  else
+    g_free (c->buf);
   g_free (c);
 }
 
@@ -84,8 +96,72 @@ conn_reserve (Conn *c, gsize need)
     }
   if (c->cap - c->len < need)
     {
-      c->cap = MAX (c->cap * 2, c->len + need);
-      c->buf = g_realloc (c->buf, c->cap);
+      gsize cap = MAX (c->cap * 2, c->len + need);
+
+      if (c->shared)
+        {
+          guint8 *own = g_malloc (cap);
+
+          memcpy (own, c->buf, c->len);
+          c->buf = own;
+          c->shared = FALSE;
+          shared_busy = FALSE;
+        }
+      else
+        c->buf = g_realloc (c->buf, cap);
+      c->cap = cap;
+    }
+}
+
+/* Before reading: a connection with no buffer borrows the shared one. */
+static void
+conn_borrow (Conn *c)
+{
+  if (c->buf == NULL && !shared_busy)
+    {
+      c->buf = shared_buf;
+      c->cap = SHARED_SIZE;
+      c->shared = TRUE;
+      shared_busy = TRUE;
+    }
+}
+
+/* After the event: give the shared buffer back, keeping any live bytes in
+ * a buffer of the connection's own; drop an empty small buffer. */
+static void
+conn_release (Conn *c)
+{
+  gsize live;
+
+  if (c->buf == NULL)
+    return;
+  live = c->len - c->send_off;
+  if (c->shared)
+    {
+      shared_busy = FALSE;
+      if (live == 0)
+        {
+          c->buf = NULL;
+          c->cap = 0;
+        }
+      else
+        {
+          c->cap = MAX (live, READ_MIN);
+          c->buf = g_memdup2 (shared_buf + c->send_off, live);
+          c->buf = g_realloc (c->buf, c->cap);
+        }
+      c->shared = FALSE;
+      c->len = live;
+      c->parse -= c->send_off;
+      c->send_end -= c->send_off;
+      c->send_off = 0;
+    }
+  else if (live == 0 && c->cap <= SHARED_SIZE)
+    {
+      g_free (c->buf);
+      c->buf = NULL;
+      c->cap = 0;
+      c->len = c->parse = c->send_off = c->send_end = 0;
     }
 }
 
@@ -288,8 +364,22 @@ frames (Conn *c)
 }
 
 /* FALSE: free the connection. */
+static gboolean conn_event_inner (Conn *c, guint32 events);
+
 static gboolean
 conn_event (Conn *c, guint32 events)
+{
+  gboolean ok;
+
+  conn_borrow (c);
+  ok = conn_event_inner (c, events);
+  if (ok)
+    conn_release (c);
+  return ok;
+}
+
+static gboolean
+conn_event_inner (Conn *c, guint32 events)
 {
   if (events & EPOLLIN)
     {
@@ -390,6 +480,7 @@ main (int argc, char **argv)
       return 1;
     }
 
+  shared_buf = g_malloc (SHARED_SIZE);
   sigemptyset (&sigs);
   sigaddset (&sigs, SIGTERM);
   sigaddset (&sigs, SIGINT);
