@@ -26,10 +26,10 @@
  * Each echo scenario prints, per server, the median, min and max of the
  * rounds in messages per second and the ratios of medians to lws and to
  * libsoup; then every server runs every echo scenario under
- * valgrind --tool=callgrind, and the instructions of a run with no
- * messages (start-up, handshakes, exit) are subtracted from one with
- * messages, giving Ir per message, which does not drift with the load of
- * the machine.
+ * valgrind --tool=callgrind, and the instructions of a run with two
+ * messages per connection (start-up, handshakes, first messages, exit) are
+ * subtracted from one with 2 + N, giving Ir per message, which does not
+ * drift with the load of the machine.
  *
  * The load generator is deliberately plain C: one thread, epoll, non-blocking
  * sockets and a minimal RFC 6455 client (handshake, masked frames out,
@@ -79,7 +79,7 @@
 #define WORKLOAD_DEADLINE  60.0     /* seconds, for any one workload round */
 #define IDLE_DEADLINE      90.0     /* libsoup needs about 55 s for 10,000 */
 #define STALL_LIMIT        10.0     /* seconds without an echo is a failure */
-#define CALLGRIND_MSGS     20000
+#define CALLGRIND_WARM     2        /* messages per connection in both callgrind runs */
 #define CALLGRIND_DEADLINE 300.0
 #define READ_BUF_SIZE      (256 * 1024)
 #define HEAD_MAX           16384
@@ -1549,18 +1549,21 @@ callgrind_run (const Config *cfg, const Side *side, const Scenario *sc, const ch
   return ok;
 }
 
-/* Ir per message: a run with messages minus one with the same connections and none. */
+/* Ir per message: a run with CALLGRIND_WARM + N messages on each connection
+ * minus one with the same connections and CALLGRIND_WARM messages, so that
+ * start-up, handshakes, exit and whatever the first messages set up
+ * (buffers that grow to size, lazy initialisation) are not counted. */
 static Result
 workload_callgrind (const Config *cfg, const Side *side, const Scenario *sc, const char *dir)
 {
   Result r = { RES_OK, 0, 0, -1 };
   guint per_conn = MAX (1, (guint) (sc->cg_msgs * cfg->cg_scale) / sc->conns);
-  char *f0 = g_strdup_printf ("%s/callgrind.%s.%c.0.out", dir, side->label, sc->id);
+  char *f0 = g_strdup_printf ("%s/callgrind.%s.%c.base.out", dir, side->label, sc->id);
   char *f1 = g_strdup_printf ("%s/callgrind.%s.%c.%u.out", dir, side->label, sc->id, per_conn);
   guint64 ir0 = 0, ir1 = 0;
 
-  if (callgrind_run (cfg, side, sc, f0, 0, &ir0, &r)
-      && callgrind_run (cfg, side, sc, f1, per_conn, &ir1, &r))
+  if (callgrind_run (cfg, side, sc, f0, CALLGRIND_WARM, &ir0, &r)
+      && callgrind_run (cfg, side, sc, f1, CALLGRIND_WARM + per_conn, &ir1, &r))
     {
       r.value = ((double) ir1 - (double) ir0) / ((double) per_conn * sc->conns);
       r.value2 = (double) per_conn * sc->conns;
@@ -2120,8 +2123,9 @@ main (int argc, char **argv)
 
   if (!no_callgrind)
     {
-      printf ("\ncallgrind: each scenario's connections and window, a run with messages minus\n"
-              "a run without (start-up, handshakes and exit), divided by the messages\n");
+      printf ("\ncallgrind: each scenario's connections and window; a run with %d + N messages\n"
+              "per connection minus a run with %d (start-up, handshakes, first messages, exit),\n"
+              "divided by the N messages\n", CALLGRIND_WARM, CALLGRIND_WARM);
       fflush (stdout);
       for (i = 0; i < N_SCEN; i++)
         {

@@ -321,21 +321,18 @@ frames (Conn *c)
 
       payload = f + hlen;
       memcpy (mask, f + hlen - 4, 4);
-      /* Unmask in place, eight bytes at a time. */
+      /* Unmask in place, sixteen bytes at a time. */
       {
-        guint64 m8;
-        guint8 m[8];
+        typedef guint8 v16 __attribute__ ((vector_size (16)));
+        v16 m16, v;
 
-        for (i = 0; i < 8; i++)
-          m[i] = mask[i & 3];
-        memcpy (&m8, m, 8);
-        for (i = 0; i + 8 <= plen; i += 8)
+        for (i = 0; i < 16; i++)
+          m16[i] = mask[i & 3];
+        for (i = 0; i + 16 <= plen; i += 16)
           {
-            guint64 v;
-
-            memcpy (&v, payload + i, 8);
-            v ^= m8;
-            memcpy (payload + i, &v, 8);
+            memcpy (&v, payload + i, 16);
+            v ^= m16;
+            memcpy (payload + i, &v, 16);
           }
         for (; i < plen; i++)
           payload[i] ^= mask[i & 3];
