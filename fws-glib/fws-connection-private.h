@@ -54,6 +54,10 @@ typedef struct
   void (*timeout)  (GObject *owner, FwsConnectionTimer timer);
   /* The connection is over: report it (the close signal). Once. */
   void (*finished) (GObject *owner);
+  /* (nullable) The server program closes every connection it serves
+   * (fws_server_close_all): close with @code and @reason as the protocol
+   * allows. Server connections only. */
+  void (*shutdown) (GObject *owner, guint code, const char *reason);
 } FwsConnectionCallbacks;
 
 typedef struct _FwsConnection FwsConnection;
@@ -106,6 +110,12 @@ gboolean       fws_connection_is_closing  (FwsConnection *conn);
 /* The transport failed or was dropped: nothing more can be written. */
 gboolean       fws_connection_is_dead     (FwsConnection *conn);
 gboolean       fws_connection_is_finished (FwsConnection *conn);
+
+/* Calls shutdown on every server connection of @context that has not
+ * finished; returns how many. */
+guint          fws_connection_shutdown_all (GMainContext *context,
+                                            guint         code,
+                                            const char   *reason);
 
 /* Whether a server class may take a request over: HTTP/1.x, else
  * FWS_ERROR_NOT_SUPPORTED with @not_http1; of its kind (@is_kind), else

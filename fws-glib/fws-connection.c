@@ -22,6 +22,7 @@ struct _FwsConnection
   gboolean                      dead;        /* nothing more is written */
   gboolean                      finished;
 
+  gboolean                      listed;      /* in the server registry */
   GSource                      *start_source;
   GSource                      *finish_source;
   GSource                      *timers[FWS_CONNECTION_N_TIMERS];
@@ -35,6 +36,87 @@ static const char * const timer_names[FWS_CONNECTION_N_TIMERS] = {
 };
 
 static void do_finish (FwsConnection *conn);
+
+/* ---- The server connections of each context ---- */
+
+G_LOCK_DEFINE_STATIC (registry);
+static GHashTable *registry;   /* GMainContext -> GHashTable of FwsConnection */
+
+static void
+list_server (FwsConnection *conn)
+{
+  GHashTable *set;
+
+  G_LOCK (registry);
+  if (registry == NULL)
+    registry = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
+  set = g_hash_table_lookup (registry, conn->context);
+  if (set == NULL)
+    {
+      set = g_hash_table_new (NULL, NULL);
+      g_hash_table_insert (registry, conn->context, set);
+    }
+  g_hash_table_add (set, conn);
+  conn->listed = TRUE;
+  G_UNLOCK (registry);
+}
+
+static void
+unlist_server (FwsConnection *conn)
+{
+  GHashTable *set;
+
+  if (!conn->listed)
+    return;
+  G_LOCK (registry);
+  set = g_hash_table_lookup (registry, conn->context);
+  g_hash_table_remove (set, conn);
+  if (g_hash_table_size (set) == 0)
+    g_hash_table_remove (registry, conn->context);
+  conn->listed = FALSE;
+  G_UNLOCK (registry);
+}
+
+guint
+fws_connection_shutdown_all (GMainContext *context,
+                             guint         code,
+                             const char   *reason)
+{
+  g_autoptr(GPtrArray) owners = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) conns = g_ptr_array_new ();
+  GHashTable *set;
+  guint n = 0;
+
+  /* Collected first: closing changes the registry. */
+  G_LOCK (registry);
+  set = registry ? g_hash_table_lookup (registry, context) : NULL;
+  if (set != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, set);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          FwsConnection *conn = key;
+
+          g_ptr_array_add (owners, g_object_ref (conn->owner));
+          g_ptr_array_add (conns, conn);
+        }
+    }
+  G_UNLOCK (registry);
+
+  for (guint i = 0; i < conns->len; i++)
+    {
+      FwsConnection *conn = conns->pdata[i];
+
+      if (conn->finished || conn->callbacks->shutdown == NULL)
+        continue;
+      conn->callbacks->shutdown (conn->owner, code, reason);
+      n++;
+    }
+  return n;
+}
 
 static void
 destroy_source (GSource **source)
@@ -155,6 +237,7 @@ fws_connection_new (GObject                      *owner,
 void
 fws_connection_dispose (FwsConnection *conn)
 {
+  unlist_server (conn);
   destroy_source (&conn->start_source);
   destroy_source (&conn->finish_source);
   for (guint i = 0; i < FWS_CONNECTION_N_TIMERS; i++)
@@ -271,6 +354,15 @@ begin (FwsConnection *conn)
   conn->start_source = attach_idle (conn, "fws-connection-start", start_cb);
 }
 
+/* A server connection, for fws_connection_shutdown_all. */
+static void
+begin_server (FwsConnection *conn)
+{
+  if (conn->callbacks->shutdown != NULL)
+    list_server (conn);
+  begin (conn);
+}
+
 gboolean
 fws_connection_take_message (FwsConnection      *conn,
                              SoupServerMessage  *msg,
@@ -285,7 +377,7 @@ fws_connection_take_message (FwsConnection      *conn,
       conn->dead = TRUE;
       return FALSE;
     }
-  begin (conn);
+  begin_server (conn);
   return TRUE;
 }
 
@@ -305,7 +397,7 @@ fws_connection_take_request (FwsConnection      *conn,
   fws_transport_free (conn->transport);
   conn->transport = transport;
   fws_transport_set_owner (transport, conn->owner, &transport_callbacks, conn);
-  begin (conn);
+  begin_server (conn);
   return TRUE;
 }
 

@@ -234,6 +234,14 @@ conn_finished_cb (GObject *owner)
   g_signal_emit (self, signals[CLOSE], 0);
 }
 
+static void
+conn_shutdown_cb (GObject    *owner,
+                  guint       code,
+                  const char *reason)
+{
+  fws_event_source_close (FWS_EVENT_SOURCE (owner));
+}
+
 static const FwsConnectionCallbacks conn_callbacks = {
   conn_start_cb,
   conn_received_cb,
@@ -242,6 +250,7 @@ static const FwsConnectionCallbacks conn_callbacks = {
   NULL,
   conn_timeout_cb,
   conn_finished_cb,
+  conn_shutdown_cb,
 };
 
 /* ---- Server side ---- */

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "fws-connection-private.h"
 #include "fws-error.h"
 #include "fws-handshake-private.h"
 #include "fws-http-private.h"
@@ -612,6 +613,32 @@ const char *
 fws_request_get_local_authority (FwsRequest *self)
 {
   return self->local_authority;
+}
+
+/**
+ * fws_server_close_all:
+ * @code: the close code for WebSockets: 1001 (going away) when a server
+ *   stops; any code [method@Fws.WebSocket.close] accepts
+ * @reason: (nullable): the close reason for WebSockets
+ *
+ * Closes every server-side connection of the calling thread's
+ * thread-default [struct@GLib.MainContext] that is still open, whichever
+ * door it came through: each [class@Fws.WebSocket] as
+ * [method@Fws.WebSocket.close] does (hixie ones without a code), each
+ * [class@Fws.EventSource] as [method@Fws.EventSource.close] does. Their
+ * close signals follow from the main loop, as usual; run it until they
+ * arrived before exiting. Clients are not touched.
+ *
+ * Returns: how many connections were asked to close
+ * Since: 0.2
+ */
+guint
+fws_server_close_all (guint       code,
+                      const char *reason)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
+  return fws_connection_shutdown_all (context, code, reason);
 }
 
 FwsTransport *

@@ -50,4 +50,9 @@ gboolean            fws_request_respond               (FwsRequest           *sel
                                                        const char           *body,
                                                        GError              **error);
 
+/* Servers */
+FWS_AVAILABLE_IN_ALL
+guint               fws_server_close_all              (guint                 code,
+                                                       const char           *reason);
+
 G_END_DECLS

@@ -122,6 +122,8 @@ enum
   PROP_PING_INTERVAL,
   PROP_PONG_TIMEOUT,
   PROP_EXTENSIONS,
+  PROP_CLOSE_CODE,
+  PROP_CLOSE_REASON,
   N_PROPS
 };
 
@@ -478,8 +480,28 @@ conn_finished_cb (GObject *owner)
   fail_pending (self);
   if (failure != NULL)
     g_signal_emit (self, signals[ERROR], 0, failure);
+  if (priv->close_code == 0)
+    priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
+  if (priv->close_reason == NULL)
+    priv->close_reason = g_strdup ("");
   notify_state (self);
-  g_signal_emit (self, signals[CLOSE], 0, priv->close_code ? priv->close_code : FWS_CLOSE_CODE_ABNORMAL, reason);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_CODE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_REASON]);
+  g_signal_emit (self, signals[CLOSE], 0, priv->close_code, reason);
+}
+
+static void
+conn_shutdown_cb (GObject    *owner,
+                  guint       code,
+                  const char *reason)
+{
+  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
+  g_autoptr(GError) error = NULL;
+
+  /* hixie connections have no close codes: they close without one. */
+  if (!fws_web_socket_close (self, code, reason, &error) &&
+      g_error_matches (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED))
+    fws_web_socket_close (self, 0, NULL, NULL);
 }
 
 static const FwsConnectionCallbacks conn_callbacks = {
@@ -490,6 +512,7 @@ static const FwsConnectionCallbacks conn_callbacks = {
   conn_written_cb,
   conn_timeout_cb,
   conn_finished_cb,
+  conn_shutdown_cb,
 };
 
 /* ---- Driver events ---- */
@@ -1863,6 +1886,43 @@ fws_web_socket_get_extension_sessions (FwsWebSocket *self)
   return sessions;
 }
 
+/**
+ * fws_web_socket_get_close_code:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:close-code].
+ *
+ * Returns: the code the close signal reported, or 0 before it
+ * Since: 0.2
+ */
+guint
+fws_web_socket_get_close_code (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return fws_connection_is_finished (priv->conn) ? priv->close_code : 0;
+}
+
+/**
+ * fws_web_socket_get_close_reason:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:close-reason].
+ *
+ * Returns: (nullable): the reason the close signal reported, or %NULL
+ *   before it
+ * Since: 0.2
+ */
+const char *
+fws_web_socket_get_close_reason (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  return fws_connection_is_finished (priv->conn) ? priv->close_reason : NULL;
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -1917,6 +1977,12 @@ fws_web_socket_get_property (GObject    *object,
       break;
     case PROP_PONG_TIMEOUT:
       g_value_set_uint (value, priv->pong_timeout);
+      break;
+    case PROP_CLOSE_CODE:
+      g_value_set_uint (value, fws_web_socket_get_close_code (self));
+      break;
+    case PROP_CLOSE_REASON:
+      g_value_set_string (value, fws_web_socket_get_close_reason (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2193,6 +2259,31 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
   properties[PROP_EXTENSIONS] =
     g_param_spec_boxed ("extensions", NULL, NULL, G_TYPE_PTR_ARRAY,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:close-code:
+   *
+   * The code [signal@Fws.WebSocket::close] reported, readable after it:
+   * the peer's code, 1005 when its close frame had none, our own on a
+   * failure, or 1006. 0 until the connection closed.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CLOSE_CODE] =
+    g_param_spec_uint ("close-code", NULL, NULL, 0, G_MAXUINT16, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:close-reason:
+   *
+   * The reason [signal@Fws.WebSocket::close] reported, readable after it;
+   * %NULL until the connection closed.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CLOSE_REASON] =
+    g_param_spec_string ("close-reason", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

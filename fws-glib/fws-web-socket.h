@@ -156,4 +156,9 @@ void                fws_web_socket_set_extensions       (FwsWebSocket        *se
 FWS_AVAILABLE_IN_ALL
 GPtrArray          *fws_web_socket_get_extension_sessions (FwsWebSocket      *self);
 
+FWS_AVAILABLE_IN_ALL
+guint               fws_web_socket_get_close_code       (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+const char         *fws_web_socket_get_close_reason     (FwsWebSocket        *self);
+
 G_END_DECLS
