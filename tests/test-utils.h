@@ -32,6 +32,22 @@ void        fws_test_assert_hex       (const guint8 *bytes,
                                        gsize         len,
                                        const char   *hex);
 
+/* ---- Raw frames ---- */
+
+/* One RFC 6455 frame, built here independently of the codec under test:
+ * @first_byte is FIN | RSV1-3 | opcode (0x81 a final text frame); with @mask
+ * (nullable, 4 bytes) the MASK bit is set and @payload goes out masked with
+ * it, as a client sends it. The length takes 7, 16 or 64 bits as needed. */
+GBytes     *fws_test_frame            (guint8        first_byte,
+                                       const guint8 *mask,
+                                       const void   *payload,
+                                       gsize         len);
+/* A final close frame (0x88) whose body is @code in two bytes followed by
+ * @reason (nullable); an empty close is fws_test_frame (0x88, mask, NULL, 0). */
+GBytes     *fws_test_close_frame      (const guint8 *mask,
+                                       guint16       code,
+                                       const char   *reason);
+
 /* A listening socket on 127.0.0.1 at a free port (backlog 4096). */
 GSocket    *fws_test_listen_socket     (guint *port);
 

@@ -328,33 +328,14 @@ raw_handshake (Fixture *f, Raw *raw)
 }
 
 /* A masked client frame with key 0 (so payload bytes are unchanged). */
+static const guint8 zero_key[4] = { 0, 0, 0, 0 };
+
 static void
 raw_send_frame (Raw *raw, guint8 b0, const void *payload, gsize len)
 {
-  g_autoptr(GByteArray) a = g_byte_array_new ();
-  guint8 hdr[14];
-  gsize h = 0;
+  g_autoptr(GBytes) frame = fws_test_frame (b0, zero_key, payload, len);
 
-  hdr[h++] = b0;
-  if (len < 126)
-    hdr[h++] = 0x80 | (guint8) len;
-  else if (len < 65536)
-    {
-      hdr[h++] = 0x80 | 126;
-      hdr[h++] = (guint8) (len >> 8);
-      hdr[h++] = (guint8) len;
-    }
-  else
-    {
-      hdr[h++] = 0x80 | 127;
-      for (int i = 7; i >= 0; i--)
-        hdr[h++] = (guint8) ((guint64) len >> (8 * i));
-    }
-  memset (hdr + h, 0, 4);
-  h += 4;
-  g_byte_array_append (a, hdr, (guint) h);
-  g_byte_array_append (a, payload, (guint) len);
-  raw_send (raw, a->data, a->len);
+  raw_send (raw, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
 }
 
 /* ---- tests ---- */
@@ -607,11 +588,11 @@ test_early_frame (Fixture *f, gconstpointer data)
 {
   Raw *raw = raw_connect (f);
   GByteArray *all = g_byte_array_new ();
-  static const guint8 frame[] = { 0x81, 0x85, 0, 0, 0, 0, 'e', 'a', 'r', 'l', 'y' };
+  g_autoptr(GBytes) frame = fws_test_frame (0x81, zero_key, "early", 5);
 
   g_test_summary ("A frame sent in the same write as the request head is not lost when the connection is taken from libsoup");
   g_byte_array_append (all, (const guint8 *) HANDSHAKE_HEAD, strlen (HANDSHAKE_HEAD));
-  g_byte_array_append (all, frame, sizeof frame);
+  g_byte_array_append (all, g_bytes_get_data (frame, NULL), (guint) g_bytes_get_size (frame));
   raw_send (raw, all->data, all->len);
   g_byte_array_unref (all);
   fws_test_wait_until (f->server_messages->len == 1, 10);
