@@ -420,19 +420,12 @@ test_tcp_early_frame (Fixture *f, gconstpointer data)
 }
 
 static void
-ws_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, GBytes **out)
-{
-  g_clear_pointer (out, g_bytes_unref);
-  *out = g_bytes_ref (data);
-}
-
-static void
 test_tls (Fixture *f, gconstpointer data)
 {
   FwsTestCerts *certs;
   g_autoptr(FwsClient) client = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(GBytes) got = NULL;
+  FwsTestEvents *events = fws_test_events_new ();
   g_autoptr(GError) error = NULL;
 
   g_test_summary ("TLS through a GTlsServerConnection the program made: the handshake runs under "
@@ -445,16 +438,19 @@ test_tls (Fixture *f, gconstpointer data)
   client = fws_client_new (url, NULL, &error);
   g_assert_no_error (error);
   fws_client_set_tls_ca_files (client, (const char * const []) { certs->ca, NULL });
-  g_signal_connect (client, "message", G_CALLBACK (ws_message_cb), &got);
+  fws_test_events_watch (events, FWS_WEB_SOCKET (client));
   fws_test_wait_until (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (client)) == FWS_READY_STATE_OPEN, 10);
   g_assert_true (fws_request_get_secure (f->request));
   g_assert_cmpstr (fws_web_socket_get_url (f->ws), ==, url);
   fws_web_socket_send_text (FWS_WEB_SOCKET (client), "over TLS", &error);
   g_assert_no_error (error);
-  fws_test_wait_until (got != NULL, 10);
-  g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), "over TLS", 8);
+  fws_test_wait_until (events->messages->len > 0, 10);
+  g_assert_cmpmem (g_bytes_get_data (events->messages->pdata[0], NULL),
+                   g_bytes_get_size (events->messages->pdata[0]), "over TLS", 8);
   fws_web_socket_close (FWS_WEB_SOCKET (client), 1000, NULL, NULL);
   fws_test_wait_until (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (client)) == FWS_READY_STATE_CLOSED, 10);
+  g_signal_handlers_disconnect_by_data (client, events);
+  fws_test_events_free (events);
   fws_test_certs_free (certs);
 }
 

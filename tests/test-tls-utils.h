@@ -1,8 +1,7 @@
 /* test-tls-utils.h — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Certificates the TLS tests make for themselves with certtool (gnutls-bin),
- * in a temporary directory, TLS servers on 127.0.0.1 that use them, and a
- * recorder of a WebSocket's signals.
+ * in a temporary directory, and TLS servers on 127.0.0.1 that use them.
  */
 #pragma once
 
@@ -55,24 +54,5 @@ guint16          fws_test_listen_loopback (GSocketListener *listener);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 guint16          fws_test_free_port      (void);
-
-/* What a WebSocket's signals reported. */
-typedef struct
-{
-  guint       opens;
-  guint       errors;
-  guint       closes;
-  GError     *error;          /* the last one */
-  guint       close_code;
-  char       *close_reason;
-  GPtrArray  *messages;       /* of GBytes */
-  gboolean    echo;           /* send every message back */
-} FwsTestEvents;
-
-FwsTestEvents *fws_test_events_new   (void);
-void           fws_test_events_free  (FwsTestEvents *events);
-/* Connects @events to the signals of @ws. */
-void           fws_test_events_watch (FwsTestEvents *events,
-                                      FwsWebSocket  *ws);
 
 G_END_DECLS

@@ -110,4 +110,45 @@ FwsEventSource     *fws_test_request_new_event_source    (FwsTestRequest  *reque
 void                fws_test_request_respond    (FwsTestRequest  *request,
                                                  guint            status);
 
+/* ---- One event recorder (test-events.c) ---- */
+
+/* What a WebSocket's signals reported. */
+typedef struct
+{
+  guint       opens;
+  guint       errors;
+  guint       closes;
+  GError     *error;          /* the last one */
+  guint       close_code;     /* of the last close */
+  char       *close_reason;
+  GPtrArray  *messages;       /* of GBytes */
+  GArray     *types;          /* of FwsMessageType, one per message */
+  gboolean    echo;           /* send every message back */
+} FwsTestEvents;
+
+FwsTestEvents *fws_test_events_new   (void);
+void           fws_test_events_free  (FwsTestEvents *events);
+/* Forgets what was recorded (the echo setting stays). */
+void           fws_test_events_clear (FwsTestEvents *events);
+/* Connects @events to the signals of @ws. */
+void           fws_test_events_watch (FwsTestEvents *events,
+                                      FwsWebSocket  *ws);
+/* Asserts that every message recorded so far is of @type. */
+void           fws_test_events_assert_types (FwsTestEvents  *events,
+                                             FwsMessageType  type);
+
+/* What an EventSource's signals reported. "close" must find it CLOSED, and
+ * neither signal may come while @in_call is set (a test sets it around a
+ * call that must not emit synchronously). */
+typedef struct
+{
+  guint          opens;
+  guint          closes;
+  FwsReadyState  state_at_open;  /* at the last open */
+  gboolean       in_call;
+} FwsTestSourceEvents;
+
+void           fws_test_source_events_watch (FwsTestSourceEvents *events,
+                                             FwsEventSource      *es);
+
 G_END_DECLS
