@@ -12,7 +12,7 @@
 
 typedef struct
 {
-  SoupServer   *server;
+  FwsTestServer *server;
   guint         port;
   guint         ping_interval;
 
@@ -25,20 +25,19 @@ typedef struct
 } Fixture;
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_web_socket_is_websocket_request (msg))
+  if (!fws_test_request_is_websocket (request))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
   ws = g_object_new (FWS_TYPE_WEB_SOCKET, "ping-interval", f->ping_interval, NULL);
-  g_assert_true (fws_web_socket_accept (ws, msg, &error));
+  g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
   g_assert_no_error (error);
   fws_test_events_watch (f->server_events, ws);
   g_assert_null (f->server_ws);
@@ -54,8 +53,8 @@ client_ping_cb (FwsWebSocket *ws, GBytes *payload, Fixture *f)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   f->server_events = fws_test_events_new ();
   f->client_events = fws_test_events_new ();
   f->client_pings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -89,8 +88,7 @@ teardown (Fixture *f, gconstpointer data)
   fws_test_events_assert_types (f->client_events, FWS_MESSAGE_TYPE_TEXT);
   g_clear_object (&f->client);
   g_clear_object (&f->server_ws);
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   fws_test_events_free (f->server_events);
   fws_test_events_free (f->client_events);
   g_ptr_array_unref (f->client_pings);

@@ -83,7 +83,7 @@ typedef struct
   const Case   *c;
   const char   *interpreter;
 
-  SoupServer   *server;
+  FwsTestServer *server;
   guint         port;
   GSubprocess  *proc;
   gboolean      proc_done;
@@ -122,26 +122,25 @@ watch (Fixture *f, FwsWebSocket *ws)
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(FwsPermessageDeflate) deflate = our_extension (f->c->scenario);
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_web_socket_is_websocket_request (msg))
+  if (!fws_test_request_is_websocket (request))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
   g_assert_null (f->ws);
   g_test_message ("%s offers: %s", f->c->peer->name,
-                  soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                  soup_message_headers_get_list (fws_test_request_get_headers (request),
                                                  "Sec-WebSocket-Extensions"));
   ws = g_object_new (FWS_TYPE_WEB_SOCKET, NULL);
   g_assert_true (fws_web_socket_add_extension (ws, FWS_EXTENSION (deflate), &error));
-  g_assert_true (fws_web_socket_accept (ws, msg, &error));
+  g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
   g_assert_no_error (error);
   watch (f, ws);
   f->ws = ws;
@@ -227,9 +226,7 @@ teardown (Fixture *f, gconstpointer data)
   if (f->proc != NULL && !f->proc_done)
     fws_test_subprocess_stop (g_steal_pointer (&f->proc));
   g_clear_object (&f->proc);
-  if (f->server != NULL)
-    soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   g_free (f->proc_stdout);
   g_assert_cmpuint (f->events->closes, <=, 1);
   fws_test_events_free (f->events);
@@ -324,8 +321,8 @@ test_our_server (Fixture *f)
   g_autofree char *extensions = NULL;
   FwsExtensionSession *session;
 
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   extensions = run_peer_client (f);
   g_assert_cmpstr (extensions, ==, f->c->expected_response);
 

@@ -50,7 +50,7 @@ typedef struct
   const char    *interpreter;
 
   /* our server, for the peer's client */
-  SoupServer    *server;
+  FwsTestServer *server;
   guint          port;
 
   /* the peer's process */
@@ -168,24 +168,23 @@ watch (Fixture *f, FwsWebSocket *ws)
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   static const char * const protocols[] = { "echo", NULL };
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_web_socket_is_websocket_request (msg))
+  if (!fws_test_request_is_websocket (request))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
   f->connections++;
   g_assert_null (f->ws);
 
   ws = g_object_new (FWS_TYPE_WEB_SOCKET, "protocols", protocols, NULL);
-  fws_web_socket_accept (ws, msg, &error);
+  fws_test_request_accept_web_socket (request, ws, &error);
   g_assert_no_error (error);
   watch (f, ws);
   f->ws = ws;
@@ -314,11 +313,7 @@ teardown (Fixture *f, gconstpointer data)
   if (f->proc_waiting)
     fws_test_wait_until (f->proc_done, 10);
 
-  if (f->server)
-    {
-      soup_server_disconnect (f->server);
-      g_clear_object (&f->server);
-    }
+  g_clear_pointer (&f->server, fws_test_server_stop);
   g_assert_cmpuint (f->events->opens, <=, 1);
   g_assert_cmpuint (f->events->closes, <=, 1);
   fws_test_events_free (f->events);
@@ -342,8 +337,8 @@ test_client_to_fws_server (Fixture *f, gconstpointer data)
   if (!peer_available (f))
     return;
 
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   f->events->echo = TRUE;
 
   /* The script checks the echoes, the pong and the answer to its close. */

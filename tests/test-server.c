@@ -160,6 +160,12 @@ fws_test_server_stop (FwsTestServer *server)
   g_free (server);
 }
 
+SoupServerMessage *
+fws_test_request_get_message (FwsTestRequest *request)
+{
+  return request->msg;
+}
+
 const char *
 fws_test_request_get_path (FwsTestRequest *request)
 {
@@ -219,6 +225,16 @@ fws_test_request_new_event_source (FwsTestRequest  *request,
   if (request->msg != NULL)
     return fws_event_source_new (request->msg, error);
   return fws_event_source_new_for_request (request->request, error);
+}
+
+FwsWebSocket *
+fws_test_request_new_web_socket (FwsTestRequest      *request,
+                                 const char * const  *protocols,
+                                 GError             **error)
+{
+  if (request->msg != NULL)
+    return fws_web_socket_new (request->msg, protocols, error);
+  return fws_web_socket_new_for_request (request->request, protocols, error);
 }
 
 void

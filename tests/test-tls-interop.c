@@ -27,7 +27,7 @@ typedef struct
   guint          py_port;
 
   /* an FwsWebSocket echo server, plain */
-  SoupServer    *server;
+  FwsTestServer *server;
   guint          server_port;
   FwsWebSocket  *server_ws;
   FwsTestEvents *server_events;
@@ -75,19 +75,18 @@ start_python (Fixture *f)
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!fws_web_socket_is_websocket_request (msg))
+  if (!fws_test_request_is_websocket (request))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
   g_assert_null (f->server_ws);
-  f->server_ws = fws_web_socket_new (msg, NULL, &error);
+  f->server_ws = fws_test_request_new_web_socket (request, NULL, &error);
   g_assert_no_error (error);
   fws_test_events_watch (f->server_events, f->server_ws);
 }
@@ -172,8 +171,8 @@ setup (Fixture *f, gconstpointer data)
 
   f->dir = g_dir_make_tmp ("fws-tinyproxy-XXXXXX", &error);
   g_assert_no_error (error);
-  f->server = fws_test_server_new (&f->server_port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->server_port = fws_test_server_get_port (f->server);
   f->server_events = fws_test_events_new ();
   f->server_events->echo = TRUE;
   f->events = fws_test_events_new ();
@@ -200,8 +199,7 @@ teardown (Fixture *f, gconstpointer data)
     fws_test_subprocess_stop (g_steal_pointer (&f->tinyproxy));
   if (f->py)
     fws_test_subprocess_stop (g_steal_pointer (&f->py));
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   fws_test_events_free (f->server_events);
   fws_test_events_free (f->events);
   g_unsetenv ("http_proxy");

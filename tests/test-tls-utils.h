@@ -1,7 +1,7 @@
 /* test-tls-utils.h — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Certificates the TLS tests make for themselves with certtool (gnutls-bin),
- * in a temporary directory, and TLS servers on 127.0.0.1 that use them.
+ * in a temporary directory (fws_test_server_start serves with them).
  */
 #pragma once
 
@@ -39,20 +39,9 @@ GTlsCertificate *fws_test_certs_load   (const char *cert_file,
 /* Fails the test when GIO has no TLS backend (glib-networking). */
 void             fws_test_assert_tls_backend (void);
 
-/* A SoupServer listening with TLS (SOUP_SERVER_LISTEN_HTTPS) on 127.0.0.1
- * at a free port, with @cert as its certificate. */
-SoupServer      *fws_test_tls_server_new (GTlsCertificate *cert,
-                                          guint           *port);
-
 /* Runs @argv to completion (at most @seconds), failing the test if it
  * cannot be started or exits with a non-zero status. */
 void             fws_test_run_command    (const char * const *argv,
                                           guint               seconds);
-
-/* Adds 127.0.0.1 at a free port to @listener; returns the port. */
-guint16          fws_test_listen_loopback (GSocketListener *listener);
-
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-guint16          fws_test_free_port      (void);
 
 G_END_DECLS

@@ -26,7 +26,7 @@ typedef enum
 
 typedef struct
 {
-  SoupServer     *server;
+  FwsTestServer *server;
   guint           port;
 
   /* server side */
@@ -42,20 +42,19 @@ typedef struct
 } Fixture;
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
   GTlsCertificate *peer;
 
   f->requests++;
-  if (!fws_web_socket_is_websocket_request (msg))
+  if (!fws_test_request_is_websocket (request))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
-  peer = soup_server_message_get_tls_peer_certificate (msg);
+  peer = soup_server_message_get_tls_peer_certificate (fws_test_request_get_message (request));
   g_set_object (&f->peer_cert, peer);
 
   if (f->server_ws != NULL)
@@ -68,7 +67,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
       f->server_events = fws_test_events_new ();
       f->server_events->echo = TRUE;
     }
-  f->server_ws = fws_web_socket_new (msg, NULL, &error);
+  f->server_ws = fws_test_request_new_web_socket (request, NULL, &error);
   g_assert_no_error (error);
   fws_test_events_watch (f->server_events, f->server_ws);
   g_free (f->server_url);
@@ -99,11 +98,8 @@ setup (Fixture *f, gconstpointer data)
     default:
       break;
     }
-  if (cert != NULL)
-    f->server = fws_test_tls_server_new (cert, &f->port);
-  else
-    f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, cert, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   f->server_events = fws_test_events_new ();
   f->server_events->echo = TRUE;
   f->events = fws_test_events_new ();
@@ -133,8 +129,7 @@ teardown (Fixture *f, gconstpointer data)
       g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
       g_clear_object (&f->server_ws);
     }
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   g_clear_object (&f->peer_cert);
   g_free (f->server_url);
   fws_test_events_free (f->server_events);

@@ -165,6 +165,28 @@ fws_test_listen_socket (guint *port)
   return sock;
 }
 
+guint16
+fws_test_listen_loopback (GSocketListener *listener)
+{
+  g_autoptr(GError) error = NULL;
+  guint port;
+  g_autoptr(GSocket) sock = fws_test_listen_socket (&port);
+
+  g_socket_listener_add_socket (listener, sock, NULL, &error);
+  g_assert_no_error (error);
+  return (guint16) port;
+}
+
+guint16
+fws_test_free_port (void)
+{
+  guint port;
+  g_autoptr(GSocket) sock = fws_test_listen_socket (&port);
+
+  g_socket_close (sock, NULL);
+  return (guint16) port;
+}
+
 SoupServer *
 fws_test_server_new (guint *port)
 {

@@ -51,7 +51,16 @@ GBytes     *fws_test_close_frame      (const guint8 *mask,
 /* A listening socket on 127.0.0.1 at a free port (backlog 4096). */
 GSocket    *fws_test_listen_socket     (guint *port);
 
-/* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096). */
+/* Adds fws_test_listen_socket () to @listener (a raw or special listener
+ * a test needs; a WebSocket or EventSource server is fws_test_server_start);
+ * returns the port. */
+guint16     fws_test_listen_loopback   (GSocketListener *listener);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (nothing listens). */
+guint16     fws_test_free_port         (void);
+
+/* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096), for
+ * the examples' tests; other tests use fws_test_server_start. */
 SoupServer *fws_test_server_new        (guint *port);
 
 /* Spawns @argv (with stdout piped); waits up to @seconds for a line that
@@ -93,6 +102,8 @@ guint               fws_test_server_get_failed_reads (FwsTestServer *server,
 void                fws_test_server_stop        (FwsTestServer   *server);
 
 const char         *fws_test_request_get_path   (FwsTestRequest  *request);
+/* Soup door: the message, for what only libsoup does (else NULL). */
+SoupServerMessage  *fws_test_request_get_message (FwsTestRequest *request);
 SoupMessageHeaders *fws_test_request_get_headers (FwsTestRequest *request);
 gboolean            fws_test_request_is_websocket    (FwsTestRequest *request);
 gboolean            fws_test_request_is_event_source (FwsTestRequest *request);
@@ -105,6 +116,10 @@ gboolean            fws_test_request_accept_event_source (FwsTestRequest  *reque
                                                           GError         **error);
 FwsEventSource     *fws_test_request_new_event_source    (FwsTestRequest  *request,
                                                           GError         **error);
+/* fws_web_socket_new or fws_web_socket_new_for_request. */
+FwsWebSocket       *fws_test_request_new_web_socket      (FwsTestRequest      *request,
+                                                          const char * const  *protocols,
+                                                          GError             **error);
 /* Answers with @status and no body (what a handler does for a request it
  * does not take over). */
 void                fws_test_request_respond    (FwsTestRequest  *request,

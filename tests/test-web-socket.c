@@ -593,23 +593,11 @@ test_rejected_handshake (Fixture *f, gconstpointer data)
 static void
 test_connection_refused (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GSocket) sock = NULL;
-  g_autoptr(GSocketAddress) addr = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) bound = NULL;
-  guint port;
   g_autofree char *url = NULL;
 
   g_test_summary ("A refused connection gives error then close 1006, never open");
   /* A port that was free a moment ago and has no listener. */
-  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (sock, addr, TRUE, NULL));
-  bound = g_socket_get_local_address (sock, NULL);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_socket_close (sock, NULL);
-
-  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_free_port ());
   f->client = fws_client_new (url, NULL, NULL);
   fws_test_events_watch (f->client_events, FWS_WEB_SOCKET (f->client));
   assert_client_failed (f, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
@@ -832,13 +820,11 @@ static void
 test_handshake_timeout (Fixture *f, gconstpointer data)
 {
   g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
   guint16 port;
 
   g_test_summary ("A server that accepts and never answers makes the client fail after handshake-timeout");
-  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-  g_assert_no_error (error);
+  port = fws_test_listen_loopback (listener);
   url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
   f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, "handshake-timeout", 200, NULL);
   fws_test_events_watch (f->client_events, FWS_WEB_SOCKET (f->client));

@@ -65,7 +65,7 @@ test_property (void)
 
 typedef struct
 {
-  SoupServer   *server;
+  FwsTestServer *server;
   guint         port;
   FwsWebSocket *server_ws;
   FwsWebSocket *client;
@@ -75,14 +75,13 @@ typedef struct
 } Loop;
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Loop *l = user_data;
   g_autoptr(GError) error = NULL;
 
   l->server_ws = g_object_new (FWS_TYPE_WEB_SOCKET, "extensions", l->server_extensions, NULL);
-  g_assert_true (fws_web_socket_accept (l->server_ws, msg, &error));
+  g_assert_true (fws_test_request_accept_web_socket (request, l->server_ws, &error));
   g_assert_no_error (error);
   fws_test_events_watch (l->server_events, l->server_ws);
 }
@@ -113,8 +112,8 @@ test_loopback (void)
   l.client_events = fws_test_events_new ();
   l.server_events = fws_test_events_new ();
   l.server_events->echo = TRUE;
-  l.server = fws_test_server_new (&l.port);
-  soup_server_add_handler (l.server, NULL, handler, &l, NULL);
+  l.server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, &l);
+  l.port = fws_test_server_get_port (l.server);
 
   url = g_strdup_printf ("ws://127.0.0.1:%u/", l.port);
   l.client = g_object_new (FWS_TYPE_CLIENT, "url", url, NULL);
@@ -157,8 +156,7 @@ test_loopback (void)
 
   g_clear_object (&l.client);
   g_clear_object (&l.server_ws);
-  soup_server_disconnect (l.server);
-  g_clear_object (&l.server);
+  g_clear_pointer (&l.server, fws_test_server_stop);
   g_ptr_array_unref (l.server_extensions);
   fws_test_events_free (l.client_events);
   fws_test_events_free (l.server_events);
