@@ -213,19 +213,11 @@ static void
 teardown (Fixture *f, gconstpointer data)
 {
   if (f->client)
-    {
-      if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-        fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-      fws_test_wait_until (f->events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->client, f->events);
-      g_clear_object (&f->client);
-    }
+    fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
   if (f->server_ws)
-    {
-      fws_test_wait_until (f->server_events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-    }
+    fws_test_wait_until (f->server_events->closes > 0, 10);
+  fws_test_events_release (f->server_events, &f->server_ws);
   g_clear_pointer (&f->proxy, fws_fake_proxy_free);
   g_clear_pointer (&f->raw, raw_server_free);
   g_clear_pointer (&f->server, fws_test_server_stop);
@@ -410,11 +402,8 @@ test_unrequested_protocol (Fixture *f, gconstpointer data)
   g_assert_error (assert_fails (f, 10), FWS_ERROR, FWS_ERROR_HANDSHAKE);
   g_assert_cmpstr (f->events->error->message, ==, "Error during WebSocket handshake: Sec-WebSocket-Protocol mismatch");
 
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
+  fws_test_events_release (f->events, &f->client);
   g_clear_pointer (&f->raw, raw_server_free);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
   run_raw (f, RAW_UNREQUESTED_PROTOCOL, offered);
   g_assert_error (assert_fails (f, 10), FWS_ERROR, FWS_ERROR_HANDSHAKE);
   g_assert_cmpstr (f->events->error->message, ==, "Error during WebSocket handshake: Sec-WebSocket-Protocol mismatch");
@@ -668,11 +657,8 @@ test_proxy_refusals (Fixture *f, gconstpointer data)
 
       if (f->client)
         {
-          g_signal_handlers_disconnect_by_data (f->client, f->events);
-          g_clear_object (&f->client);
+          fws_test_events_release (f->events, &f->client);
           g_clear_pointer (&f->proxy, fws_fake_proxy_free);
-          fws_test_events_free (f->events);
-          f->events = fws_test_events_new ();
         }
       f->proxy = fws_fake_proxy_new (FWS_FAKE_PROXY_HTTP);
       f->proxy->answer = g_strdup (cases[i].answer);
@@ -774,12 +760,8 @@ test_system_proxy (Fixture *f, gconstpointer data)
   /* Directly, with use-system-proxy off. */
   fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
   fws_test_wait_until (f->events->closes > 0 && f->server_events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-  g_clear_object (&f->server_ws);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_release (f->events, &f->client);
+  fws_test_events_release (f->server_events, &f->server_ws);
   new_client_to_port (f, "ws", f->port);
   fws_client_set_use_system_proxy (f->client, FALSE);
   assert_opens_and_echoes (f, 1000);
@@ -788,12 +770,8 @@ test_system_proxy (Fixture *f, gconstpointer data)
   /* wss:// goes to https_proxy. */
   fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
   fws_test_wait_until (f->events->closes > 0 && f->server_events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-  g_clear_object (&f->server_ws);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_release (f->events, &f->client);
+  fws_test_events_release (f->server_events, &f->server_ws);
   start_tls_server (f, TRUE);
   url = g_strdup_printf ("wss://localhost:%u/", f->tls_port);
   new_client (f, url);

@@ -81,6 +81,30 @@ fws_test_events_watch (FwsTestEvents *e,
 }
 
 void
+fws_test_events_close (FwsTestEvents *e,
+                       gpointer       ws,
+                       guint          seconds)
+{
+  if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (ws)) < FWS_READY_STATE_CLOSING)
+    fws_web_socket_close (FWS_WEB_SOCKET (ws), 1000, NULL, NULL);
+  fws_test_wait_until (e->closes > 0, seconds);
+}
+
+void
+fws_test_events_release (FwsTestEvents *e,
+                         gpointer       ws_ptr)
+{
+  FwsWebSocket **ws = ws_ptr;
+
+  if (*ws != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (*ws, e);
+      g_clear_object (ws);
+    }
+  fws_test_events_clear (e);
+}
+
+void
 fws_test_events_assert_types (FwsTestEvents  *e,
                               FwsMessageType  type)
 {

@@ -182,19 +182,11 @@ static void
 teardown (Fixture *f, gconstpointer data)
 {
   if (f->client)
-    {
-      if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-        fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-      fws_test_wait_until (f->events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->client, f->events);
-      g_clear_object (&f->client);
-    }
+    fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
   if (f->server_ws)
-    {
-      fws_test_wait_until (f->server_events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-    }
+    fws_test_wait_until (f->server_events->closes > 0, 10);
+  fws_test_events_release (f->server_events, &f->server_ws);
   if (f->tinyproxy)
     fws_test_subprocess_stop (g_steal_pointer (&f->tinyproxy));
   if (f->py)
@@ -321,12 +313,8 @@ test_python_client_certificate (Fixture *f, gconstpointer data)
   fws_client_set_use_system_proxy (f->client, FALSE);
   fws_client_set_tls_certificate (f->client, mine);
   assert_opens (f, "hello sni=localhost path=/auth client=fws-glib test client");
-  fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
 
   new_client (f, url, NULL);
   fws_client_set_use_system_proxy (f->client, FALSE);
@@ -383,13 +371,7 @@ test_tinyproxy_credentials (Fixture *f, gconstpointer data)
     {
       g_autofree char *proxy = g_strdup_printf ("http://%s127.0.0.1:%u", userinfo[i], f->proxy_port);
 
-      if (f->client)
-        {
-          g_signal_handlers_disconnect_by_data (f->client, f->events);
-          g_clear_object (&f->client);
-          fws_test_events_free (f->events);
-          f->events = fws_test_events_new ();
-        }
+      fws_test_events_release (f->events, &f->client);
       new_client (f, url, proxy);
       g_assert_error (assert_fails (f), FWS_ERROR, FWS_ERROR_HANDSHAKE);
       /* tinyproxy 1.11 answers CONNECT without valid credentials with 401
@@ -439,23 +421,15 @@ test_tinyproxy_system (Fixture *f, gconstpointer data)
   new_client (f, url, NULL);
   assert_opens (f, NULL);
   assert_echo (f, 0, 1000);
-  fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
 
   g_clear_pointer (&url, g_free);
   url = g_strdup_printf ("wss://localhost:%u/sys", f->py_port);
   new_client (f, url, NULL);
   assert_opens (f, "hello sni=localhost path=/sys");
-  fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
 
   /* Proof that it went through tinyproxy: stop it, and the same fails. */
   fws_test_subprocess_stop (g_steal_pointer (&f->tinyproxy));

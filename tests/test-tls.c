@@ -61,11 +61,7 @@ handler (FwsTestRequest *request, gpointer user_data)
     {
       /* A test that connects again: close_client () waited for the
        * previous one to close. */
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-      fws_test_events_free (f->server_events);
-      f->server_events = fws_test_events_new ();
-      f->server_events->echo = TRUE;
+      fws_test_events_release (f->server_events, &f->server_ws);
     }
   f->server_ws = fws_test_request_new_web_socket (request, NULL, &error);
   g_assert_no_error (error);
@@ -108,15 +104,13 @@ setup (Fixture *f, gconstpointer data)
 static void
 close_client (Fixture *f)
 {
-  if (f->client == NULL)
-    return;
-  if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-    fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  if (f->server_ws)
-    fws_test_wait_until (f->server_events->closes > 0, 10);
+  if (f->client != NULL)
+    {
+      fws_test_events_close (f->events, f->client, 10);
+      if (f->server_ws)
+        fws_test_wait_until (f->server_events->closes > 0, 10);
+    }
+  fws_test_events_release (f->events, &f->client);
 }
 
 static void
@@ -124,11 +118,8 @@ teardown (Fixture *f, gconstpointer data)
 {
   close_client (f);
   if (f->server_ws)
-    {
-      fws_test_wait_until (f->server_events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-    }
+    fws_test_wait_until (f->server_events->closes > 0, 10);
+  fws_test_events_release (f->server_events, &f->server_ws);
   g_clear_pointer (&f->server, fws_test_server_stop);
   g_clear_object (&f->peer_cert);
   g_free (f->server_url);
@@ -138,7 +129,8 @@ teardown (Fixture *f, gconstpointer data)
   fws_test_run_for (20);
 }
 
-/* A client for @path on our server; set options on it, then wait. */
+/* A client for @path on our server (the previous one closed and
+ * forgotten); set options on it, then wait. */
 static FwsClient *
 new_client (Fixture *f, const char *host, const char *path)
 {
@@ -146,8 +138,6 @@ new_client (Fixture *f, const char *host, const char *path)
   g_autofree char *url = g_strdup_printf ("wss://%s:%u%s", host, f->port, path);
 
   close_client (f);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
   f->client = fws_client_new (url, NULL, &error);
   g_assert_no_error (error);
   /* Never through a proxy a developer's environment may name. */
@@ -569,8 +559,6 @@ test_forwarded (Fixture *f, gconstpointer data)
       if (cases[i].name)
         soup_message_headers_append (extra, cases[i].name, cases[i].value);
       close_client (f);
-      fws_test_events_free (f->events);
-      f->events = fws_test_events_new ();
       f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, "extra-headers", extra,
                                 "use-system-proxy", FALSE, NULL);
       fws_test_events_watch (f->events, FWS_WEB_SOCKET (f->client));

@@ -148,6 +148,16 @@ void           fws_test_events_clear (FwsTestEvents *events);
 /* Connects @events to the signals of @ws. */
 void           fws_test_events_watch (FwsTestEvents *events,
                                       FwsWebSocket  *ws);
+/* Closes @ws with 1000 unless it is closing already, and waits up to
+ * @seconds for @events to record its close. */
+void           fws_test_events_close (FwsTestEvents *events,
+                                      gpointer       ws,
+                                      guint          seconds);
+/* Disconnects @events from the WebSocket at @ws_ptr (an FwsWebSocket **, or
+ * of a subclass; nothing if NULL), drops it and forgets what @events recorded,
+ * for a test that goes on with another WebSocket. */
+void           fws_test_events_release (FwsTestEvents *events,
+                                        gpointer       ws_ptr);
 /* Asserts that every message recorded so far is of @type. */
 void           fws_test_events_assert_types (FwsTestEvents  *events,
                                              FwsMessageType  type);
