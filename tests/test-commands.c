@@ -31,11 +31,8 @@ handler (FwsTestRequest *request, gpointer user_data)
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_test_request_is_websocket (request))
-    {
-      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   ws = g_object_new (FWS_TYPE_WEB_SOCKET, "ping-interval", f->ping_interval, NULL);
   g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
   g_assert_no_error (error);
@@ -76,10 +73,8 @@ connect_client (Fixture *f)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (f->client && fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-    fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
   if (f->client)
-    fws_test_wait_until (f->client_events->closes > 0, 10);
+    fws_test_events_close (f->client_events, f->client, 10);
   if (f->server_ws)
     fws_test_wait_until (f->server_events->closes > 0, 10);
   g_assert_cmpuint (f->client_events->closes, <=, 1);

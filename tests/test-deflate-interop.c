@@ -129,11 +129,8 @@ handler (FwsTestRequest *request, gpointer user_data)
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_test_request_is_websocket (request))
-    {
-      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   g_assert_null (f->ws);
   g_test_message ("%s offers: %s", f->c->peer->name,
                   soup_message_headers_get_list (fws_test_request_get_headers (request),

@@ -175,11 +175,8 @@ handler (FwsTestRequest *request, gpointer user_data)
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_test_request_is_websocket (request))
-    {
-      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   f->connections++;
   g_assert_null (f->ws);
 

@@ -251,3 +251,12 @@ fws_test_request_respond (FwsTestRequest *request,
   fws_request_respond (request->request, status, NULL, NULL, &error);
   g_assert_no_error (error);
 }
+
+gboolean
+fws_test_request_expect_websocket (FwsTestRequest *request)
+{
+  if (fws_test_request_is_websocket (request))
+    return TRUE;
+  fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
+  return FALSE;
+}

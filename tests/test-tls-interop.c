@@ -80,11 +80,8 @@ handler (FwsTestRequest *request, gpointer user_data)
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!fws_test_request_is_websocket (request))
-    {
-      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   g_assert_null (f->server_ws);
   f->server_ws = fws_test_request_new_web_socket (request, NULL, &error);
   g_assert_no_error (error);

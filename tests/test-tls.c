@@ -49,11 +49,8 @@ handler (FwsTestRequest *request, gpointer user_data)
   GTlsCertificate *peer;
 
   f->requests++;
-  if (!fws_test_request_is_websocket (request))
-    {
-      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   peer = soup_server_message_get_tls_peer_certificate (fws_test_request_get_message (request));
   g_set_object (&f->peer_cert, peer);
 

@@ -120,6 +120,9 @@ FwsEventSource     *fws_test_request_new_event_source    (FwsTestRequest  *reque
 FwsWebSocket       *fws_test_request_new_web_socket      (FwsTestRequest      *request,
                                                           const char * const  *protocols,
                                                           GError             **error);
+/* Answers 404 to a request that is not a WebSocket handshake; returns
+ * whether it was one (a handler that serves WebSocket only starts with it). */
+gboolean            fws_test_request_expect_websocket (FwsTestRequest *request);
 /* Answers with @status and no body (what a handler does for a request it
  * does not take over). */
 void                fws_test_request_respond    (FwsTestRequest  *request,
