@@ -185,14 +185,6 @@ raw_send (Raw *raw, const void *data, gsize len)
     }
 }
 
-static void
-raw_send_hex (Raw *raw, const char *hex)
-{
-  g_autoptr(GBytes) b = fws_test_hex (hex);
-
-  raw_send (raw, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
-}
-
 /* Reads what is there into raw->in; returns FALSE at EOF. */
 static gboolean
 raw_pump (Raw *raw)
@@ -723,7 +715,7 @@ test_other_connections_unharmed (Fixture *f, gconstpointer data)
   first = g_object_ref (f->server_ws);
   raw = raw_connect (f);
   raw_handshake (f, raw);
-  raw_send_hex (raw, "83 80 00 00 00 00");   /* reserved opcode 3 */
+  raw_send_frame (raw, 0x83, NULL, 0);   /* reserved opcode 3 */
   fws_test_wait_until (f->server_events->closes > 0, 10);
   g_assert_cmpuint (f->server_events->close_code, ==, 1002);
   g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "still here", NULL));
