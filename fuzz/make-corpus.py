@@ -4,9 +4,9 @@
 
 The seeds are the unit tests' vectors (tests/test-ws-codec.c, test-driver.c,
 test-deflate.c, test-hixie.c, test-handshake.c, test-extensions.c,
-test-sse.c), framed the way each target reads its input (see the comment at
-the top of each fuzz-*.c): most targets take a split byte and a flags byte
-first. The hex frame vectors are read from tests/test-ws-codec.c itself; the
+test-sse.c, test-sse-parser.c), framed the way each target reads its input
+(see the comment at the top of each fuzz-*.c): most targets take a split
+byte and a flags byte first. The hex frame vectors are read from tests/test-ws-codec.c itself; the
 rest is written out here.
 
     python3 fuzz/make-corpus.py [OUTDIR]     (default: fuzz/corpus)
@@ -263,6 +263,25 @@ def main():
     add('fuzz-sse', 'bad-utf8', sse(None, None, b'\xc3\x28'))
     add('fuzz-sse', 'accept', sse(None, None, b'text/html, text/event-stream ;q=1,\ttext/event-stream\t'))
     add('fuzz-sse', 'header', sse(b'X-Custom', b'yes', b''))
+
+    # EventSource streams (tests/test-sse-parser.c): split byte, flags
+    # (caps, initial last event ID), then the stream.
+    streams = {
+        'bom': b'\xef\xbb\xbfdata:1\n\n\xef\xbb\xbfdata:2\n\ndata:3\n\n\n',
+        'comments': b'data:1\r:\x00\n:\r\ndata:2\n:xxxx\rdata:3\n:data:fail\r:xxxx\ndata:4\n\n',
+        'fields': b'data:\x00\ndata:  2\rData:1\ndata\x00:2\ndata:1\r\x00data:4\nda-ta:3\r'
+                  b'data_5\ndata:3\rdata:\r\n data:32\ndata:4\n\n',
+        'event-id-retry': b'event:e\nid: \xe2\x80\xa6\nretry: 200\ndata: hello\n\nid:\x00\ndata:x\n\n'
+                          b'retry:1x\nid:7\n\nevent\ndata\n\n',
+        'newlines': b'data:test\r\ndata\ndata:test\r\n\r\ndata:a\n\rdata:b\r\r\n',
+        'utf8': b'data:ok\xe2\x80\xa6\xff\xc3(\xe0\x80\x80\xed\xa0\x80\xf0\x9f\x98\ndata:\xac\n\n',
+        'unfinished': b'retry:1000\ndata:test1\n\nid:test\ndata:test2\n',
+    }
+    for name, stream in streams.items():
+        add('fuzz-sse-parser', name, bytes([0, 0]) + stream)
+    add('fuzz-sse-parser', 'split-3-prev', bytes([3, 0x10]) + streams['event-id-retry'])
+    add('fuzz-sse-parser', 'small-line', bytes([0, 1]) + streams['comments'])
+    add('fuzz-sse-parser', 'small-event', bytes([1, 0x04]) + b'data:aa\ndata:bb\n\ndata:abc\n\n')
 
     total = 0
     for target, files in sorted(seeds.items()):

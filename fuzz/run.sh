@@ -22,7 +22,7 @@ targets=(
   fuzz-hixie
   fuzz-handshake-server fuzz-handshake-client
   fuzz-extensions
-  fuzz-sse
+  fuzz-sse fuzz-sse-parser
 )
 [ $# -gt 0 ] && targets=("$@")
 

@@ -523,7 +523,7 @@ fws_request_get_headers (FwsRequest *self)
  *
  * Whether the request came over TLS.
  *
- * Returns: %TRUE for a request read from a [iface@Gio.TlsConnection]
+ * Returns: %TRUE for a request read from a [class@Gio.TlsConnection]
  * Since: 0.2
  */
 gboolean

@@ -188,15 +188,23 @@ fws_test_free_port (void)
 }
 
 SoupServer *
-fws_test_server_new (guint *port)
+fws_test_tls_server_new (GTlsCertificate *cert,
+                         guint           *port)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) sock = fws_test_listen_socket (port);
-  SoupServer *server = soup_server_new (NULL, NULL);
+  SoupServer *server = cert != NULL ? soup_server_new ("tls-certificate", cert, NULL)
+                                    : soup_server_new (NULL, NULL);
 
-  soup_server_listen_socket (server, sock, 0, &error);
+  soup_server_listen_socket (server, sock, cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
   g_assert_no_error (error);
   return server;
+}
+
+SoupServer *
+fws_test_server_new (guint *port)
+{
+  return fws_test_tls_server_new (NULL, port);
 }
 
 GSubprocess *
