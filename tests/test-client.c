@@ -170,15 +170,12 @@ static void
 handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
-  g_autoptr(GError) error = NULL;
 
   f->requests++;
   if (!fws_test_request_expect_websocket (request))
     return;
   g_assert_null (f->server_ws);
-  f->server_ws = fws_test_request_new_web_socket (request, NULL, &error);
-  g_assert_no_error (error);
-  fws_test_events_watch (f->server_events, f->server_ws);
+  f->server_ws = fws_test_request_take_web_socket (request, f->server_events);
 }
 
 static void
@@ -186,9 +183,8 @@ setup (Fixture *f, gconstpointer data)
 {
   f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
   f->port = fws_test_server_get_port (f->server);
-  f->server_events = fws_test_events_new ();
-  f->server_events->echo = TRUE;
-  f->events = fws_test_events_new ();
+  f->server_events = fws_test_events_new (TRUE);
+  f->events = fws_test_events_new (FALSE);
 }
 
 /* A TLS echo server whose certificate is for other.example (or, with

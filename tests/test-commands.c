@@ -52,8 +52,8 @@ setup (Fixture *f, gconstpointer data)
 {
   f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
   f->port = fws_test_server_get_port (f->server);
-  f->server_events = fws_test_events_new ();
-  f->client_events = fws_test_events_new ();
+  f->server_events = fws_test_events_new (FALSE);
+  f->client_events = fws_test_events_new (FALSE);
   f->client_pings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 }
 

@@ -206,8 +206,7 @@ setup (Fixture *f, gconstpointer data)
   if (!g_file_test (f->interpreter, G_FILE_TEST_IS_EXECUTABLE))
     g_error ("%s needs %s, which is not there (install it, or set %s)",
              f->c->peer->name, f->interpreter, f->c->peer->interpreter_env);
-  f->events = fws_test_events_new ();
-  f->events->echo = f->c->server;
+  f->events = fws_test_events_new (f->c->server);
 }
 
 static void

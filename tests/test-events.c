@@ -6,10 +6,11 @@
 #include "test-utils.h"
 
 FwsTestEvents *
-fws_test_events_new (void)
+fws_test_events_new (gboolean echo)
 {
   FwsTestEvents *e = g_new0 (FwsTestEvents, 1);
 
+  e->echo = echo;
   e->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   e->types = g_array_new (FALSE, FALSE, sizeof (FwsMessageType));
   return e;
@@ -102,6 +103,19 @@ fws_test_events_release (FwsTestEvents *e,
       g_clear_object (ws);
     }
   fws_test_events_clear (e);
+}
+
+FwsWebSocket *
+fws_test_request_take_web_socket (FwsTestRequest *request,
+                                  FwsTestEvents  *e)
+{
+  g_autoptr(GError) error = NULL;
+  FwsWebSocket *ws = fws_test_request_new_web_socket (request, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (ws);
+  fws_test_events_watch (e, ws);
+  return ws;
 }
 
 void

@@ -288,7 +288,7 @@ setup (Fixture *f, gconstpointer data)
   f->interpreter = g_getenv (f->peer->interpreter_env);
   if (f->interpreter == NULL || *f->interpreter == '\0')
     f->interpreter = f->peer->interpreter_default;
-  f->events = fws_test_events_new ();
+  f->events = fws_test_events_new (FALSE);
 }
 
 static void

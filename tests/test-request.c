@@ -425,7 +425,7 @@ test_tls (Fixture *f, gconstpointer data)
   FwsTestCerts *certs;
   g_autoptr(FwsClient) client = NULL;
   g_autofree char *url = NULL;
-  FwsTestEvents *events = fws_test_events_new ();
+  FwsTestEvents *events = fws_test_events_new (FALSE);
   g_autoptr(GError) error = NULL;
 
   g_test_summary ("TLS through a GTlsServerConnection the program made: the handshake runs under "

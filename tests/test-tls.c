@@ -45,7 +45,6 @@ static void
 handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
-  g_autoptr(GError) error = NULL;
   GTlsCertificate *peer;
 
   f->requests++;
@@ -60,9 +59,7 @@ handler (FwsTestRequest *request, gpointer user_data)
        * previous one to close. */
       fws_test_events_release (f->server_events, &f->server_ws);
     }
-  f->server_ws = fws_test_request_new_web_socket (request, NULL, &error);
-  g_assert_no_error (error);
-  fws_test_events_watch (f->server_events, f->server_ws);
+  f->server_ws = fws_test_request_take_web_socket (request, f->server_events);
   g_free (f->server_url);
   f->server_url = g_strdup (fws_web_socket_get_url (f->server_ws));
 }
@@ -93,9 +90,8 @@ setup (Fixture *f, gconstpointer data)
     }
   f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, cert, handler, f);
   f->port = fws_test_server_get_port (f->server);
-  f->server_events = fws_test_events_new ();
-  f->server_events->echo = TRUE;
-  f->events = fws_test_events_new ();
+  f->server_events = fws_test_events_new (TRUE);
+  f->events = fws_test_events_new (FALSE);
 }
 
 static void
@@ -571,7 +567,7 @@ test_no_backend (void)
   g_test_summary ("Without a TLS backend, wss:// fails saying to install glib-networking, then close 1006");
   if (g_test_subprocess ())
     {
-      FwsTestEvents *e = fws_test_events_new ();
+      FwsTestEvents *e = fws_test_events_new (FALSE);
       FwsClient *client;
 
       /* Before anything asks GIO for its TLS backend. */

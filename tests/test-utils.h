@@ -147,7 +147,8 @@ typedef struct
   gboolean    echo;           /* send every message back */
 } FwsTestEvents;
 
-FwsTestEvents *fws_test_events_new   (void);
+/* With @echo, every message is sent back. */
+FwsTestEvents *fws_test_events_new   (gboolean       echo);
 void           fws_test_events_free  (FwsTestEvents *events);
 /* Forgets what was recorded (the echo setting stays). */
 void           fws_test_events_clear (FwsTestEvents *events);
@@ -164,6 +165,10 @@ void           fws_test_events_close (FwsTestEvents *events,
  * for a test that goes on with another WebSocket. */
 void           fws_test_events_release (FwsTestEvents *events,
                                         gpointer       ws_ptr);
+/* Takes @request over into a new server-side FwsWebSocket
+ * (fws_test_request_new_web_socket, no subprotocols) watched by @events. */
+FwsWebSocket  *fws_test_request_take_web_socket (FwsTestRequest *request,
+                                                 FwsTestEvents  *events);
 /* Asserts that every message recorded so far is of @type. */
 void           fws_test_events_assert_types (FwsTestEvents  *events,
                                              FwsMessageType  type);

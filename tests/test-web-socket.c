@@ -103,9 +103,8 @@ setup (Fixture *f, gconstpointer data)
 {
   f->server = fws_test_server_start (GPOINTER_TO_INT (data), NULL, handler, f);
   f->port = fws_test_server_get_port (f->server);
-  f->server_events = fws_test_events_new ();
-  f->server_events->echo = TRUE;
-  f->client_events = fws_test_events_new ();
+  f->server_events = fws_test_events_new (TRUE);
+  f->client_events = fws_test_events_new (FALSE);
 }
 
 static void

@@ -109,9 +109,8 @@ test_loopback (void)
   l.server_extensions = g_ptr_array_new ();
   g_ptr_array_add (l.server_extensions, deflate);
   g_ptr_array_add (l.server_extensions, reverse);
-  l.client_events = fws_test_events_new ();
-  l.server_events = fws_test_events_new ();
-  l.server_events->echo = TRUE;
+  l.client_events = fws_test_events_new (FALSE);
+  l.server_events = fws_test_events_new (TRUE);
   l.server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, &l);
   l.port = fws_test_server_get_port (l.server);
 
