@@ -125,18 +125,11 @@ raw_run_cb (GThreadedSocketService *service,
 static RawServer *
 raw_server_new (RawMode mode)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
   RawServer *raw = g_new0 (RawServer, 1);
 
   raw->mode = mode;
   raw->service = g_threaded_socket_service_new (4);
-  g_socket_listener_add_address (G_SOCKET_LISTENER (raw->service), addr, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
-  g_assert_no_error (error);
-  raw->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  raw->port = fws_test_listen_loopback (G_SOCKET_LISTENER (raw->service));
   g_signal_connect (raw->service, "run", G_CALLBACK (raw_run_cb), GINT_TO_POINTER (mode));
   g_socket_service_start (raw->service);
   return raw;
@@ -158,9 +151,9 @@ raw_server_free (RawServer *raw)
 
 typedef struct
 {
-  SoupServer     *server;
+  FwsTestServer *server;
   guint           port;
-  SoupServer     *tls_server;
+  FwsTestServer *tls_server;
   guint           tls_port;
   guint           requests;
   FwsWebSocket   *server_ws;
@@ -174,32 +167,24 @@ typedef struct
 } Fixture;
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
-  g_autoptr(GError) error = NULL;
 
   f->requests++;
-  if (!fws_web_socket_is_websocket_request (msg))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   g_assert_null (f->server_ws);
-  f->server_ws = fws_web_socket_new (msg, NULL, &error);
-  g_assert_no_error (error);
-  fws_test_events_watch (f->server_events, f->server_ws);
+  f->server_ws = fws_test_request_take_web_socket (request, f->server_events);
 }
 
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
-  f->server_events = fws_test_events_new ();
-  f->server_events->echo = TRUE;
-  f->events = fws_test_events_new ();
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
+  f->server_events = fws_test_events_new (TRUE);
+  f->events = fws_test_events_new (FALSE);
 }
 
 /* A TLS echo server whose certificate is for other.example (or, with
@@ -213,36 +198,23 @@ start_tls_server (Fixture *f, gboolean for_localhost)
     cert = fws_test_certs_load (certs->server_cert, certs->server_key);
   else
     cert = fws_test_certs_load (certs->other_cert, certs->other_key);
-  f->tls_server = fws_test_tls_server_new (cert, &f->tls_port);
-  soup_server_add_handler (f->tls_server, NULL, handler, f, NULL);
+  f->tls_server = fws_test_server_start (FWS_TEST_DOOR_SOUP, cert, handler, f);
+  f->tls_port = fws_test_server_get_port (f->tls_server);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
   if (f->client)
-    {
-      if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-        fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-      fws_test_wait_until (f->events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->client, f->events);
-      g_clear_object (&f->client);
-    }
+    fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
   if (f->server_ws)
-    {
-      fws_test_wait_until (f->server_events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-    }
+    fws_test_wait_until (f->server_events->closes > 0, 10);
+  fws_test_events_release (f->server_events, &f->server_ws);
   g_clear_pointer (&f->proxy, fws_fake_proxy_free);
   g_clear_pointer (&f->raw, raw_server_free);
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
-  if (f->tls_server)
-    {
-      soup_server_disconnect (f->tls_server);
-      g_clear_object (&f->tls_server);
-    }
+  g_clear_pointer (&f->server, fws_test_server_stop);
+  g_clear_pointer (&f->tls_server, fws_test_server_stop);
   fws_test_events_free (f->server_events);
   fws_test_events_free (f->events);
   g_unsetenv ("http_proxy");
@@ -423,11 +395,8 @@ test_unrequested_protocol (Fixture *f, gconstpointer data)
   g_assert_error (assert_fails (f, 10), FWS_ERROR, FWS_ERROR_HANDSHAKE);
   g_assert_cmpstr (f->events->error->message, ==, "Error during WebSocket handshake: Sec-WebSocket-Protocol mismatch");
 
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
+  fws_test_events_release (f->events, &f->client);
   g_clear_pointer (&f->raw, raw_server_free);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
   run_raw (f, RAW_UNREQUESTED_PROTOCOL, offered);
   g_assert_error (assert_fails (f, 10), FWS_ERROR, FWS_ERROR_HANDSHAKE);
   g_assert_cmpstr (f->events->error->message, ==, "Error during WebSocket handshake: Sec-WebSocket-Protocol mismatch");
@@ -681,11 +650,8 @@ test_proxy_refusals (Fixture *f, gconstpointer data)
 
       if (f->client)
         {
-          g_signal_handlers_disconnect_by_data (f->client, f->events);
-          g_clear_object (&f->client);
+          fws_test_events_release (f->events, &f->client);
           g_clear_pointer (&f->proxy, fws_fake_proxy_free);
-          fws_test_events_free (f->events);
-          f->events = fws_test_events_new ();
         }
       f->proxy = fws_fake_proxy_new (FWS_FAKE_PROXY_HTTP);
       f->proxy->answer = g_strdup (cases[i].answer);
@@ -787,12 +753,8 @@ test_system_proxy (Fixture *f, gconstpointer data)
   /* Directly, with use-system-proxy off. */
   fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
   fws_test_wait_until (f->events->closes > 0 && f->server_events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-  g_clear_object (&f->server_ws);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_release (f->events, &f->client);
+  fws_test_events_release (f->server_events, &f->server_ws);
   new_client_to_port (f, "ws", f->port);
   fws_client_set_use_system_proxy (f->client, FALSE);
   assert_opens_and_echoes (f, 1000);
@@ -801,12 +763,8 @@ test_system_proxy (Fixture *f, gconstpointer data)
   /* wss:// goes to https_proxy. */
   fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
   fws_test_wait_until (f->events->closes > 0 && f->server_events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-  g_clear_object (&f->server_ws);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_release (f->events, &f->client);
+  fws_test_events_release (f->server_events, &f->server_ws);
   start_tls_server (f, TRUE);
   url = g_strdup_printf ("wss://localhost:%u/", f->tls_port);
   new_client (f, url);

@@ -12,79 +12,33 @@
 
 typedef struct
 {
-  SoupServer   *server;
+  FwsTestServer *server;
   guint         port;
   guint         ping_interval;
 
-  FwsWebSocket *server_ws;
-  GPtrArray    *server_messages;   /* of GBytes */
-  gboolean      server_opened;
-  gboolean      server_closed;
-  guint         server_close_code;
+  FwsWebSocket  *server_ws;
+  FwsTestEvents *server_events;   /* messages must be text, one close */
 
-  FwsClient    *client;
-  GPtrArray    *client_messages;   /* of GBytes */
-  GPtrArray    *client_pings;      /* of GBytes */
-  gboolean      client_opened;
-  gboolean      client_closed;
-  guint         client_close_code;
+  FwsClient     *client;
+  FwsTestEvents *client_events;   /* likewise */
+  GPtrArray     *client_pings;    /* of GBytes */
 } Fixture;
 
 static void
-server_open_cb (FwsWebSocket *ws, Fixture *f)
-{
-  f->server_opened = TRUE;
-}
-
-static void
-server_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
-{
-  g_assert_cmpint (type, ==, FWS_MESSAGE_TYPE_TEXT);
-  g_ptr_array_add (f->server_messages, g_bytes_ref (data));
-}
-
-static void
-server_close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
-{
-  g_assert_false (f->server_closed);
-  f->server_closed = TRUE;
-  f->server_close_code = code;
-}
-
-static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_web_socket_is_websocket_request (msg))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   ws = g_object_new (FWS_TYPE_WEB_SOCKET, "ping-interval", f->ping_interval, NULL);
-  g_assert_true (fws_web_socket_accept (ws, msg, &error));
+  g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
   g_assert_no_error (error);
-  g_signal_connect (ws, "open", G_CALLBACK (server_open_cb), f);
-  g_signal_connect (ws, "message", G_CALLBACK (server_message_cb), f);
-  g_signal_connect (ws, "close", G_CALLBACK (server_close_cb), f);
+  fws_test_events_watch (f->server_events, ws);
   g_assert_null (f->server_ws);
   f->server_ws = ws;
-}
-
-static void
-client_open_cb (FwsWebSocket *ws, Fixture *f)
-{
-  f->client_opened = TRUE;
-}
-
-static void
-client_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
-{
-  g_assert_cmpint (type, ==, FWS_MESSAGE_TYPE_TEXT);
-  g_ptr_array_add (f->client_messages, g_bytes_ref (data));
 }
 
 static void
@@ -94,20 +48,12 @@ client_ping_cb (FwsWebSocket *ws, GBytes *payload, Fixture *f)
 }
 
 static void
-client_close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
-{
-  g_assert_false (f->client_closed);
-  f->client_closed = TRUE;
-  f->client_close_code = code;
-}
-
-static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
-  f->server_messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  f->client_messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
+  f->server_events = fws_test_events_new (FALSE);
+  f->client_events = fws_test_events_new (FALSE);
   f->client_pings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 }
 
@@ -119,28 +65,27 @@ connect_client (Fixture *f)
 
   f->client = fws_client_new (url, NULL, &error);
   g_assert_no_error (error);
-  g_signal_connect (f->client, "open", G_CALLBACK (client_open_cb), f);
-  g_signal_connect (f->client, "message", G_CALLBACK (client_message_cb), f);
+  fws_test_events_watch (f->client_events, FWS_WEB_SOCKET (f->client));
   g_signal_connect (f->client, "ping", G_CALLBACK (client_ping_cb), f);
-  g_signal_connect (f->client, "close", G_CALLBACK (client_close_cb), f);
-  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  fws_test_wait_until (f->client_events->opens > 0 && f->server_events->opens > 0, 10);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (f->client && fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-    fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
   if (f->client)
-    fws_test_wait_until (f->client_closed, 10);
+    fws_test_events_close (f->client_events, f->client, 10);
   if (f->server_ws)
-    fws_test_wait_until (f->server_closed, 10);
+    fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->client_events->closes, <=, 1);
+  g_assert_cmpuint (f->server_events->closes, <=, 1);
+  fws_test_events_assert_types (f->server_events, FWS_MESSAGE_TYPE_TEXT);
+  fws_test_events_assert_types (f->client_events, FWS_MESSAGE_TYPE_TEXT);
   g_clear_object (&f->client);
   g_clear_object (&f->server_ws);
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
-  g_ptr_array_unref (f->server_messages);
-  g_ptr_array_unref (f->client_messages);
+  g_clear_pointer (&f->server, fws_test_server_stop);
+  fws_test_events_free (f->server_events);
+  fws_test_events_free (f->client_events);
   g_ptr_array_unref (f->client_pings);
 }
 
@@ -165,10 +110,10 @@ test_send_text_len (Fixture *f, gconstpointer data)
   g_assert_true (fws_web_socket_send_text_len (f->server_ws, text, sizeof text - 1, &error));
   g_assert_false (fws_web_socket_send_text_len (f->server_ws, "\xc3\x28", 2, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
-  fws_test_wait_until (f->server_messages->len == 2 && f->client_messages->len == 1, 10);
-  assert_bytes (f->server_messages->pdata[0], text, sizeof text - 1);
-  assert_bytes (f->server_messages->pdata[1], "a", 1);
-  assert_bytes (f->client_messages->pdata[0], text, sizeof text - 1);
+  fws_test_wait_until (f->server_events->messages->len == 2 && f->client_events->messages->len == 1, 10);
+  assert_bytes (f->server_events->messages->pdata[0], text, sizeof text - 1);
+  assert_bytes (f->server_events->messages->pdata[1], "a", 1);
+  assert_bytes (f->client_events->messages->pdata[0], text, sizeof text - 1);
 }
 
 static void
@@ -194,13 +139,15 @@ test_close_codes (Fixture *f, gconstpointer data)
       g_assert_true (fws_web_socket_close (from_client ? FWS_WEB_SOCKET (f->client) : f->server_ws,
                                            code, "bye", &error));
       g_assert_no_error (error);
-      fws_test_wait_until (f->client_closed && f->server_closed, 10);
-      g_assert_cmpuint (f->server_close_code, ==, code);
-      g_assert_cmpuint (f->client_close_code, ==, code);
+      fws_test_wait_until (f->client_events->closes > 0 && f->server_events->closes > 0, 10);
+      g_assert_cmpuint (f->server_events->closes, ==, 1);
+      g_assert_cmpuint (f->client_events->closes, ==, 1);
+      g_assert_cmpuint (f->server_events->close_code, ==, code);
+      g_assert_cmpuint (f->client_events->close_code, ==, code);
       g_clear_object (&f->client);
       g_clear_object (&f->server_ws);
-      f->client_opened = f->server_opened = FALSE;
-      f->client_closed = f->server_closed = FALSE;
+      fws_test_events_clear (f->client_events);
+      fws_test_events_clear (f->server_events);
     }
 }
 

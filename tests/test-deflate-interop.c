@@ -83,19 +83,14 @@ typedef struct
   const Case   *c;
   const char   *interpreter;
 
-  SoupServer   *server;
+  FwsTestServer *server;
   guint         port;
   GSubprocess  *proc;
   gboolean      proc_done;
   char         *proc_stdout;
 
   FwsWebSocket *ws;
-  gboolean      opened;
-  gboolean      closed;
-  guint         close_code;
-  GError       *error;
-  GPtrArray    *messages;   /* of GBytes */
-  GArray       *types;      /* of FwsMessageType */
+  FwsTestEvents *events;    /* echoes when we are the server */
 } Fixture;
 
 /* Our side of each scenario. */
@@ -120,72 +115,29 @@ our_extension (const char *scenario)
 /* ---- our end's signals ---- */
 
 static void
-open_cb (FwsWebSocket *ws, Fixture *f)
-{
-  f->opened = TRUE;
-}
-
-static void
-message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
-{
-  g_ptr_array_add (f->messages, g_bytes_ref (data));
-  g_array_append_val (f->types, type);
-  if (f->c->server)
-    {
-      g_autoptr(GError) error = NULL;
-
-      fws_web_socket_send (ws, type, data, &error);
-      g_assert_no_error (error);
-    }
-}
-
-static void
-error_cb (FwsWebSocket *ws, GError *error, Fixture *f)
-{
-  g_test_message ("%s: error signal: %s", f->c->peer->name, error->message);
-  g_clear_error (&f->error);
-  f->error = g_error_copy (error);
-}
-
-static void
-close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
-{
-  g_assert_false (f->closed);
-  f->closed = TRUE;
-  f->close_code = code;
-}
-
-static void
 watch (Fixture *f, FwsWebSocket *ws)
 {
   fws_web_socket_set_close_timeout (ws, 10000);
-  g_signal_connect (ws, "open", G_CALLBACK (open_cb), f);
-  g_signal_connect (ws, "message", G_CALLBACK (message_cb), f);
-  g_signal_connect (ws, "error", G_CALLBACK (error_cb), f);
-  g_signal_connect (ws, "close", G_CALLBACK (close_cb), f);
+  fws_test_events_watch (f->events, ws);
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(FwsPermessageDeflate) deflate = our_extension (f->c->scenario);
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_web_socket_is_websocket_request (msg))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   g_assert_null (f->ws);
   g_test_message ("%s offers: %s", f->c->peer->name,
-                  soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                  soup_message_headers_get_list (fws_test_request_get_headers (request),
                                                  "Sec-WebSocket-Extensions"));
   ws = g_object_new (FWS_TYPE_WEB_SOCKET, NULL);
   g_assert_true (fws_web_socket_add_extension (ws, FWS_EXTENSION (deflate), &error));
-  g_assert_true (fws_web_socket_accept (ws, msg, &error));
+  g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
   g_assert_no_error (error);
   watch (f, ws);
   f->ws = ws;
@@ -254,30 +206,26 @@ setup (Fixture *f, gconstpointer data)
   if (!g_file_test (f->interpreter, G_FILE_TEST_IS_EXECUTABLE))
     g_error ("%s needs %s, which is not there (install it, or set %s)",
              f->c->peer->name, f->interpreter, f->c->peer->interpreter_env);
-  f->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  f->types = g_array_new (FALSE, FALSE, sizeof (FwsMessageType));
+  f->events = fws_test_events_new (f->c->server);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (f->ws != NULL && !f->closed)
+  if (f->ws != NULL && f->events->closes == 0)
     {
       fws_web_socket_close (f->ws, 1001, NULL, NULL);
-      fws_test_wait_until (f->closed, 15);
+      fws_test_wait_until (f->events->closes > 0, 15);
     }
   g_clear_object (&f->ws);
   /* A server peer runs until stopped (which also drops our reference). */
   if (f->proc != NULL && !f->proc_done)
     fws_test_subprocess_stop (g_steal_pointer (&f->proc));
   g_clear_object (&f->proc);
-  if (f->server != NULL)
-    soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   g_free (f->proc_stdout);
-  g_clear_error (&f->error);
-  g_ptr_array_unref (f->messages);
-  g_array_unref (f->types);
+  g_assert_cmpuint (f->events->closes, <=, 1);
+  fws_test_events_free (f->events);
 }
 
 /* ---- our messages ---- */
@@ -369,18 +317,18 @@ test_our_server (Fixture *f)
   g_autofree char *extensions = NULL;
   FwsExtensionSession *session;
 
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   extensions = run_peer_client (f);
   g_assert_cmpstr (extensions, ==, f->c->expected_response);
 
   /* The peer's client closed with 1000 and saw its four echoes. */
-  fws_test_wait_until (f->closed, 15);
-  g_assert_cmpuint (f->close_code, ==, 1000);
-  g_assert_no_error (f->error);
-  g_assert_cmpuint (f->messages->len, ==, 4);
-  g_assert_cmpuint (g_bytes_get_size (f->messages->pdata[2]), >=, TEXT_SIZE);
-  g_assert_cmpuint (g_bytes_get_size (f->messages->pdata[3]), ==, BINARY_SIZE);
+  fws_test_wait_until (f->events->closes > 0, 15);
+  g_assert_cmpuint (f->events->close_code, ==, 1000);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->messages->len, ==, 4);
+  g_assert_cmpuint (g_bytes_get_size (f->events->messages->pdata[2]), >=, TEXT_SIZE);
+  g_assert_cmpuint (g_bytes_get_size (f->events->messages->pdata[3]), ==, BINARY_SIZE);
   session = our_session (f);
   check_session (f, session);
 }
@@ -412,9 +360,9 @@ test_our_client (Fixture *f)
   g_assert_true (fws_web_socket_add_extension (f->ws, FWS_EXTENSION (deflate), &error));
   g_assert_no_error (error);
   watch (f, f->ws);
-  fws_test_wait_until (f->opened || f->closed, 15);
-  g_assert_no_error (f->error);
-  g_assert_true (f->opened);
+  fws_test_wait_until (f->events->opens > 0 || f->events->closes > 0, 15);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->opens, ==, 1);
   g_assert_cmpstr (soup_message_headers_get_list (fws_web_socket_get_headers (f->ws), "Sec-WebSocket-Extensions"),
                    ==, f->c->expected_response);
 
@@ -427,22 +375,22 @@ test_our_client (Fixture *f)
       fws_web_socket_send (f->ws, sent_types[i], sent[i], &error);
       g_assert_no_error (error);
     }
-  fws_test_wait_until (f->messages->len == 4 || f->closed, 60);
-  g_assert_no_error (f->error);
-  g_assert_cmpuint (f->messages->len, ==, 4);
+  fws_test_wait_until (f->events->messages->len == 4 || f->events->closes > 0, 60);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->messages->len, ==, 4);
   for (guint i = 0; i < 4; i++)
     {
-      g_assert_cmpint (g_array_index (f->types, FwsMessageType, i), ==, sent_types[i]);
-      if (!g_bytes_equal (f->messages->pdata[i], sent[i]))
+      g_assert_cmpint (g_array_index (f->events->types, FwsMessageType, i), ==, sent_types[i]);
+      if (!g_bytes_equal (f->events->messages->pdata[i], sent[i]))
         g_error ("message %u: sent %" G_GSIZE_FORMAT " bytes, got back %" G_GSIZE_FORMAT " different ones",
-                 i, g_bytes_get_size (sent[i]), g_bytes_get_size (f->messages->pdata[i]));
+                 i, g_bytes_get_size (sent[i]), g_bytes_get_size (f->events->messages->pdata[i]));
     }
   session = our_session (f);
   check_session (f, session);
 
   g_assert_true (fws_web_socket_close (f->ws, 1000, NULL, &error));
-  fws_test_wait_until (f->closed, 15);
-  g_assert_cmpuint (f->close_code, ==, 1000);
+  fws_test_wait_until (f->events->closes > 0, 15);
+  g_assert_cmpuint (f->events->close_code, ==, 1000);
 }
 
 static void

@@ -865,16 +865,13 @@ static void
 conn_feed_frame (Conn *c, guint8 b0, const guint8 *payload, gsize len)
 {
   static const guint8 key[4] = { 0x11, 0x22, 0x33, 0x44 };
-  guint8 header[14];
-  gsize n = fws_ws_frame_header (header, (b0 & 0x80) != 0, b0 & 0x70, b0 & 0x0F, len, key);
-  guint8 *masked = g_malloc (len + 1);
+  g_autoptr(GBytes) frame = fws_test_frame (b0, key, payload, len);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
 
-  fws_ws_mask_copy (masked, payload, len, key, 0);
-  fws_driver_parse (c->driver, header, n);
   /* In pieces, as a socket would deliver it. */
-  for (gsize off = 0; off < len && !c->closed; off += 65536)
-    fws_driver_parse (c->driver, masked + off, MIN (65536, len - off));
-  g_free (masked);
+  for (gsize off = 0; off < size && !c->closed; off += 65536)
+    fws_driver_parse (c->driver, data + off, MIN (65536, size - off));
 }
 
 static FwsExtensionSession *

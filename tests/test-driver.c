@@ -221,27 +221,18 @@ parse_hex (Fixture *f, const char *hex)
 static void
 parse_masked (Fixture *f, guint8 b0, const void *payload, gsize len)
 {
-  g_autoptr(GByteArray) a = g_byte_array_new ();
-  guint8 hdr[8];
-  gsize h = 0;
+  g_autoptr(GBytes) frame = fws_test_frame (b0, f->mask, payload, len);
 
-  hdr[h++] = b0;
-  if (len < 126)
-    hdr[h++] = 0x80 | (guint8) len;
-  else
-    {
-      hdr[h++] = 0x80 | 126;
-      hdr[h++] = (guint8) (len >> 8);
-      hdr[h++] = (guint8) len;
-    }
-  g_byte_array_append (a, hdr, (guint) h);
-  g_byte_array_append (a, f->mask, 4);
-  for (gsize i = 0; i < len; i++)
-    {
-      guint8 c = ((const guint8 *) payload)[i] ^ f->mask[i % 4];
-      g_byte_array_append (a, &c, 1);
-    }
-  fws_driver_parse (f->driver, a->data, a->len);
+  fws_driver_parse (f->driver, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+}
+
+/* A client's close frame with @code and @reason (nullable). */
+static void
+parse_close (Fixture *f, guint16 code, const char *reason)
+{
+  g_autoptr(GBytes) frame = fws_test_close_frame (f->mask, code, reason);
+
+  fws_driver_parse (f->driver, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
 }
 
 #define HYBI_101 \
@@ -443,7 +434,7 @@ static void
 test_receive_close (Fixture *f, gconstpointer data)
 {
   g_test_summary ("A close frame is echoed byte for byte and reported");
-  parse_masked (f, 0x88, "\x03\xe8Hello", 7);
+  parse_close (f, 1000, "Hello");
   fws_test_assert_hex (f->out->data, f->out->len, "88 07 03 e8 48 65 6c 6c 6f");
   EVENTS ("close:1000:Hello");
   g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
@@ -471,13 +462,13 @@ test_receive_bad_close (Fixture *f, gconstpointer data)
   teardown (f, data);
   memset (f, 0, sizeof *f);
   setup_server_open (f, data);
-  parse_masked (f, 0x88, "\x03\xed", 2);   /* 1005 must not be sent */
+  parse_close (f, 1005, NULL);   /* 1005 must not be sent */
   fws_test_assert_hex (f->out->data, f->out->len, "88 02 03 ea");
 
   teardown (f, data);
   memset (f, 0, sizeof *f);
   setup_server_open (f, data);
-  parse_masked (f, 0x88, "\x03\xe8\xc3\x28", 4);
+  parse_close (f, 1000, "\xc3\x28");
   fws_test_assert_hex (f->out->data, f->out->len, "88 02 03 ea");
   g_assert_error (f->error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
 }
@@ -582,11 +573,11 @@ test_closing_state (Fixture *f, gconstpointer data)
   g_assert_false (fws_driver_pong (f->driver, NULL));
   g_assert_false (fws_driver_close (f->driver, 1000, "", NULL));
   g_assert_cmpuint (f->out->len, ==, 0);
-  parse_masked (f, 0x88, "\x03\xe9OK", 4);
+  parse_close (f, 1001, "OK");
   g_assert_cmpuint (f->out->len, ==, 0);
   EVENTS ("close:1001:OK");
   g_assert_cmpint (fws_driver_get_state (f->driver), ==, FWS_READY_STATE_CLOSED);
-  parse_masked (f, 0x88, "\x03\xe9OK", 4);
+  parse_close (f, 1001, "OK");
   g_assert_cmpuint (f->out->len, ==, 0);
   g_assert_cmpuint (f->events->len, ==, 1);
 }
@@ -663,21 +654,18 @@ test_receive_close_codes (Fixture *f, gconstpointer data)
                   "echoed with its code; 1004-1006, 1015, <1000, 1016-2999 and >=5000 are answered 1002");
   for (guint i = 0; i < G_N_ELEMENTS (echoed); i++)
     {
-      guint8 payload[4] = { echoed[i] >> 8, echoed[i] & 0xff, 'o', 'k' };
-      g_autofree char *hex = g_strdup_printf ("88 04 %02x %02x 6f 6b", payload[0], payload[1]);
+      g_autofree char *hex = g_strdup_printf ("88 04 %02x %02x 6f 6b", echoed[i] >> 8, echoed[i] & 0xff);
       g_autofree char *event = g_strdup_printf ("close:%u:ok", echoed[i]);
 
       reopen (f);
-      parse_masked (f, 0x88, payload, 4);
+      parse_close (f, (guint16) echoed[i], "ok");
       fws_test_assert_hex (f->out->data, f->out->len, hex);
       EVENTS (event);
     }
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
-      guint8 payload[4] = { refused[i] >> 8, refused[i] & 0xff, 'o', 'k' };
-
       reopen (f);
-      parse_masked (f, 0x88, payload, 4);
+      parse_close (f, (guint16) refused[i], "ok");
       fws_test_assert_hex (f->out->data, f->out->len, "88 02 03 ea");
       g_assert_cmpuint (f->events->len, ==, 2);
       g_assert_true (g_str_has_prefix (f->events->pdata[1], "close:1002:"));
@@ -816,7 +804,7 @@ test_closed_refusals (Fixture *f, gconstpointer data)
       if (round == 0)
         g_assert_true (fws_driver_close (f->driver, 1000, NULL, NULL));    /* CLOSING */
       else
-        parse_masked (f, 0x88, "\x03\xe8", 2);                             /* CLOSED */
+        parse_close (f, 1000, NULL);                                       /* CLOSED */
       clear_out (f);
       g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, hi, &error));
       assert_refused (f, &error, FWS_ERROR_CLOSED, closed);

@@ -38,10 +38,7 @@ typedef struct
   guint               requests;
   guint               streams;
   FwsEventSource     *es;               /* strong or weak, see keep_ref */
-  gboolean            in_call;          /* inside an API call: no signal may come */
-  guint               opens;
-  guint               closes;
-  FwsReadyState       state_at_open;
+  FwsTestSourceEvents events;           /* in_call: inside an API call, no signal may come */
   char               *url;
   char               *last_event_id;
   GError             *not_a_request_error;
@@ -55,22 +52,6 @@ typedef struct
 } Fixture;
 
 /* ---- the server ---- */
-
-static void
-open_cb (FwsEventSource *es, Fixture *f)
-{
-  g_assert_false (f->in_call);
-  f->opens++;
-  f->state_at_open = fws_event_source_get_ready_state (es);
-}
-
-static void
-close_cb (FwsEventSource *es, Fixture *f)
-{
-  g_assert_false (f->in_call);
-  f->closes++;
-  g_assert_cmpint (fws_event_source_get_ready_state (es), ==, FWS_READY_STATE_CLOSED);
-}
 
 static void
 handler (FwsTestRequest *request, gpointer user_data)
@@ -90,7 +71,7 @@ handler (FwsTestRequest *request, gpointer user_data)
     }
   f->streams++;
 
-  f->in_call = TRUE;
+  f->events.in_call = TRUE;
   if (f->use_new)
     {
       es = fws_test_request_new_event_source (request, &error);
@@ -112,8 +93,7 @@ handler (FwsTestRequest *request, gpointer user_data)
       g_assert_true (fws_test_request_accept_event_source (request, es, &error));
       g_assert_no_error (error);
     }
-  g_signal_connect (es, "open", G_CALLBACK (open_cb), f);
-  g_signal_connect (es, "close", G_CALLBACK (close_cb), f);
+  fws_test_source_events_watch (&f->events, es);
 
   g_assert_cmpint (fws_event_source_get_ready_state (es), ==, FWS_READY_STATE_CONNECTING);
   g_free (f->url);
@@ -125,7 +105,7 @@ handler (FwsTestRequest *request, gpointer user_data)
     g_assert_true (fws_event_source_send (es, f->send_early, NULL, NULL, NULL));
   if (f->close_early)
     fws_event_source_close (es);
-  f->in_call = FALSE;
+  f->events.in_call = FALSE;
 
   if (f->es != NULL)
     {
@@ -339,7 +319,7 @@ teardown (Fixture *f, gconstpointer data)
   if (f->es && f->keep_ref)
     {
       fws_event_source_close (f->es);
-      fws_test_wait_until (f->closes == f->streams, 10);
+      fws_test_wait_until (f->events.closes == f->streams, 10);
     }
   if (f->conn)
     g_io_stream_close (f->conn, NULL, NULL);
@@ -378,15 +358,15 @@ test_events (Fixture *f, gconstpointer data)
   f->use_new = TRUE;
   client_connect (f);
   client_write (f, request);
-  fws_test_wait_until (f->opens == 1, 10);
-  g_assert_cmpint (f->state_at_open, ==, FWS_READY_STATE_OPEN);
+  fws_test_wait_until (f->events.opens == 1, 10);
+  g_assert_cmpint (f->events.state_at_open, ==, FWS_READY_STATE_OPEN);
   g_assert_cmpint (fws_event_source_get_ready_state (f->es), ==, FWS_READY_STATE_OPEN);
   url = g_strdup_printf ("%s://127.0.0.1:%u/events?x=1", f->tls ? "https" : "http", f->port);
   g_assert_cmpstr (f->url, ==, url);
   g_assert_cmpstr (f->last_event_id, ==, "");
   assert_received (f, want->str);
 
-  f->in_call = TRUE;
+  f->events.in_call = TRUE;
   g_assert_true (fws_event_source_send (f->es, "hello", NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (fws_event_source_send (f->es, "line 1\nline 2\r\nline 3\rline 4", NULL, "2", &error));
@@ -408,7 +388,7 @@ test_events (Fixture *f, gconstpointer data)
   g_assert_false (fws_event_source_send (f->es, "\xff", NULL, NULL, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
   g_clear_error (&error);
-  f->in_call = FALSE;
+  f->events.in_call = FALSE;
 
   g_string_append (want,
                    "data: hello\r\n\r\n"
@@ -436,7 +416,7 @@ test_events (Fixture *f, gconstpointer data)
   assert_received (f, want->str);
 
   /* close: CLOSED at once, the signal later, then nothing more. */
-  f->in_call = TRUE;
+  f->events.in_call = TRUE;
   fws_event_source_close (f->es);
   g_assert_cmpint (fws_event_source_get_ready_state (f->es), ==, FWS_READY_STATE_CLOSED);
   g_assert_false (fws_event_source_send (f->es, "late", NULL, NULL, &error));
@@ -446,17 +426,17 @@ test_events (Fixture *f, gconstpointer data)
   g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
   g_clear_error (&error);
   fws_event_source_close (f->es);
-  f->in_call = FALSE;
-  g_assert_cmpuint (f->closes, ==, 0);
+  f->events.in_call = FALSE;
+  g_assert_cmpuint (f->events.closes, ==, 0);
 
   client_read_to_eof (f);
   expected = g_string_free (want, FALSE);
   g_assert_cmpuint (f->received->len, ==, strlen (expected));
   g_assert_true (memcmp (f->received->str, expected, f->received->len) == 0);
-  fws_test_wait_until (f->closes == 1, 10);
+  fws_test_wait_until (f->events.closes == 1, 10);
   fws_test_run_for (50);
-  g_assert_cmpuint (f->closes, ==, 1);
-  g_assert_cmpuint (f->opens, ==, 1);
+  g_assert_cmpuint (f->events.closes, ==, 1);
+  g_assert_cmpuint (f->events.opens, ==, 1);
   g_assert_cmpuint (f->requests, ==, 1);
 
   /* Nothing else holds it now. */
@@ -475,7 +455,7 @@ test_http_10 (Fixture *f, gconstpointer data)
 
   client_connect (f);
   client_write (f, "GET /events HTTP/1.0\r\nAccept: text/event-stream\r\n\r\n");
-  fws_test_wait_until (f->opens == 1, 10);
+  fws_test_wait_until (f->events.opens == 1, 10);
   g_assert_cmpstr (f->url, ==, url);
   assert_received (f, "HTTP/1.0 200 OK\r\n" HEAD_TAIL "\r\nretry: 5000\r\n\r\n");
   g_assert_true (fws_event_source_send (f->es, "one", NULL, "1", NULL));
@@ -483,7 +463,7 @@ test_http_10 (Fixture *f, gconstpointer data)
   client_read_to_eof (f);
   g_assert_cmpstr (f->received->str, ==, "HTTP/1.0 200 OK\r\n" HEAD_TAIL "\r\nretry: 5000\r\n\r\n"
                                          "id: 1\r\ndata: one\r\n\r\n");
-  fws_test_wait_until (f->closes == 1, 10);
+  fws_test_wait_until (f->events.closes == 1, 10);
 }
 
 static void
@@ -497,7 +477,7 @@ test_keep_alive (Fixture *f, gconstpointer data)
 
   client_connect (f);
   client_write (f, both);
-  fws_test_wait_until (f->opens == 1, 10);
+  fws_test_wait_until (f->events.opens == 1, 10);
   g_assert_true (fws_event_source_send (f->es, "x", NULL, NULL, NULL));
   fws_event_source_close (f->es);
   client_read_to_eof (f);
@@ -505,7 +485,7 @@ test_keep_alive (Fixture *f, gconstpointer data)
   g_assert_null (strstr (f->received->str, "Content-Length"));
   g_assert_null (strstr (f->received->str, "Transfer-Encoding"));
   g_assert_cmpuint (f->requests, ==, 1);
-  fws_test_wait_until (f->closes == 1, 10);
+  fws_test_wait_until (f->events.closes == 1, 10);
 }
 
 static void
@@ -530,7 +510,7 @@ test_options (Fixture *f, gconstpointer data)
 
   client_connect (f);
   client_write (f, request);
-  fws_test_wait_until (f->opens == 1, 10);
+  fws_test_wait_until (f->events.opens == 1, 10);
   g_object_get (f->es, "retry", &retry, "ping-seconds", &ping, "extra-headers", &got_extra, NULL);
   g_assert_cmpfloat (retry, ==, 2.5);
   g_assert_cmpfloat (ping, ==, 0.05);
@@ -576,16 +556,16 @@ test_last_event_id (Fixture *f, gconstpointer data)
 
   client_connect (f);
   client_write (f, first);
-  fws_test_wait_until (f->opens == 1, 10);
+  fws_test_wait_until (f->events.opens == 1, 10);
   g_assert_cmpstr (f->last_event_id, ==, "41");
   g_assert_cmpstr (fws_event_source_get_last_event_id (f->es), ==, "41");
   g_assert_cmpstr (f->url, ==, url);
   fws_event_source_close (f->es);
-  fws_test_wait_until (f->closes == 1, 10);
+  fws_test_wait_until (f->events.closes == 1, 10);
 
   client_connect (f);
   client_write (f, second);
-  fws_test_wait_until (f->opens == 2, 10);
+  fws_test_wait_until (f->events.opens == 2, 10);
   g_assert_cmpstr (f->last_event_id, ==, "");
 }
 
@@ -602,18 +582,18 @@ test_client_gone (Fixture *f, gconstpointer data)
   f->ping_seconds = 0.02;
   client_connect (f);
   client_write (f, request);
-  fws_test_wait_until (f->opens == 1, 10);
+  fws_test_wait_until (f->events.opens == 1, 10);
   client_read_len (f, strlen (HEAD_11 ":\r\n\r\n:\r\n\r\n"));
   g_assert_nonnull (f->es);   /* it holds itself */
-  g_assert_cmpuint (f->closes, ==, 0);
+  g_assert_cmpuint (f->events.closes, ==, 0);
 
   g_io_stream_close (f->conn, NULL, NULL);
   gone_at = g_get_monotonic_time ();
-  fws_test_wait_until (f->closes == 1, 5);
+  fws_test_wait_until (f->events.closes == 1, 5);
   g_assert_cmpint (g_get_monotonic_time () - gone_at, <, G_USEC_PER_SEC);
   g_assert_null (f->es);      /* freed right after close */
   fws_test_run_for (100);
-  g_assert_cmpuint (f->closes, ==, 1);
+  g_assert_cmpuint (f->events.closes, ==, 1);
 }
 
 static void
@@ -630,10 +610,10 @@ test_close_before_open (Fixture *f, gconstpointer data)
   client_write (f, request);
   client_read_to_eof (f);
   g_assert_cmpstr (f->received->str, ==, HEAD_11 "data: early\r\n\r\n");
-  fws_test_wait_until (f->closes == 1, 10);
+  fws_test_wait_until (f->events.closes == 1, 10);
   fws_test_run_for (50);
-  g_assert_cmpuint (f->opens, ==, 0);
-  g_assert_cmpuint (f->closes, ==, 1);
+  g_assert_cmpuint (f->events.opens, ==, 0);
+  g_assert_cmpuint (f->events.closes, ==, 1);
   g_assert_cmpint (fws_event_source_get_ready_state (f->es), ==, FWS_READY_STATE_CLOSED);
 }
 
@@ -647,7 +627,7 @@ test_send_before_open (Fixture *f, gconstpointer data)
   f->send_early = "first\nsecond";
   client_connect (f);
   client_write (f, request);
-  fws_test_wait_until (f->opens == 1, 10);
+  fws_test_wait_until (f->events.opens == 1, 10);
   assert_received (f, HEAD_11 "data: first\r\ndata: second\r\n\r\n");
 }
 
@@ -664,7 +644,7 @@ test_backpressure (Fixture *f, gconstpointer data)
 
   client_connect (f);
   client_write (f, request);
-  fws_test_wait_until (f->opens == 1, 10);
+  fws_test_wait_until (f->events.opens == 1, 10);
   for (guint i = 0; i < 2000; i++)
     {
       char id[16];
@@ -681,7 +661,7 @@ test_backpressure (Fixture *f, gconstpointer data)
   expected = g_string_free (want, FALSE);
   g_assert_cmpuint (f->received->len, ==, strlen (expected));
   g_assert_true (memcmp (f->received->str, expected, f->received->len) == 0);
-  fws_test_wait_until (f->closes == 1, 10);
+  fws_test_wait_until (f->events.closes == 1, 10);
 }
 
 static void

@@ -280,10 +280,6 @@ incoming_cb (GSocketService    *service,
 FwsFakeProxy *
 fws_fake_proxy_new (FwsFakeProxyKind kind)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
   FwsFakeProxy *proxy = g_new0 (FwsFakeProxy, 1);
 
   proxy->kind = kind;
@@ -292,10 +288,7 @@ fws_fake_proxy_new (FwsFakeProxyKind kind)
   proxy->priv->conns = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
   proxy->priv->cancellable = g_cancellable_new ();
   proxy->priv->service = g_socket_service_new ();
-  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->priv->service), addr,
-                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
-  g_assert_no_error (error);
-  proxy->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  proxy->port = fws_test_listen_loopback (G_SOCKET_LISTENER (proxy->priv->service));
   g_signal_connect (proxy->priv->service, "incoming", G_CALLBACK (incoming_cb), proxy);
   g_socket_service_start (proxy->priv->service);
   return proxy;

@@ -50,7 +50,7 @@ typedef struct
   const char    *interpreter;
 
   /* our server, for the peer's client */
-  SoupServer    *server;
+  FwsTestServer *server;
   guint          port;
 
   /* the peer's process */
@@ -60,17 +60,9 @@ typedef struct
 
   /* our end: the server-side FwsWebSocket or the FwsClient */
   FwsWebSocket  *ws;
-  gboolean       echo;
   guint          connections;
-  gboolean       opened;
   char          *protocol_at_open;
-  GPtrArray     *messages;      /* of GBytes */
-  GArray        *types;         /* of FwsMessageType */
-  guint          error_count;
-  GError        *error;
-  gboolean       closed;
-  guint          close_code;
-  char          *close_reason;
+  FwsTestEvents *events;
 
   gboolean       ping_done;
   GError        *ping_error;
@@ -140,13 +132,13 @@ assert_message (Fixture        *f,
   const guint8 *got_data, *want_data;
   GBytes *got;
 
-  g_assert_cmpuint (i, <, f->messages->len);
-  got = g_ptr_array_index (f->messages, i);
+  g_assert_cmpuint (i, <, f->events->messages->len);
+  got = g_ptr_array_index (f->events->messages, i);
   got_data = g_bytes_get_data (got, &got_len);
   want_data = g_bytes_get_data (want, &want_len);
 
-  if (g_array_index (f->types, FwsMessageType, i) != want_type)
-    g_error ("message %u: type %d, expected %d", i, g_array_index (f->types, FwsMessageType, i), want_type);
+  if (g_array_index (f->events->types, FwsMessageType, i) != want_type)
+    g_error ("message %u: type %d, expected %d", i, g_array_index (f->events->types, FwsMessageType, i), want_type);
   if (got_len != want_len)
     g_error ("message %u: %" G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT, i, got_len, want_len);
   for (gsize k = 0; k < want_len; k++)
@@ -162,41 +154,8 @@ assert_message (Fixture        *f,
 static void
 open_cb (FwsWebSocket *ws, Fixture *f)
 {
-  g_assert_false (f->opened);
-  f->opened = TRUE;
+  g_assert_null (f->protocol_at_open);
   f->protocol_at_open = g_strdup (fws_web_socket_get_protocol (ws));
-}
-
-static void
-message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_ptr_array_add (f->messages, g_bytes_ref (data));
-  g_array_append_val (f->types, type);
-  if (f->echo)
-    {
-      fws_web_socket_send (ws, type, data, &error);
-      g_assert_no_error (error);
-    }
-}
-
-static void
-error_cb (FwsWebSocket *ws, GError *error, Fixture *f)
-{
-  g_test_message ("%s: error signal: %s", f->peer->name, error->message);
-  f->error_count++;
-  g_clear_error (&f->error);
-  f->error = g_error_copy (error);
-}
-
-static void
-close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
-{
-  g_assert_false (f->closed);
-  f->closed = TRUE;
-  f->close_code = code;
-  f->close_reason = g_strdup (reason);
 }
 
 static void
@@ -204,31 +163,25 @@ watch (Fixture *f, FwsWebSocket *ws)
 {
   /* Bounds teardown when a peer stops answering. */
   fws_web_socket_set_close_timeout (ws, 5000);
+  fws_test_events_watch (f->events, ws);
   g_signal_connect (ws, "open", G_CALLBACK (open_cb), f);
-  g_signal_connect (ws, "message", G_CALLBACK (message_cb), f);
-  g_signal_connect (ws, "error", G_CALLBACK (error_cb), f);
-  g_signal_connect (ws, "close", G_CALLBACK (close_cb), f);
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   static const char * const protocols[] = { "echo", NULL };
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
   FwsWebSocket *ws;
 
-  if (!fws_web_socket_is_websocket_request (msg))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   f->connections++;
   g_assert_null (f->ws);
 
   ws = g_object_new (FWS_TYPE_WEB_SOCKET, "protocols", protocols, NULL);
-  fws_web_socket_accept (ws, msg, &error);
+  fws_test_request_accept_web_socket (request, ws, &error);
   g_assert_no_error (error);
   watch (f, ws);
   f->ws = ws;
@@ -317,9 +270,9 @@ connect_to_peer_server (Fixture *f)
 
   f->ws = g_object_new (FWS_TYPE_CLIENT, "url", url, "protocols", protocols, NULL);
   watch (f, f->ws);
-  fws_test_wait_until (f->opened || f->closed, 10);
-  g_assert_no_error (f->error);
-  g_assert_true (f->opened);
+  fws_test_wait_until (f->events->opens > 0 || f->events->closes > 0, 10);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->opens, ==, 1);
   g_assert_cmpuint (fws_client_get_status (FWS_CLIENT (f->ws)), ==, 101);
   g_assert_cmpstr (f->protocol_at_open, ==, "echo");
   g_assert_cmpstr (fws_web_socket_get_protocol (f->ws), ==, "echo");
@@ -335,18 +288,17 @@ setup (Fixture *f, gconstpointer data)
   f->interpreter = g_getenv (f->peer->interpreter_env);
   if (f->interpreter == NULL || *f->interpreter == '\0')
     f->interpreter = f->peer->interpreter_default;
-  f->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  f->types = g_array_new (FALSE, FALSE, sizeof (FwsMessageType));
+  f->events = fws_test_events_new (FALSE);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (f->ws && !f->closed)
+  if (f->ws && f->events->closes == 0)
     {
       if (fws_web_socket_get_ready_state (f->ws) < FWS_READY_STATE_CLOSING)
         fws_web_socket_close (f->ws, FWS_CLOSE_CODE_NORMAL, NULL, NULL);
-      fws_test_wait_until (f->closed, 10);
+      fws_test_wait_until (f->events->closes > 0, 10);
     }
   if (f->ws)
     g_signal_handlers_disconnect_by_data (f->ws, f);
@@ -358,17 +310,12 @@ teardown (Fixture *f, gconstpointer data)
   if (f->proc_waiting)
     fws_test_wait_until (f->proc_done, 10);
 
-  if (f->server)
-    {
-      soup_server_disconnect (f->server);
-      g_clear_object (&f->server);
-    }
-  g_ptr_array_unref (f->messages);
-  g_array_unref (f->types);
-  g_clear_error (&f->error);
+  g_clear_pointer (&f->server, fws_test_server_stop);
+  g_assert_cmpuint (f->events->opens, <=, 1);
+  g_assert_cmpuint (f->events->closes, <=, 1);
+  fws_test_events_free (f->events);
   g_clear_error (&f->ping_error);
   g_free (f->protocol_at_open);
-  g_free (f->close_reason);
   /* Let closed streams finish closing. */
   fws_test_run_for (10);
 }
@@ -387,9 +334,9 @@ test_client_to_fws_server (Fixture *f, gconstpointer data)
   if (!peer_available (f))
     return;
 
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
-  f->echo = TRUE;
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
+  f->events->echo = TRUE;
 
   /* The script checks the echoes, the pong and the answer to its close. */
   run_peer_client (f);
@@ -397,19 +344,19 @@ test_client_to_fws_server (Fixture *f, gconstpointer data)
   /* What our server saw. */
   g_assert_cmpuint (f->connections, ==, 1);
   g_assert_nonnull (f->ws);
-  fws_test_wait_until (f->closed, 10);
-  g_assert_true (f->opened);
+  fws_test_wait_until (f->events->closes > 0, 10);
+  g_assert_cmpuint (f->events->opens, ==, 1);
   g_assert_cmpstr (f->protocol_at_open, ==, "echo");
-  g_assert_no_error (f->error);
-  g_assert_cmpuint (f->error_count, ==, 0);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->errors, ==, 0);
 
   script_messages (FALSE, &want, &want_types);
-  g_assert_cmpuint (f->messages->len, ==, want->len);
+  g_assert_cmpuint (f->events->messages->len, ==, want->len);
   for (guint i = 0; i < want->len; i++)
     assert_message (f, i, g_array_index (want_types, FwsMessageType, i), g_ptr_array_index (want, i));
 
-  g_assert_cmpuint (f->close_code, ==, 4001);
-  g_assert_cmpstr (f->close_reason, ==, "done");
+  g_assert_cmpuint (f->events->close_code, ==, 4001);
+  g_assert_cmpstr (f->events->close_reason, ==, "done");
   g_assert_cmpint (fws_web_socket_get_ready_state (f->ws), ==, FWS_READY_STATE_CLOSED);
 }
 
@@ -445,10 +392,10 @@ test_fws_client_to_server (Fixture *f, gconstpointer data)
                            g_ptr_array_index (want, i), &error);
       g_assert_no_error (error);
     }
-  fws_test_wait_until (f->messages->len >= want->len || f->closed, 60);
-  g_assert_no_error (f->error);
-  g_assert_false (f->closed);
-  g_assert_cmpuint (f->messages->len, ==, want->len);
+  fws_test_wait_until (f->events->messages->len >= want->len || f->events->closes > 0, 60);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->closes, ==, 0);
+  g_assert_cmpuint (f->events->messages->len, ==, want->len);
   for (guint i = 0; i < want->len; i++)
     assert_message (f, i, g_array_index (want_types, FwsMessageType, i), g_ptr_array_index (want, i));
 
@@ -459,11 +406,11 @@ test_fws_client_to_server (Fixture *f, gconstpointer data)
   fws_web_socket_close (f->ws, 4002, "bye", &error);
   g_assert_no_error (error);
   g_assert_cmpint (fws_web_socket_get_ready_state (f->ws), ==, FWS_READY_STATE_CLOSING);
-  fws_test_wait_until (f->closed, 10);
-  g_assert_no_error (f->error);
-  g_assert_cmpuint (f->error_count, ==, 0);
-  g_assert_cmpuint (f->close_code, ==, 4002);
-  g_assert_cmpstr (f->close_reason, ==, "bye");
+  fws_test_wait_until (f->events->closes > 0, 10);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->errors, ==, 0);
+  g_assert_cmpuint (f->events->close_code, ==, 4002);
+  g_assert_cmpstr (f->events->close_reason, ==, "bye");
   g_assert_cmpint (fws_web_socket_get_ready_state (f->ws), ==, FWS_READY_STATE_CLOSED);
   g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->ws), ==, 0);
 }
@@ -485,17 +432,17 @@ test_peer_closes (Fixture *f, gconstpointer data)
   fws_web_socket_send_text (f->ws, "please close", &error);
   g_assert_no_error (error);
 
-  fws_test_wait_until (f->closed, 10);
-  g_assert_no_error (f->error);
-  g_assert_cmpuint (f->error_count, ==, 0);
-  g_assert_cmpuint (f->close_code, ==, 4003);
-  g_assert_cmpstr (f->close_reason, ==, "peer bye");
+  fws_test_wait_until (f->events->closes > 0, 10);
+  g_assert_no_error (f->events->error);
+  g_assert_cmpuint (f->events->errors, ==, 0);
+  g_assert_cmpuint (f->events->close_code, ==, 4003);
+  g_assert_cmpstr (f->events->close_reason, ==, "peer bye");
   g_assert_cmpint (fws_web_socket_get_ready_state (f->ws), ==, FWS_READY_STATE_CLOSED);
 
-  g_assert_cmpuint (f->messages->len, ==, 1);
-  g_assert_cmpint (g_array_index (f->types, FwsMessageType, 0), ==, FWS_MESSAGE_TYPE_TEXT);
-  g_assert_cmpmem (g_bytes_get_data (g_ptr_array_index (f->messages, 0), NULL),
-                   g_bytes_get_size (g_ptr_array_index (f->messages, 0)),
+  g_assert_cmpuint (f->events->messages->len, ==, 1);
+  g_assert_cmpint (g_array_index (f->events->types, FwsMessageType, 0), ==, FWS_MESSAGE_TYPE_TEXT);
+  g_assert_cmpmem (g_bytes_get_data (g_ptr_array_index (f->events->messages, 0), NULL),
+                   g_bytes_get_size (g_ptr_array_index (f->events->messages, 0)),
                    "before close", 12);
 }
 

@@ -360,21 +360,24 @@ test_peer_gone (Fixture *f, gconstpointer data)
   g_assert_error (f->error, FWS_ERROR, FWS_ERROR_CLOSED);
 }
 
-/* One masked text frame "hello" (key 01 02 03 04) and its unmasked echo. */
-static const char masked_hello[] = "\x81\x85\x01\x02\x03\x04\x69\x67\x6f\x68\x6e";
-static const char echoed_hello[] = "\x81\x05hello";
+static const guint8 hello_key[4] = { 1, 2, 3, 4 };
 
 static void
 websocket_echo (Fixture *f)
 {
   const char *accept_line = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
-  g_autofree char *with_frame = g_strconcat (WS_HEAD, masked_hello, NULL);
+  /* One masked text frame "hello" and its unmasked echo. */
+  g_autoptr(GBytes) masked_hello = fws_test_frame (0x81, hello_key, "hello", 5);
+  g_autoptr(GBytes) echoed_hello = fws_test_frame (0x81, NULL, "hello", 5);
+  g_autoptr(GByteArray) with_frame = g_byte_array_new ();
   const char *end;
 
   f->echo = TRUE;
   client_connect (f);
   /* The first frame rides in the same write as the head: it is kept. */
-  client_write (f, with_frame, strlen (with_frame));
+  g_byte_array_append (with_frame, (const guint8 *) WS_HEAD, strlen (WS_HEAD));
+  g_byte_array_append (with_frame, g_bytes_get_data (masked_hello, NULL), (guint) g_bytes_get_size (masked_hello));
+  client_write (f, (const char *) with_frame->data, with_frame->len);
   while ((end = strstr (f->received->str, "\r\n\r\n")) == NULL || strlen (end + 4) < 7)
     {
       gsize have = f->received->len;
@@ -384,7 +387,7 @@ websocket_echo (Fixture *f)
     }
   g_assert_true (g_str_has_prefix (f->received->str, "HTTP/1.1 101 Switching Protocols\r\n"));
   g_assert_nonnull (strstr (f->received->str, accept_line));
-  g_assert_cmpmem (end + 4, 7, echoed_hello, 7);
+  g_assert_cmpmem (end + 4, 7, g_bytes_get_data (echoed_hello, NULL), g_bytes_get_size (echoed_hello));
   g_assert_cmpstr (fws_web_socket_get_url (f->ws), ==, "ws://127.0.0.1/ws");
 }
 
@@ -417,19 +420,12 @@ test_tcp_early_frame (Fixture *f, gconstpointer data)
 }
 
 static void
-ws_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, GBytes **out)
-{
-  g_clear_pointer (out, g_bytes_unref);
-  *out = g_bytes_ref (data);
-}
-
-static void
 test_tls (Fixture *f, gconstpointer data)
 {
   FwsTestCerts *certs;
   g_autoptr(FwsClient) client = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(GBytes) got = NULL;
+  FwsTestEvents *events = fws_test_events_new (FALSE);
   g_autoptr(GError) error = NULL;
 
   g_test_summary ("TLS through a GTlsServerConnection the program made: the handshake runs under "
@@ -444,17 +440,20 @@ test_tls (Fixture *f, gconstpointer data)
   client = fws_client_new (url, NULL, &error);
   g_assert_no_error (error);
   fws_client_set_tls_ca_files (client, (const char * const []) { certs->ca, NULL });
-  g_signal_connect (client, "message", G_CALLBACK (ws_message_cb), &got);
+  fws_test_events_watch (events, FWS_WEB_SOCKET (client));
   fws_test_wait_until (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (client)) != FWS_READY_STATE_CONNECTING, 30);
   g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (client)), ==, FWS_READY_STATE_OPEN);
   g_assert_true (fws_request_get_secure (f->request));
   g_assert_cmpstr (fws_web_socket_get_url (f->ws), ==, url);
   fws_web_socket_send_text (FWS_WEB_SOCKET (client), "over TLS", &error);
   g_assert_no_error (error);
-  fws_test_wait_until (got != NULL, 10);
-  g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), "over TLS", 8);
+  fws_test_wait_until (events->messages->len > 0, 10);
+  g_assert_cmpmem (g_bytes_get_data (events->messages->pdata[0], NULL),
+                   g_bytes_get_size (events->messages->pdata[0]), "over TLS", 8);
   fws_web_socket_close (FWS_WEB_SOCKET (client), 1000, NULL, NULL);
   fws_test_wait_until (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (client)) == FWS_READY_STATE_CLOSED, 10);
+  g_signal_handlers_disconnect_by_data (client, events);
+  fws_test_events_free (events);
   fws_test_certs_free (certs);
 }
 

@@ -6,8 +6,6 @@
  */
 #include "test-utils.h"
 
-#include <sys/socket.h>
-
 /* ---- One server, either door ---- */
 
 struct _FwsTestRequest
@@ -89,27 +87,21 @@ fws_test_server_start (FwsTestDoor      door,
                        FwsTestHandler   handler,
                        gpointer         user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) sock = NULL;
   FwsTestServer *server = g_new0 (FwsTestServer, 1);
 
   server->door = door;
   server->cert = cert ? g_object_ref (cert) : NULL;
   server->handler = handler;
   server->user_data = user_data;
-  sock = fws_test_listen_socket (&server->port);
   if (door == FWS_TEST_DOOR_SOUP)
     {
-      server->soup = cert ? soup_server_new ("tls-certificate", cert, NULL) : soup_server_new (NULL, NULL);
-      soup_server_listen_socket (server->soup, sock, cert ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
-      g_assert_no_error (error);
+      server->soup = fws_test_tls_server_new (cert, &server->port);
       soup_server_add_handler (server->soup, NULL, soup_handler, server, NULL);
     }
   else
     {
       server->service = g_socket_service_new ();
-      g_socket_listener_add_socket (G_SOCKET_LISTENER (server->service), sock, NULL, &error);
-      g_assert_no_error (error);
+      server->port = fws_test_listen_loopback (G_SOCKET_LISTENER (server->service));
       g_signal_connect (server->service, "incoming", G_CALLBACK (incoming_cb), server);
       g_socket_service_start (server->service);
     }
@@ -158,6 +150,12 @@ fws_test_server_stop (FwsTestServer *server)
   g_clear_object (&server->cert);
   g_clear_error (&server->last_read_error);
   g_free (server);
+}
+
+SoupServerMessage *
+fws_test_request_get_message (FwsTestRequest *request)
+{
+  return request->msg;
 }
 
 const char *
@@ -221,6 +219,16 @@ fws_test_request_new_event_source (FwsTestRequest  *request,
   return fws_event_source_new_for_request (request->request, error);
 }
 
+FwsWebSocket *
+fws_test_request_new_web_socket (FwsTestRequest      *request,
+                                 const char * const  *protocols,
+                                 GError             **error)
+{
+  if (request->msg != NULL)
+    return fws_web_socket_new (request->msg, protocols, error);
+  return fws_web_socket_new_for_request (request->request, protocols, error);
+}
+
 void
 fws_test_request_respond (FwsTestRequest *request,
                           guint           status)
@@ -234,4 +242,13 @@ fws_test_request_respond (FwsTestRequest *request,
     }
   fws_request_respond (request->request, status, NULL, NULL, &error);
   g_assert_no_error (error);
+}
+
+gboolean
+fws_test_request_expect_websocket (FwsTestRequest *request)
+{
+  if (fws_test_request_is_websocket (request))
+    return TRUE;
+  fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
+  return FALSE;
 }

@@ -27,7 +27,7 @@ typedef struct
   guint          py_port;
 
   /* an FwsWebSocket echo server, plain */
-  SoupServer    *server;
+  FwsTestServer *server;
   guint          server_port;
   FwsWebSocket  *server_ws;
   FwsTestEvents *server_events;
@@ -75,21 +75,14 @@ start_python (Fixture *f)
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
-  g_autoptr(GError) error = NULL;
 
-  if (!fws_web_socket_is_websocket_request (msg))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
   g_assert_null (f->server_ws);
-  f->server_ws = fws_web_socket_new (msg, NULL, &error);
-  g_assert_no_error (error);
-  fws_test_events_watch (f->server_events, f->server_ws);
+  f->server_ws = fws_test_request_take_web_socket (request, f->server_events);
 }
 
 static gboolean
@@ -172,36 +165,26 @@ setup (Fixture *f, gconstpointer data)
 
   f->dir = g_dir_make_tmp ("fws-tinyproxy-XXXXXX", &error);
   g_assert_no_error (error);
-  f->server = fws_test_server_new (&f->server_port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
-  f->server_events = fws_test_events_new ();
-  f->server_events->echo = TRUE;
-  f->events = fws_test_events_new ();
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->server_port = fws_test_server_get_port (f->server);
+  f->server_events = fws_test_events_new (TRUE);
+  f->events = fws_test_events_new (FALSE);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
   if (f->client)
-    {
-      if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-        fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-      fws_test_wait_until (f->events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->client, f->events);
-      g_clear_object (&f->client);
-    }
+    fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
   if (f->server_ws)
-    {
-      fws_test_wait_until (f->server_events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-    }
+    fws_test_wait_until (f->server_events->closes > 0, 10);
+  fws_test_events_release (f->server_events, &f->server_ws);
   if (f->tinyproxy)
     fws_test_subprocess_stop (g_steal_pointer (&f->tinyproxy));
   if (f->py)
     fws_test_subprocess_stop (g_steal_pointer (&f->py));
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   fws_test_events_free (f->server_events);
   fws_test_events_free (f->events);
   g_unsetenv ("http_proxy");
@@ -323,12 +306,8 @@ test_python_client_certificate (Fixture *f, gconstpointer data)
   fws_client_set_use_system_proxy (f->client, FALSE);
   fws_client_set_tls_certificate (f->client, mine);
   assert_opens (f, "hello sni=localhost path=/auth client=fws-glib test client");
-  fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
 
   new_client (f, url, NULL);
   fws_client_set_use_system_proxy (f->client, FALSE);
@@ -385,13 +364,7 @@ test_tinyproxy_credentials (Fixture *f, gconstpointer data)
     {
       g_autofree char *proxy = g_strdup_printf ("http://%s127.0.0.1:%u", userinfo[i], f->proxy_port);
 
-      if (f->client)
-        {
-          g_signal_handlers_disconnect_by_data (f->client, f->events);
-          g_clear_object (&f->client);
-          fws_test_events_free (f->events);
-          f->events = fws_test_events_new ();
-        }
+      fws_test_events_release (f->events, &f->client);
       new_client (f, url, proxy);
       g_assert_error (assert_fails (f), FWS_ERROR, FWS_ERROR_HANDSHAKE);
       /* tinyproxy 1.11 answers CONNECT without valid credentials with 401
@@ -441,23 +414,15 @@ test_tinyproxy_system (Fixture *f, gconstpointer data)
   new_client (f, url, NULL);
   assert_opens (f, NULL);
   assert_echo (f, 0, 1000);
-  fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
 
   g_clear_pointer (&url, g_free);
   url = g_strdup_printf ("wss://localhost:%u/sys", f->py_port);
   new_client (f, url, NULL);
   assert_opens (f, "hello sni=localhost path=/sys");
-  fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
+  fws_test_events_close (f->events, f->client, 10);
+  fws_test_events_release (f->events, &f->client);
 
   /* Proof that it went through tinyproxy: stop it, and the same fails. */
   fws_test_subprocess_stop (g_steal_pointer (&f->tinyproxy));

@@ -1,8 +1,7 @@
 /* test-tls-utils.h — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Certificates the TLS tests make for themselves with certtool (gnutls-bin),
- * in a temporary directory, TLS servers on 127.0.0.1 that use them, and a
- * recorder of a WebSocket's signals.
+ * in a temporary directory (fws_test_server_start serves with them).
  */
 #pragma once
 
@@ -40,39 +39,9 @@ GTlsCertificate *fws_test_certs_load   (const char *cert_file,
 /* Fails the test when GIO has no TLS backend (glib-networking). */
 void             fws_test_assert_tls_backend (void);
 
-/* A SoupServer listening with TLS (SOUP_SERVER_LISTEN_HTTPS) on 127.0.0.1
- * at a free port, with @cert as its certificate. */
-SoupServer      *fws_test_tls_server_new (GTlsCertificate *cert,
-                                          guint           *port);
-
 /* Runs @argv to completion (at most @seconds), failing the test if it
  * cannot be started or exits with a non-zero status. */
 void             fws_test_run_command    (const char * const *argv,
                                           guint               seconds);
-
-/* Adds 127.0.0.1 at a free port to @listener; returns the port. */
-guint16          fws_test_listen_loopback (GSocketListener *listener);
-
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-guint16          fws_test_free_port      (void);
-
-/* What a WebSocket's signals reported. */
-typedef struct
-{
-  guint       opens;
-  guint       errors;
-  guint       closes;
-  GError     *error;          /* the last one */
-  guint       close_code;
-  char       *close_reason;
-  GPtrArray  *messages;       /* of GBytes */
-  gboolean    echo;           /* send every message back */
-} FwsTestEvents;
-
-FwsTestEvents *fws_test_events_new   (void);
-void           fws_test_events_free  (FwsTestEvents *events);
-/* Connects @events to the signals of @ws. */
-void           fws_test_events_watch (FwsTestEvents *events,
-                                      FwsWebSocket  *ws);
 
 G_END_DECLS

@@ -26,7 +26,7 @@ typedef enum
 
 typedef struct
 {
-  SoupServer     *server;
+  FwsTestServer *server;
   guint           port;
 
   /* server side */
@@ -42,35 +42,24 @@ typedef struct
 } Fixture;
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
-  g_autoptr(GError) error = NULL;
   GTlsCertificate *peer;
 
   f->requests++;
-  if (!fws_web_socket_is_websocket_request (msg))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      return;
-    }
-  peer = soup_server_message_get_tls_peer_certificate (msg);
+  if (!fws_test_request_expect_websocket (request))
+    return;
+  peer = soup_server_message_get_tls_peer_certificate (fws_test_request_get_message (request));
   g_set_object (&f->peer_cert, peer);
 
   if (f->server_ws != NULL)
     {
       /* A test that connects again: close_client () waited for the
        * previous one to close. */
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-      fws_test_events_free (f->server_events);
-      f->server_events = fws_test_events_new ();
-      f->server_events->echo = TRUE;
+      fws_test_events_release (f->server_events, &f->server_ws);
     }
-  f->server_ws = fws_web_socket_new (msg, NULL, &error);
-  g_assert_no_error (error);
-  fws_test_events_watch (f->server_events, f->server_ws);
+  f->server_ws = fws_test_request_take_web_socket (request, f->server_events);
   g_free (f->server_url);
   f->server_url = g_strdup (fws_web_socket_get_url (f->server_ws));
 }
@@ -99,28 +88,22 @@ setup (Fixture *f, gconstpointer data)
     default:
       break;
     }
-  if (cert != NULL)
-    f->server = fws_test_tls_server_new (cert, &f->port);
-  else
-    f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
-  f->server_events = fws_test_events_new ();
-  f->server_events->echo = TRUE;
-  f->events = fws_test_events_new ();
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, cert, handler, f);
+  f->port = fws_test_server_get_port (f->server);
+  f->server_events = fws_test_events_new (TRUE);
+  f->events = fws_test_events_new (FALSE);
 }
 
 static void
 close_client (Fixture *f)
 {
-  if (f->client == NULL)
-    return;
-  if (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-    fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
-  fws_test_wait_until (f->events->closes > 0, 10);
-  g_signal_handlers_disconnect_by_data (f->client, f->events);
-  g_clear_object (&f->client);
-  if (f->server_ws)
-    fws_test_wait_until (f->server_events->closes > 0, 10);
+  if (f->client != NULL)
+    {
+      fws_test_events_close (f->events, f->client, 10);
+      if (f->server_ws)
+        fws_test_wait_until (f->server_events->closes > 0, 10);
+    }
+  fws_test_events_release (f->events, &f->client);
 }
 
 static void
@@ -128,13 +111,9 @@ teardown (Fixture *f, gconstpointer data)
 {
   close_client (f);
   if (f->server_ws)
-    {
-      fws_test_wait_until (f->server_events->closes > 0, 10);
-      g_signal_handlers_disconnect_by_data (f->server_ws, f->server_events);
-      g_clear_object (&f->server_ws);
-    }
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+    fws_test_wait_until (f->server_events->closes > 0, 10);
+  fws_test_events_release (f->server_events, &f->server_ws);
+  g_clear_pointer (&f->server, fws_test_server_stop);
   g_clear_object (&f->peer_cert);
   g_free (f->server_url);
   fws_test_events_free (f->server_events);
@@ -143,7 +122,8 @@ teardown (Fixture *f, gconstpointer data)
   fws_test_run_for (20);
 }
 
-/* A client for @path on our server; set options on it, then wait. */
+/* A client for @path on our server (the previous one closed and
+ * forgotten); set options on it, then wait. */
 static FwsClient *
 new_client (Fixture *f, const char *host, const char *path)
 {
@@ -151,8 +131,6 @@ new_client (Fixture *f, const char *host, const char *path)
   g_autofree char *url = g_strdup_printf ("wss://%s:%u%s", host, f->port, path);
 
   close_client (f);
-  fws_test_events_free (f->events);
-  f->events = fws_test_events_new ();
   f->client = fws_client_new (url, NULL, &error);
   g_assert_no_error (error);
   /* Never through a proxy a developer's environment may name. */
@@ -574,8 +552,6 @@ test_forwarded (Fixture *f, gconstpointer data)
       if (cases[i].name)
         soup_message_headers_append (extra, cases[i].name, cases[i].value);
       close_client (f);
-      fws_test_events_free (f->events);
-      f->events = fws_test_events_new ();
       f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, "extra-headers", extra,
                                 "use-system-proxy", FALSE, NULL);
       fws_test_events_watch (f->events, FWS_WEB_SOCKET (f->client));
@@ -591,7 +567,7 @@ test_no_backend (void)
   g_test_summary ("Without a TLS backend, wss:// fails saying to install glib-networking, then close 1006");
   if (g_test_subprocess ())
     {
-      FwsTestEvents *e = fws_test_events_new ();
+      FwsTestEvents *e = fws_test_events_new (FALSE);
       FwsClient *client;
 
       /* Before anything asks GIO for its TLS backend. */

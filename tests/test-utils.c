@@ -86,6 +86,62 @@ fws_test_assert_hex (const guint8 *bytes, gsize len, const char *hex)
     }
 }
 
+GBytes *
+fws_test_frame (guint8        first_byte,
+                const guint8 *mask,
+                const void   *payload,
+                gsize         len)
+{
+  GByteArray *a = g_byte_array_sized_new ((guint) len + 14);
+  guint8 mask_bit = mask != NULL ? 0x80 : 0;
+  guint8 b;
+
+  g_byte_array_append (a, &first_byte, 1);
+  if (len < 126)
+    {
+      b = mask_bit | (guint8) len;
+      g_byte_array_append (a, &b, 1);
+    }
+  else
+    {
+      int n = len < 65536 ? 2 : 8;
+
+      b = mask_bit | (n == 2 ? 126 : 127);
+      g_byte_array_append (a, &b, 1);
+      for (int i = n - 1; i >= 0; i--)
+        {
+          b = (guint8) ((guint64) len >> (8 * i));
+          g_byte_array_append (a, &b, 1);
+        }
+    }
+  if (mask != NULL)
+    g_byte_array_append (a, mask, 4);
+  if (len > 0)
+    {
+      guint start = a->len;
+
+      g_byte_array_append (a, payload, (guint) len);
+      for (gsize i = 0; mask != NULL && i < len; i++)
+        a->data[start + i] ^= mask[i % 4];
+    }
+  return g_byte_array_free_to_bytes (a);
+}
+
+GBytes *
+fws_test_close_frame (const guint8 *mask,
+                      guint16       code,
+                      const char   *reason)
+{
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+
+  guint8 be[2] = { (guint8) (code >> 8), (guint8) code };
+
+  g_byte_array_append (body, be, 2);
+  if (reason != NULL)
+    g_byte_array_append (body, (const guint8 *) reason, (guint) strlen (reason));
+  return fws_test_frame (0x88, mask, body->data, body->len);
+}
+
 GSocket *
 fws_test_listen_socket (guint *port)
 {
@@ -109,16 +165,46 @@ fws_test_listen_socket (guint *port)
   return sock;
 }
 
+guint16
+fws_test_listen_loopback (GSocketListener *listener)
+{
+  g_autoptr(GError) error = NULL;
+  guint port;
+  g_autoptr(GSocket) sock = fws_test_listen_socket (&port);
+
+  g_socket_listener_add_socket (listener, sock, NULL, &error);
+  g_assert_no_error (error);
+  return (guint16) port;
+}
+
+guint16
+fws_test_free_port (void)
+{
+  guint port;
+  g_autoptr(GSocket) sock = fws_test_listen_socket (&port);
+
+  g_socket_close (sock, NULL);
+  return (guint16) port;
+}
+
 SoupServer *
-fws_test_server_new (guint *port)
+fws_test_tls_server_new (GTlsCertificate *cert,
+                         guint           *port)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) sock = fws_test_listen_socket (port);
-  SoupServer *server = soup_server_new (NULL, NULL);
+  SoupServer *server = cert != NULL ? soup_server_new ("tls-certificate", cert, NULL)
+                                    : soup_server_new (NULL, NULL);
 
-  soup_server_listen_socket (server, sock, 0, &error);
+  soup_server_listen_socket (server, sock, cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
   g_assert_no_error (error);
   return server;
+}
+
+SoupServer *
+fws_test_server_new (guint *port)
+{
+  return fws_test_tls_server_new (NULL, port);
 }
 
 GSubprocess *

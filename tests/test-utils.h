@@ -32,11 +32,39 @@ void        fws_test_assert_hex       (const guint8 *bytes,
                                        gsize         len,
                                        const char   *hex);
 
+/* ---- Raw frames ---- */
+
+/* One RFC 6455 frame, built here independently of the codec under test:
+ * @first_byte is FIN | RSV1-3 | opcode (0x81 a final text frame); with @mask
+ * (nullable, 4 bytes) the MASK bit is set and @payload goes out masked with
+ * it, as a client sends it. The length takes 7, 16 or 64 bits as needed. */
+GBytes     *fws_test_frame            (guint8        first_byte,
+                                       const guint8 *mask,
+                                       const void   *payload,
+                                       gsize         len);
+/* A final close frame (0x88) whose body is @code in two bytes followed by
+ * @reason (nullable); an empty close is fws_test_frame (0x88, mask, NULL, 0). */
+GBytes     *fws_test_close_frame      (const guint8 *mask,
+                                       guint16       code,
+                                       const char   *reason);
+
 /* A listening socket on 127.0.0.1 at a free port (backlog 4096). */
 GSocket    *fws_test_listen_socket     (guint *port);
 
-/* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096). */
+/* Adds fws_test_listen_socket () to @listener (a raw or special listener
+ * a test needs; a WebSocket or EventSource server is fws_test_server_start);
+ * returns the port. */
+guint16     fws_test_listen_loopback   (GSocketListener *listener);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (nothing listens). */
+guint16     fws_test_free_port         (void);
+
+/* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096), with
+ * @cert over TLS; for the examples' tests, other tests use
+ * fws_test_server_start. */
 SoupServer *fws_test_server_new        (guint *port);
+SoupServer *fws_test_tls_server_new    (GTlsCertificate *cert,
+                                        guint           *port);
 
 /* Spawns @argv (with stdout piped); waits up to @seconds for a line that
  * starts with @ready_prefix and returns it (newly allocated) in @ready_line.
@@ -77,6 +105,8 @@ guint               fws_test_server_get_failed_reads (FwsTestServer *server,
 void                fws_test_server_stop        (FwsTestServer   *server);
 
 const char         *fws_test_request_get_path   (FwsTestRequest  *request);
+/* Soup door: the message, for what only libsoup does (else NULL). */
+SoupServerMessage  *fws_test_request_get_message (FwsTestRequest *request);
 SoupMessageHeaders *fws_test_request_get_headers (FwsTestRequest *request);
 gboolean            fws_test_request_is_websocket    (FwsTestRequest *request);
 gboolean            fws_test_request_is_event_source (FwsTestRequest *request);
@@ -89,9 +119,72 @@ gboolean            fws_test_request_accept_event_source (FwsTestRequest  *reque
                                                           GError         **error);
 FwsEventSource     *fws_test_request_new_event_source    (FwsTestRequest  *request,
                                                           GError         **error);
+/* fws_web_socket_new or fws_web_socket_new_for_request. */
+FwsWebSocket       *fws_test_request_new_web_socket      (FwsTestRequest      *request,
+                                                          const char * const  *protocols,
+                                                          GError             **error);
+/* Answers 404 to a request that is not a WebSocket handshake; returns
+ * whether it was one (a handler that serves WebSocket only starts with it). */
+gboolean            fws_test_request_expect_websocket (FwsTestRequest *request);
 /* Answers with @status and no body (what a handler does for a request it
  * does not take over). */
 void                fws_test_request_respond    (FwsTestRequest  *request,
                                                  guint            status);
+
+/* ---- One event recorder (test-events.c) ---- */
+
+/* What a WebSocket's signals reported. */
+typedef struct
+{
+  guint       opens;
+  guint       errors;
+  guint       closes;
+  GError     *error;          /* the last one */
+  guint       close_code;     /* of the last close */
+  char       *close_reason;
+  GPtrArray  *messages;       /* of GBytes */
+  GArray     *types;          /* of FwsMessageType, one per message */
+  gboolean    echo;           /* send every message back */
+} FwsTestEvents;
+
+/* With @echo, every message is sent back. */
+FwsTestEvents *fws_test_events_new   (gboolean       echo);
+void           fws_test_events_free  (FwsTestEvents *events);
+/* Forgets what was recorded (the echo setting stays). */
+void           fws_test_events_clear (FwsTestEvents *events);
+/* Connects @events to the signals of @ws. */
+void           fws_test_events_watch (FwsTestEvents *events,
+                                      FwsWebSocket  *ws);
+/* Closes @ws with 1000 unless it is closing already, and waits up to
+ * @seconds for @events to record its close. */
+void           fws_test_events_close (FwsTestEvents *events,
+                                      gpointer       ws,
+                                      guint          seconds);
+/* Disconnects @events from the WebSocket at @ws_ptr (an FwsWebSocket **, or
+ * of a subclass; nothing if NULL), drops it and forgets what @events recorded,
+ * for a test that goes on with another WebSocket. */
+void           fws_test_events_release (FwsTestEvents *events,
+                                        gpointer       ws_ptr);
+/* Takes @request over into a new server-side FwsWebSocket
+ * (fws_test_request_new_web_socket, no subprotocols) watched by @events. */
+FwsWebSocket  *fws_test_request_take_web_socket (FwsTestRequest *request,
+                                                 FwsTestEvents  *events);
+/* Asserts that every message recorded so far is of @type. */
+void           fws_test_events_assert_types (FwsTestEvents  *events,
+                                             FwsMessageType  type);
+
+/* What an EventSource's signals reported. "close" must find it CLOSED, and
+ * neither signal may come while @in_call is set (a test sets it around a
+ * call that must not emit synchronously). */
+typedef struct
+{
+  guint          opens;
+  guint          closes;
+  FwsReadyState  state_at_open;  /* at the last open */
+  gboolean       in_call;
+} FwsTestSourceEvents;
+
+void           fws_test_source_events_watch (FwsTestSourceEvents *events,
+                                             FwsEventSource      *es);
 
 G_END_DECLS

@@ -24,59 +24,14 @@ typedef struct
   gboolean       server_echo;
   gboolean       server_send_early;
   FwsWebSocket  *server_ws;
-  GPtrArray     *server_messages;   /* of GBytes */
-  GPtrArray     *server_types;
-  GError        *server_error;
-  guint          server_close_code;
-  char          *server_close_reason;
-  gboolean       server_closed;
-  gboolean       server_opened;
+  FwsTestEvents *server_events;   /* echo on by default */
 
   /* client side */
   FwsClient     *client;
-  GPtrArray     *client_messages;
-  GPtrArray     *client_types;
-  GError        *client_error;
-  guint          client_close_code;
-  char          *client_close_reason;
-  gboolean       client_closed;
-  gboolean       client_opened;
-  guint          client_error_count;
-  guint          client_close_count;
+  FwsTestEvents *client_events;
 } Fixture;
 
 /* ---- server ---- */
-
-static void
-server_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
-{
-  g_ptr_array_add (f->server_messages, g_bytes_ref (data));
-  g_ptr_array_add (f->server_types, GUINT_TO_POINTER (type));
-  if (f->server_echo)
-    g_assert_true (fws_web_socket_send (ws, type, data, NULL));
-}
-
-static void
-server_open_cb (FwsWebSocket *ws, Fixture *f)
-{
-  f->server_opened = TRUE;
-}
-
-static void
-server_error_cb (FwsWebSocket *ws, GError *error, Fixture *f)
-{
-  g_clear_error (&f->server_error);
-  f->server_error = g_error_copy (error);
-}
-
-static void
-server_close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
-{
-  g_assert_false (f->server_closed);
-  f->server_closed = TRUE;
-  f->server_close_code = code;
-  f->server_close_reason = g_strdup (reason);
-}
 
 static void
 handler (FwsTestRequest *request, gpointer user_data)
@@ -90,11 +45,8 @@ handler (FwsTestRequest *request, gpointer user_data)
       fws_test_request_respond (request, SOUP_STATUS_FORBIDDEN);
       return;
     }
-  if (!fws_test_request_is_websocket (request))
-    {
-      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
-      return;
-    }
+  if (!fws_test_request_expect_websocket (request))
+    return;
 
   ws = g_object_new (FWS_TYPE_WEB_SOCKET,
                      "protocols", f->server_protocols,
@@ -107,10 +59,7 @@ handler (FwsTestRequest *request, gpointer user_data)
   g_object_set (ws, "ping-interval", f->server_ping_interval, "pong-timeout", f->server_pong_timeout, NULL);
   g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
   g_assert_no_error (error);
-  g_signal_connect (ws, "open", G_CALLBACK (server_open_cb), f);
-  g_signal_connect (ws, "message", G_CALLBACK (server_message_cb), f);
-  g_signal_connect (ws, "error", G_CALLBACK (server_error_cb), f);
-  g_signal_connect (ws, "close", G_CALLBACK (server_close_cb), f);
+  fws_test_events_watch (f->server_events, ws);
   if (f->server_send_early)
     g_assert_true (fws_web_socket_send_text (ws, "sent before open", NULL));
   g_clear_object (&f->server_ws);
@@ -120,36 +69,6 @@ handler (FwsTestRequest *request, gpointer user_data)
 /* ---- client ---- */
 
 static void
-client_open_cb (FwsWebSocket *ws, Fixture *f)
-{
-  f->client_opened = TRUE;
-}
-
-static void
-client_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Fixture *f)
-{
-  g_ptr_array_add (f->client_messages, g_bytes_ref (data));
-  g_ptr_array_add (f->client_types, GUINT_TO_POINTER (type));
-}
-
-static void
-client_error_cb (FwsWebSocket *ws, GError *error, Fixture *f)
-{
-  g_clear_error (&f->client_error);
-  f->client_error = g_error_copy (error);
-  f->client_error_count++;
-}
-
-static void
-client_close_cb (FwsWebSocket *ws, guint code, const char *reason, Fixture *f)
-{
-  f->client_close_count++;
-  f->client_closed = TRUE;
-  f->client_close_code = code;
-  f->client_close_reason = g_strdup (reason);
-}
-
-static void
 connect_client_full (Fixture *f, const char *path, const char * const *protocols,
                      SoupMessageHeaders *extra)
 {
@@ -157,17 +76,26 @@ connect_client_full (Fixture *f, const char *path, const char * const *protocols
 
   f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, "protocols", protocols,
                             "extra-headers", extra, NULL);
-  g_signal_connect (f->client, "open", G_CALLBACK (client_open_cb), f);
-  g_signal_connect (f->client, "message", G_CALLBACK (client_message_cb), f);
-  g_signal_connect (f->client, "error", G_CALLBACK (client_error_cb), f);
-  g_signal_connect (f->client, "close", G_CALLBACK (client_close_cb), f);
+  fws_test_events_watch (f->client_events, FWS_WEB_SOCKET (f->client));
+}
+
+/* Waits for the client's close: an error @domain/@code, then 1006, once,
+ * and never an open. */
+static void
+assert_client_failed (Fixture *f, GQuark domain, gint code)
+{
+  fws_test_wait_until (f->client_events->closes > 0, 10);
+  g_assert_cmpuint (f->client_events->opens, ==, 0);
+  g_assert_error (f->client_events->error, domain, code);
+  g_assert_cmpuint (f->client_events->close_code, ==, 1006);
+  g_assert_cmpuint (f->client_events->closes, ==, 1);
 }
 
 static void
 connect_client (Fixture *f)
 {
   connect_client_full (f, "/", NULL, NULL);
-  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  fws_test_wait_until (f->client_events->opens > 0 && f->server_events->opens > 0, 10);
 }
 
 static void
@@ -175,33 +103,25 @@ setup (Fixture *f, gconstpointer data)
 {
   f->server = fws_test_server_start (GPOINTER_TO_INT (data), NULL, handler, f);
   f->port = fws_test_server_get_port (f->server);
-  f->server_echo = TRUE;
-  f->server_messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  f->server_types = g_ptr_array_new ();
-  f->client_messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  f->client_types = g_ptr_array_new ();
+  f->server_events = fws_test_events_new (TRUE);
+  f->client_events = fws_test_events_new (FALSE);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (f->client && fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)) < FWS_READY_STATE_CLOSING)
-    fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, NULL);
   if (f->client)
-    fws_test_wait_until (f->client_closed, 10);
+    fws_test_events_close (f->client_events, f->client, 10);
   if (f->server_ws)
-    fws_test_wait_until (f->server_closed, 10);
+    {
+      fws_test_wait_until (f->server_events->closes > 0, 10);
+      g_assert_cmpuint (f->server_events->closes, ==, 1);
+    }
   g_clear_object (&f->client);
   g_clear_object (&f->server_ws);
   g_clear_pointer (&f->server, fws_test_server_stop);
-  g_ptr_array_unref (f->server_messages);
-  g_ptr_array_unref (f->server_types);
-  g_ptr_array_unref (f->client_messages);
-  g_ptr_array_unref (f->client_types);
-  g_clear_error (&f->server_error);
-  g_clear_error (&f->client_error);
-  g_free (f->server_close_reason);
-  g_free (f->client_close_reason);
+  fws_test_events_free (f->server_events);
+  fws_test_events_free (f->client_events);
   g_free (f->url);
   g_strfreev (f->server_protocols);
   g_clear_pointer (&f->server_extra, soup_message_headers_unref);
@@ -264,14 +184,6 @@ raw_send (Raw *raw, const void *data, gsize len)
     }
 }
 
-static void
-raw_send_hex (Raw *raw, const char *hex)
-{
-  g_autoptr(GBytes) b = fws_test_hex (hex);
-
-  raw_send (raw, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
-}
-
 /* Reads what is there into raw->in; returns FALSE at EOF. */
 static gboolean
 raw_pump (Raw *raw)
@@ -328,33 +240,14 @@ raw_handshake (Fixture *f, Raw *raw)
 }
 
 /* A masked client frame with key 0 (so payload bytes are unchanged). */
+static const guint8 zero_key[4] = { 0, 0, 0, 0 };
+
 static void
 raw_send_frame (Raw *raw, guint8 b0, const void *payload, gsize len)
 {
-  g_autoptr(GByteArray) a = g_byte_array_new ();
-  guint8 hdr[14];
-  gsize h = 0;
+  g_autoptr(GBytes) frame = fws_test_frame (b0, zero_key, payload, len);
 
-  hdr[h++] = b0;
-  if (len < 126)
-    hdr[h++] = 0x80 | (guint8) len;
-  else if (len < 65536)
-    {
-      hdr[h++] = 0x80 | 126;
-      hdr[h++] = (guint8) (len >> 8);
-      hdr[h++] = (guint8) len;
-    }
-  else
-    {
-      hdr[h++] = 0x80 | 127;
-      for (int i = 7; i >= 0; i--)
-        hdr[h++] = (guint8) ((guint64) len >> (8 * i));
-    }
-  memset (hdr + h, 0, 4);
-  h += 4;
-  g_byte_array_append (a, hdr, (guint) h);
-  g_byte_array_append (a, payload, (guint) len);
-  raw_send (raw, a->data, a->len);
+  raw_send (raw, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
 }
 
 /* ---- tests ---- */
@@ -378,12 +271,12 @@ test_echo_text (Fixture *f, gconstpointer data)
   connect_client (f);
   g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)), ==, FWS_READY_STATE_OPEN);
   g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "héllo wörld", NULL));
-  fws_test_wait_until (f->client_messages->len == 1, 10);
-  got = f->client_messages->pdata[0];
-  g_assert_cmpuint (GPOINTER_TO_UINT (f->client_types->pdata[0]), ==, FWS_MESSAGE_TYPE_TEXT);
+  fws_test_wait_until (f->client_events->messages->len == 1, 10);
+  got = f->client_events->messages->pdata[0];
+  g_assert_cmpuint (g_array_index (f->client_events->types, FwsMessageType, 0), ==, FWS_MESSAGE_TYPE_TEXT);
   g_assert_cmpstr (g_bytes_get_data (got, NULL), ==, "héllo wörld");
   g_assert_cmpuint (g_bytes_get_size (got), ==, strlen ("héllo wörld"));
-  g_assert_cmpuint (GPOINTER_TO_UINT (f->server_types->pdata[0]), ==, FWS_MESSAGE_TYPE_TEXT);
+  g_assert_cmpuint (g_array_index (f->server_events->types, FwsMessageType, 0), ==, FWS_MESSAGE_TYPE_TEXT);
   g_assert_cmpstr (fws_web_socket_get_version (FWS_WEB_SOCKET (f->client)), ==, "hybi-13");
   g_assert_cmpuint (fws_client_get_status (f->client), ==, 101);
 }
@@ -400,10 +293,10 @@ test_echo_binary_sizes (Fixture *f, gconstpointer data)
       g_autoptr(GBytes) payload = random_bytes (sizes[i]);
 
       g_assert_true (fws_web_socket_send_binary (FWS_WEB_SOCKET (f->client), payload, NULL));
-      fws_test_wait_until (f->client_messages->len == i + 1, 30);
-      g_assert_cmpuint (GPOINTER_TO_UINT (f->client_types->pdata[i]), ==, FWS_MESSAGE_TYPE_BINARY);
-      g_assert_true (g_bytes_equal (f->client_messages->pdata[i], payload));
-      g_assert_true (g_bytes_equal (f->server_messages->pdata[i], payload));
+      fws_test_wait_until (f->client_events->messages->len == i + 1, 30);
+      g_assert_cmpuint (g_array_index (f->client_events->types, FwsMessageType, i), ==, FWS_MESSAGE_TYPE_BINARY);
+      g_assert_true (g_bytes_equal (f->client_events->messages->pdata[i], payload));
+      g_assert_true (g_bytes_equal (f->server_events->messages->pdata[i], payload));
     }
 }
 
@@ -418,14 +311,14 @@ test_fragmented_input (Fixture *f, gconstpointer data)
   raw_send_frame (raw, 0x89, "P", 1);
   raw_send_frame (raw, 0x00, "lo, ", 4);
   raw_send_frame (raw, 0x80, "world", 5);
-  fws_test_wait_until (f->server_messages->len == 1, 10);
-  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "Hello, world");
+  fws_test_wait_until (f->server_events->messages->len == 1, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->server_events->messages->pdata[0], NULL), ==, "Hello, world");
   /* pong 8a 01 50, then the echo 81 0c ... */
   fws_test_wait_until ((raw_pump (raw), raw->in->len >= 3 + 2 + 12), 10);
   fws_test_assert_hex (raw->in->data, 3 + 2 + 12, "8a 01 50 81 0c 48 65 6c 6c 6f 2c 20 77 6f 72 6c 64");
   raw_free (raw);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1006);
 }
 
 static void
@@ -464,7 +357,7 @@ test_ping_fails_on_close (Fixture *f, gconstpointer data)
 
   g_test_summary ("A ping whose pong never comes fails with FWS_ERROR_CLOSED when the socket closes, instead of hanging");
   raw_handshake (f, raw);
-  fws_test_wait_until (f->server_opened, 10);
+  fws_test_wait_until (f->server_events->opens > 0, 10);
   fws_web_socket_ping_async (f->server_ws, NULL, NULL, ping_done_cb, &result);
   /* The raw peer reads the ping and goes away without a pong. */
   fws_test_wait_until ((raw_pump (raw), raw->in->len >= 3), 10);
@@ -473,8 +366,8 @@ test_ping_fails_on_close (Fixture *f, gconstpointer data)
   fws_test_wait_until (result != NULL, 10);
   g_assert_error (result, FWS_ERROR, FWS_ERROR_CLOSED);
   g_clear_error (&result);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1006);
 }
 
 static void
@@ -485,15 +378,15 @@ test_close_from_client (Fixture *f, gconstpointer data)
   g_assert_true (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 4000, "bye", NULL));
   g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)), ==, FWS_READY_STATE_CLOSING);
   /* Signals never fire inside the call. */
-  g_assert_false (f->client_closed);
-  fws_test_wait_until (f->client_closed && f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 4000);
-  g_assert_cmpstr (f->server_close_reason, ==, "bye");
-  g_assert_cmpuint (f->client_close_code, ==, 4000);
-  g_assert_cmpstr (f->client_close_reason, ==, "bye");
+  g_assert_cmpuint (f->client_events->closes, ==, 0);
+  fws_test_wait_until (f->client_events->closes > 0 && f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 4000);
+  g_assert_cmpstr (f->server_events->close_reason, ==, "bye");
+  g_assert_cmpuint (f->client_events->close_code, ==, 4000);
+  g_assert_cmpstr (f->client_events->close_reason, ==, "bye");
   g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (f->client)), ==, FWS_READY_STATE_CLOSED);
-  g_assert_cmpuint (f->client_close_count, ==, 1);
-  g_assert_cmpuint (f->client_error_count, ==, 0);
+  g_assert_cmpuint (f->client_events->closes, ==, 1);
+  g_assert_cmpuint (f->client_events->errors, ==, 0);
   g_assert_false (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "late", NULL));
 }
 
@@ -503,11 +396,11 @@ test_close_from_server (Fixture *f, gconstpointer data)
   g_test_summary ("close (3001, reason) from the server reaches the client");
   connect_client (f);
   g_assert_true (fws_web_socket_close (f->server_ws, 3001, "server going", NULL));
-  fws_test_wait_until (f->client_closed && f->server_closed, 10);
-  g_assert_cmpuint (f->client_close_code, ==, 3001);
-  g_assert_cmpstr (f->client_close_reason, ==, "server going");
-  g_assert_cmpuint (f->server_close_code, ==, 3001);
-  g_assert_cmpuint (f->client_close_count, ==, 1);
+  fws_test_wait_until (f->client_events->closes > 0 && f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->client_events->close_code, ==, 3001);
+  g_assert_cmpstr (f->client_events->close_reason, ==, "server going");
+  g_assert_cmpuint (f->server_events->close_code, ==, 3001);
+  g_assert_cmpuint (f->client_events->closes, ==, 1);
 }
 
 static void
@@ -534,8 +427,8 @@ test_close_arguments (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_false (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 1000, NULL, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_CLOSED);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpstr (f->server_close_reason, ==, long_reason);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpstr (f->server_events->close_reason, ==, long_reason);
 }
 
 static void
@@ -546,7 +439,7 @@ test_subprotocol (Fixture *f, gconstpointer data)
   g_test_summary ("The server picks the first of the client's subprotocols it supports; both report it");
   f->server_protocols = g_strdupv ((char **) (const char *[]) { "bar", "echo", NULL });
   connect_client_full (f, "/", offered, NULL);
-  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  fws_test_wait_until (f->client_events->opens > 0 && f->server_events->opens > 0, 10);
   g_assert_cmpstr (fws_web_socket_get_protocol (FWS_WEB_SOCKET (f->client)), ==, "echo");
   g_assert_cmpstr (fws_web_socket_get_protocol (f->server_ws), ==, "echo");
 }
@@ -559,7 +452,7 @@ test_no_subprotocol (Fixture *f, gconstpointer data)
   g_test_summary ("Without a common subprotocol the connection opens with protocol \"\"");
   f->server_protocols = g_strdupv ((char **) (const char *[]) { "bar", NULL });
   connect_client_full (f, "/", offered, NULL);
-  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  fws_test_wait_until (f->client_events->opens > 0 && f->server_events->opens > 0, 10);
   g_assert_cmpstr (fws_web_socket_get_protocol (FWS_WEB_SOCKET (f->client)), ==, "");
   g_assert_cmpstr (fws_web_socket_get_protocol (f->server_ws), ==, "");
 }
@@ -576,11 +469,11 @@ test_max_length (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fws_web_socket_get_max_length (f->server_ws), ==, 1000);
   g_assert_true (fws_web_socket_send_binary (FWS_WEB_SOCKET (f->client), ok, NULL));
   g_assert_true (fws_web_socket_send_binary (FWS_WEB_SOCKET (f->client), big, NULL));
-  fws_test_wait_until (f->client_closed && f->server_closed, 10);
-  g_assert_cmpuint (f->server_messages->len, ==, 1);
-  g_assert_cmpuint (f->server_close_code, ==, 1009);
-  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
-  g_assert_cmpuint (f->client_close_code, ==, 1009);
+  fws_test_wait_until (f->client_events->closes > 0 && f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->messages->len, ==, 1);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1009);
+  g_assert_error (f->server_events->error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
+  g_assert_cmpuint (f->client_events->close_code, ==, 1009);
 }
 
 static void
@@ -592,9 +485,9 @@ test_invalid_utf8 (Fixture *f, gconstpointer data)
   g_test_summary ("Invalid UTF-8 in a text frame closes with 1007 and an error; the close frame carries 1007");
   raw_handshake (f, raw);
   raw_send_frame (raw, 0x81, bad, sizeof bad);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1007);
-  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1007);
+  g_assert_error (f->server_events->error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
   fws_test_wait_until ((raw_pump (raw), raw->in->len >= 4), 10);
   g_assert_cmphex (raw->in->data[0], ==, 0x88);
   g_assert_cmphex (raw->in->data[2], ==, 0x03);
@@ -607,15 +500,15 @@ test_early_frame (Fixture *f, gconstpointer data)
 {
   Raw *raw = raw_connect (f);
   GByteArray *all = g_byte_array_new ();
-  static const guint8 frame[] = { 0x81, 0x85, 0, 0, 0, 0, 'e', 'a', 'r', 'l', 'y' };
+  g_autoptr(GBytes) frame = fws_test_frame (0x81, zero_key, "early", 5);
 
   g_test_summary ("A frame sent in the same write as the request head is not lost when the connection is taken from libsoup");
   g_byte_array_append (all, (const guint8 *) HANDSHAKE_HEAD, strlen (HANDSHAKE_HEAD));
-  g_byte_array_append (all, frame, sizeof frame);
+  g_byte_array_append (all, g_bytes_get_data (frame, NULL), (guint) g_bytes_get_size (frame));
   raw_send (raw, all->data, all->len);
   g_byte_array_unref (all);
-  fws_test_wait_until (f->server_messages->len == 1, 10);
-  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "early");
+  fws_test_wait_until (f->server_events->messages->len == 1, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->server_events->messages->pdata[0], NULL), ==, "early");
   raw_free (raw);
 }
 
@@ -628,10 +521,10 @@ test_send_before_open (Fixture *f, gconstpointer data)
   g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "one", NULL));
   g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "two", NULL));
   g_assert_cmpuint (fws_web_socket_get_buffered_amount (FWS_WEB_SOCKET (f->client)), ==, 6);
-  fws_test_wait_until (f->client_messages->len == 3, 10);
-  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[0], NULL), ==, "sent before open");
-  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[1], NULL), ==, "one");
-  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[2], NULL), ==, "two");
+  fws_test_wait_until (f->client_events->messages->len == 3, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->client_events->messages->pdata[0], NULL), ==, "sent before open");
+  g_assert_cmpstr (g_bytes_get_data (f->client_events->messages->pdata[1], NULL), ==, "one");
+  g_assert_cmpstr (g_bytes_get_data (f->client_events->messages->pdata[2], NULL), ==, "two");
 }
 
 static void
@@ -649,9 +542,9 @@ test_buffered_amount (Fixture *f, gconstpointer data)
   gsize expected = 16 * 1024 * 1024 + 10;
 
   g_test_summary ("buffered-amount counts queued bytes while a peer does not read, and drops to 0 with a notify once it does");
-  f->server_echo = FALSE;
+  f->server_events->echo = FALSE;
   raw_handshake (f, raw);
-  fws_test_wait_until (f->server_opened, 10);
+  fws_test_wait_until (f->server_events->opens > 0, 10);
   g_signal_connect (f->server_ws, "notify::buffered-amount", G_CALLBACK (notify_cb), &notified);
   g_assert_true (fws_web_socket_send_binary (f->server_ws, big, NULL));
   g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), ==, expected);
@@ -673,45 +566,27 @@ test_rejected_handshake (Fixture *f, gconstpointer data)
 {
   g_test_summary ("A non-101 answer gives error (with the status) then close 1006, once each, and the status is visible");
   connect_client_full (f, "/reject", NULL, NULL);
-  fws_test_wait_until (f->client_closed, 10);
-  g_assert_false (f->client_opened);
-  g_assert_error (f->client_error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
-  g_assert_nonnull (strstr (f->client_error->message, "Unexpected response code: 403"));
-  g_assert_cmpuint (f->client_close_code, ==, 1006);
-  g_assert_cmpuint (f->client_error_count, ==, 1);
-  g_assert_cmpuint (f->client_close_count, ==, 1);
+  fws_test_wait_until (f->client_events->closes > 0, 10);
+  g_assert_cmpuint (f->client_events->opens, ==, 0);
+  g_assert_error (f->client_events->error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_nonnull (strstr (f->client_events->error->message, "Unexpected response code: 403"));
+  g_assert_cmpuint (f->client_events->close_code, ==, 1006);
+  g_assert_cmpuint (f->client_events->errors, ==, 1);
+  g_assert_cmpuint (f->client_events->closes, ==, 1);
   g_assert_cmpuint (fws_client_get_status (f->client), ==, 403);
 }
 
 static void
 test_connection_refused (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GSocket) sock = NULL;
-  g_autoptr(GSocketAddress) addr = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) bound = NULL;
-  guint port;
   g_autofree char *url = NULL;
 
   g_test_summary ("A refused connection gives error then close 1006, never open");
   /* A port that was free a moment ago and has no listener. */
-  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (sock, addr, TRUE, NULL));
-  bound = g_socket_get_local_address (sock, NULL);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_socket_close (sock, NULL);
-
-  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_free_port ());
   f->client = fws_client_new (url, NULL, NULL);
-  g_signal_connect (f->client, "open", G_CALLBACK (client_open_cb), f);
-  g_signal_connect (f->client, "error", G_CALLBACK (client_error_cb), f);
-  g_signal_connect (f->client, "close", G_CALLBACK (client_close_cb), f);
-  fws_test_wait_until (f->client_closed, 10);
-  g_assert_false (f->client_opened);
-  g_assert_error (f->client_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-  g_assert_cmpuint (f->client_close_code, ==, 1006);
-  g_assert_cmpuint (f->client_close_count, ==, 1);
+  fws_test_events_watch (f->client_events, FWS_WEB_SOCKET (f->client));
+  assert_client_failed (f, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
 }
 
 static void
@@ -736,14 +611,14 @@ test_close_before_connect (Fixture *f, gconstpointer data)
   g_test_summary ("close() right after construction gives one close with the given code and no open; nothing reaches the server");
   connect_client_full (f, "/", NULL, NULL);
   g_assert_true (fws_web_socket_close (FWS_WEB_SOCKET (f->client), 3000, "never mind", NULL));
-  g_assert_false (f->client_closed);
-  fws_test_wait_until (f->client_closed, 10);
+  g_assert_cmpuint (f->client_events->closes, ==, 0);
+  fws_test_wait_until (f->client_events->closes > 0, 10);
   fws_test_run_for (100);
-  g_assert_false (f->client_opened);
-  g_assert_cmpuint (f->client_close_code, ==, 3000);
-  g_assert_cmpstr (f->client_close_reason, ==, "never mind");
+  g_assert_cmpuint (f->client_events->opens, ==, 0);
+  g_assert_cmpuint (f->client_events->close_code, ==, 3000);
+  g_assert_cmpstr (f->client_events->close_reason, ==, "never mind");
   g_assert_null (f->server_ws);
-  g_assert_cmpuint (f->client_close_count, ==, 1);
+  g_assert_cmpuint (f->client_events->closes, ==, 1);
 }
 
 static void
@@ -758,7 +633,7 @@ test_headers (Fixture *f, gconstpointer data)
   f->server_extra = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
   soup_message_headers_append (f->server_extra, "X-Server", "s1");
   connect_client_full (f, "/path?q=1", NULL, extra);
-  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  fws_test_wait_until (f->client_events->opens > 0 && f->server_events->opens > 0, 10);
   seen = fws_web_socket_get_headers (f->server_ws);
   g_assert_cmpstr (soup_message_headers_get_one (seen, "X-Client"), ==, "c1");
   seen = fws_web_socket_get_headers (FWS_WEB_SOCKET (f->client));
@@ -779,13 +654,13 @@ test_bad_version (Fixture *f, gconstpointer data)
 
   g_test_summary ("An unsupported Sec-WebSocket-Version is answered 426 with Sec-WebSocket-Version: 13, then error and close");
   raw_send (raw, head, strlen (head));
-  fws_test_wait_until (f->server_closed, 10);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
   fws_test_wait_until (!raw_pump (raw), 10);
   g_assert_true (g_str_has_prefix ((const char *) raw->in->data, "HTTP/1.1 426 "));
   g_assert_true (raw_has (raw, "Sec-WebSocket-Version: 13\r\n"));
   g_assert_true (raw_has (raw, "Unsupported WebSocket version: 7"));
-  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
-  g_assert_false (f->server_opened);
+  g_assert_error (f->server_events->error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  g_assert_cmpuint (f->server_events->opens, ==, 0);
   raw_free (raw);
 }
 
@@ -799,7 +674,7 @@ test_missing_key (Fixture *f, gconstpointer data)
 
   g_test_summary ("A request without Sec-WebSocket-Key is answered 400 with a plain-text reason");
   raw_send (raw, head, strlen (head));
-  fws_test_wait_until (f->server_closed, 10);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
   fws_test_wait_until (!raw_pump (raw), 10);
   g_assert_true (g_str_has_prefix ((const char *) raw->in->data, "HTTP/1.1 400 Bad Request\r\n"));
   g_assert_true (raw_has (raw, "Content-Type: text/plain\r\n"));
@@ -816,12 +691,12 @@ test_close_timeout (Fixture *f, gconstpointer data)
   g_test_summary ("A peer that never answers the close frame is dropped after close-timeout, reported as 1006");
   f->server_close_timeout = 300;
   raw_handshake (f, raw);
-  fws_test_wait_until (f->server_opened, 10);
+  fws_test_wait_until (f->server_events->opens > 0, 10);
   start = g_get_monotonic_time ();
   g_assert_true (fws_web_socket_close (f->server_ws, 1000, "bye", NULL));
-  fws_test_wait_until (f->server_closed, 10);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 250 * 1000);
-  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1006);
   /* The peer did get our close frame, then EOF. */
   fws_test_wait_until (!raw_pump (raw), 10);
   fws_test_assert_hex (raw->in->data, raw->in->len, "88 05 03 e8 62 79 65");
@@ -839,16 +714,16 @@ test_other_connections_unharmed (Fixture *f, gconstpointer data)
   first = g_object_ref (f->server_ws);
   raw = raw_connect (f);
   raw_handshake (f, raw);
-  raw_send_hex (raw, "83 80 00 00 00 00");   /* reserved opcode 3 */
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1002);
+  raw_send_frame (raw, 0x83, NULL, 0);   /* reserved opcode 3 */
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1002);
   g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (f->client), "still here", NULL));
-  fws_test_wait_until (f->client_messages->len == 1, 10);
-  g_assert_cmpstr (g_bytes_get_data (f->client_messages->pdata[0], NULL), ==, "still here");
+  fws_test_wait_until (f->client_events->messages->len == 1, 10);
+  g_assert_cmpstr (g_bytes_get_data (f->client_events->messages->pdata[0], NULL), ==, "still here");
   raw_free (raw);
   /* teardown closes the first connection through the client. */
-  f->server_closed = FALSE;
-  g_clear_pointer (&f->server_close_reason, g_free);
+  f->server_events->closes = 0;
+  g_clear_pointer (&f->server_events->close_reason, g_free);
   g_clear_object (&f->server_ws);
   f->server_ws = first;
 }
@@ -875,9 +750,9 @@ test_pong_timeout (Fixture *f, gconstpointer data)
   f->server_ping_interval = 50;
   f->server_pong_timeout = 150;
   raw_handshake (f, raw);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1006);
-  g_assert_error (f->server_error, FWS_ERROR, FWS_ERROR_TIMED_OUT);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1006);
+  g_assert_error (f->server_events->error, FWS_ERROR, FWS_ERROR_TIMED_OUT);
   /* Dropped: EOF, and no close frame after the pings. */
   fws_test_wait_until (!raw_pump (raw), 10);
   g_assert_cmphex (raw->in->data[raw->in->len - 3], ==, 0x89);
@@ -898,11 +773,11 @@ test_keepalive_alive (Fixture *f, gconstpointer data)
   f->server_pong_timeout = 100;
   connect_client_full (f, "/", NULL, NULL);
   g_signal_connect (f->client, "ping", G_CALLBACK (client_ping_cb), f);
-  fws_test_wait_until (f->client_opened && f->server_opened, 10);
+  fws_test_wait_until (f->client_events->opens > 0 && f->server_events->opens > 0, 10);
   fws_test_run_for (600);
   g_assert_cmpuint (f->client_pings, >=, 5);
-  g_assert_false (f->server_closed);
-  g_assert_null (f->server_error);
+  g_assert_cmpuint (f->server_events->closes, ==, 0);
+  g_assert_null (f->server_events->error);
   g_assert_cmpint (fws_web_socket_get_ready_state (f->server_ws), ==, FWS_READY_STATE_OPEN);
 }
 
@@ -914,15 +789,15 @@ test_close_timeout_with_queue (Fixture *f, gconstpointer data)
 
   g_test_summary ("close-timeout drops the transport even while unwritten data is queued to a peer that does not read");
   f->server_close_timeout = 300;
-  f->server_echo = FALSE;
+  f->server_events->echo = FALSE;
   raw_handshake (f, raw);
-  fws_test_wait_until (f->server_opened, 10);
+  fws_test_wait_until (f->server_events->opens > 0, 10);
   g_assert_true (fws_web_socket_send_binary (f->server_ws, big, NULL));
   fws_test_run_for (100);
   g_assert_true (fws_web_socket_close (f->server_ws, 1000, NULL, NULL));
   g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), >, 0);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1006);
   g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->server_ws), ==, 0);
   raw_free (raw);
 }
@@ -931,25 +806,17 @@ static void
 test_handshake_timeout (Fixture *f, gconstpointer data)
 {
   g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
   guint16 port;
 
   g_test_summary ("A server that accepts and never answers makes the client fail after handshake-timeout");
-  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-  g_assert_no_error (error);
+  port = fws_test_listen_loopback (listener);
   url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
   f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, "handshake-timeout", 200, NULL);
-  g_signal_connect (f->client, "open", G_CALLBACK (client_open_cb), f);
-  g_signal_connect (f->client, "error", G_CALLBACK (client_error_cb), f);
-  g_signal_connect (f->client, "close", G_CALLBACK (client_close_cb), f);
+  fws_test_events_watch (f->client_events, FWS_WEB_SOCKET (f->client));
   /* The kernel completes the TCP handshake from the backlog: nobody accepts,
    * nobody answers. */
-  fws_test_wait_until (f->client_closed, 10);
-  g_assert_false (f->client_opened);
-  g_assert_error (f->client_error, FWS_ERROR, FWS_ERROR_TIMED_OUT);
-  g_assert_cmpuint (f->client_close_code, ==, 1006);
-  g_assert_cmpuint (f->client_close_count, ==, 1);
+  assert_client_failed (f, FWS_ERROR, FWS_ERROR_TIMED_OUT);
 }
 
 #define HIXIE76_HEAD \
@@ -981,7 +848,7 @@ run_hixie76 (Fixture *f, int mode)
   if (mode == 1)
     {
       fws_test_run_for (100);
-      g_assert_false (f->server_opened);
+      g_assert_cmpuint (f->server_events->opens, ==, 0);
       raw_send (raw, key3, 8);
       raw_send (raw, "\x00Hi\xff", 4);
     }
@@ -989,14 +856,14 @@ run_hixie76 (Fixture *f, int mode)
     {
       raw_send (raw, key3, 4);
       fws_test_run_for (50);
-      g_assert_false (f->server_opened);
+      g_assert_cmpuint (f->server_events->opens, ==, 0);
       raw_send (raw, key3 + 4, 4);
       raw_send (raw, "\x00Hi\xff", 4);
     }
-  fws_test_wait_until (f->server_messages->len == 1, 10);
-  g_assert_true (f->server_opened);
+  fws_test_wait_until (f->server_events->messages->len == 1, 10);
+  g_assert_cmpuint (f->server_events->opens, >, 0);
   g_assert_cmpstr (fws_web_socket_get_version (f->server_ws), ==, "hixie-76");
-  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "Hi");
+  g_assert_cmpstr (g_bytes_get_data (f->server_events->messages->pdata[0], NULL), ==, "Hi");
   /* head, the 16-byte answer, then the echo of "Hi" */
   fws_test_wait_until ((raw_pump (raw), raw->in->len >= head_len + 16 + 4), 10);
   g_assert_cmpmem (raw->in->data, head_len, HIXIE76_ANSWER_HEAD, head_len);
@@ -1004,8 +871,8 @@ run_hixie76 (Fixture *f, int mode)
                        "b4 9c 6e 40 53 04 04 26 e5 1b bf 6c b7 9f 1d f9 00 48 69 ff");
   /* The peer's closing frame is answered and reported as 1005. */
   raw_send (raw, "\xff\x00", 2);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1005);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1005);
   fws_test_wait_until (!raw_pump (raw), 10);
   fws_test_assert_hex (raw->in->data + raw->in->len - 2, 2, "ff 00");
   raw_free (raw);
@@ -1047,17 +914,17 @@ test_hixie75 (Fixture *f, gconstpointer data)
   g_test_summary ("hixie-75 through SoupServer: text echoes, version hixie-75, binary refused with NOT_SUPPORTED");
   raw_send (raw, head, strlen (head));
   raw_send (raw, "\x00" "caf\xc3\xa9\xff", 7);
-  fws_test_wait_until (f->server_messages->len == 1, 10);
+  fws_test_wait_until (f->server_events->messages->len == 1, 10);
   g_assert_cmpstr (fws_web_socket_get_version (f->server_ws), ==, "hixie-75");
-  g_assert_cmpstr (g_bytes_get_data (f->server_messages->pdata[0], NULL), ==, "café");
+  g_assert_cmpstr (g_bytes_get_data (f->server_events->messages->pdata[0], NULL), ==, "café");
   g_assert_false (fws_web_socket_send_binary (f->server_ws, bin, &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED);
   fws_test_wait_until ((raw_pump (raw), raw->in->len >= strlen (answer) + 7), 10);
   g_assert_cmpmem (raw->in->data, strlen (answer), answer, strlen (answer));
   fws_test_assert_hex (raw->in->data + strlen (answer), 7, "00 63 61 66 c3 a9 ff");
   raw_free (raw);
-  fws_test_wait_until (f->server_closed, 10);
-  g_assert_cmpuint (f->server_close_code, ==, 1006);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_assert_cmpuint (f->server_events->close_code, ==, 1006);
 }
 
 static void
@@ -1080,9 +947,9 @@ test_send_async_flow (Fixture *f, gconstpointer data)
 
   g_test_summary ("send_async completes only once the message was written: not while the peer reads "
                   "nothing, then in order once it reads");
-  f->server_echo = FALSE;
+  f->server_events->echo = FALSE;
   raw_handshake (f, raw);
-  fws_test_wait_until (f->server_opened, 10);
+  fws_test_wait_until (f->server_events->opens > 0, 10);
   fws_web_socket_send_async (f->server_ws, FWS_MESSAGE_TYPE_BINARY, big, NULL, send_done_cb, &first);
   fws_web_socket_send_async (f->server_ws, FWS_MESSAGE_TYPE_TEXT, small, NULL, send_done_cb, &second);
   fws_test_run_for (300);
@@ -1105,9 +972,9 @@ test_send_async_fails_on_close (Fixture *f, gconstpointer data)
   GError *result = NULL;
 
   g_test_summary ("send_async to a peer that goes away without reading fails with FWS_ERROR_CLOSED instead of hanging");
-  f->server_echo = FALSE;
+  f->server_events->echo = FALSE;
   raw_handshake (f, raw);
-  fws_test_wait_until (f->server_opened, 10);
+  fws_test_wait_until (f->server_events->opens > 0, 10);
   fws_web_socket_send_async (f->server_ws, FWS_MESSAGE_TYPE_BINARY, big, NULL, send_done_cb, &result);
   fws_test_run_for (100);
   g_assert_null (result);
@@ -1129,9 +996,9 @@ test_send_async_before_open (Fixture *f, gconstpointer data)
   g_assert_null (result);
   fws_test_wait_until (result != NULL, 10);
   g_assert_error (result, G_IO_ERROR, G_IO_ERROR_EXISTS);
-  g_assert_true (f->client_opened);
+  g_assert_cmpuint (f->client_events->opens, >, 0);
   g_clear_error (&result);
-  fws_test_wait_until (f->server_messages->len == 1, 10);
+  fws_test_wait_until (f->server_events->messages->len == 1, 10);
   {
     g_autoptr(GBytes) bad = g_bytes_new_static ("\xc3\x28", 2);
 

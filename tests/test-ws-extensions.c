@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "fws-permessage-deflate-private.h"
-#include "fws-permessage-deflate-private.h"
 
 static void
 notify_cb (GObject *object, GParamSpec *pspec, guint *count)
@@ -66,59 +65,25 @@ test_property (void)
 
 typedef struct
 {
-  SoupServer   *server;
+  FwsTestServer *server;
   guint         port;
   FwsWebSocket *server_ws;
   FwsWebSocket *client;
   GPtrArray    *server_extensions;
-  GPtrArray    *received;       /* by the client, of GBytes */
-  gboolean      client_open;
-  gboolean      client_closed;
-  gboolean      server_closed;
+  FwsTestEvents *client_events;
+  FwsTestEvents *server_events;  /* echoes */
 } Loop;
 
 static void
-server_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Loop *l)
-{
-  fws_web_socket_send (ws, type, data, NULL);
-}
-
-static void
-server_close_cb (FwsWebSocket *ws, guint code, const char *reason, Loop *l)
-{
-  l->server_closed = TRUE;
-}
-
-static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Loop *l = user_data;
   g_autoptr(GError) error = NULL;
 
   l->server_ws = g_object_new (FWS_TYPE_WEB_SOCKET, "extensions", l->server_extensions, NULL);
-  g_assert_true (fws_web_socket_accept (l->server_ws, msg, &error));
+  g_assert_true (fws_test_request_accept_web_socket (request, l->server_ws, &error));
   g_assert_no_error (error);
-  g_signal_connect (l->server_ws, "message", G_CALLBACK (server_message_cb), l);
-  g_signal_connect (l->server_ws, "close", G_CALLBACK (server_close_cb), l);
-}
-
-static void
-client_open_cb (FwsWebSocket *ws, Loop *l)
-{
-  l->client_open = TRUE;
-}
-
-static void
-client_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Loop *l)
-{
-  g_ptr_array_add (l->received, g_bytes_ref (data));
-}
-
-static void
-client_close_cb (FwsWebSocket *ws, guint code, const char *reason, Loop *l)
-{
-  l->client_closed = TRUE;
+  fws_test_events_watch (l->server_events, l->server_ws);
 }
 
 static void
@@ -144,9 +109,10 @@ test_loopback (void)
   l.server_extensions = g_ptr_array_new ();
   g_ptr_array_add (l.server_extensions, deflate);
   g_ptr_array_add (l.server_extensions, reverse);
-  l.received = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  l.server = fws_test_server_new (&l.port);
-  soup_server_add_handler (l.server, NULL, handler, &l, NULL);
+  l.client_events = fws_test_events_new (FALSE);
+  l.server_events = fws_test_events_new (TRUE);
+  l.server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, &l);
+  l.port = fws_test_server_get_port (l.server);
 
   url = g_strdup_printf ("ws://127.0.0.1:%u/", l.port);
   l.client = g_object_new (FWS_TYPE_CLIENT, "url", url, NULL);
@@ -154,11 +120,9 @@ test_loopback (void)
   g_assert_true (fws_web_socket_add_extension (l.client, FWS_EXTENSION (client_reverse), &error));
   g_assert_true (fws_web_socket_add_extension (l.client, FWS_EXTENSION (deflate), &error));
   g_assert_no_error (error);
-  g_signal_connect (l.client, "open", G_CALLBACK (client_open_cb), &l);
-  g_signal_connect (l.client, "message", G_CALLBACK (client_message_cb), &l);
-  g_signal_connect (l.client, "close", G_CALLBACK (client_close_cb), &l);
-  fws_test_wait_until (l.client_open || l.client_closed, 10);
-  g_assert_true (l.client_open);
+  fws_test_events_watch (l.client_events, l.client);
+  fws_test_wait_until (l.client_events->opens > 0 || l.client_events->closes > 0, 10);
+  g_assert_cmpuint (l.client_events->opens, ==, 1);
   g_assert_cmpstr (soup_message_headers_get_list (fws_web_socket_get_headers (l.client), "Sec-WebSocket-Extensions"),
                    ==, "permessage-deflate, x-reverse");
   g_assert_cmpstr (soup_message_headers_get_list (fws_web_socket_get_headers (l.server_ws), "Sec-WebSocket-Extensions"),
@@ -173,11 +137,11 @@ test_loopback (void)
   fws_web_socket_send (l.client, FWS_MESSAGE_TYPE_BINARY, hello, &error);
   fws_web_socket_send (l.client, FWS_MESSAGE_TYPE_TEXT, big_bytes, &error);
   g_assert_no_error (error);
-  fws_test_wait_until (l.received->len == 3 || l.client_closed, 10);
-  g_assert_cmpuint (l.received->len, ==, 3);
-  g_assert_cmpstr (g_bytes_get_data (l.received->pdata[0], NULL), ==, "h\xc3\xa9llo");
-  g_assert_true (g_bytes_equal (l.received->pdata[1], hello));
-  g_assert_true (g_bytes_equal (l.received->pdata[2], big_bytes));
+  fws_test_wait_until (l.client_events->messages->len == 3 || l.client_events->closes > 0, 10);
+  g_assert_cmpuint (l.client_events->messages->len, ==, 3);
+  g_assert_cmpstr (g_bytes_get_data (l.client_events->messages->pdata[0], NULL), ==, "h\xc3\xa9llo");
+  g_assert_true (g_bytes_equal (l.client_events->messages->pdata[1], hello));
+  g_assert_true (g_bytes_equal (l.client_events->messages->pdata[2], big_bytes));
 
   sessions = fws_web_socket_get_extension_sessions (l.client);
   g_assert_cmpuint (sessions->len, ==, 2);
@@ -185,16 +149,16 @@ test_loopback (void)
   g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (sessions->pdata[0]), ==, 1);
 
   fws_web_socket_close (l.client, 1000, NULL, NULL);
-  fws_test_wait_until (l.client_closed && l.server_closed, 10);
+  fws_test_wait_until (l.client_events->closes > 0 && l.server_events->closes > 0, 10);
   g_assert_cmpuint (client_reverse->n_closed, ==, 1);
   g_assert_cmpuint (reverse->n_closed, ==, 1);
 
   g_clear_object (&l.client);
   g_clear_object (&l.server_ws);
-  soup_server_disconnect (l.server);
-  g_clear_object (&l.server);
+  g_clear_pointer (&l.server, fws_test_server_stop);
   g_ptr_array_unref (l.server_extensions);
-  g_ptr_array_unref (l.received);
+  fws_test_events_free (l.client_events);
+  fws_test_events_free (l.server_events);
 }
 
 int
