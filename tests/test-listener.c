@@ -397,6 +397,172 @@ test_body_refused_event_source (void)
                       "Transfer-Encoding: chunked\r\n\r\n10000000\r\nabc");
 }
 
+/* ---- allowed-origins, through both doors ---- */
+
+static const char * const good_origins[] = { "https://good.example", "http://127.0.0.1:8080", NULL };
+
+typedef struct
+{
+  guint  opens;
+  guint  errors;
+  guint  closes;
+  guint  close_code;
+} OriginEvents;
+
+static void
+ws_error_cb (FwsWebSocket *ws, GError *error, OriginEvents *ev)
+{
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE);
+  ev->errors++;
+}
+
+static void
+ws_close_cb (FwsWebSocket *ws, guint code, const char *reason, OriginEvents *ev)
+{
+  ev->closes++;
+  ev->close_code = code;
+}
+
+static void
+count_open_cb (GObject *object, OriginEvents *ev)
+{
+  ev->opens++;
+}
+
+static void
+es_close_cb (FwsEventSource *es, OriginEvents *ev)
+{
+  ev->closes++;
+}
+
+static void
+origins_handler (FwsTestRequest *request,
+                 gpointer        user_data)
+{
+  OriginEvents *ev = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (fws_test_request_is_websocket (request))
+    {
+      g_autoptr(FwsWebSocket) ws = g_object_new (FWS_TYPE_WEB_SOCKET, "allowed-origins", good_origins, NULL);
+
+      g_assert_true (fws_test_request_accept_web_socket (request, ws, &error));
+      g_assert_no_error (error);
+      g_signal_connect (ws, "open", G_CALLBACK (count_open_cb), ev);
+      g_signal_connect (ws, "error", G_CALLBACK (ws_error_cb), ev);
+      g_signal_connect (ws, "close", G_CALLBACK (ws_close_cb), ev);
+    }
+  else if (fws_test_request_is_event_source (request))
+    {
+      g_autoptr(FwsEventSource) es = g_object_new (FWS_TYPE_EVENT_SOURCE, NULL);
+
+      g_assert_true (fws_test_request_accept_event_source (request, es, &error));
+      g_assert_no_error (error);
+      /* Options set right after the accept still apply. */
+      fws_event_source_set_allowed_origins (es, good_origins);
+      g_assert_cmpstrv (fws_event_source_get_allowed_origins (es), good_origins);
+      g_signal_connect (es, "open", G_CALLBACK (count_open_cb), ev);
+      g_signal_connect (es, "close", G_CALLBACK (es_close_cb), ev);
+    }
+  else
+    fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
+}
+
+static GString *
+ask (FwsTestServer *server,
+     const char    *head)
+{
+  g_autoptr(GSocket) sock = raw_connect (fws_test_server_get_port (server));
+
+  raw_send (sock, head);
+  return raw_read_head (sock, 5);
+}
+
+static void
+check_origins (FwsTestDoor door,
+               gboolean    websocket)
+{
+  OriginEvents ev = { 0 };
+  FwsTestServer *server = fws_test_server_start (door, NULL, origins_handler, &ev);
+  const char *head = websocket ? WS_HEAD : "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
+  const char *ok = websocket ? "HTTP/1.1 101" : "HTTP/1.1 200";
+  g_autofree char *foreign = g_strconcat (head, "Origin: https://evil.example\r\n\r\n", NULL);
+  g_autofree char *cased = g_strconcat (head, "Origin: https://GOOD.example\r\n\r\n", NULL);
+  g_autofree char *twice = g_strconcat (head, "Origin: https://good.example\r\nOrigin: https://evil.example\r\n\r\n", NULL);
+  g_autofree char *good = g_strconcat (head, "Origin: https://good.example\r\n\r\n", NULL);
+  g_autofree char *none = g_strconcat (head, "\r\n", NULL);
+  g_autoptr(GString) got = NULL;
+
+  /* Another origin: 403 with a fixed body, and no open. */
+  got = ask (server, foreign);
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 403 Forbidden\r\n"));
+  fws_test_wait_until (ev.closes == 1, 5);
+  g_assert_cmpuint (ev.opens, ==, 0);
+  if (websocket)
+    {
+      g_assert_cmpuint (ev.errors, ==, 1);
+      g_assert_cmpuint (ev.close_code, ==, FWS_CLOSE_CODE_POLICY_VIOLATION);
+    }
+  g_string_free (got, TRUE);
+
+  /* Exact: another case is another origin; two Origin headers never pass. */
+  got = ask (server, cased);
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 403"));
+  g_string_free (got, TRUE);
+  got = ask (server, twice);
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 403"));
+  g_string_free (got, TRUE);
+  fws_test_wait_until (ev.closes == 3, 5);
+  g_assert_cmpuint (ev.opens, ==, 0);
+
+  /* A listed origin, and no Origin at all (not a browser), are accepted. */
+  got = ask (server, good);
+  g_assert_true (g_str_has_prefix (got->str, ok));
+  g_string_free (got, TRUE);
+  got = ask (server, none);
+  g_assert_true (g_str_has_prefix (got->str, ok));
+  fws_test_wait_until (ev.opens == 2, 5);
+  fws_test_wait_until (ev.closes == 5, 5);
+
+  fws_test_server_stop (server);
+}
+
+static void
+test_origins_websocket_soup (void)
+{
+  check_origins (FWS_TEST_DOOR_SOUP, TRUE);
+}
+
+static void
+test_origins_websocket_stream (void)
+{
+  check_origins (FWS_TEST_DOOR_STREAM, TRUE);
+}
+
+static void
+test_origins_event_source_soup (void)
+{
+  check_origins (FWS_TEST_DOOR_SOUP, FALSE);
+}
+
+static void
+test_origins_event_source_stream (void)
+{
+  check_origins (FWS_TEST_DOOR_STREAM, FALSE);
+}
+
+static void
+test_origins_default (void)
+{
+  g_autoptr(FwsWebSocket) ws = g_object_new (FWS_TYPE_WEB_SOCKET, NULL);
+  g_auto(GStrv) origins = NULL;
+
+  g_assert_null (fws_web_socket_get_allowed_origins (ws));
+  fws_web_socket_set_allowed_origins (ws, good_origins);
+  g_object_get (ws, "allowed-origins", &origins, NULL);
+  g_assert_cmpstrv (origins, good_origins);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -408,5 +574,10 @@ main (int argc, char **argv)
   g_test_add_func ("/listener/emfile", test_emfile);
   g_test_add_func ("/listener/body-refused/websocket", test_body_refused_websocket);
   g_test_add_func ("/listener/body-refused/event-source", test_body_refused_event_source);
+  g_test_add_func ("/origins/default", test_origins_default);
+  g_test_add_func ("/origins/websocket/soup", test_origins_websocket_soup);
+  g_test_add_func ("/origins/websocket/stream", test_origins_websocket_stream);
+  g_test_add_func ("/origins/event-source/soup", test_origins_event_source_soup);
+  g_test_add_func ("/origins/event-source/stream", test_origins_event_source_stream);
   return g_test_run ();
 }
