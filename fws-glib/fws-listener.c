@@ -10,7 +10,6 @@
 
 #include "fws-error.h"
 #include "fws-handshake-private.h"
-#include "fws-i18n-private.h"
 #include "fws-loop-private.h"
 #include "fws-request.h"
 #include "fws-sse-private.h"
@@ -1028,7 +1027,6 @@ fws_listener_class_init (FwsListenerClass *klass)
   GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  fws_i18n_init ();
   object_class->dispose = fws_listener_dispose;
   object_class->finalize = fws_listener_finalize;
   object_class->get_property = fws_listener_get_property;
