@@ -354,7 +354,8 @@ request_read_cb (GObject      *source,
       g_object_ref (self);
       if (request == NULL && g_error_matches (error, FWS_ERROR, FWS_ERROR_TIMED_OUT))
         self->n_timed_out++;
-      pending_done (p, request == NULL);
+      /* A failed read closes by itself, after its 400 when it wrote one. */
+      pending_done (p, FALSE);
       if (request != NULL)
         g_signal_emit (self, signals[REQUEST], 0, request);
       g_object_unref (self);

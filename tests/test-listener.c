@@ -193,6 +193,29 @@ test_head_deadline_request (void)
   check_head_deadline (FALSE);
 }
 
+/* Request mode: a malformed head gets FwsRequest's 400 whole before the
+ * close. */
+static void
+test_malformed_request (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FwsListener) listener = fws_listener_new ();
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(GString) got = g_string_new (NULL);
+  Counts counts = { 0 };
+
+  g_signal_connect (listener, "request", G_CALLBACK (respond_ok), &counts);
+  g_assert_true (fws_listener_listen_local (listener, 0, &error));
+  g_assert_no_error (error);
+  sock = raw_connect (fws_listener_get_port (listener));
+  raw_send (sock, "NOT HTTP AT ALL\r\n\r\n");
+  fws_test_wait_until (raw_poll (sock, got), 5);
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 400 Bad Request\r\n"));
+  g_assert_true (g_str_has_suffix (got->str, "Malformed HTTP request head\n"));
+  g_assert_cmpuint (counts.handled, ==, 0);
+  g_assert_cmpuint (fws_listener_get_n_pending (listener), ==, 0);
+}
+
 /* ---- TLS: a deadline and a cap on unfinished handshakes ---- */
 
 typedef struct
@@ -618,6 +641,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/listener/head-deadline/soup", test_head_deadline_soup);
   g_test_add_func ("/listener/head-deadline/request", test_head_deadline_request);
+  g_test_add_func ("/listener/malformed-request", test_malformed_request);
   g_test_add_func ("/listener/tls-pending-cap", test_tls_pending_cap);
   g_test_add_func ("/listener/emfile", test_emfile);
   g_test_add_func ("/listener/body-refused/websocket", test_body_refused_websocket);
