@@ -1,29 +1,42 @@
-/* fws-bench.c: echo benchmark of fws-echo-server against libsoup.
+/* fws-bench.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Runs the same echo workloads against examples/fws-echo-server and against
- * bench/soup-echo-server (libsoup 3.2's own WebSocket support), interleaving
- * the rounds (fws, soup, fws, soup, ...) because the machines are noisy, and
- * prints each round plus the medians and the fws/soup ratio:
+ * Echo benchmark of fws-echo-server against libsoup,
+ * libwebsockets and a server with no WebSocket library.
  *
- *   small  16-byte text messages over 64 connections, a window of 1 and of
- *          16 messages in flight per connection: echoes per second;
- *   large  1 MiB binary messages over 4 connections, one in flight each:
- *          MB/s (10^6 bytes) of echoed payload;
- *   idle   time to open N (10,000) WebSocket connections, at most 256
- *          handshakes in progress, and the growth of the server's VmRSS per
- *          connection once they are open and idle;
- *   callgrind  each server under valgrind --tool=callgrind, instructions per
- *          16-byte echo on one connection (a run with no messages is
- *          subtracted, so start-up and the handshake do not count).
+ * Runs the same echo scenarios against four servers, each started fresh
+ * for every round, the rounds interleaved (fws, soup, lws, raw, fws, ...)
+ * because the machines are noisy:
+ *
+ *   fws-glib  examples/fws-echo-server, the shipped example, unchanged
+ *             (scenario z passes its own --deflate option);
+ *   libsoup   bench/soup-echo-server, libsoup 3.2's WebSocket support;
+ *   lws       bench/lws-echo-server, libwebsockets (skipped when it was
+ *             not built);
+ *   raw       bench/raw-echo-server, epoll and frames by hand: the floor.
+ *
+ * Scenarios (issue 13): a 16 B text, 64 connections, 16 in flight each;
+ * b the same in binary; c 1 MiB binary, 4 connections, 1 in flight (and
+ * the server's minor page faults per message, from /proc/PID/stat);
+ * e 16 B text, 64 connections, 1 in flight; p ping-pong on one connection
+ * (and the server's syscalls per message under strace -c -f); y 1 KiB
+ * text, 64 connections, 16 in flight; z y with permessage-deflate;
+ * d 10,000 idle connections: time to open them (at most 256 handshakes in
+ * progress) and the growth of the server's VmRSS per connection.
+ *
+ * Each echo scenario prints, per server, the median, min and max of the
+ * rounds in messages per second and the ratios of medians to lws and to
+ * libsoup; then every server runs every echo scenario under
+ * valgrind --tool=callgrind, and the instructions of a run with two
+ * messages per connection (start-up, handshakes, first messages, exit) are
+ * subtracted from one with 2 + N, giving Ir per message, which does not
+ * drift with the load of the machine.
  *
  * The load generator is deliberately plain C: one thread, epoll, non-blocking
  * sockets and a minimal RFC 6455 client (handshake, masked frames out,
- * unmasked frames in, every echo checked for type and length, and for content
- * on every small message and a sample of the large ones).  It uses neither
- * fws-glib nor libsoup, so it measures the servers, not itself.  GLib is used
- * for utilities only.
- *
- * SPDX-License-Identifier: LGPL-2.1-or-later
+ * unmasked frames in, permessage-deflate with zlib, every echo checked for
+ * type and length, and for content on every short message and a sample of
+ * the large ones).  It uses neither fws-glib nor libsoup, so it measures the
+ * servers, not itself.  GLib is used for utilities only.
  */
 
 #ifndef _GNU_SOURCE
@@ -51,20 +64,22 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <zlib.h>
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 #define SMALL_CONNS        64
 #define SMALL_LEN          16
+#define SHORT_MAX          65535    /* longer messages are the 1 MiB kind */
 #define LARGE_CONNS        4
 #define LARGE_LEN          (1024 * 1024)
 #define LARGE_SAMPLE       4096     /* bytes checked at the start of every large echo */
 #define LARGE_FULL_EVERY   16       /* every 16th large echo is checked completely */
 #define IDLE_CONNECTING    256
 #define WORKLOAD_DEADLINE  60.0     /* seconds, for any one workload round */
-#define IDLE_DEADLINE      90.0     /* libsoup needs about 55 s for 10,000 */
+#define IDLE_DEADLINE      300.0    /* libsoup needs 40 s to over 90 s for 10,000 */
 #define STALL_LIMIT        10.0     /* seconds without an echo is a failure */
-#define CALLGRIND_MSGS     20000
+#define CALLGRIND_WARM     2        /* messages per connection in both callgrind runs */
 #define CALLGRIND_DEADLINE 300.0
 #define READ_BUF_SIZE      (256 * 1024)
 #define HEAD_MAX           16384
@@ -140,9 +155,14 @@ read_rss_kib (pid_t pid)
 /* ------------------------------------------------------------------------ */
 /* Servers                                                                   */
 
+#define MAX_SIDES 4
+
 typedef struct {
   const char *label;
-  const char *path;
+  char       *path;
+  const char *deflate_arg;   /* the server's own option for permessage-deflate */
+  gboolean    has_deflate;   /* FALSE: skip the deflate scenario */
+  gboolean    present;
 } Side;
 
 typedef struct {
@@ -152,10 +172,11 @@ typedef struct {
 } Server;
 
 static gboolean
-server_start (const Side *side, const char *callgrind_out, Server *srv, double timeout)
+server_start (const Side *side, const char *callgrind_out, const char *extra_arg,
+              Server *srv, double timeout)
 {
   int pipefd[2];
-  const char *argv[12];
+  const char *argv[14];
   int argc = 0;
   char *cg_arg = NULL;
   char line[512];
@@ -183,6 +204,8 @@ server_start (const Side *side, const char *callgrind_out, Server *srv, double t
   argv[argc++] = "127.0.0.1";
   argv[argc++] = "--port";
   argv[argc++] = "0";
+  if (extra_arg != NULL)
+    argv[argc++] = extra_arg;
   argv[argc] = NULL;
 
   if (pipe2 (pipefd, O_CLOEXEC) != 0)
@@ -357,7 +380,10 @@ typedef struct {
   gboolean  verify_full;
   guint8    ctrl[125];
   guint     ctrl_len;
-  guint8    expect[SMALL_LEN];
+  guint8   *expect;          /* the short message expected next */
+  gboolean  msg_compressed;  /* RSV1 on its first frame */
+  z_stream *deflater;        /* permessage-deflate, when negotiated */
+  z_stream *inflater;
 
   guint64   sent, received;
   guint32   rng;
@@ -370,7 +396,10 @@ struct _Bench {
   GPtrArray  *conns;
   guint       n_target, n_started, n_open, max_connecting;
   guint       window;
-  int         msg_op;        /* 1 text (16 bytes) or 2 binary (1 MiB) */
+  int         msg_op;        /* 1 text or 2 binary */
+  gsize       msg_len;       /* at most SHORT_MAX, or LARGE_LEN */
+  gboolean    deflate;       /* offer permessage-deflate, and insist on it */
+  gboolean    client_no_ctx; /* the server asked for client_no_context_takeover */
   gboolean    sending;       /* refill the windows as echoes come back */
   guint64     msg_limit;     /* messages per connection */
   guint64     echoes, bytes;
@@ -378,6 +407,7 @@ struct _Bench {
   char       *error;
   guint8     *large_payload;
   guint8      rbuf[READ_BUF_SIZE];
+  guint8      zbuf[READ_BUF_SIZE];   /* inflated data */
 };
 
 static void G_GNUC_PRINTF (3, 4)
@@ -422,43 +452,111 @@ out_reserve (Conn *c, gsize n)
   return p;
 }
 
-/* A masked frame with a payload of at most 125 bytes. */
+/* A masked frame with a payload of at most SHORT_MAX bytes. */
 static void
-queue_short_frame (Conn *c, int op, const guint8 *payload, gsize len)
+queue_frame (Conn *c, int op, gboolean rsv1, const guint8 *payload, gsize len)
 {
-  guint8 *p = out_reserve (c, 6 + len);
+  gsize hlen = len < 126 ? 6 : 8;
+  guint8 *p = out_reserve (c, hlen + len);
   guint32 m = conn_rand (c);
   guint8 mask[4] = { m & 0xff, (m >> 8) & 0xff, (m >> 16) & 0xff, m >> 24 };
   gsize i;
 
-  p[0] = 0x80 | (guint8) op;
-  p[1] = 0x80 | (guint8) len;
-  memcpy (p + 2, mask, 4);
-  for (i = 0; i < len; i++)
-    p[6 + i] = payload[i] ^ mask[i & 3];
+  p[0] = 0x80 | (rsv1 ? 0x40 : 0) | (guint8) op;
+  if (len < 126)
+    p[1] = 0x80 | (guint8) len;
+  else
+    {
+      p[1] = 0x80 | 126;
+      p[2] = (guint8) (len >> 8);
+      p[3] = (guint8) len;
+    }
+  memcpy (p + hlen - 4, mask, 4);
+  p += hlen;
+  i = 0;
+  if (len >= 8)
+    {
+      guint8 m8b[8] = { mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3] };
+      guint64 m8, v;
+
+      memcpy (&m8, m8b, 8);
+      for (; i + 8 <= len; i += 8)
+        {
+          memcpy (&v, payload + i, 8);
+          v ^= m8;
+          memcpy (p + i, &v, 8);
+        }
+    }
+  for (; i < len; i++)
+    p[i] = payload[i] ^ mask[i & 3];
 }
 
-/* The 16-byte text of message @k on connection @idx: hex digits, so valid UTF-8. */
 static void
-small_payload (guint idx, guint64 k, guint8 *out)
+queue_short_frame (Conn *c, int op, const guint8 *payload, gsize len)
+{
+  queue_frame (c, op, FALSE, payload, len);
+}
+
+/* Message @k on connection @idx: 16 hex digits naming it, then English-like
+ * filler (compressible, as real text is), so valid UTF-8 for text. */
+static void
+msg_payload (guint idx, guint64 k, gsize len, guint8 *out)
 {
   static const char hex[] = "0123456789abcdef";
+  static const char filler[] = "WebSocket echo benchmark: the quick brown fox jumps over the lazy dog; ";
   guint64 v = ((guint64) idx << 40) ^ k;
-  int i;
+  gsize i;
+  int j;
 
-  for (i = SMALL_LEN - 1; i >= 0; i--, v >>= 4)
-    out[i] = (guint8) hex[v & 15];
+  for (j = SMALL_LEN - 1; j >= 0; j--, v >>= 4)
+    if ((gsize) j < len)
+      out[j] = (guint8) hex[v & 15];
+  static guint8 *pattern;            /* filler repeated, SHORT_MAX + its length */
+  const gsize flen = sizeof filler - 1;
+
+  if (pattern == NULL)
+    {
+      pattern = g_malloc (SHORT_MAX + flen);
+      for (i = 0; i < SHORT_MAX + flen; i++)
+        pattern[i] = (guint8) filler[i % flen];
+    }
+  if (len > SMALL_LEN)
+    memcpy (out + SMALL_LEN, pattern + (SMALL_LEN + k) % flen, len - SMALL_LEN);
 }
 
 static void
 send_message (Conn *c)
 {
-  if (c->b->msg_op == 1)
-    {
-      guint8 payload[SMALL_LEN];
+  Bench *b = c->b;
 
-      small_payload (c->idx, c->sent, payload);
-      queue_short_frame (c, 1, payload, SMALL_LEN);
+  if (b->msg_len <= SHORT_MAX)
+    {
+      guint8 payload[SHORT_MAX];
+
+      msg_payload (c->idx, c->sent, b->msg_len, payload);
+      if (b->deflate)
+        {
+          guint8 comp[SHORT_MAX + 64];
+          gsize clen;
+
+          c->deflater->next_in = payload;
+          c->deflater->avail_in = (uInt) b->msg_len;
+          c->deflater->next_out = comp;
+          c->deflater->avail_out = sizeof comp;
+          if (deflate (c->deflater, Z_SYNC_FLUSH) != Z_OK || c->deflater->avail_in != 0
+              || c->deflater->avail_out == 0)
+            {
+              bench_fail (b, RES_ERROR, "deflate failed");
+              return;
+            }
+          clen = sizeof comp - c->deflater->avail_out;
+          /* RFC 7692 7.2.1: drop the 00 00 ff ff of the sync flush. */
+          queue_frame (c, b->msg_op, TRUE, comp, clen - 4);
+          if (b->client_no_ctx)
+            deflateReset (c->deflater);
+        }
+      else
+        queue_frame (c, b->msg_op, FALSE, payload, b->msg_len);
     }
   else
     {
@@ -545,7 +643,7 @@ static void
 message_end (Conn *c)
 {
   Bench *b = c->b;
-  guint64 want_len = c->msg_op == 1 ? SMALL_LEN : LARGE_LEN;
+  guint64 want_len = b->msg_len;
 
   c->in_msg = FALSE;
   if (c->msg_op != b->msg_op)
@@ -571,12 +669,21 @@ message_end (Conn *c)
     fill_window (c);
 }
 
+static gboolean payload_data (Conn *c, const guint8 *p, gsize n);
+
 static void
 frame_end (Conn *c)
 {
   Bench *b = c->b;
 
   c->in_payload = FALSE;
+  if (c->frame_op < 0x8 && c->frame_fin && c->msg_compressed)
+    {
+      static const guint8 trailer[4] = { 0x00, 0x00, 0xff, 0xff };
+
+      if (!payload_data (c, trailer, 4))
+        return;
+    }
   switch (c->frame_op)
     {
     case 0x8:
@@ -607,7 +714,7 @@ frame_begin (Conn *c)
   guint len7 = b1 & 0x7f;
   guint64 len;
 
-  if (b0 & 0x70)
+  if ((b0 & 0x70) && !(b->deflate && (b0 & 0x70) == 0x40 && (op == 1 || op == 2)))
     {
       bench_fail (b, RES_ERROR, "%s: frame with RSV bits 0x%02x on connection %u", b->label, b0 & 0x70, c->idx);
       return FALSE;
@@ -649,8 +756,9 @@ frame_begin (Conn *c)
       c->in_msg = TRUE;
       c->msg_op = op;
       c->msg_off = 0;
-      if (op == 1)
-        small_payload (c->idx, c->received, c->expect);
+      c->msg_compressed = (b0 & 0x40) != 0;
+      if (b->msg_len <= SHORT_MAX)
+        msg_payload (c->idx, c->received, b->msg_len, c->expect);
       else
         c->verify_full = c->received % LARGE_FULL_EVERY == 0;
     }
@@ -679,21 +787,15 @@ frame_begin (Conn *c)
 }
 
 static gboolean
-payload_data (Conn *c, const guint8 *p, gsize n)
+content_data (Conn *c, const guint8 *p, gsize n)
 {
   Bench *b = c->b;
 
-  if (c->frame_op >= 0x8)
+  if (b->msg_len <= SHORT_MAX)
     {
-      memcpy (c->ctrl + c->ctrl_len, p, n);
-      c->ctrl_len += (guint) n;
-      return TRUE;
-    }
-  if (c->msg_op == 1)
-    {
-      if (c->msg_off + n > SMALL_LEN || memcmp (p, c->expect + c->msg_off, n) != 0)
+      if (c->msg_off + n > b->msg_len || memcmp (p, c->expect + c->msg_off, n) != 0)
         {
-          bench_fail (b, RES_ERROR, "%s: wrong text echo on connection %u (message %" G_GUINT64_FORMAT ")",
+          bench_fail (b, RES_ERROR, "%s: wrong echo on connection %u (message %" G_GUINT64_FORMAT ")",
                       b->label, c->idx, c->received);
           return FALSE;
         }
@@ -720,6 +822,44 @@ payload_data (Conn *c, const guint8 *p, gsize n)
       b->bytes += n;
     }
   c->msg_off += n;
+  return TRUE;
+}
+
+static gboolean
+payload_data (Conn *c, const guint8 *p, gsize n)
+{
+  Bench *b = c->b;
+
+  if (c->frame_op >= 0x8)
+    {
+      memcpy (c->ctrl + c->ctrl_len, p, n);
+      c->ctrl_len += (guint) n;
+      return TRUE;
+    }
+  if (!c->msg_compressed)
+    return content_data (c, p, n);
+
+  c->inflater->next_in = (guint8 *) p;
+  c->inflater->avail_in = (uInt) n;
+  while (c->inflater->avail_in > 0 || c->inflater->avail_out == 0)
+    {
+      int ret;
+
+      c->inflater->next_out = c->b->zbuf;
+      c->inflater->avail_out = READ_BUF_SIZE;
+      ret = inflate (c->inflater, Z_SYNC_FLUSH);
+      if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+        {
+          bench_fail (b, RES_ERROR, "%s: bad compressed data on connection %u", b->label, c->idx);
+          return FALSE;
+        }
+      if (!content_data (c, c->b->zbuf, READ_BUF_SIZE - c->inflater->avail_out))
+        return FALSE;
+      if (ret == Z_STREAM_END)
+        inflateReset (c->inflater);
+      else if (ret == Z_BUF_ERROR)
+        break;
+    }
   return TRUE;
 }
 
@@ -781,7 +921,9 @@ send_request (Conn *c)
                          "Connection: Upgrade\r\n"
                          "Sec-WebSocket-Key: %s\r\n"
                          "Sec-WebSocket-Version: 13\r\n"
-                         "\r\n", c->b->port, c->key);
+                         "%s"
+                         "\r\n", c->b->port, c->key,
+                         c->b->deflate ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "");
   len = strlen (req);
   memcpy (out_reserve (c, len), req, len);
   g_free (req);
@@ -799,7 +941,7 @@ check_head (Conn *c, gsize head_end)
   guint8 digest[20];
   gsize dlen = sizeof digest;
   char *want;
-  gboolean accept_ok = FALSE;
+  gboolean accept_ok = FALSE, deflate_ok = FALSE;
   guint i;
 
   g_checksum_update (sha, (const guchar *) c->key, -1);
@@ -812,6 +954,17 @@ check_head (Conn *c, gsize head_end)
   for (i = 1; lines[i] != NULL; i++)
     if (g_ascii_strncasecmp (lines[i], "Sec-WebSocket-Accept:", 21) == 0)
       accept_ok = strcmp (g_strstrip (lines[i] + 21), want) == 0;
+    else if (g_ascii_strncasecmp (lines[i], "Sec-WebSocket-Extensions:", 25) == 0)
+      {
+        if (!b->deflate || strstr (lines[i], "permessage-deflate") == NULL
+            || strstr (lines[i], "client_max_window_bits") != NULL)
+          bench_fail (b, RES_ERROR, "%s: unexpected '%s' on connection %u", b->label, lines[i], c->idx);
+        deflate_ok = TRUE;
+        if (strstr (lines[i], "client_no_context_takeover") != NULL)
+          b->client_no_ctx = TRUE;
+      }
+  if (b->deflate && !deflate_ok)
+    bench_fail (b, RES_ERROR, "%s: permessage-deflate not accepted on connection %u", b->label, c->idx);
   if (!accept_ok)
     bench_fail (b, RES_ERROR, "%s: missing or wrong Sec-WebSocket-Accept on connection %u", b->label, c->idx);
 
@@ -923,6 +1076,14 @@ conn_free (Conn *c)
   g_free (c->head);
   g_free (c->out);
   g_free (c->big_frame);
+  g_free (c->expect);
+  if (c->deflater != NULL)
+    {
+      deflateEnd (c->deflater);
+      inflateEnd (c->inflater);
+      g_free (c->deflater);
+      g_free (c->inflater);
+    }
   g_free (c);
 }
 
@@ -947,7 +1108,17 @@ start_connect (Bench *b)
     }
   setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-  if (b->msg_op == 2)
+  if (b->msg_len <= SHORT_MAX)
+    c->expect = g_malloc (b->msg_len);
+  if (b->deflate)
+    {
+      c->deflater = g_new0 (z_stream, 1);
+      c->inflater = g_new0 (z_stream, 1);
+      /* The load generator compresses fast; the servers inflate what it sends. */
+      deflateInit2 (c->deflater, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+      inflateInit2 (c->inflater, -15);
+    }
+  if (b->msg_len > SHORT_MAX)
     {
       guint32 m = g_random_int ();
       guint8 mask[4] = { m & 0xff, (m >> 8) & 0xff, (m >> 16) & 0xff, m >> 24 };
@@ -1006,6 +1177,8 @@ static Bench *
 bench_new (const char *label, int port, int msg_op, guint window, guint8 *large_payload)
 {
   Bench *b = g_new0 (Bench, 1);
+
+  b->msg_len = msg_op == 1 ? SMALL_LEN : LARGE_LEN;
 
   b->epfd = epoll_create1 (EPOLL_CLOEXEC);
   b->port = port;
@@ -1078,19 +1251,43 @@ bench_run_until (Bench *b, double until, double deadline)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Workloads                                                                 */
+/* Scenarios and workloads                                                   */
 
 typedef struct {
-  double duration;
-  double warmup;
-  guint  idle_conns;
-  guint8 *large_payload;
+  char        id;
+  const char *what;
+  int         op;           /* 1 text, 2 binary */
+  gsize       len;
+  guint       conns;
+  guint       window;       /* messages in flight per connection */
+  gboolean    deflate;
+  guint       cg_msgs;      /* messages per callgrind run, all connections */
+} Scenario;
+
+static const Scenario scenarios[] = {
+  { 'a', "16 B text, 64 conns, 16 in flight",            1, SMALL_LEN, SMALL_CONNS, 16, FALSE, 6400 },
+  { 'b', "16 B binary, 64 conns, 16 in flight",          2, SMALL_LEN, SMALL_CONNS, 16, FALSE, 6400 },
+  { 'c', "1 MiB binary, 4 conns, 1 in flight",           2, LARGE_LEN, LARGE_CONNS, 1,  FALSE, 40 },
+  { 'e', "16 B text, 64 conns, 1 in flight",             1, SMALL_LEN, SMALL_CONNS, 1,  FALSE, 6400 },
+  { 'p', "16 B text ping-pong, 1 conn, 1 in flight",     1, SMALL_LEN, 1,           1,  FALSE, 4000 },
+  { 'y', "1 KiB text, 64 conns, 16 in flight",           1, 1024,      SMALL_CONNS, 16, FALSE, 6400 },
+  { 'z', "1 KiB text deflated, 64 conns, 16 in flight",  1, 1024,      SMALL_CONNS, 16, TRUE,  6400 },
+};
+#define N_SCEN G_N_ELEMENTS (scenarios)
+
+typedef struct {
+  double   duration;
+  double   warmup;
+  guint    idle_conns;
+  double   cg_scale;
+  guint    strace_msgs;
+  guint8  *large_payload;
 } Config;
 
 typedef struct {
   ResultKind kind;
-  double     value;   /* msg/s, MB/s, seconds, Ir per echo */
-  double     value2;  /* idle: bytes of RSS per connection */
+  double     value;       /* msg/s, seconds, Ir per message, syscalls per message */
+  double     value2;      /* idle: bytes of RSS per connection; echo: minor faults per message */
   double     client_cpu;  /* share of one CPU this process used, or -1 */
 } Result;
 
@@ -1105,6 +1302,29 @@ self_cpu (void)
          + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Minor page faults of a process so far (/proc/PID/stat field 10), or -1. */
+static double
+read_minflt (pid_t pid)
+{
+  char path[64];
+  char *text = NULL;
+  const char *p;
+  double v = -1;
+  int field;
+
+  g_snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  p = strrchr (text, ')');
+  /* After "pid (comm)": state is field 3, minflt field 10. */
+  for (field = 2; p != NULL && field < 10; field++)
+    p = strchr (p + 1, ' ');
+  if (p != NULL)
+    v = g_ascii_strtod (p + 1, NULL);
+  g_free (text);
+  return v;
+}
+
 static void
 report_failure (Bench *b, Result *r)
 {
@@ -1113,49 +1333,65 @@ report_failure (Bench *b, Result *r)
            b->error ? b->error : "failure");
 }
 
-/* small (msg_op 1, 64 connections) and large (msg_op 2, 4 connections) */
-static Result
-workload_echo (const Config *cfg, const Side *side, int msg_op, guint nconns, guint window)
+static Bench *
+scenario_bench (const Config *cfg, const Side *side, const Scenario *sc, int port)
 {
-  Result r = { RES_OK, 0, 0, -1 };
+  Bench *b = bench_new (side->label, port, sc->op, sc->window, cfg->large_payload);
+
+  b->msg_len = sc->len;
+  b->deflate = sc->deflate;
+  return b;
+}
+
+static void
+start_sending (Bench *b)
+{
+  guint i;
+
+  b->sending = TRUE;
+  for (i = 0; i < b->conns->len; i++)
+    {
+      Conn *c = g_ptr_array_index (b->conns, i);
+
+      fill_window (c);
+      conn_flush (c);
+    }
+}
+
+/* One timed round of an echo scenario: messages per second. */
+static Result
+workload_echo (const Config *cfg, const Side *side, const Scenario *sc)
+{
+  Result r = { RES_OK, 0, -1, -1 };
   Server srv;
   Bench *b;
   double deadline = now () + WORKLOAD_DEADLINE;
-  double t0, t1;
-  guint64 e0, b0;
-  guint i;
 
-  if (!server_start (side, NULL, &srv, 10))
+  if (!server_start (side, NULL, sc->deflate ? side->deflate_arg : NULL, &srv, 10))
     {
       r.kind = RES_ERROR;
       return r;
     }
-  b = bench_new (side->label, srv.port, msg_op, window, cfg->large_payload);
-  if (bench_open (b, nconns, nconns, deadline))
+  b = scenario_bench (cfg, side, sc, srv.port);
+  if (bench_open (b, sc->conns, sc->conns, deadline))
     {
-      b->sending = TRUE;
-      for (i = 0; i < b->conns->len; i++)
-        {
-          Conn *c = g_ptr_array_index (b->conns, i);
-
-          fill_window (c);
-          conn_flush (c);
-        }
+      start_sending (b);
       if (bench_run_until (b, now () + cfg->warmup, deadline))
         {
           double cpu0 = self_cpu ();
+          double f0 = read_minflt (srv.pid);
+          double t0 = now (), t1;
+          guint64 e0 = b->echoes;
 
-          t0 = now ();
-          e0 = b->echoes;
-          b0 = b->bytes;
           if (bench_run_until (b, t0 + cfg->duration, deadline))
             {
+              double f1 = read_minflt (srv.pid);
+
               t1 = now ();
               r.client_cpu = (self_cpu () - cpu0) / (t1 - t0);
-              if (msg_op == 1)
-                r.value = (double) (b->echoes - e0) / (t1 - t0);
-              else
-                r.value = (double) (b->bytes - b0) / (t1 - t0) / 1e6;
+              r.value = (double) (b->echoes - e0) / (t1 - t0);
+              if (f0 >= 0 && f1 >= 0 && b->echoes > e0)
+                r.value2 = (f1 - f0) / (double) (b->echoes - e0);
             }
         }
     }
@@ -1167,6 +1403,7 @@ workload_echo (const Config *cfg, const Side *side, int msg_op, guint nconns, gu
   return r;
 }
 
+/* d: time to open N connections and the server's RSS growth per connection. */
 static Result
 workload_idle (const Config *cfg, const Side *side)
 {
@@ -1177,7 +1414,7 @@ workload_idle (const Config *cfg, const Side *side)
   double t0, cpu0;
   long rss0, rss1;
 
-  if (!server_start (side, NULL, &srv, 10))
+  if (!server_start (side, NULL, NULL, &srv, 10))
     {
       r.kind = RES_ERROR;
       return r;
@@ -1224,6 +1461,23 @@ workload_idle (const Config *cfg, const Side *side)
   return r;
 }
 
+/* Run until every connection had @per_conn echoes (counted from zero). */
+static void
+bench_echo_all (Bench *b, guint64 per_conn, double deadline, const char *what)
+{
+  guint64 want = per_conn * b->conns->len;
+
+  b->msg_limit = per_conn;
+  start_sending (b);
+  while (b->status == RES_OK && b->echoes < want)
+    {
+      if (now () > deadline)
+        bench_fail (b, RES_TIMEOUT, "%s: %" G_GUINT64_FORMAT " echoes not done %s",
+                    b->label, want, what);
+      bench_poll (b, 0.1);
+    }
+}
+
 static gboolean
 callgrind_total (const char *file, guint64 *ir)
 {
@@ -1254,41 +1508,29 @@ callgrind_total (const char *file, guint64 *ir)
   return found;
 }
 
-/* Total Ir of one server run under callgrind doing @msgs echoes on one connection. */
+/* Total Ir of one server run under callgrind: the scenario's connections,
+ * @per_conn echoes on each, then close and exit. */
 static gboolean
-callgrind_run (const Config *cfg, const Side *side, const char *file, guint msgs, guint64 *ir, Result *r)
+callgrind_run (const Config *cfg, const Side *side, const Scenario *sc, const char *file,
+               guint per_conn, guint64 *ir, Result *r)
 {
   Server srv;
   Bench *b;
   double deadline = now () + CALLGRIND_DEADLINE;
   gboolean ok;
 
-  if (!server_start (side, file, &srv, 60))
+  if (!server_start (side, file, sc->deflate ? side->deflate_arg : NULL, &srv, 60))
     {
       r->kind = RES_ERROR;
       return FALSE;
     }
-  b = bench_new (side->label, srv.port, 1, 1, cfg->large_payload);
-  if (bench_open (b, 1, 1, deadline))
-    {
-      Conn *c = g_ptr_array_index (b->conns, 0);
-
-      b->sending = TRUE;
-      b->msg_limit = msgs;
-      fill_window (c);
-      conn_flush (c);
-      while (b->status == RES_OK && c->received < msgs)
-        {
-          if (now () > deadline)
-            bench_fail (b, RES_TIMEOUT, "%s: %u echoes not done under callgrind in %.0f s",
-                        side->label, msgs, CALLGRIND_DEADLINE);
-          bench_poll (b, 0.1);
-        }
-    }
+  b = scenario_bench (cfg, side, sc, srv.port);
+  if (bench_open (b, sc->conns, sc->conns, deadline))
+    bench_echo_all (b, per_conn, deadline, "under callgrind");
   ok = b->status == RES_OK;
   if (!ok)
     report_failure (b, r);
-  /* Close the connection and give the server time to see it, so the
+  /* Close the connections and give the server time to see it, so the
    * teardown costs the same in every run. */
   g_ptr_array_set_size (b->conns, 0);
   sleep_s (1.0);
@@ -1307,41 +1549,155 @@ callgrind_run (const Config *cfg, const Side *side, const char *file, guint msgs
   return ok;
 }
 
+/* Ir per message: a run with CALLGRIND_WARM + N messages on each connection
+ * minus one with the same connections and CALLGRIND_WARM messages, so that
+ * start-up, handshakes, exit and whatever the first messages set up
+ * (buffers that grow to size, lazy initialisation) are not counted. */
 static Result
-workload_callgrind (const Config *cfg, const Side *side, const char *dir, guint msgs)
+workload_callgrind (const Config *cfg, const Side *side, const Scenario *sc, const char *dir)
 {
   Result r = { RES_OK, 0, 0, -1 };
-  char *f0 = g_strdup_printf ("%s/callgrind.%s.0.out", dir, side->label);
-  char *f1 = g_strdup_printf ("%s/callgrind.%s.%u.out", dir, side->label, msgs);
+  guint per_conn = MAX (1, (guint) (sc->cg_msgs * cfg->cg_scale) / sc->conns);
+  char *f0 = g_strdup_printf ("%s/callgrind.%s.%c.base.out", dir, side->label, sc->id);
+  char *f1 = g_strdup_printf ("%s/callgrind.%s.%c.%u.out", dir, side->label, sc->id, per_conn);
   guint64 ir0 = 0, ir1 = 0;
 
-  if (callgrind_run (cfg, side, f0, 0, &ir0, &r)
-      && callgrind_run (cfg, side, f1, msgs, &ir1, &r))
+  if (callgrind_run (cfg, side, sc, f0, CALLGRIND_WARM, &ir0, &r)
+      && callgrind_run (cfg, side, sc, f1, CALLGRIND_WARM + per_conn, &ir1, &r))
     {
-      r.value = ((double) ir1 - (double) ir0) / msgs;
-      r.value2 = (double) ir0;
+      r.value = ((double) ir1 - (double) ir0) / ((double) per_conn * sc->conns);
+      r.value2 = (double) per_conn * sc->conns;
     }
   g_free (f0);
   g_free (f1);
   return r;
 }
 
+/* Total calls in a strace -c summary, or -1. */
+static double
+strace_total (const char *file)
+{
+  char *text = NULL;
+  char **lines;
+  double calls = -1;
+  guint i;
+
+  if (!g_file_get_contents (file, &text, NULL, NULL))
+    return -1;
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      char **f = g_strsplit_set (g_strstrip (lines[i]), " \t", -1);
+      char *w[8];
+      guint n = 0, j;
+
+      for (j = 0; f[j] != NULL && n < G_N_ELEMENTS (w); j++)
+        if (*f[j] != '\0')
+          w[n++] = f[j];
+      /* "100.00  0.001  1  4021  12 total": calls is the fourth column. */
+      if (n >= 5 && strcmp (w[n - 1], "total") == 0)
+        calls = g_ascii_strtod (w[3], NULL);
+      g_strfreev (f);
+    }
+  g_strfreev (lines);
+  g_free (text);
+  return calls;
+}
+
+/* Syscalls per message: strace -c -f attached to the server for exactly
+ * cfg->strace_msgs echoes on each connection (after a warm-up, with the
+ * connections quiet at both ends). */
+static Result
+workload_strace (const Config *cfg, const Side *side, const Scenario *sc, const char *dir)
+{
+  Result r = { RES_OK, 0, 0, -1 };
+  Server srv;
+  Bench *b;
+  double deadline = now () + CALLGRIND_DEADLINE;
+  char *file = g_strdup_printf ("%s/strace.%s.%c.txt", dir, side->label, sc->id);
+  guint warm = 200;
+  pid_t tracer = -1;
+
+  if (!server_start (side, NULL, sc->deflate ? side->deflate_arg : NULL, &srv, 10))
+    {
+      r.kind = RES_ERROR;
+      g_free (file);
+      return r;
+    }
+  b = scenario_bench (cfg, side, sc, srv.port);
+  if (bench_open (b, sc->conns, sc->conns, deadline))
+    bench_echo_all (b, warm, deadline, "before strace");
+  if (b->status == RES_OK)
+    {
+      char pidarg[32];
+
+      g_snprintf (pidarg, sizeof pidarg, "%d", (int) srv.pid);
+      fflush (stdout);
+      fflush (stderr);
+      tracer = fork ();
+      if (tracer == 0)
+        {
+          int devnull = open ("/dev/null", O_RDWR);
+
+          dup2 (devnull, 0);
+          dup2 (devnull, 1);
+          dup2 (devnull, 2);
+          execlp ("strace", "strace", "-c", "-f", "-o", file, "-p", pidarg, (char *) NULL);
+          _exit (127);
+        }
+      /* Give strace time to attach to every thread. */
+      sleep_s (1.0);
+      /* One message at a time with a pause of 0.5 ms after each echo, so the
+       * server always goes idle between messages, as over a real network:
+       * strace slows the server, and without the pause a server that reads
+       * again right after writing would find the next message already
+       * there and skip its poll, which it would not do at full speed. */
+      for (guint k = 1; k <= cfg->strace_msgs && b->status == RES_OK; k++)
+        {
+          bench_echo_all (b, warm + k, deadline, "under strace");
+          sleep_s (0.0005);
+        }
+      sleep_s (0.2);
+      if (tracer > 0)
+        {
+          int status = 0;
+
+          kill (tracer, SIGINT);
+          waitpid (tracer, &status, 0);
+          r.value = strace_total (file);
+          if (r.value < 0)
+            {
+              fprintf (stderr, "fws-bench: no strace summary in %s (is strace installed?)\n", file);
+              r.kind = RES_ERROR;
+            }
+          else
+            r.value /= cfg->strace_msgs;
+        }
+    }
+  if (b->status != RES_OK)
+    report_failure (b, &r);
+  if (!server_stop (side, &srv, 10))
+    r.kind = RES_ERROR;
+  bench_free (b);
+  g_free (file);
+  return r;
+}
+
 /* ------------------------------------------------------------------------ */
-/* Results table                                                             */
+/* Results                                                                   */
 
 typedef struct {
   char       *name;
   const char *unit;
-  const char *fmt;        /* printf format of one value */
-  GArray     *vals[2];    /* per side, one per successful round */
-  GString    *rounds[2];  /* per side, every round as printed */
-  ResultKind  failed[2];  /* worst failure of a round, per side */
+  const char *fmt;               /* printf format of one value */
+  gboolean    lower_is_better;
+  GArray     *vals[MAX_SIDES];   /* one per successful round */
+  ResultKind  failed[MAX_SIDES]; /* worst failure of a round */
+  gboolean    skipped[MAX_SIDES];
 } Row;
 
-#define NAME_W 40
-
 static Row *
-row_new (const char *name, const char *unit, const char *fmt)
+row_new (const char *name, const char *unit, const char *fmt, gboolean lower_is_better)
 {
   Row *row = g_new0 (Row, 1);
   int s;
@@ -1349,11 +1705,9 @@ row_new (const char *name, const char *unit, const char *fmt)
   row->name = g_strdup (name);
   row->unit = unit;
   row->fmt = fmt;
-  for (s = 0; s < 2; s++)
-    {
-      row->vals[s] = g_array_new (FALSE, FALSE, sizeof (double));
-      row->rounds[s] = g_string_new (NULL);
-    }
+  row->lower_is_better = lower_is_better;
+  for (s = 0; s < MAX_SIDES; s++)
+    row->vals[s] = g_array_new (FALSE, FALSE, sizeof (double));
   return row;
 }
 
@@ -1362,22 +1716,10 @@ row_free (Row *row)
 {
   int s;
 
-  for (s = 0; s < 2; s++)
-    {
-      g_array_unref (row->vals[s]);
-      g_string_free (row->rounds[s], TRUE);
-    }
+  for (s = 0; s < MAX_SIDES; s++)
+    g_array_unref (row->vals[s]);
   g_free (row->name);
   g_free (row);
-}
-
-static char *
-format_number (const Row *row, double v)
-{
-  char num[64];
-
-  g_snprintf (num, sizeof num, row->fmt, v);
-  return g_strdup (num);
 }
 
 static const char *
@@ -1390,75 +1732,142 @@ static void
 row_add (Row *row, int side, const Side *sides, int round, int rounds,
          ResultKind kind, double v, double client_cpu)
 {
-  char *num;
+  char num[64];
 
-  printf ("  round %d/%d  %-9s %-*s ", round, rounds, sides[side].label, NAME_W, row->name);
-  if (row->rounds[side]->len > 0)
-    g_string_append_c (row->rounds[side], ' ');
+  printf ("  round %d/%d  %-9s %-52s ", round, rounds, sides[side].label, row->name);
   if (kind != RES_OK)
     {
       row->failed[side] = MAX (row->failed[side], kind);
       printf ("%s\n", kind_name (kind));
-      g_string_append (row->rounds[side], kind_name (kind));
       fflush (stdout);
       return;
     }
   g_array_append_val (row->vals[side], v);
-  num = format_number (row, v);
-  g_string_append (row->rounds[side], num);
+  g_snprintf (num, sizeof num, row->fmt, v);
   if (client_cpu >= 0)
-    printf ("%12s %-5s (bench client %.0f%% CPU)\n", num, row->unit, client_cpu * 100);
+    printf ("%12s %-6s (bench client %.0f%% CPU)\n", num, row->unit, client_cpu * 100);
   else
     printf ("%12s %s\n", num, row->unit);
   fflush (stdout);
-  g_free (num);
+}
+
+static double
+array_min (GArray *a)
+{
+  double m = G_MAXDOUBLE;
+  guint i;
+
+  for (i = 0; i < a->len; i++)
+    m = MIN (m, g_array_index (a, double, i));
+  return m;
+}
+
+static double
+array_max (GArray *a)
+{
+  double m = -G_MAXDOUBLE;
+  guint i;
+
+  for (i = 0; i < a->len; i++)
+    m = MAX (m, g_array_index (a, double, i));
+  return m;
 }
 
 static void
-print_table (GPtrArray *rows, const Side *sides)
+ratio_cell (char *buf, gsize size, const Row *row, int s, int other)
+{
+  double a, o;
+
+  if (other < 0 || row->vals[s]->len == 0 || row->vals[other]->len == 0)
+    {
+      g_strlcpy (buf, "-", size);
+      return;
+    }
+  a = median (row->vals[s]);
+  o = median (row->vals[other]);
+  if (o == 0)
+    g_strlcpy (buf, "-", size);
+  else
+    g_snprintf (buf, size, "%.2fx", a / o);
+}
+
+/* One line per server: median, min, max, and the ratio of medians. */
+static void
+print_row (const Row *row, const Side *sides, int n_sides, int lws, int soup)
+{
+  int s;
+
+  printf ("\n%s (%s; %s is better)\n", row->name, row->unit,
+          row->lower_is_better ? "lower" : "higher");
+  printf ("  %-10s %12s %12s %12s %9s %9s  %s\n", "server", "median", "min", "max",
+          "/lws", "/soup", "rounds");
+  for (s = 0; s < n_sides; s++)
+    {
+      GArray *v = row->vals[s];
+      char m[32], lo[32], hi[32], rl[32], rs[32];
+      GString *all = g_string_new (NULL);
+      guint i;
+
+      if (!sides[s].present)
+        continue;
+      if (v->len == 0)
+        {
+          printf ("  %-10s %12s\n", sides[s].label,
+                  row->skipped[s] ? "n/a" : row->failed[s] != RES_OK ? kind_name (row->failed[s]) : "-");
+          g_string_free (all, TRUE);
+          continue;
+        }
+      g_snprintf (m, sizeof m, row->fmt, median (v));
+      g_snprintf (lo, sizeof lo, row->fmt, array_min (v));
+      g_snprintf (hi, sizeof hi, row->fmt, array_max (v));
+      ratio_cell (rl, sizeof rl, row, s, lws);
+      ratio_cell (rs, sizeof rs, row, s, soup);
+      for (i = 0; i < v->len; i++)
+        {
+          char one[32];
+
+          g_snprintf (one, sizeof one, row->fmt, g_array_index (v, double, i));
+          g_string_append_printf (all, "%s%s", i ? " " : "", one);
+        }
+      if (row->failed[s] != RES_OK)
+        g_string_append_printf (all, " (+%s)", kind_name (row->failed[s]));
+      printf ("  %-10s %12s %12s %12s %9s %9s  %s\n", sides[s].label, m, lo, hi, rl, rs, all->str);
+      g_string_free (all, TRUE);
+    }
+}
+
+/* A compact matrix: one line per row, one column per server (medians). */
+static void
+print_matrix (const char *title, GPtrArray *rows, const Side *sides, int n_sides)
 {
   guint i;
   int s;
 
-  printf ("\nper round, in order:\n");
+  printf ("\n%s\n  %-44s", title, "");
+  for (s = 0; s < n_sides; s++)
+    if (sides[s].present)
+      printf (" %12s", sides[s].label);
+  printf ("\n");
   for (i = 0; i < rows->len; i++)
     {
       Row *row = g_ptr_array_index (rows, i);
 
-      for (s = 0; s < 2; s++)
-        printf ("  %-*s %-9s %s\n", NAME_W, s == 0 ? row->name : "", sides[s].label,
-                row->rounds[s]->str);
-    }
-  printf ("\n%-*s %18s %18s %9s\n", NAME_W, "workload (median of rounds)",
-          sides[0].label, sides[1].label, "fws/soup");
-  for (i = 0; i < rows->len; i++)
-    {
-      Row *row = g_ptr_array_index (rows, i);
-      char *v[2];
-      double m[2];
-      char ratio[32] = "-";
-
-      for (s = 0; s < 2; s++)
+      printf ("  %-44s", row->name);
+      for (s = 0; s < n_sides; s++)
         {
-          m[s] = median (row->vals[s]);
-          if (row->vals[s]->len == 0)
-            v[s] = g_strdup (row->failed[s] != RES_OK ? kind_name (row->failed[s]) : "-");
-          else
-            {
-              char *num = format_number (row, m[s]);
+          char num[32];
 
-              v[s] = g_strdup_printf ("%s %s", num, row->unit);
-              g_free (num);
-            }
+          if (!sides[s].present)
+            continue;
+          if (row->vals[s]->len == 0)
+            g_strlcpy (num, row->skipped[s] ? "n/a" : row->failed[s] != RES_OK ? kind_name (row->failed[s]) : "-",
+                       sizeof num);
+          else
+            g_snprintf (num, sizeof num, row->fmt, median (row->vals[s]));
+          printf (" %12s", num);
         }
-      if (row->vals[0]->len > 0 && row->vals[1]->len > 0 && m[1] != 0)
-        g_snprintf (ratio, sizeof ratio, "%.2fx", m[0] / m[1]);
-      printf ("%-*s %18s %18s %9s\n", NAME_W, row->name, v[0], v[1], ratio);
-      g_free (v[0]);
-      g_free (v[1]);
+      printf ("\n");
     }
-  printf ("MB = 10^6 bytes.  For rows marked (lower is better) fws/soup below 1 favours fws-glib;\n"
-          "for the others, above 1 does.\n");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1503,36 +1912,57 @@ raise_nofile_limit (guint want)
   return want;
 }
 
+static gboolean
+tool_found (const char *name)
+{
+  char *p = g_find_program_in_path (name);
+  gboolean found = p != NULL;
+
+  g_free (p);
+  return found;
+}
+
 int
 main (int argc, char **argv)
 {
-  char *fws_path = NULL, *soup_path = NULL, *only = NULL;
-  int rounds = 0, idle_conns = 0, cg_msgs = CALLGRIND_MSGS;
-  double duration = 0;
-  gboolean quick = FALSE;
+  char *paths[MAX_SIDES] = { NULL, NULL, NULL, NULL };
+  char *only = NULL;
+  int rounds = 0, idle_conns = 0;
+  double duration = 0, cg_scale = 0;
+  gboolean quick = FALSE, no_callgrind = FALSE, no_strace = FALSE;
   GOptionEntry entries[] = {
-    { "fws", 0, 0, G_OPTION_ARG_FILENAME, &fws_path, "fws-echo-server to run (default ../examples/fws-echo-server next to this program)", "PATH" },
-    { "soup", 0, 0, G_OPTION_ARG_FILENAME, &soup_path, "soup-echo-server to run (default ./soup-echo-server next to this program)", "PATH" },
-    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Interleaved rounds per workload (default 3; --quick 2)", "N" },
-    { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short run: 1 s per round, 2,000 idle connections", NULL },
-    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Run one workload: small, large, idle or callgrind (default: small, large and idle)", "WORKLOAD" },
-    { "idle-conns", 0, 0, G_OPTION_ARG_INT, &idle_conns, "Connections for the idle workload (default 10000; --quick 2000)", "N" },
+    { "fws", 0, 0, G_OPTION_ARG_FILENAME, &paths[0], "fws-echo-server to run (default ../examples/fws-echo-server next to this program)", "PATH" },
+    { "soup", 0, 0, G_OPTION_ARG_FILENAME, &paths[1], "soup-echo-server to run (default: next to this program)", "PATH" },
+    { "lws", 0, 0, G_OPTION_ARG_FILENAME, &paths[2], "lws-echo-server to run (default: next to this program; skipped if absent)", "PATH" },
+    { "raw", 0, 0, G_OPTION_ARG_FILENAME, &paths[3], "raw-echo-server to run (default: next to this program)", "PATH" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Interleaved rounds per scenario (default 3; --quick 2)", "N" },
+    { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short run: 1 s per round, 2,000 idle connections, a quarter of the callgrind messages", NULL },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Scenarios to run, as letters (default abcepyzd)", "LETTERS" },
+    { "idle-conns", 0, 0, G_OPTION_ARG_INT, &idle_conns, "Connections for scenario d (default 10000; --quick 2000)", "N" },
     { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "Measured seconds per round (default 2; --quick 1)", "S" },
-    { "callgrind-msgs", 0, 0, G_OPTION_ARG_INT, &cg_msgs, "Echoes per callgrind run (default 20000)", "N" },
+    { "callgrind-scale", 0, 0, G_OPTION_ARG_DOUBLE, &cg_scale, "Multiply the messages of each callgrind run (default 1; --quick 0.25)", "F" },
+    { "no-callgrind", 0, 0, G_OPTION_ARG_NONE, &no_callgrind, "Skip the callgrind runs", NULL },
+    { "no-strace", 0, 0, G_OPTION_ARG_NONE, &no_strace, "Skip the syscall count of scenario p", NULL },
     { NULL }
   };
+  static const char *labels[MAX_SIDES] = { "fws-glib", "libsoup", "lws", "raw" };
+  static const char *defaults[MAX_SIDES] = { "../examples/fws-echo-server", "soup-echo-server",
+                                             "lws-echo-server", "raw-echo-server" };
   GOptionContext *octx;
   GError *error = NULL;
-  Side sides[2];
+  Side sides[MAX_SIDES];
   Config cfg = { 0 };
-  GPtrArray *rows;
-  gboolean run_small, run_large, run_idle, run_cg;
+  Row *echo_rows[N_SCEN] = { NULL };
+  Row *cg_rows[N_SCEN] = { NULL };
+  Row *fault_row, *sys_row = NULL, *idle_t = NULL, *idle_m = NULL;
+  GPtrArray *cg_list;
   gboolean any_error = FALSE;
   double t_start = now ();
-  int round, s;
+  char *dir;
+  int round, s, lws = 2, soup = 1;
   guint i;
 
-  octx = g_option_context_new ("- echo benchmark: fws-echo-server against libsoup's WebSocket server");
+  octx = g_option_context_new ("- echo benchmark: fws-echo-server against libsoup, libwebsockets and a raw epoll server");
   g_option_context_add_main_entries (octx, entries, NULL);
   if (!g_option_context_parse (octx, &argc, &argv, &error))
     {
@@ -1540,51 +1970,57 @@ main (int argc, char **argv)
       return 2;
     }
   g_option_context_free (octx);
-
-  run_small = run_large = run_idle = only == NULL;
-  run_cg = FALSE;
-  if (only != NULL)
-    {
-      if (strcmp (only, "small") == 0)
-        run_small = TRUE;
-      else if (strcmp (only, "large") == 0)
-        run_large = TRUE;
-      else if (strcmp (only, "idle") == 0)
-        run_idle = TRUE;
-      else if (strcmp (only, "callgrind") == 0)
-        run_cg = TRUE;
-      else
-        {
-          fprintf (stderr, "fws-bench: --only takes small, large, idle or callgrind\n");
-          return 2;
-        }
-    }
+  if (only == NULL)
+    only = g_strdup ("abcepyzd");
+  for (i = 0; only[i] != '\0'; i++)
+    if (strchr ("abcepyzd", only[i]) == NULL)
+      {
+        fprintf (stderr, "fws-bench: --only takes letters of abcepyzd\n");
+        return 2;
+      }
   if (rounds <= 0)
     rounds = quick ? 2 : 3;
   if (duration <= 0)
     duration = quick ? 1.0 : 2.0;
   if (idle_conns <= 0)
     idle_conns = quick ? 2000 : 10000;
-  if (cg_msgs <= 0)
-    cg_msgs = CALLGRIND_MSGS;
+  if (cg_scale <= 0)
+    cg_scale = quick ? 0.25 : 1.0;
   cfg.duration = duration;
   cfg.warmup = quick ? 0.25 : 0.5;
+  cfg.cg_scale = cg_scale;
+  cfg.strace_msgs = quick ? 1000 : 4000;
 
-  if (fws_path == NULL)
-    fws_path = default_path ("../examples/fws-echo-server");
-  if (soup_path == NULL)
-    soup_path = default_path ("soup-echo-server");
-  sides[0].label = "fws-glib";
-  sides[0].path = fws_path;
-  sides[1].label = "libsoup";
-  sides[1].path = soup_path;
-  for (s = 0; s < 2; s++)
-    if (!g_file_test (sides[s].path, G_FILE_TEST_IS_EXECUTABLE))
-      {
-        fprintf (stderr, "fws-bench: %s server not found: %s (use --%s PATH)\n",
-                 sides[s].label, sides[s].path, s == 0 ? "fws" : "soup");
-        return 1;
-      }
+  for (s = 0; s < MAX_SIDES; s++)
+    {
+      sides[s].label = labels[s];
+      sides[s].path = paths[s] ? paths[s] : default_path (defaults[s]);
+      sides[s].deflate_arg = s == 0 ? "--deflate" : NULL;   /* the others always offer it */
+      sides[s].has_deflate = s != 3;
+      sides[s].present = g_file_test (sides[s].path, G_FILE_TEST_IS_EXECUTABLE);
+      if (!sides[s].present && s != 2)
+        {
+          fprintf (stderr, "fws-bench: %s server not found: %s (use --%s PATH)\n",
+                   sides[s].label, sides[s].path, s == 0 ? "fws" : s == 1 ? "soup" : "raw");
+          return 1;
+        }
+    }
+  if (!sides[2].present)
+    {
+      printf ("note: %s not found (build with libwebsockets-dev installed): no lws column\n",
+              sides[2].path);
+      lws = -1;
+    }
+  if (!no_callgrind && !tool_found ("valgrind"))
+    {
+      printf ("note: valgrind not found: no callgrind counts\n");
+      no_callgrind = TRUE;
+    }
+  if (!no_strace && !tool_found ("strace"))
+    {
+      printf ("note: strace not found: no syscall counts\n");
+      no_strace = TRUE;
+    }
 
   signal (SIGPIPE, SIG_IGN);
   cfg.idle_conns = raise_nofile_limit ((guint) idle_conns);
@@ -1594,109 +2030,186 @@ main (int argc, char **argv)
       guint32 r = g_random_int ();
       memcpy (cfg.large_payload + i, &r, 4);
     }
-
-  printf ("fws-bench: %s = %s\n           %s = %s\n", sides[0].label, sides[0].path, sides[1].label, sides[1].path);
-  printf ("%d interleaved round(s) per workload, %.2g s measured after %.2g s warm-up; 127.0.0.1 only\n\n",
-          rounds, cfg.duration, cfg.warmup);
-  fflush (stdout);
-
-  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_free);
-
-  if (run_small)
+  dir = g_dir_make_tmp ("fws-bench-XXXXXX", &error);
+  if (dir == NULL)
     {
-      guint windows[2] = { 1, 16 };
-      guint w;
-
-      for (w = 0; w < 2; w++)
-        {
-          char *name = g_strdup_printf ("16 B text, %d conns, %u in flight", SMALL_CONNS, windows[w]);
-          Row *row = row_new (name, "msg/s", "%.0f");
-
-          g_free (name);
-          g_ptr_array_add (rows, row);
-          for (round = 1; round <= rounds; round++)
-            for (s = 0; s < 2; s++)
-              {
-                Result r = workload_echo (&cfg, &sides[s], 1, SMALL_CONNS, windows[w]);
-
-                any_error |= r.kind == RES_ERROR;
-                row_add (row, s, sides, round, rounds, r.kind, r.value, r.client_cpu);
-              }
-        }
+      fprintf (stderr, "fws-bench: %s\n", error->message);
+      return 1;
     }
 
-  if (run_large)
+  printf ("fws-bench: scenarios %s, %d interleaved round(s) each, %.2g s measured after %.2g s warm-up;\n"
+          "127.0.0.1 only; callgrind and strace output in %s\n", only, rounds, cfg.duration, cfg.warmup, dir);
+  for (s = 0; s < MAX_SIDES; s++)
+    if (sides[s].present)
+      printf ("  %-9s %s\n", sides[s].label, sides[s].path);
+  printf ("\n");
+  fflush (stdout);
+
+  fault_row = row_new ("c: server minor page faults per 1 MiB message", "faults", "%.1f", TRUE);
+  cg_list = g_ptr_array_new ();
+
+  /* Timed rounds, interleaved: fws, soup, lws, raw, fws, ... */
+  for (i = 0; i < N_SCEN; i++)
     {
-      char *name = g_strdup_printf ("1 MiB binary, %d conns", LARGE_CONNS);
-      Row *row = row_new (name, "MB/s", "%.1f");
+      const Scenario *sc = &scenarios[i];
+      char *name;
 
+      if (strchr (only, sc->id) == NULL)
+        continue;
+      name = g_strdup_printf ("%c: %s", sc->id, sc->what);
+      echo_rows[i] = row_new (name, "msg/s", "%.0f", FALSE);
       g_free (name);
-      g_ptr_array_add (rows, row);
       for (round = 1; round <= rounds; round++)
-        for (s = 0; s < 2; s++)
+        for (s = 0; s < MAX_SIDES; s++)
           {
-            Result r = workload_echo (&cfg, &sides[s], 2, LARGE_CONNS, 1);
+            Result r;
 
+            if (!sides[s].present)
+              continue;
+            if (sc->deflate && !sides[s].has_deflate)
+              {
+                echo_rows[i]->skipped[s] = TRUE;
+                continue;
+              }
+            r = workload_echo (&cfg, &sides[s], sc);
             any_error |= r.kind == RES_ERROR;
-            row_add (row, s, sides, round, rounds, r.kind, r.value, r.client_cpu);
+            row_add (echo_rows[i], s, sides, round, rounds, r.kind, r.value, r.client_cpu);
+            if (sc->id == 'c' && r.kind == RES_OK && r.value2 >= 0)
+              g_array_append_val (fault_row->vals[s], r.value2);
           }
     }
 
-  if (run_idle)
+  if (strchr (only, 'd') != NULL)
     {
       /* Opening 10,000 connections to libsoup takes long; one round each. */
-      char *name = g_strdup_printf ("open %u idle conns (lower is better)", cfg.idle_conns);
-      Row *row_t = row_new (name, "s", "%.2f");
-      Row *row_m = row_new ("server RSS/idle conn (lower is better)", "KiB", "%.2f");
-      Result r;
+      char *name = g_strdup_printf ("d: time to open %u idle conns", cfg.idle_conns);
 
+      idle_t = row_new (name, "s", "%.2f", TRUE);
+      idle_m = row_new ("d: server RSS per idle conn", "bytes", "%.0f", TRUE);
       g_free (name);
-      g_ptr_array_add (rows, row_t);
-      g_ptr_array_add (rows, row_m);
-      for (s = 0; s < 2; s++)
+      for (s = 0; s < MAX_SIDES; s++)
         {
+          Result r;
+
+          if (!sides[s].present)
+            continue;
           r = workload_idle (&cfg, &sides[s]);
           any_error |= r.kind == RES_ERROR;
-          row_add (row_t, s, sides, 1, 1, r.kind, r.value, r.client_cpu);
-          row_add (row_m, s, sides, 1, 1, r.kind == RES_OK && r.value2 < 0 ? RES_ERROR : r.kind,
-                   r.value2 / 1024.0, -1);
+          row_add (idle_t, s, sides, 1, 1, r.kind, r.value, r.client_cpu);
+          row_add (idle_m, s, sides, 1, 1, r.kind == RES_OK && r.value2 < 0 ? RES_ERROR : r.kind,
+                   r.value2, -1);
         }
     }
 
-  if (run_cg)
+  if (!no_strace && strchr (only, 'p') != NULL)
     {
-      char *dir = g_dir_make_tmp ("fws-bench-XXXXXX", &error);
-      Row *row = row_new ("Ir per 16 B echo (lower is better)", "Ir", "%.0f");
+      const Scenario *sc = NULL;
 
-      g_ptr_array_add (rows, row);
-      if (dir == NULL)
+      for (i = 0; i < N_SCEN; i++)
+        if (scenarios[i].id == 'p')
+          sc = &scenarios[i];
+      sys_row = row_new ("p: server syscalls per message (strace -c -f)", "calls", "%.2f", TRUE);
+      for (s = 0; s < MAX_SIDES; s++)
         {
-          fprintf (stderr, "fws-bench: %s\n", error->message);
-          return 1;
-        }
-      printf ("callgrind: %d echoes on 1 connection minus a run with none; output in %s\n",
-              cg_msgs, dir);
-      fflush (stdout);
-      for (s = 0; s < 2; s++)
-        {
-          Result r = workload_callgrind (&cfg, &sides[s], dir, (guint) cg_msgs);
+          Result r;
 
+          if (!sides[s].present)
+            continue;
+          r = workload_strace (&cfg, &sides[s], sc, dir);
           any_error |= r.kind == RES_ERROR;
-          row_add (row, s, sides, 1, 1, r.kind, r.value, -1);
-          if (r.kind == RES_OK)
-            printf ("  %-*s (start-up, one handshake and exit alone: %.0f Ir)\n",
-                    NAME_W + 21, "", r.value2);
+          row_add (sys_row, s, sides, 1, 1, r.kind, r.value, -1);
         }
-      g_free (dir);
     }
 
-  print_table (rows, sides);
+  if (!no_callgrind)
+    {
+      printf ("\ncallgrind: each scenario's connections and window; a run with %d + N messages\n"
+              "per connection minus a run with %d (start-up, handshakes, first messages, exit),\n"
+              "divided by the N messages\n", CALLGRIND_WARM, CALLGRIND_WARM);
+      fflush (stdout);
+      for (i = 0; i < N_SCEN; i++)
+        {
+          const Scenario *sc = &scenarios[i];
+          char *name;
+
+          if (strchr (only, sc->id) == NULL)
+            continue;
+          name = g_strdup_printf ("%c: %s", sc->id, sc->what);
+          cg_rows[i] = row_new (name, "Ir/msg", "%.0f", TRUE);
+          g_free (name);
+          g_ptr_array_add (cg_list, cg_rows[i]);
+          for (s = 0; s < MAX_SIDES; s++)
+            {
+              Result r;
+
+              if (!sides[s].present)
+                continue;
+              if (sc->deflate && !sides[s].has_deflate)
+                {
+                  cg_rows[i]->skipped[s] = TRUE;
+                  continue;
+                }
+              r = workload_callgrind (&cfg, &sides[s], sc, dir);
+              any_error |= r.kind == RES_ERROR;
+              row_add (cg_rows[i], s, sides, 1, 1, r.kind, r.value, -1);
+            }
+        }
+    }
+
+  printf ("\n==== results: median of rounds, min, max; /lws and /soup are ratios of medians ====\n");
+  for (i = 0; i < N_SCEN; i++)
+    if (echo_rows[i] != NULL)
+      print_row (echo_rows[i], sides, MAX_SIDES, lws, soup);
+  if (fault_row->vals[0]->len + fault_row->vals[1]->len > 0)
+    print_row (fault_row, sides, MAX_SIDES, lws, soup);
+  if (sys_row != NULL)
+    print_row (sys_row, sides, MAX_SIDES, lws, soup);
+  if (idle_t != NULL)
+    {
+      print_row (idle_t, sides, MAX_SIDES, lws, soup);
+      print_row (idle_m, sides, MAX_SIDES, lws, soup);
+    }
+  if (cg_list->len > 0)
+    print_matrix ("callgrind: server instructions (Ir) per message echoed (lower is better)",
+                  cg_list, sides, MAX_SIDES);
+  {
+    GPtrArray *all = g_ptr_array_new ();
+
+    for (i = 0; i < N_SCEN; i++)
+      if (echo_rows[i] != NULL)
+        g_ptr_array_add (all, echo_rows[i]);
+    if (all->len > 0)
+      print_matrix ("throughput: messages per second, medians (c: 1 MiB messages, so MiB/s)",
+                    all, sides, MAX_SIDES);
+    g_ptr_array_unref (all);
+  }
+  printf ("\nz: fws-echo-server runs with its own --deflate option (zlib level 6, the\n"
+          "default of FwsPermessageDeflate); libsoup's server always accepts it (level 6,\n"
+          "Z_DEFAULT_COMPRESSION); lws uses its permessage-deflate extension with its\n"
+          "defaults (level 1); raw has no deflate (n/a).  The load generator compresses\n"
+          "at level 1 with context takeover.\n");
   printf ("total time %.0f s\n", now () - t_start);
 
-  g_ptr_array_unref (rows);
+  for (i = 0; i < N_SCEN; i++)
+    {
+      if (echo_rows[i] != NULL)
+        row_free (echo_rows[i]);
+      if (cg_rows[i] != NULL)
+        row_free (cg_rows[i]);
+    }
+  row_free (fault_row);
+  if (sys_row != NULL)
+    row_free (sys_row);
+  if (idle_t != NULL)
+    {
+      row_free (idle_t);
+      row_free (idle_m);
+    }
+  g_ptr_array_unref (cg_list);
   g_free (cfg.large_payload);
-  g_free (fws_path);
-  g_free (soup_path);
+  for (s = 0; s < MAX_SIDES; s++)
+    g_free (sides[s].path);
   g_free (only);
+  g_free (dir);
   return any_error ? 1 : 0;
 }

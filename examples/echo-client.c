@@ -1,7 +1,7 @@
 /* echo-client.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * fws-client [--protocol P]... [--header 'Name: value']... [--echo] [--deflate]
- *            [--ca FILE]... [--insecure] [--proxy URL] URL
+ *            [--ca FILE]... [--insecure] [--proxy URL] [--timeout S] URL
  *
  * Without --echo, sends each line of stdin as a text message and prints
  * each text message received as a line (a binary one as "<binary N bytes>").
@@ -11,17 +11,24 @@
  * and exits 0 for 1000 or 1005, 1 otherwise. For wss://, --ca trusts the
  * certificate authorities in FILE instead of the system's, and --insecure
  * accepts any certificate. --proxy goes through an HTTP (CONNECT) or SOCKS
- * proxy; without it the system's proxy settings apply.
+ * proxy; without it the system's proxy settings apply. --timeout gives up
+ * connecting after S seconds (default 30). Each error is printed once; when
+ * the connection fails before it opened, a "hint:" line says what is likely
+ * wrong (a wss:// URL for a plain server, a ws:// URL for a TLS one).
  */
 #include <fws-glib/fws-glib.h>
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
+#include <locale.h>
 #include <stdio.h>
 
 typedef struct
 {
   GMainLoop        *loop;
   FwsWebSocket     *ws;
+  const char       *url;
+  gboolean          opened;
+  char             *last_error;
   GDataInputStream *input;
   gboolean          echo;
   gboolean          stdin_done;
@@ -35,6 +42,7 @@ static void read_line (App *app);
 static void
 on_open (FwsWebSocket *ws, App *app)
 {
+  app->opened = TRUE;
   if (!app->echo)
     read_line (app);
 }
@@ -58,15 +66,48 @@ on_message (FwsWebSocket *ws, FwsMessageType type, GBytes *data, App *app)
   fflush (stdout);
 }
 
+/* What is likely wrong when a connection fails before it opened: a plain
+ * server does not answer a TLS handshake (wss:// times out or fails with
+ * a TLS error), and a TLS server drops a plain HTTP request (ws:// sees the
+ * connection reset, or closed with no HTTP answer). */
+static const char *
+hint_for (App *app, const GError *error)
+{
+  gboolean tls = g_ascii_strncasecmp (app->url, "wss:", 4) == 0;
+
+  if (app->opened)
+    return NULL;
+  if (tls && (g_error_matches (error, FWS_ERROR, FWS_ERROR_TIMED_OUT) ||
+              g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) ||
+              g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_MISC)))
+    return "is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://";
+  /* No HTTP status: the server ended the connection without an answer. */
+  if (!tls && (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+               g_error_matches (error, FWS_ERROR, FWS_ERROR_TIMED_OUT) ||
+               (g_error_matches (error, FWS_ERROR, FWS_ERROR_HANDSHAKE) &&
+                fws_client_get_status (FWS_CLIENT (app->ws)) == 0)))
+    return "does the server want TLS? For a TLS server use a wss:// URL";
+  return NULL;
+}
+
 static void
 on_error (FwsWebSocket *ws, GError *error, App *app)
 {
+  const char *hint = hint_for (app, error);
+
   g_printerr ("error: %s\n", error->message);
+  if (hint != NULL)
+    g_printerr ("hint: %s\n", hint);
+  g_free (app->last_error);
+  app->last_error = g_strdup (error->message);
 }
 
 static void
 on_close (FwsWebSocket *ws, guint code, const char *reason, App *app)
 {
+  /* After an error the reason is that error again: not twice. */
+  if (g_strcmp0 (reason, app->last_error) == 0)
+    reason = "";
   g_printerr ("close %u %s\n", code, reason);
   app->exit_code = (code == 1000 || code == 1005) ? 0 : 1;
   g_main_loop_quit (app->loop);
@@ -142,6 +183,7 @@ main (int argc, char **argv)
   g_auto(GStrv) ca_files = NULL;
   gboolean insecure = FALSE;
   g_autofree char *proxy = NULL;
+  int timeout = 0;
   App app = { 0 };
   GOptionEntry entries[] = {
     { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols, "A subprotocol to offer (repeatable)", "P" },
@@ -151,14 +193,23 @@ main (int argc, char **argv)
     { "ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ca_files, "Trust the certificate authorities in this PEM file (repeatable)", "FILE" },
     { "insecure", 0, 0, G_OPTION_ARG_NONE, &insecure, "Accept any TLS certificate", NULL },
     { "proxy", 0, 0, G_OPTION_ARG_STRING, &proxy, "Go through this proxy (http://[user:password@]host:port, https://, socks5://)", "URL" },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Give up connecting after S seconds (default 30)", "S" },
     { NULL }
   };
 
+  /* GLib's messages (option errors among them) in the user's language and
+   * character set. */
+  setlocale (LC_ALL, "");
   context = g_option_context_new ("URL - WebSocket client");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (timeout < 0 || timeout > G_MAXINT / 1000)
+    {
+      g_printerr ("invalid --timeout %d: expected seconds, 0 or more\n", timeout);
       return 2;
     }
   if (argc != 2)
@@ -194,6 +245,7 @@ main (int argc, char **argv)
 
   app.loop = g_main_loop_new (NULL, FALSE);
   app.echo = echo;
+  app.url = argv[1];
   app.exit_code = 1;
   app.ws = g_object_new (FWS_TYPE_CLIENT,
                          "url", argv[1],
@@ -203,6 +255,8 @@ main (int argc, char **argv)
                          "tls-verify", !insecure,
                          "proxy", proxy,
                          NULL);
+  if (timeout > 0)
+    fws_web_socket_set_handshake_timeout (app.ws, (guint) timeout * 1000);
   if (deflate)
     {
       g_autoptr(FwsPermessageDeflate) ext = fws_permessage_deflate_new ();
@@ -224,5 +278,6 @@ main (int argc, char **argv)
   g_object_unref (app.input);
   g_object_unref (app.ws);
   g_main_loop_unref (app.loop);
+  g_free (app.last_error);
   return (int) app.exit_code;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S gjs -m
 // echo-client.js — SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// gjs -m echo-client.js [--protocol P]... [--header 'Name: value']... [--echo] URL
+// gjs -m echo-client.js [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] URL
 //
 // The GJS twin of echo-client.c. Without --echo, sends each line of stdin
 // as a text message and prints each text message received as a line (a
@@ -9,7 +9,8 @@
 // everything was sent and no message has arrived for half a second, then
 // closes. With --echo, sends every message received back unchanged. On
 // close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
-// 1 otherwise.
+// 1 otherwise. Each error is printed once, with a "hint:" line when a
+// wss:// URL likely met a plain server or a ws:// URL a TLS one.
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
@@ -29,12 +30,18 @@ function usage(message) {
 const protocols = [];
 const headers = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
 let echo = false;
+let timeout = 0;
 let url = null;
 const args = [...ARGV];
 while (args.length > 0) {
     const arg = args.shift();
     if (arg === '--echo') {
         echo = true;
+    } else if (arg === '--timeout') {
+        const value = args.shift() ?? usage(`missing value for ${arg}`);
+        timeout = Number(value);
+        if (!Number.isInteger(timeout) || timeout < 0)
+            usage(`invalid --timeout ${value}: expected seconds, 0 or more`);
     } else if (arg === '--protocol' || arg === '--header') {
         const value = args.shift() ?? usage(`missing value for ${arg}`);
         if (arg === '--protocol') {
@@ -48,11 +55,11 @@ while (args.length > 0) {
     } else if (url === null && !arg.startsWith('--')) {
         url = arg;
     } else {
-        usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] URL');
+        usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--timeout S] URL');
     }
 }
 if (url === null)
-    usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] URL');
+    usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--timeout S] URL');
 
 let client;
 try {
@@ -61,6 +68,8 @@ try {
     usage(`${url} is not a valid WebSocket URL`);
 }
 client.extra_headers = headers;
+if (timeout > 0)
+    client.handshake_timeout = timeout * 1000;
 
 // ---- The connection ----
 
@@ -99,7 +108,28 @@ async function sendStdin() {
     });
 }
 
+let opened = false;
+let lastError = null;
+
+// What is likely wrong when a connection fails before it opened.
+function hintFor(error) {
+    if (opened)
+        return null;
+    const timedOut = error.matches(Fws.Error, Fws.Error.TIMED_OUT);
+    if (url.toLowerCase().startsWith('wss:')) {
+        if (timedOut || error.matches(Gio.TlsError, Gio.TlsError.NOT_TLS) ||
+            error.matches(Gio.TlsError, Gio.TlsError.MISC))
+            return 'is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://';
+    } else if (timedOut || error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CONNECTION_CLOSED) ||
+               // no HTTP status: the server ended the connection without an answer
+               (error.matches(Fws.Error, Fws.Error.HANDSHAKE) && client.status === 0)) {
+        return 'does the server want TLS? For a TLS server use a wss:// URL';
+    }
+    return null;
+}
+
 client.connect('open', () => {
+    opened = true;
     if (!echo)
         sendStdin().catch(e => printerr(e.message));
 });
@@ -117,9 +147,16 @@ client.connect('message', (ws, type, data) => {
         print(`<binary ${data.get_size()} bytes>`);
     }
 });
-client.connect('error', (ws, error) => printerr(`error: ${error.message}`));
+client.connect('error', (ws, error) => {
+    printerr(`error: ${error.message}`);
+    const hint = hintFor(error);
+    if (hint)
+        printerr(`hint: ${hint}`);
+    lastError = error.message;
+});
 client.connect('close', (ws, code, reason) => {
-    printerr(`close ${code} ${reason}`);
+    // After an error the reason is that error again: not twice.
+    printerr(`close ${code} ${reason === lastError ? '' : reason}`);
     exitCode = code === 1000 || code === 1005 ? 0 : 1;
     loop.quit();
 });

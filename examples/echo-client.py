@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # echo-client.py — SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# echo-client.py [--protocol P]... [--header 'Name: value']... [--echo] URL
+# echo-client.py [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] URL
 #
 # The PyGObject twin of echo-client.c. Without --echo, sends each line of
 # stdin as a text message and prints each text message received as a line
@@ -9,9 +9,11 @@
 # everything was sent and no message has arrived for half a second, then
 # closes. With --echo, sends every message received back unchanged. On
 # close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
-# 1 otherwise.
+# 1 otherwise. Each error is printed once, with a "hint:" line when a
+# wss:// URL likely met a plain server or a ws:// URL a TLS one.
 
 import argparse
+import locale
 import signal
 import sys
 
@@ -28,14 +30,37 @@ parser.add_argument('--protocol', action='append', default=[], help='a subprotoc
 parser.add_argument('--header', action='append', default=[], metavar="'Name: value'",
                     help='an extra request header')
 parser.add_argument('--echo', action='store_true', help='send every message received back')
+parser.add_argument('--timeout', type=int, default=0, metavar='S',
+                    help='give up connecting after S seconds (default 30)')
 parser.add_argument('url')
+locale.setlocale(locale.LC_ALL, '')
 args = parser.parse_args()
+if args.timeout < 0:
+    parser.exit(2, f'invalid --timeout {args.timeout}: expected seconds, 0 or more\n')
+
+
+def hint_for(ws, url, opened, error):
+    """What is likely wrong when a connection fails before it opened."""
+    if opened:
+        return None
+    timed_out = error.matches(Fws.Error.quark(), Fws.Error.TIMED_OUT)
+    if url.lower().startswith('wss:'):
+        if (timed_out or error.matches(Gio.tls_error_quark(), Gio.TlsError.NOT_TLS)
+                or error.matches(Gio.tls_error_quark(), Gio.TlsError.MISC)):
+            return 'is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://'
+    elif (timed_out or error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_CLOSED)
+          # no HTTP status: the server ended the connection without an answer
+          or (error.matches(Fws.Error.quark(), Fws.Error.HANDSHAKE) and ws.get_status() == 0)):
+        return 'does the server want TLS? For a TLS server use a wss:// URL'
+    return None
 
 
 class App:
     def __init__(self):
         self.loop = GLib.MainLoop()
         self.exit_code = 1
+        self.opened = False
+        self.last_error = None
         self.last_activity = GLib.get_monotonic_time()
         headers = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
         for header in args.header:
@@ -48,15 +73,18 @@ class App:
         except GLib.Error:
             parser.exit(2, f'{args.url} is not a valid WebSocket URL\n')
         self.ws.set_property('extra-headers', headers)
+        if args.timeout:
+            self.ws.set_handshake_timeout(args.timeout * 1000)
         self.input = Gio.DataInputStream.new(Gio.UnixInputStream.new(0, False))
         self.ws.connect('open', self.on_open)
         self.ws.connect('message', self.on_message)
-        self.ws.connect('error', lambda ws, error: print(f'error: {error.message}', file=sys.stderr))
+        self.ws.connect('error', self.on_error)
         self.ws.connect('close', self.on_close)
         for signum in (signal.SIGINT, signal.SIGTERM):
             GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, self.on_signal)
 
     def on_open(self, ws):
+        self.opened = True
         if not args.echo:
             self.read_line()
 
@@ -72,7 +100,17 @@ class App:
         else:
             print(f'<binary {data.get_size()} bytes>', flush=True)
 
+    def on_error(self, ws, error):
+        print(f'error: {error.message}', file=sys.stderr)
+        hint = hint_for(ws, args.url, self.opened, error)
+        if hint:
+            print(f'hint: {hint}', file=sys.stderr)
+        self.last_error = error.message
+
     def on_close(self, ws, code, reason):
+        # After an error the reason is that error again: not twice.
+        if reason == self.last_error:
+            reason = ''
         print(f'close {code} {reason}', file=sys.stderr, flush=True)
         self.exit_code = 0 if code in (1000, 1005) else 1
         self.loop.quit()

@@ -1,6 +1,6 @@
 /* echo-client.vala — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * fws-client-vala [--protocol P]... [--header 'Name: value']... [--echo] URL
+ * fws-client-vala [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] URL
  *
  * The Vala twin of echo-client.c. Without --echo, sends each line of stdin
  * as a text message and prints each text message received as a line (a
@@ -8,7 +8,8 @@
  * everything was sent and no message has arrived for half a second, then
  * closes. With --echo, sends every message received back unchanged. On
  * close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
- * 1 otherwise.
+ * 1 otherwise. Each error is printed once, with a "hint:" line when a
+ * wss:// URL likely met a plain server or a ws:// URL a TLS one.
  */
 
 [CCode (array_length = false, array_null_terminated = true)]
@@ -16,11 +17,13 @@ string[]? protocols = null;
 [CCode (array_length = false, array_null_terminated = true)]
 string[]? header_args = null;
 bool echo = false;
+int timeout = 0;
 
 const OptionEntry[] ENTRIES = {
     { "protocol", 0, 0, OptionArg.STRING_ARRAY, ref protocols, "A subprotocol to offer (repeatable)", "P" },
     { "header", 0, 0, OptionArg.STRING_ARRAY, ref header_args, "An extra request header (repeatable)", "'Name: value'" },
     { "echo", 0, 0, OptionArg.NONE, ref echo, "Send every message received back", null },
+    { "timeout", 0, 0, OptionArg.INT, ref timeout, "Give up connecting after S seconds (default 30)", "S" },
     { null }
 };
 
@@ -29,19 +32,45 @@ class App : Object {
     public MainLoop loop = new MainLoop ();
     public int exit_code = 1;
     int64 last_activity = get_monotonic_time ();
+    bool opened = false;
+    string? last_error = null;
     DataInputStream input = new DataInputStream (new UnixInputStream (0, false));
+
+    /* What is likely wrong when a connection fails before it opened. */
+    string? hint_for (Error error) {
+        if (opened)
+            return null;
+        var timed_out = error is Fws.Error.TIMED_OUT;
+        if (ws.url.down ().has_prefix ("wss:")) {
+            if (timed_out || error is TlsError.NOT_TLS || error is TlsError.MISC)
+                return "is the server speaking TLS? A wss:// URL needs a TLS server; for a plain one use ws://";
+        } else if (timed_out || error is IOError.CONNECTION_CLOSED ||
+                   /* no HTTP status: the server ended the connection without an answer */
+                   (error is Fws.Error.HANDSHAKE && ws.status == 0)) {
+            return "does the server want TLS? For a TLS server use a wss:// URL";
+        }
+        return null;
+    }
 
     public App (Fws.Client ws) {
         this.ws = ws;
         ws.open.connect (() => {
+            opened = true;
             if (!echo)
                 send_stdin.begin ();
         });
         ws.message.connect (on_message);
-        ws.error.connect ((error) => stderr.printf ("error: %s\n", error.message));
+        ws.error.connect ((error) => {
+            stderr.printf ("error: %s\n", error.message);
+            var hint = hint_for (error);
+            if (hint != null)
+                stderr.printf ("hint: %s\n", hint);
+            last_error = error.message;
+        });
         /* The close signal is "closed" in Vala: close () is the method. */
         ws.closed.connect ((code, reason) => {
-            stderr.printf ("close %u %s\n", code, reason);
+            /* After an error the reason is that error again: not twice. */
+            stderr.printf ("close %u %s\n", code, reason == last_error ? "" : reason);
             exit_code = (code == 1000 || code == 1005) ? 0 : 1;
             loop.quit ();
         });
@@ -111,12 +140,19 @@ class App : Object {
 }
 
 int main (string[] args) {
+    /* GLib's messages (option errors among them) in the user's language and
+     * character set. */
+    Intl.setlocale (LocaleCategory.ALL, "");
     try {
         var context = new OptionContext ("URL - WebSocket client");
         context.add_main_entries (ENTRIES, null);
         context.parse (ref args);
     } catch (OptionError e) {
         stderr.printf ("%s\n", e.message);
+        return 2;
+    }
+    if (timeout < 0 || timeout > int.MAX / 1000) {
+        stderr.printf ("invalid --timeout %d: expected seconds, 0 or more\n", timeout);
         return 2;
     }
     if (args.length != 2) {
@@ -142,6 +178,8 @@ int main (string[] args) {
         return 2;
     }
     ws.extra_headers = headers;
+    if (timeout > 0)
+        ws.handshake_timeout = timeout * 1000;
 
     var app = new App (ws);
     app.loop.run ();

@@ -7,11 +7,15 @@
  * message, each with its type; GET / serves a page that connects back.
  * GET /events is an EventSource stream: every second a counter (ids 1, 2,
  * 3, ..., resuming after the client's Last-Event-ID) and a "tick" event
- * with the time, and a comment line every 10 s. With --tls-cert and
- * --tls-key it listens with TLS (https:// and wss://).
+ * with the time, and a comment line every 10 s (an Accept header is not
+ * needed: curl http://127.0.0.1:8080/events works). With --tls-cert and
+ * --tls-key it listens with TLS (https:// and wss://), once a handshake
+ * with itself showed that the key belongs to the certificate. --host takes
+ * an address or a host name.
  */
 #include <fws-glib/fws-glib.h>
 #include <glib-unix.h>
+#include <locale.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -86,6 +90,11 @@ serve_events (SoupServerMessage *msg)
                                                NULL);
   Stream *stream;
 
+  /* fws_event_source_accept() takes only requests that ask for
+   * text/event-stream, as browsers do; curl asks for anything. */
+  if (!fws_event_source_is_event_source_request (msg))
+    soup_message_headers_replace (soup_server_message_get_request_headers (msg),
+                                  "Accept", "text/event-stream");
   if (!fws_event_source_accept (es, msg, &error))
     {
       soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
@@ -111,7 +120,9 @@ handle (SoupServer        *server,
         GHashTable        *query,
         gpointer           user_data)
 {
-  if (g_str_equal (path, "/events") && fws_event_source_is_event_source_request (msg))
+  /* Browsers send Accept: text/event-stream; curl and others send none. */
+  if (g_str_equal (path, "/events") && soup_server_message_get_method (msg) == SOUP_METHOD_GET &&
+      !fws_web_socket_is_websocket_request (msg))
     {
       serve_events (msg);
       return;
@@ -154,6 +165,104 @@ handle (SoupServer        *server,
       return;
     }
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+/* ---- start-up checks ---- */
+
+typedef struct
+{
+  GError  *error;
+  gboolean done;
+} Handshake;
+
+static gboolean
+accept_any_cb (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;
+}
+
+static gboolean
+timed_out_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Handshake *h = user_data;
+
+  g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &h->error);
+  h->done = TRUE;
+}
+
+/* GIO loads a certificate and a key that do not belong together without a
+ * word; clients would then fail every handshake. A TLS handshake with
+ * itself over a socket pair finds out at start-up. */
+static gboolean
+check_key_matches (GTlsCertificate *certificate, GError **error)
+{
+  g_autoptr(GSocket) a = NULL;
+  g_autoptr(GSocket) b = NULL;
+  g_autoptr(GSocketConnection) ca = NULL;
+  g_autoptr(GSocketConnection) cb = NULL;
+  g_autoptr(GIOStream) server = NULL;
+  g_autoptr(GIOStream) client = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gboolean timed_out = FALSE;
+  guint timeout;
+  Handshake hs = { NULL, FALSE }, hc = { NULL, FALSE };
+  int fds[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+    return TRUE;  /* cannot check: the clients will tell */
+  a = g_socket_new_from_fd (fds[0], NULL);
+  b = g_socket_new_from_fd (fds[1], NULL);
+  if (a == NULL || b == NULL)
+    return TRUE;
+  ca = g_socket_connection_factory_create_connection (a);
+  cb = g_socket_connection_factory_create_connection (b);
+  server = g_tls_server_connection_new (G_IO_STREAM (ca), certificate, error);
+  client = server ? g_tls_client_connection_new (G_IO_STREAM (cb), NULL, error) : NULL;
+  if (client == NULL)
+    return FALSE;
+  g_signal_connect (client, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (server), G_PRIORITY_DEFAULT, cancellable,
+                                    handshake_cb, &hs);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (client), G_PRIORITY_DEFAULT, cancellable,
+                                    handshake_cb, &hc);
+  timeout = g_timeout_add_seconds (10, timed_out_cb, &timed_out);
+  /* When one side failed (or time is up), the other one is cancelled. */
+  while (!(hs.done && hc.done))
+    {
+      if (timed_out || hs.error != NULL || hc.error != NULL)
+        g_cancellable_cancel (cancellable);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  if (!timed_out)
+    g_source_remove (timeout);
+  if (timed_out && hs.error == NULL && hc.error == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
+      return FALSE;
+    }
+  /* The side that failed first has the telling error; the other one was
+   * cancelled. */
+  if (hs.error != NULL && !g_error_matches (hs.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&hs.error));
+      g_clear_error (&hc.error);
+      return FALSE;
+    }
+  if (hc.error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&hc.error));
+      g_clear_error (&hs.error);
+      return FALSE;
+    }
+  g_clear_error (&hs.error);
+  return TRUE;
 }
 
 static gboolean
@@ -204,6 +313,9 @@ main (int argc, char **argv)
     { NULL }
   };
 
+  /* GLib's messages (option errors among them) in the user's language and
+   * character set. */
+  setlocale (LC_ALL, "");
   context = g_option_context_new ("- WebSocket echo server");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -211,9 +323,14 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 2;
     }
-  if (port < 0 || port > 65535 || max_len_opt < 0)
+  if (port < 0 || port > 65535)
     {
-      g_printerr ("invalid --port or --max-length\n");
+      g_printerr ("invalid --port %d: expected 0 to 65535\n", port);
+      return 2;
+    }
+  if (max_len_opt < 0)
+    {
+      g_printerr ("invalid --max-length %" G_GINT64_FORMAT ": expected 0 or more bytes\n", max_len_opt);
       return 2;
     }
   max_length = (guint64) max_len_opt;
@@ -230,14 +347,29 @@ main (int argc, char **argv)
           g_printerr ("cannot load --tls-cert/--tls-key: %s\n", error->message);
           return 1;
         }
+      if (!check_key_matches (certificate, &error))
+        {
+          g_printerr ("the --tls-key %s does not belong to the --tls-cert %s (a TLS handshake with it failed: %s)\n",
+                      tls_key, tls_cert, error->message);
+          return 1;
+        }
     }
   raise_fd_limit ();
 
   address = g_inet_address_new_from_string (host ? host : "127.0.0.1");
   if (address == NULL)
     {
-      g_printerr ("invalid --host %s\n", host);
-      return 2;
+      /* A host name: listen on its first address. */
+      g_autoptr(GResolver) resolver = g_resolver_get_default ();
+      GList *addresses = g_resolver_lookup_by_name (resolver, host, NULL, &error);
+
+      if (addresses == NULL)
+        {
+          g_printerr ("invalid --host %s: %s\n", host, error->message);
+          return 2;
+        }
+      address = g_object_ref (addresses->data);
+      g_resolver_free_addresses (addresses);
     }
   sockaddr = g_inet_socket_address_new (address, (guint16) port);
   sock = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,

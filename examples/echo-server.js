@@ -7,7 +7,8 @@
 // back message by message, each with its type; GET / serves a page that
 // connects back; GET /events is an EventSource stream (a counter every
 // second with ids resuming after Last-Event-ID, a "tick" event with the
-// time, a comment line every 10 s).
+// time, a comment line every 10 s; no Accept header needed). --host takes
+// an address or a host name. (gjs calls setlocale itself.)
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
@@ -23,8 +24,8 @@ function usage(message) {
 // ---- Command line ----
 
 let host = '127.0.0.1';
-let port = 8080;
-let maxLength = 0;
+let port = '8080';
+let maxLength = '0';
 const protocols = [];
 const args = [...ARGV];
 while (args.length > 0) {
@@ -34,16 +35,20 @@ while (args.length > 0) {
     if (name === '--host')
         host = value();
     else if (name === '--port')
-        port = Number(value());
+        port = value();
     else if (name === '--protocol')
         protocols.push(value());
     else if (name === '--max-length')
-        maxLength = Number(value());
+        maxLength = value();
     else
         usage(`unknown option ${arg}\nusage: echo-server.js [--host ADDR] [--port N] [--protocol P]... [--max-length N]`);
 }
-if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(maxLength) || maxLength < 0)
-    usage('invalid --port or --max-length');
+if (!/^[0-9]+$/.test(port) || Number(port) > 65535)
+    usage(`invalid --port ${port}: expected 0 to 65535`);
+if (!/^[0-9]+$/.test(maxLength))
+    usage(`invalid --max-length ${maxLength}: expected 0 or more bytes`);
+port = Number(port);
+maxLength = Number(maxLength);
 
 const pageFile = Gio.File.new_for_uri(import.meta.url).get_parent().get_child('echo-page.html');
 const [, page] = pageFile.load_contents(null);
@@ -76,6 +81,10 @@ function serveWebSocket(msg) {
 
 function serveEvents(msg) {
     const es = new Fws.EventSource({ping_seconds: 10});
+    // accept() takes only requests that ask for text/event-stream, as
+    // browsers do; curl asks for anything.
+    if (!Fws.EventSource.is_event_source_request(msg))
+        msg.get_request_headers().replace('Accept', 'text/event-stream');
     try {
         es.accept(msg);
     } catch (e) {
@@ -99,7 +108,7 @@ function serveEvents(msg) {
 
 const server = new Soup.Server({server_header: 'fws-echo-server'});
 server.add_handler(null, (srv, msg, path) => {
-    if (path === '/events' && Fws.EventSource.is_event_source_request(msg)) {
+    if (path === '/events' && msg.get_method() === 'GET' && !Fws.WebSocket.is_websocket_request(msg)) {
         serveEvents(msg);
     } else if (Fws.WebSocket.is_websocket_request(msg)) {
         serveWebSocket(msg);
@@ -111,10 +120,17 @@ server.add_handler(null, (srv, msg, path) => {
     }
 });
 
+let address = Gio.InetSocketAddress.new_from_string(host, port);
+if (address === null) {
+    // A host name: listen on its first address.
+    try {
+        const found = Gio.Resolver.get_default().lookup_by_name(host, null);
+        address = new Gio.InetSocketAddress({address: found[0], port});
+    } catch (e) {
+        usage(`invalid --host ${host}: ${e.message}`);
+    }
+}
 try {
-    const address = Gio.InetSocketAddress.new_from_string(host, port);
-    if (address === null)
-        usage(`invalid --host ${host}`);
     server.listen(address, 0);
 } catch (e) {
     printerr(`cannot listen: ${e.message}`);

@@ -7,9 +7,11 @@
 # echoed back message by message, each with its type; GET / serves a page
 # that connects back; GET /events is an EventSource stream (a counter every
 # second with ids resuming after Last-Event-ID, a "tick" event with the
-# time, a comment line every 10 s).
+# time, a comment line every 10 s; no Accept header needed). --host takes
+# an address or a host name.
 
 import argparse
+import locale
 import os
 import signal
 import sys
@@ -27,9 +29,12 @@ parser.add_argument('--host', default='127.0.0.1', help='address to listen on')
 parser.add_argument('--port', type=int, default=8080, help='port (0 picks a free one)')
 parser.add_argument('--protocol', action='append', default=[], help='a subprotocol to support')
 parser.add_argument('--max-length', type=int, default=0, help='largest message accepted, in bytes')
+locale.setlocale(locale.LC_ALL, '')
 args = parser.parse_args()
-if not 0 <= args.port <= 65535 or args.max_length < 0:
-    parser.exit(2, 'invalid --port or --max-length\n')
+if not 0 <= args.port <= 65535:
+    parser.exit(2, f'invalid --port {args.port}: expected 0 to 65535\n')
+if args.max_length < 0:
+    parser.exit(2, f'invalid --max-length {args.max_length}: expected 0 or more bytes\n')
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'echo-page.html'), 'rb') as f:
     PAGE = f.read()
@@ -71,6 +76,10 @@ def serve_websocket(msg):
 
 def serve_events(msg):
     es = Fws.EventSource(ping_seconds=10)
+    # accept() takes only requests that ask for text/event-stream, as
+    # browsers do; curl asks for anything.
+    if not Fws.EventSource.is_event_source_request(msg):
+        msg.get_request_headers().replace('Accept', 'text/event-stream')
     try:
         es.accept(msg)
     except GLib.Error as e:
@@ -95,7 +104,7 @@ def serve_events(msg):
 # ---- The server ----
 
 def handle(server, msg, path, query):
-    if path == '/events' and Fws.EventSource.is_event_source_request(msg):
+    if path == '/events' and msg.get_method() == 'GET' and not Fws.WebSocket.is_websocket_request(msg):
         serve_events(msg)
     elif Fws.WebSocket.is_websocket_request(msg):
         serve_websocket(msg)
@@ -109,9 +118,17 @@ def handle(server, msg, path, query):
 def main():
     server = Soup.Server(server_header='fws-echo-server')
     server.add_handler(None, handle)
-    address = Gio.InetSocketAddress.new_from_string(args.host, args.port)
+    try:
+        address = Gio.InetSocketAddress.new_from_string(args.host, args.port)
+    except TypeError:  # not an address: PyGObject raises for a NULL from a constructor
+        address = None
     if address is None:
-        parser.exit(2, f'invalid --host {args.host}\n')
+        # A host name: listen on its first address.
+        try:
+            found = Gio.Resolver.get_default().lookup_by_name(args.host, None)
+        except GLib.Error as e:
+            parser.exit(2, f'invalid --host {args.host}: {e.message}\n')
+        address = Gio.InetSocketAddress.new(found[0], args.port)
     try:
         server.listen(address, 0)
     except GLib.Error as e:

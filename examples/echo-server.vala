@@ -6,7 +6,8 @@
  * back message by message, each with its type; GET / serves a page that
  * connects back; GET /events is an EventSource stream (a counter every
  * second with ids resuming after Last-Event-ID, a "tick" event with the
- * time, a comment line every 10 s).
+ * time, a comment line every 10 s; no Accept header needed). --host takes
+ * an address or a host name.
  */
 
 /* The page, embedded at build time like the C example's (echo-page.h). */
@@ -59,6 +60,10 @@ void serve_websocket (Soup.ServerMessage msg) {
 
 void serve_events (Soup.ServerMessage msg) {
     var es = (Fws.EventSource) Object.new (typeof (Fws.EventSource), "ping-seconds", 10.0);
+    /* accept () takes only requests that ask for text/event-stream, as
+     * browsers do; curl asks for anything. */
+    if (!Fws.EventSource.is_event_source_request (msg))
+        msg.get_request_headers ().replace ("Accept", "text/event-stream");
     try {
         es.accept (msg);
     } catch (Error e) {
@@ -78,13 +83,13 @@ void serve_events (Soup.ServerMessage msg) {
         }
         return Source.CONTINUE;
     });
-    es.close.connect (() => Source.remove (timer));
+    es.closed.connect (() => Source.remove (timer));
 }
 
 /* ---- The server ---- */
 
 void handle (Soup.Server server, Soup.ServerMessage msg, string path, HashTable<string, string>? query) {
-    if (path == "/events" && Fws.EventSource.is_event_source_request (msg)) {
+    if (path == "/events" && msg.get_method () == "GET" && !Fws.WebSocket.is_websocket_request (msg)) {
         serve_events (msg);
     } else if (Fws.WebSocket.is_websocket_request (msg)) {
         serve_websocket (msg);
@@ -97,6 +102,9 @@ void handle (Soup.Server server, Soup.ServerMessage msg, string path, HashTable<
 }
 
 int main (string[] args) {
+    /* GLib's messages (option errors among them) in the user's language and
+     * character set. */
+    Intl.setlocale (LocaleCategory.ALL, "");
     try {
         var context = new OptionContext ("- WebSocket echo server");
         context.add_main_entries (ENTRIES, null);
@@ -105,14 +113,24 @@ int main (string[] args) {
         stderr.printf ("%s\n", e.message);
         return 2;
     }
-    if (port < 0 || port > 65535 || max_length < 0) {
-        stderr.printf ("invalid --port or --max-length\n");
+    if (port < 0 || port > 65535) {
+        stderr.printf ("invalid --port %d: expected 0 to 65535\n", port);
+        return 2;
+    }
+    if (max_length < 0) {
+        stderr.printf ("invalid --max-length %" + int64.FORMAT + ": expected 0 or more bytes\n", max_length);
         return 2;
     }
     var address = new InetSocketAddress.from_string (host ?? "127.0.0.1", port);
     if (address == null) {
-        stderr.printf ("invalid --host %s\n", host);
-        return 2;
+        /* A host name: listen on its first address. */
+        try {
+            var found = Resolver.get_default ().lookup_by_name (host, null);
+            address = new InetSocketAddress (found.data, (uint16) port);
+        } catch (Error e) {
+            stderr.printf ("invalid --host %s: %s\n", host, e.message);
+            return 2;
+        }
     }
 
     var server = (Soup.Server) Object.new (typeof (Soup.Server), "server-header", "fws-echo-server");

@@ -135,6 +135,10 @@ serve_events (FwsRequest *request)
                                                NULL);
   Stream *stream;
 
+  /* fws_event_source_accept_request() takes only requests that ask for
+   * text/event-stream, as browsers do; curl asks for anything. */
+  if (!fws_request_is_event_source (request))
+    soup_message_headers_replace (fws_request_get_headers (request), "Accept", "text/event-stream");
   if (!fws_event_source_accept_request (es, request, &error))
     {
       refuse (request, error);
@@ -171,7 +175,8 @@ on_request (GObject      *source,
       return;
     }
   path = fws_request_get_path (request);
-  if (g_str_equal (path, "/events") && fws_request_is_event_source (request))
+  if (g_str_equal (path, "/events") && g_str_equal (fws_request_get_method (request), "GET") &&
+      !fws_request_is_websocket (request))
     serve_events (request);
   else if (fws_request_is_websocket (request))
     serve_websocket (request);

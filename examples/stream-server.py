@@ -90,6 +90,10 @@ def serve_websocket(request):
 
 def serve_events(request):
     es = Fws.EventSource(ping_seconds=10)
+    # accept_request() takes only requests that ask for text/event-stream,
+    # as browsers do; curl asks for anything.
+    if not request.is_event_source():
+        request.get_headers().replace('Accept', 'text/event-stream')
     try:
         es.accept_request(request)
     except GLib.Error as e:
@@ -123,7 +127,7 @@ def on_request(source, result):
         # away, was too slow or failed its TLS handshake is just dropped.
         return
     path = request.get_path()
-    if path == '/events' and request.is_event_source():
+    if path == '/events' and request.get_method() == 'GET' and not request.is_websocket():
         serve_events(request)
     elif request.is_websocket():
         serve_websocket(request)

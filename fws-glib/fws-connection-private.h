@@ -107,4 +107,13 @@ gboolean       fws_connection_is_closing  (FwsConnection *conn);
 gboolean       fws_connection_is_dead     (FwsConnection *conn);
 gboolean       fws_connection_is_finished (FwsConnection *conn);
 
+/* Whether a server class may take a request over: HTTP/1.x, else
+ * FWS_ERROR_NOT_SUPPORTED with @not_http1; of its kind (@is_kind), else
+ * FWS_ERROR_HANDSHAKE with @not_kind. The messages come translated. */
+gboolean       fws_connection_check_request (SoupHTTPVersion   version,
+                                             gboolean          is_kind,
+                                             const char       *not_http1,
+                                             const char       *not_kind,
+                                             GError          **error);
+
 G_END_DECLS

@@ -317,6 +317,9 @@ fws_connection_take_stream (FwsConnection  *conn,
   g_return_val_if_fail (!conn->attached, FALSE);
 
   conn->attached = TRUE;
+  /* A client does not pause reading above the high-water mark: two peers
+   * that both pause can deadlock, and servers do (docs/limits.md). */
+  fws_transport_set_water_marks (conn->transport, 0, 0);
   if (!fws_transport_adopt (conn->transport, stream))
     {
       conn->dead = TRUE;
@@ -405,4 +408,24 @@ fws_connection_has_timer (FwsConnection      *conn,
                           FwsConnectionTimer  timer)
 {
   return conn->timers[timer] != NULL;
+}
+
+gboolean
+fws_connection_check_request (SoupHTTPVersion   version,
+                              gboolean          is_kind,
+                              const char       *not_http1,
+                              const char       *not_kind,
+                              GError          **error)
+{
+  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED, not_http1);
+      return FALSE;
+    }
+  if (!is_kind)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, not_kind);
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -35,6 +35,7 @@ struct _FwsDriver
   FwsReadyState       state;
   gboolean            started;
   gboolean            close_sent;
+  GBytes             *delivering;        /* (unowned) the text being emitted: known valid UTF-8 */
 
   /* server */
   char               *method;
@@ -490,6 +491,22 @@ fail_extension (FwsDriver    *self,
 /* A message that went through extensions: incoming in reverse activation
  * order, then the checks the codec could not make (UTF-8 of text that
  * arrived transformed, the size after inflation). */
+/* Emits a message. While a text message is out, sending the same bytes
+ * back (an echo) skips its second UTF-8 check: they were just checked, and
+ * GBytes do not change. */
+static void
+deliver (FwsDriver      *self,
+         FwsMessageType  type,
+         GBytes         *data)
+{
+  GBytes *outer = self->delivering;
+
+  if (type == FWS_MESSAGE_TYPE_TEXT)
+    self->delivering = data;
+  self->cb.message (self->user_data, type, data);
+  self->delivering = outer;
+}
+
 static void
 receive_extended (FwsDriver      *self,
                   FwsMessageType  type,
@@ -539,7 +556,7 @@ receive_extended (FwsDriver      *self,
           data = g_bytes_new_take (copy, len);
         }
     }
-  self->cb.message (self->user_data, type, data);
+  deliver (self, type, data);
 }
 
 static void
@@ -556,7 +573,7 @@ codec_message_cb (gpointer  user_data,
       if (fws_extensions_get_n_active (self->extensions) > 0)
         receive_extended (self, type, rsv, payload);
       else
-        self->cb.message (self->user_data, type, payload);
+        deliver (self, type, payload);
     }
   g_bytes_unref (payload);
 }
@@ -623,7 +640,7 @@ hixie_message_cb (gpointer  user_data,
   FwsDriver *self = user_data;
 
   if (self->state == FWS_READY_STATE_OPEN)
-    self->cb.message (self->user_data, FWS_MESSAGE_TYPE_TEXT, payload);
+    deliver (self, FWS_MESSAGE_TYPE_TEXT, payload);
 }
 
 static void
@@ -882,7 +899,7 @@ fws_driver_send (FwsDriver       *self,
 {
   g_return_val_if_fail (type == FWS_MESSAGE_TYPE_TEXT || type == FWS_MESSAGE_TYPE_BINARY, FALSE);
 
-  if (type == FWS_MESSAGE_TYPE_TEXT && data != NULL)
+  if (type == FWS_MESSAGE_TYPE_TEXT && data != NULL && data != self->delivering)
     {
       gsize len;
       const guint8 *p = g_bytes_get_data (data, &len);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "fws-error.h"
+#include "fws-i18n-private.h"
 
 /**
  * fws_error_quark:
@@ -11,4 +12,10 @@
  * Returns: the error domain quark
  * Since: 0.1
  */
-G_DEFINE_QUARK (fws-error-quark, fws_error)
+GQuark
+fws_error_quark (void)
+{
+  /* Every FWS_ERROR raised binds the text domain, whichever path it took. */
+  fws_i18n_init ();
+  return g_quark_from_static_string ("fws-error-quark");
+}

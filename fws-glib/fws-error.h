@@ -31,6 +31,9 @@ G_BEGIN_DECLS
  * @FWS_ERROR_TIMED_OUT: a deadline passed
  * @FWS_ERROR_EXTENSION: an extension failed or was not negotiated correctly
  * @FWS_ERROR_NOT_SUPPORTED: the request asks for something not supported
+ * @FWS_ERROR_QUEUE_FULL: more bytes would be waiting to be written to the
+ *   peer than the connection allows; nothing of the refused write was
+ *   queued. Since: 0.2
  *
  * Error codes in the %FWS_ERROR domain. Close codes sent on the wire are
  * data (the `close` signal's code), not error codes.
@@ -49,6 +52,7 @@ typedef enum
   FWS_ERROR_TIMED_OUT,
   FWS_ERROR_EXTENSION,
   FWS_ERROR_NOT_SUPPORTED,
+  FWS_ERROR_QUEUE_FULL,
 } FwsError;
 
 FWS_AVAILABLE_IN_ALL

@@ -288,18 +288,9 @@ check_request (SoupHTTPVersion   version,
                gboolean          is_event_source,
                GError          **error)
 {
-  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                   _("EventSource requests are only supported over HTTP/1.x"));
-      return FALSE;
-    }
-  if (!is_event_source)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not an EventSource request"));
-      return FALSE;
-    }
-  return TRUE;
+  return fws_connection_check_request (version, is_event_source,
+                                       _("EventSource requests are only supported over HTTP/1.x"),
+                                       _("Not an EventSource request"), error);
 }
 
 /* Takes @url. */

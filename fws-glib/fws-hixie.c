@@ -198,7 +198,9 @@ struct _FwsHixieParser
 
   Stage             stage;
   guint64           length;
-  GByteArray       *text;
+  guint8           *text;       /* (owned) (nullable) the text frame so far */
+  gsize             text_len;   /* gsize, not a GByteArray's guint: no abort past 4 GiB */
+  gsize             text_alloc;
   FwsUtf8Validator  utf8;
 };
 
@@ -224,8 +226,7 @@ fws_hixie_parser_free (FwsHixieParser *p)
 {
   if (p == NULL)
     return;
-  if (p->text)
-    g_byte_array_unref (p->text);
+  g_free (p->text);
   g_free (p);
 }
 
@@ -240,8 +241,8 @@ void
 fws_hixie_parser_stop (FwsHixieParser *p)
 {
   p->stage = STAGE_DONE;
-  if (p->text)
-    g_byte_array_set_size (p->text, 0);
+  g_clear_pointer (&p->text, g_free);
+  p->text_len = p->text_alloc = 0;
 }
 
 static gboolean
@@ -301,8 +302,7 @@ fws_hixie_parser_feed (FwsHixieParser *p,
           else
             {
               p->stage = STAGE_TEXT;
-              if (p->text == NULL)
-                p->text = g_byte_array_new ();
+              p->text_len = 0;
               fws_utf8_validator_init (&p->utf8);
             }
           break;
@@ -312,26 +312,36 @@ fws_hixie_parser_feed (FwsHixieParser *p,
             const guint8 *end = memchr (data + i, 0xFF, len - i);
             gsize n = end ? (gsize) (end - (data + i)) : len - i;
 
-            if ((guint64) p->text->len + n > p->max_length)
+            if ((guint64) p->text_len + n > p->max_length || n >= G_MAXSIZE / 2 - p->text_len)
               return fail (p, error, FWS_ERROR_TOO_LARGE, _("WebSocket frame length too large"));
             if (!fws_utf8_validator_feed (&p->utf8, data + i, n))
               return fail (p, error, FWS_ERROR_INVALID_UTF8, _("Could not decode a text frame as UTF-8"));
-            g_byte_array_append (p->text, data + i, (guint) n);
+            if (p->text_len + n + 1 > p->text_alloc)
+              {
+                /* Room for the NUL too; geometric growth. */
+                gsize want = MAX (p->text_len + n + 1, MAX (p->text_alloc * 2, 64));
+                guint8 *grown = g_try_realloc (p->text, want);
+
+                if (grown == NULL)
+                  return fail (p, error, FWS_ERROR_TOO_LARGE, _("WebSocket frame length too large"));
+                p->text = grown;
+                p->text_alloc = want;
+              }
+            memcpy (p->text + p->text_len, data + i, n);
+            p->text_len += n;
             i += n;
             if (end)
               {
                 g_autoptr(GBytes) msg = NULL;
-                guint8 nul = 0;
-                gsize size;
 
                 i++;   /* the 0xFF */
                 if (!fws_utf8_validator_finish (&p->utf8))
                   return fail (p, error, FWS_ERROR_INVALID_UTF8, _("Could not decode a text frame as UTF-8"));
-                size = p->text->len;
-                g_byte_array_append (p->text, &nul, 1);
-                msg = g_bytes_new_with_free_func (p->text->data, size,
-                                                  (GDestroyNotify) g_byte_array_unref, p->text);
-                p->text = NULL;
+                if (p->text == NULL)
+                  p->text = g_malloc (1);
+                p->text[p->text_len] = '\0';
+                msg = g_bytes_new_take (g_steal_pointer (&p->text), p->text_len);
+                p->text_len = p->text_alloc = 0;
                 p->stage = STAGE_IDLE;
                 p->callbacks.message (p->user_data, msg);
               }

@@ -5,6 +5,10 @@
 
 #include "fws-i18n-private.h"
 
+/* Binds the library's text domain to LOCALEDIR, the locale directory of
+ * the prefix it was configured for (meson's prefix / localedir), once. It
+ * runs before the first translatable string on every path: the gettext
+ * macro of fws-i18n-private.h calls it, and so does fws_error_quark(). */
 void
 fws_i18n_init (void)
 {
@@ -23,4 +27,11 @@ fws_i18n_init (void)
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       g_once_init_leave (&initialized, 1);
     }
+}
+
+const char *
+fws_i18n_gettext (const char *msgid)
+{
+  fws_i18n_init ();
+  return g_dgettext (GETTEXT_PACKAGE, msgid);
 }

@@ -8,6 +8,13 @@
  * stream would block. It also takes a connection over from a SoupServer
  * handler without losing what libsoup read ahead (PLATFORM.md 1).
  *
+ * Bounds (docs/limits.md): every length on the queue is a gsize and every
+ * count a guint64 (no GByteArray/GArray, whose guint lengths abort past
+ * 4 GiB, PLATFORM.md 7). A hard limit refuses writes that would queue more
+ * than it; above a high-water mark reading from the peer pauses until the
+ * queue drains to a low-water mark, so TCP back-pressure reaches a peer
+ * that sends faster than it reads what we answer.
+ *
  * Callbacks run from the main loop only, never inside a call the owner
  * made; the owner is kept alive while they run.
  */
@@ -29,7 +36,16 @@ typedef struct
   void (*drained)  (gpointer user_data);
   /* (nullable) A flush handed bytes to the kernel (before drained). */
   void (*written)  (gpointer user_data);
+  /* (nullable) The queue rose above the high-water mark (@above TRUE:
+   * reading paused) or fell back to the low-water mark (@above FALSE:
+   * reading resumed, if the owner wants it). */
+  void (*pressure) (gpointer user_data, gboolean above);
 } FwsTransportCallbacks;
+
+/* Defaults (docs/limits.md explains them). */
+#define FWS_TRANSPORT_DEFAULT_MAX_QUEUED  (G_GUINT64_CONSTANT (1) << 30)   /* 1 GiB */
+#define FWS_TRANSPORT_DEFAULT_HIGH_WATER  (G_GUINT64_CONSTANT (1) << 20)   /* 1 MiB */
+#define FWS_TRANSPORT_DEFAULT_LOW_WATER   (G_GUINT64_CONSTANT (256) << 10) /* 256 KiB */
 
 typedef struct _FwsTransport FwsTransport;
 
@@ -59,22 +75,63 @@ gboolean      fws_transport_steal        (FwsTransport       *transport,
 gboolean      fws_transport_adopt        (FwsTransport *transport,
                                           GIOStream    *stream);
 
-/* Queues bytes: copied. */
+/* Queues bytes: copied. Returns FALSE with FWS_ERROR_QUEUE_FULL, and
+ * queues nothing, when the queue would pass the hard limit; FALSE with
+ * FWS_ERROR_CLOSED once the stream failed or was released. */
+gboolean      fws_transport_try_write        (FwsTransport  *transport,
+                                              const guint8  *data,
+                                              gsize          len,
+                                              GError       **error);
+/* The same; large payloads are referenced and written without a copy. */
+gboolean      fws_transport_try_write_bytes  (FwsTransport  *transport,
+                                              GBytes        *bytes,
+                                              GError       **error);
+/* A frame header (copied) and its payload, all or nothing. */
+gboolean      fws_transport_try_write_frame  (FwsTransport  *transport,
+                                              const guint8  *header,
+                                              gsize          header_len,
+                                              GBytes        *payload,
+                                              GError       **error);
+/* Like the try_ variants, for callers that do not handle the error: a
+ * write past the hard limit queues nothing and fails the transport (the
+ * failed callback runs from the main loop with FWS_ERROR_QUEUE_FULL), so
+ * the peer never sees a stream with a piece missing. */
 void          fws_transport_write        (FwsTransport *transport,
                                           const guint8 *data,
                                           gsize         len);
-/* Queues bytes: large ones are referenced and written without a copy. */
 void          fws_transport_write_bytes  (FwsTransport *transport,
                                           GBytes       *bytes);
+
+/* The hard limit on bytes queued (including a TLS chunk in flight);
+ * 0: none. Default FWS_TRANSPORT_DEFAULT_MAX_QUEUED. */
+void          fws_transport_set_max_queued (FwsTransport *transport,
+                                            guint64       max_queued);
+guint64       fws_transport_get_max_queued (FwsTransport *transport);
+/* Reading pauses while more than @high bytes are queued and resumes once
+ * at most @low are (@low is clamped to @high). @high 0: never pause.
+ * Defaults FWS_TRANSPORT_DEFAULT_HIGH_WATER / _LOW_WATER. Two peers that
+ * both pause can deadlock (docs/limits.md): a client turns it off. */
+void          fws_transport_set_water_marks (FwsTransport *transport,
+                                             guint64       high,
+                                             guint64       low);
+void          fws_transport_get_water_marks (FwsTransport *transport,
+                                             guint64      *high,
+                                             guint64      *low);
+/* Reading is paused by the high-water mark (whatever the owner asked). */
+gboolean      fws_transport_is_read_paused (FwsTransport *transport);
 /* Bytes queued and not yet handed to the kernel. */
 guint64       fws_transport_get_queued   (FwsTransport *transport);
 /* Bytes ever queued, and ever handed to the kernel: a byte queued when
  * the first was N is written once the second reaches N. */
 guint64       fws_transport_get_total_queued  (FwsTransport *transport);
 guint64       fws_transport_get_total_written (FwsTransport *transport);
+/* Bytes ever read from the stream and handed to the received callback. */
+guint64       fws_transport_get_total_read    (FwsTransport *transport);
 /* Forgets what is queued. */
 void          fws_transport_clear_queue  (FwsTransport *transport);
 
+/* Whether the owner wants input. Bytes are read only while the owner
+ * wants them and the high-water mark does not pause reading. */
 void          fws_transport_set_reading  (FwsTransport *transport,
                                           gboolean      reading);
 gboolean      fws_transport_is_tls       (FwsTransport *transport);

@@ -18,14 +18,26 @@
 #define MAX_IOV 64
 #define TLS_CHUNK 16384
 #define MAX_READS_PER_WAKEUP 16
-#define STAGING_KEEP (64 * 1024)
 #define MAX_EARLY_INPUT (1024 * 1024)
+/* Small writes are copied into blocks: the first is small, later ones grow
+ * up to BLOCK_MAX while the queue stays busy. When the queue empties, one
+ * block of at most SPARE_MAX is kept for the next write. */
+#define BLOCK_MIN 512
+#define BLOCK_MAX 16384
+#define SPARE_MAX 4096
+/* The ring of chunks is freed when it empties past this many slots. */
+#define RING_KEEP 16
 
+/* One piece of the queue: a referenced payload, or a block of copies that
+ * later small writes may extend. Lengths are gsize throughout: nothing on
+ * this path has a guint length (PLATFORM.md 7). */
 typedef struct
 {
-  GBytes *bytes;    /* NULL: the bytes are in the staging buffer */
-  gsize   offset;
-  gsize   len;
+  GBytes *bytes;    /* (owned) (nullable) a referenced payload */
+  guint8 *buf;      /* (owned) (nullable) a block of copies */
+  gsize   cap;      /* of @buf */
+  gsize   offset;   /* of the first byte not yet written */
+  gsize   len;      /* bytes not yet written */
 } OutChunk;
 
 struct _FwsTransport
@@ -40,19 +52,48 @@ struct _FwsTransport
   GSocket               *soup_socket;   /* (owned) one ref libsoup < 3.4 leaks */
   int                    fd;
   gboolean               is_tls;
-  gboolean               reading;
+  gboolean               reading;       /* the owner wants input */
+  gboolean               paused;        /* above the high-water mark */
   gboolean               dead;
   FwsLoopWatch          *watch;
+  GError                *pending_error; /* (owned) (nullable) a failure to report from the loop */
 
-  GArray                *out;           /* of OutChunk */
-  guint                  out_head;
-  GByteArray            *staging;
-  guint64                out_bytes;
+  /* The queue: a ring of chunks, oldest first. */
+  OutChunk              *ring;
+  gsize                  ring_cap;      /* 0 or a power of two */
+  gsize                  ring_head;
+  gsize                  ring_len;
+  guint8                *spare;         /* (owned) (nullable) a block kept for reuse */
+  gsize                  spare_cap;
+  gsize                  next_block;    /* size of the next block */
+
+  guint64                out_bytes;     /* queued, including the TLS chunk in flight */
   guint64                total_queued;  /* every byte ever queued */
   guint64                total_written; /* every byte ever handed to the kernel */
-  GByteArray            *tls_chunk;     /* TLS: bytes in flight, retried as they are */
+  guint64                total_read;    /* every byte ever read */
+  guint64                max_queued;    /* 0: no limit */
+  guint64                high_water;    /* 0: never pause */
+  guint64                low_water;
+
+  guint8                *tls_chunk;     /* (owned) (nullable) TLS: bytes in flight, retried as they are */
+  gsize                  tls_len;
   gsize                  tls_off;
 };
+
+static inline OutChunk *
+ring_at (FwsTransport *t,
+         gsize         i)
+{
+  return &t->ring[(t->ring_head + i) & (t->ring_cap - 1)];
+}
+
+static inline const guint8 *
+chunk_data (OutChunk *c)
+{
+  if (c->bytes)
+    return (const guint8 *) g_bytes_get_data (c->bytes, NULL) + c->offset;
+  return c->buf + c->offset;
+}
 
 FwsTransport *
 fws_transport_new (GMainContext                *context,
@@ -66,8 +107,10 @@ fws_transport_new (GMainContext                *context,
   t->context = g_main_context_ref (context);
   fws_transport_set_owner (t, owner, callbacks, user_data);
   t->fd = -1;
-  t->out = g_array_new (FALSE, FALSE, sizeof (OutChunk));
-  t->staging = g_byte_array_new ();
+  t->next_block = BLOCK_MIN;
+  t->max_queued = FWS_TRANSPORT_DEFAULT_MAX_QUEUED;
+  t->high_water = FWS_TRANSPORT_DEFAULT_HIGH_WATER;
+  t->low_water = FWS_TRANSPORT_DEFAULT_LOW_WATER;
   return t;
 }
 
@@ -88,10 +131,10 @@ fws_transport_free (FwsTransport *t)
   if (t == NULL)
     return;
   fws_transport_release (t);
-  g_array_unref (t->out);
-  g_byte_array_unref (t->staging);
-  if (t->tls_chunk)
-    g_byte_array_unref (t->tls_chunk);
+  g_free (t->ring);
+  g_free (t->spare);
+  g_free (t->tls_chunk);
+  g_clear_error (&t->pending_error);
   g_main_context_unref (t->context);
   g_free (t);
 }
@@ -105,71 +148,230 @@ wake_flush (FwsTransport *t)
     fws_loop_watch_wake (t->watch, FWS_LOOP_FLUSH);
 }
 
+static OutChunk *
+ring_push (FwsTransport *t)
+{
+  if (t->ring_len == t->ring_cap)
+    {
+      gsize cap = t->ring_cap ? t->ring_cap * 2 : 8;
+      OutChunk *ring = g_new (OutChunk, cap);
+
+      /* Unwrap in order. */
+      for (gsize i = 0; i < t->ring_len; i++)
+        ring[i] = *ring_at (t, i);
+      g_free (t->ring);
+      t->ring = ring;
+      t->ring_cap = cap;
+      t->ring_head = 0;
+    }
+  t->ring_len++;
+  return memset (ring_at (t, t->ring_len - 1), 0, sizeof (OutChunk));
+}
+
+static void
+chunk_clear (FwsTransport *t,
+             OutChunk     *c)
+{
+  g_clear_pointer (&c->bytes, g_bytes_unref);
+  if (c->buf != NULL && t->spare == NULL && c->cap <= SPARE_MAX)
+    {
+      t->spare = c->buf;
+      t->spare_cap = c->cap;
+      c->buf = NULL;
+    }
+  g_clear_pointer (&c->buf, g_free);
+}
+
+static void
+ring_pop (FwsTransport *t)
+{
+  chunk_clear (t, ring_at (t, 0));
+  t->ring_head = (t->ring_head + 1) & (t->ring_cap - 1);
+  t->ring_len--;
+}
+
+/* Called when nothing is queued any more. */
+static void
+out_reset (FwsTransport *t)
+{
+  t->ring_head = 0;
+  t->next_block = BLOCK_MIN;
+  if (t->ring_cap > RING_KEEP)
+    {
+      /* Give a large ring back when idle. */
+      g_clear_pointer (&t->ring, g_free);
+      t->ring_cap = 0;
+    }
+}
+
+static gboolean
+check_room (FwsTransport  *t,
+            gsize          len,
+            GError       **error)
+{
+  if (t->dead || t->pending_error != NULL)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+  if (t->max_queued != 0 &&
+      ((guint64) len > t->max_queued || t->out_bytes > t->max_queued - (guint64) len))
+    {
+      char limit[24];
+
+      /* No G_GUINT64_FORMAT inside a translatable string: xgettext
+       * cannot see through it. */
+      g_snprintf (limit, sizeof limit, "%" G_GUINT64_FORMAT, t->max_queued);
+      g_set_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL,
+                   _("Too much data is waiting to be sent: the queue for this peer "
+                     "would pass its limit of %s bytes"), limit);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 queue_copy (FwsTransport *t,
             const guint8 *data,
             gsize         len)
 {
-  gsize at = t->staging->len;
-  OutChunk chunk = { NULL, at, len };
+  OutChunk *last = t->ring_len > 0 ? ring_at (t, t->ring_len - 1) : NULL;
+  gsize room;
 
   if (len == 0)
     return;
-  g_byte_array_append (t->staging, data, (guint) len);
   t->out_bytes += len;
   t->total_queued += len;
 
-  /* Extend the last chunk when it ends where this one starts. */
-  if (t->out->len > t->out_head)
+  /* Into the room left in the last block. */
+  if (last != NULL && last->buf != NULL)
     {
-      OutChunk *last = &g_array_index (t->out, OutChunk, t->out->len - 1);
-
-      if (last->bytes == NULL && last->offset + last->len == at)
+      room = last->cap - (last->offset + last->len);
+      if (room >= len)
         {
+          memcpy (last->buf + last->offset + last->len, data, len);
           last->len += len;
           return;
         }
     }
-  g_array_append_val (t->out, chunk);
+
+  /* A new block. */
+  last = ring_push (t);
+  if (t->spare != NULL && t->spare_cap >= MAX (len, t->next_block))
+    {
+      last->buf = t->spare;
+      last->cap = t->spare_cap;
+      t->spare = NULL;
+    }
+  else
+    {
+      last->cap = MAX (len, t->next_block);
+      last->buf = g_malloc (last->cap);
+    }
+  t->next_block = MIN (t->next_block * 2, BLOCK_MAX);
+  memcpy (last->buf, data, len);
+  last->len = len;
 }
+
+static void
+queue_bytes (FwsTransport *t,
+             GBytes       *bytes)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  if (len <= COPY_THRESHOLD)
+    {
+      /* Small payloads share blocks: one iovec (or one TLS chunk) for
+       * many messages. Large ones are referenced; on TLS they are copied
+       * once, straight into the 16 KiB chunk in flight. */
+      queue_copy (t, data, len);
+    }
+  else
+    {
+      OutChunk *c = ring_push (t);
+
+      c->bytes = g_bytes_ref (bytes);
+      c->len = len;
+      t->out_bytes += len;
+      t->total_queued += len;
+    }
+}
+
+gboolean
+fws_transport_try_write (FwsTransport  *t,
+                         const guint8  *data,
+                         gsize          len,
+                         GError       **error)
+{
+  if (!check_room (t, len, error))
+    return FALSE;
+  if (len == 0)
+    return TRUE;
+  queue_copy (t, data, len);
+  wake_flush (t);
+  return TRUE;
+}
+
+gboolean
+fws_transport_try_write_bytes (FwsTransport  *t,
+                               GBytes        *bytes,
+                               GError       **error)
+{
+  if (!check_room (t, g_bytes_get_size (bytes), error))
+    return FALSE;
+  queue_bytes (t, bytes);
+  wake_flush (t);
+  return TRUE;
+}
+
+gboolean
+fws_transport_try_write_frame (FwsTransport  *t,
+                               const guint8  *header,
+                               gsize          header_len,
+                               GBytes        *payload,
+                               GError       **error)
+{
+  gsize payload_len = payload ? g_bytes_get_size (payload) : 0;
+
+  if (payload_len > G_MAXSIZE - header_len)
+    payload_len = G_MAXSIZE - header_len;   /* cannot fit anyway */
+  if (!check_room (t, header_len + payload_len, error))
+    return FALSE;
+  queue_copy (t, header, header_len);
+  if (payload != NULL)
+    queue_bytes (t, payload);
+  wake_flush (t);
+  return TRUE;
+}
+
+/* A write the caller cannot handle failed: the stream is failed, from the
+ * loop (callbacks never run inside a call the owner made). */
+static void fail_later (FwsTransport *t, GError *error);
 
 void
 fws_transport_write (FwsTransport *t,
                      const guint8 *data,
                      gsize         len)
 {
-  if (t->dead || len == 0)
+  GError *error = NULL;
+
+  if (t->dead || t->pending_error != NULL)
     return;
-  queue_copy (t, data, len);
-  wake_flush (t);
+  if (!fws_transport_try_write (t, data, len, &error))
+    fail_later (t, error);
 }
 
 void
 fws_transport_write_bytes (FwsTransport *t,
                            GBytes       *bytes)
 {
-  gsize len;
-  const guint8 *data;
+  GError *error = NULL;
 
-  if (t->dead)
+  if (t->dead || t->pending_error != NULL)
     return;
-  data = g_bytes_get_data (bytes, &len);
-  if (len <= COPY_THRESHOLD)
-    {
-      /* Small payloads share the staging buffer: one iovec (or one TLS
-       * chunk) for many messages. Large ones are referenced; on TLS they
-       * are copied once, straight into the 16 KiB chunk in flight. */
-      queue_copy (t, data, len);
-    }
-  else
-    {
-      OutChunk chunk = { g_bytes_ref (bytes), 0, len };
-
-      g_array_append_val (t->out, chunk);
-      t->out_bytes += len;
-      t->total_queued += len;
-    }
-  wake_flush (t);
+  if (!fws_transport_try_write_bytes (t, bytes, &error))
+    fail_later (t, error);
 }
 
 guint64
@@ -190,21 +392,40 @@ fws_transport_get_total_written (FwsTransport *t)
   return t->total_written;
 }
 
-static void
-out_reset_if_empty (FwsTransport *t)
+guint64
+fws_transport_get_total_read (FwsTransport *t)
 {
-  if (t->out_head < t->out->len)
-    return;
-  g_array_set_size (t->out, 0);
-  t->out_head = 0;
-  if (t->staging->len > STAGING_KEEP)
-    {
-      /* Give a large buffer back when idle. */
-      g_byte_array_unref (t->staging);
-      t->staging = g_byte_array_new ();
-    }
-  else
-    g_byte_array_set_size (t->staging, 0);
+  return t->total_read;
+}
+
+void
+fws_transport_set_max_queued (FwsTransport *t,
+                              guint64       max_queued)
+{
+  t->max_queued = max_queued;
+}
+
+guint64
+fws_transport_get_max_queued (FwsTransport *t)
+{
+  return t->max_queued;
+}
+
+gboolean
+fws_transport_is_read_paused (FwsTransport *t)
+{
+  return t->paused;
+}
+
+void
+fws_transport_get_water_marks (FwsTransport *t,
+                               guint64      *high,
+                               guint64      *low)
+{
+  if (high)
+    *high = t->high_water;
+  if (low)
+    *low = t->low_water;
 }
 
 /* Drops @n written bytes from the head of the queue. */
@@ -216,7 +437,7 @@ out_consume (FwsTransport *t,
   t->total_written += n;
   while (n > 0)
     {
-      OutChunk *c = &g_array_index (t->out, OutChunk, t->out_head);
+      OutChunk *c = ring_at (t, 0);
 
       if (n < c->len)
         {
@@ -225,31 +446,22 @@ out_consume (FwsTransport *t,
           return;
         }
       n -= c->len;
-      g_clear_pointer (&c->bytes, g_bytes_unref);
-      t->out_head++;
+      ring_pop (t);
     }
 }
 
 void
 fws_transport_clear_queue (FwsTransport *t)
 {
-  for (guint i = t->out_head; i < t->out->len; i++)
-    g_clear_pointer (&g_array_index (t->out, OutChunk, i).bytes, g_bytes_unref);
-  t->out_head = t->out->len;
+  while (t->ring_len > 0)
+    ring_pop (t);
+  out_reset (t);
   t->out_bytes = 0;
-  out_reset_if_empty (t);
-  if (t->tls_chunk)
-    g_byte_array_set_size (t->tls_chunk, 0);
+  t->tls_len = 0;
   t->tls_off = 0;
-}
-
-static const guint8 *
-chunk_data (FwsTransport *t,
-            OutChunk     *c)
-{
-  if (c->bytes)
-    return (const guint8 *) g_bytes_get_data (c->bytes, NULL) + c->offset;
-  return t->staging->data + c->offset;
+  /* Below the low-water mark now: do_flush resumes reading. */
+  if (t->paused)
+    wake_flush (t);
 }
 
 /* The stream is gone: tell the owner once. */
@@ -277,22 +489,41 @@ fail_errno (FwsTransport *t,
   fail (t, error);
 }
 
+static void
+fail_later (FwsTransport *t,
+            GError       *error)
+{
+  if (t->pending_error != NULL || t->dead)
+    {
+      g_error_free (error);
+      return;
+    }
+  t->pending_error = error;
+  /* Nothing more goes out or comes in; the owner hears it from the loop. */
+  fws_transport_clear_queue (t);
+  if (t->watch)
+    {
+      fws_loop_watch_set_events (t->watch, 0);
+      fws_loop_watch_wake (t->watch, FWS_LOOP_FLUSH);
+    }
+}
+
 /* Returns TRUE when everything queued was written. */
 static gboolean
 flush_plain (FwsTransport *t)
 {
-  while (t->out_head < t->out->len)
+  while (t->ring_len > 0)
     {
       struct iovec iov[MAX_IOV];
       struct msghdr msg = { 0 };
-      guint n = 0;
+      gsize n = 0;
       ssize_t w;
 
-      for (guint i = t->out_head; i < t->out->len && n < MAX_IOV; i++, n++)
+      for (; n < t->ring_len && n < MAX_IOV; n++)
         {
-          OutChunk *c = &g_array_index (t->out, OutChunk, i);
+          OutChunk *c = ring_at (t, n);
 
-          iov[n].iov_base = (void *) chunk_data (t, c);
+          iov[n].iov_base = (void *) chunk_data (c);
           iov[n].iov_len = c->len;
         }
       msg.msg_iov = iov;
@@ -311,7 +542,7 @@ flush_plain (FwsTransport *t)
         }
       out_consume (t, (gsize) w);
     }
-  out_reset_if_empty (t);
+  out_reset (t);
   return TRUE;
 }
 
@@ -323,40 +554,38 @@ flush_tls (FwsTransport *t)
   GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (t->io));
 
   if (t->tls_chunk == NULL)
-    t->tls_chunk = g_byte_array_sized_new (TLS_CHUNK);
+    t->tls_chunk = g_malloc (TLS_CHUNK);
 
   for (;;)
     {
       g_autoptr(GError) error = NULL;
       gssize w;
 
-      if (t->tls_off == t->tls_chunk->len)
+      if (t->tls_off == t->tls_len)
         {
-          g_byte_array_set_size (t->tls_chunk, 0);
+          t->tls_len = 0;
           t->tls_off = 0;
-          while (t->out_head < t->out->len && t->tls_chunk->len < TLS_CHUNK)
+          while (t->ring_len > 0 && t->tls_len < TLS_CHUNK)
             {
-              OutChunk *c = &g_array_index (t->out, OutChunk, t->out_head);
-              gsize take = MIN (c->len, TLS_CHUNK - t->tls_chunk->len);
+              OutChunk *c = ring_at (t, 0);
+              gsize take = MIN (c->len, TLS_CHUNK - t->tls_len);
 
-              g_byte_array_append (t->tls_chunk, chunk_data (t, c), (guint) take);
+              memcpy (t->tls_chunk + t->tls_len, chunk_data (c), take);
+              t->tls_len += take;
               c->offset += take;
               c->len -= take;
               if (c->len == 0)
-                {
-                  g_clear_pointer (&c->bytes, g_bytes_unref);
-                  t->out_head++;
-                }
+                ring_pop (t);
             }
-          if (t->tls_chunk->len == 0)
+          if (t->tls_len == 0)
             {
-              out_reset_if_empty (t);
+              out_reset (t);
               return TRUE;
             }
         }
 
-      w = g_pollable_output_stream_write_nonblocking (out, t->tls_chunk->data + t->tls_off,
-                                                      t->tls_chunk->len - t->tls_off,
+      w = g_pollable_output_stream_write_nonblocking (out, t->tls_chunk + t->tls_off,
+                                                      t->tls_len - t->tls_off,
                                                       NULL, &error);
       if (w < 0)
         {
@@ -367,11 +596,17 @@ flush_tls (FwsTransport *t)
           return FALSE;
         }
       /* More than asked would mean GnuTLS flushed another record. */
-      g_assert ((gsize) w <= t->tls_chunk->len - t->tls_off);
+      g_assert ((gsize) w <= t->tls_len - t->tls_off);
       t->tls_off += (gsize) w;
       t->out_bytes -= (gsize) w;   /* counts the chunk in flight too */
       t->total_written += (gsize) w;
     }
+}
+
+static inline gboolean
+may_read (FwsTransport *t)
+{
+  return t->reading && !t->paused && !t->dead && t->pending_error == NULL;
 }
 
 static void
@@ -380,13 +615,44 @@ update_events (FwsTransport *t,
 {
   guint32 events = 0;
 
-  if (t->watch == NULL || t->dead)
+  if (t->watch == NULL || t->dead || t->pending_error != NULL)
     return;
-  if (t->reading)
+  if (may_read (t))
     events |= EPOLLIN;
   if (want_write)
     events |= EPOLLOUT;
   fws_loop_watch_set_events (t->watch, events);
+}
+
+/* Pauses reading above the high-water mark and resumes it at the low-water
+ * mark; tells the owner when the state changes. Returns FALSE when the
+ * owner released the stream from its callback. */
+static gboolean
+update_pressure (FwsTransport *t)
+{
+  gboolean was = t->paused;
+
+  if (t->dead || t->pending_error != NULL)
+    return FALSE;
+  if (!t->paused && t->high_water != 0 && t->out_bytes > t->high_water)
+    t->paused = TRUE;
+  else if (t->paused && (t->high_water == 0 || t->out_bytes <= t->low_water))
+    t->paused = FALSE;
+  if (t->paused == was)
+    return TRUE;
+
+  update_events (t, t->out_bytes > 0);
+  /* TLS may hold decrypted bytes that epoll will never announce
+   * (PLATFORM.md 3): read until it would block. */
+  if (!t->paused && may_read (t) && t->watch)
+    fws_loop_watch_wake (t->watch, FWS_LOOP_READ);
+  if (t->callbacks.pressure != NULL)
+    {
+      t->callbacks.pressure (t->user_data, t->paused);
+      if (t->dead || t->io == NULL || t->pending_error != NULL)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -396,12 +662,21 @@ do_flush (FwsTransport *t)
   guint64 written_before = t->total_written;
   gboolean done;
 
+  if (t->pending_error != NULL && !t->dead)
+    {
+      g_autoptr(GError) error = g_steal_pointer (&t->pending_error);
+
+      fail (t, error);
+      return;
+    }
   if (t->dead || t->io == NULL)
     return;
   done = t->is_tls ? flush_tls (t) : flush_plain (t);
   if (t->dead || t->io == NULL)
     return;
   update_events (t, !done);
+  if (!update_pressure (t))
+    return;
   if (t->total_written != written_before && t->callbacks.written != NULL)
     {
       t->callbacks.written (t->user_data);
@@ -412,6 +687,17 @@ do_flush (FwsTransport *t)
     t->callbacks.drained (t->user_data);
 }
 
+void
+fws_transport_set_water_marks (FwsTransport *t,
+                               guint64       high,
+                               guint64       low)
+{
+  t->high_water = high;
+  t->low_water = MIN (low, high);
+  /* Re-evaluated from the loop. */
+  wake_flush (t);
+}
+
 /* ---- Input ---- */
 
 static void
@@ -420,7 +706,7 @@ do_read (FwsTransport *t)
   gsize size;
   guint8 *buf;
 
-  if (!t->reading || t->watch == NULL)
+  if (!may_read (t) || t->watch == NULL)
     return;
   buf = fws_loop_watch_get_buffer (t->watch, &size);
 
@@ -428,7 +714,9 @@ do_read (FwsTransport *t)
     {
       gssize n;
 
-      if (!t->reading || t->dead || t->io == NULL)
+      /* What the owner queued while handling input counts at once: an
+       * echo or a pong does not wait for the flush to stop reading. */
+      if (t->io == NULL || !update_pressure (t) || !may_read (t))
         return;
 
       if (t->is_tls)
@@ -467,6 +755,7 @@ do_read (FwsTransport *t)
           fail (t, NULL);
           return;
         }
+      t->total_read += (guint64) n;
       t->callbacks.received (t->user_data, buf, (gsize) n);
       /* A short read on a plain socket: the kernel has nothing more. */
       if ((gsize) n < size && !t->is_tls)
@@ -475,7 +764,7 @@ do_read (FwsTransport *t)
 
   /* Fairness: come back in the next dispatch. TLS may hold decrypted bytes
    * that epoll cannot see (PLATFORM.md 3), so it must be woken. */
-  if (t->watch && t->reading && !t->dead)
+  if (t->watch && may_read (t))
     fws_loop_watch_wake (t->watch, FWS_LOOP_READ);
 }
 
@@ -534,8 +823,8 @@ fws_transport_adopt (FwsTransport *t,
   t->fd = g_socket_get_fd (socket);
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   t->watch = fws_loop_watch_new (t->context, t->fd, 0, io_cb, t);
-  /* Anything queued before the stream existed. */
-  if (t->out_bytes > 0)
+  /* Anything queued (or a failure) before the stream existed. */
+  if (t->out_bytes > 0 || t->pending_error != NULL)
     wake_flush (t);
   return TRUE;
 }
@@ -590,7 +879,7 @@ fws_transport_set_reading (FwsTransport *t,
   t->reading = reading;
   update_events (t, t->out_bytes > 0);
   /* TLS may already hold decrypted bytes that epoll will never announce. */
-  if (reading && t->is_tls)
+  if (may_read (t) && t->is_tls)
     fws_loop_watch_wake (t->watch, FWS_LOOP_READ);
 }
 
@@ -603,7 +892,7 @@ fws_transport_is_tls (FwsTransport *t)
 gboolean
 fws_transport_is_open (FwsTransport *t)
 {
-  return t->io != NULL && !t->dead;
+  return t->io != NULL && !t->dead && t->pending_error == NULL;
 }
 
 static void

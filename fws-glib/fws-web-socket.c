@@ -742,18 +742,9 @@ check_request (SoupHTTPVersion   version,
                gboolean          is_websocket,
                GError          **error)
 {
-  if (version != SOUP_HTTP_1_1 && version != SOUP_HTTP_1_0)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_NOT_SUPPORTED,
-                   _("WebSocket requests are only supported over HTTP/1.x"));
-      return FALSE;
-    }
-  if (!is_websocket)
-    {
-      g_set_error (error, FWS_ERROR, FWS_ERROR_HANDSHAKE, _("Not a WebSocket request"));
-      return FALSE;
-    }
-  return TRUE;
+  return fws_connection_check_request (version, is_websocket,
+                                       _("WebSocket requests are only supported over HTTP/1.x"),
+                                       _("Not a WebSocket request"), error);
 }
 
 /**

@@ -67,11 +67,18 @@ void        fws_ws_codec_free            (FwsWsCodec *codec);
 void        fws_ws_codec_set_max_length  (FwsWsCodec *codec,
                                           guint64     max_length);
 /* Frames one data message may have (first frame included); past it the
- * connection fails with 1009. Bounds the time a flood of empty fragments
- * costs (their memory is bounded anyway). */
-#define FWS_WS_DEFAULT_MAX_FRAGMENTS 65536
+ * connection fails with 1009. 0, the default, means no limit: what bounds
+ * a fragmented message is max-length, and a frame costs constant memory
+ * (nothing is kept per frame) and time in proportion to its bytes, like
+ * any other input, so a flood of empty fragments is no worse than a flood
+ * of pings. A legal message in 65,537 frames (the Autobahn TestSuite's
+ * 9.3.1 and 9.4.1: 4 MiB in 64-byte fragments, then an empty final frame)
+ * goes through. */
+#define FWS_WS_DEFAULT_MAX_FRAGMENTS 0
 void        fws_ws_codec_set_max_fragments (FwsWsCodec *codec,
                                             guint       max_fragments);
+/* Frames of the data message being assembled (0 when none is open). */
+guint64     fws_ws_codec_get_fragments   (FwsWsCodec *codec);
 /* RSV bits that negotiated extensions claimed (FWS_WS_RSV1 | ...). They are
  * then allowed on the first frame of a data message only. Default 0. */
 void        fws_ws_codec_set_allowed_rsv (FwsWsCodec *codec,
@@ -98,6 +105,9 @@ gboolean    fws_ws_codec_feed            (FwsWsCodec   *codec,
 
 /* Payload bytes held for a message not yet complete. */
 gsize       fws_ws_codec_get_buffered    (FwsWsCodec *codec);
+/* Bytes allocated for that message: at most about twice what it holds,
+ * whatever the number of its frames (never more than max-length + 1). */
+gsize       fws_ws_codec_get_allocated   (FwsWsCodec *codec);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FwsWsCodec, fws_ws_codec_free)
 

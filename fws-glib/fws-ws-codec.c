@@ -79,8 +79,8 @@ struct _FwsWsCodec
   guint8              *msg_buf;       /* (owned) (nullable) */
   gsize                msg_len;
   gsize                msg_alloc;     /* always > msg_len when msg_buf != NULL */
-  guint                msg_frames;    /* frames of the open message so far */
-  guint                max_fragments;
+  guint64              msg_frames;    /* frames of the open message so far */
+  guint                max_fragments; /* 0: no limit */
 
   guint8               control[MAX_CONTROL_PAYLOAD];
 };
@@ -147,7 +147,17 @@ void
 fws_ws_codec_set_max_fragments (FwsWsCodec *codec,
                                 guint       max_fragments)
 {
-  codec->max_fragments = MAX (max_fragments, 1);
+  g_return_if_fail (codec != NULL);
+
+  codec->max_fragments = max_fragments;
+}
+
+guint64
+fws_ws_codec_get_fragments (FwsWsCodec *codec)
+{
+  g_return_val_if_fail (codec != NULL, 0);
+
+  return codec->msg_open ? codec->msg_frames : 0;
 }
 
 void
@@ -175,6 +185,14 @@ fws_ws_codec_get_buffered (FwsWsCodec *codec)
   g_return_val_if_fail (codec != NULL, 0);
 
   return codec->msg_len;
+}
+
+gsize
+fws_ws_codec_get_allocated (FwsWsCodec *codec)
+{
+  g_return_val_if_fail (codec != NULL, 0);
+
+  return codec->msg_alloc;
 }
 
 G_GNUC_PRINTF (5, 6)
@@ -269,9 +287,11 @@ parse_byte1 (FwsWsCodec  *codec,
     return codec_fail (codec, close_code, error, FWS_ERROR_PROTOCOL,
                        "%s", _("Received unexpected continuation frame"));
 
-  /* A flood of (empty) fragments costs no memory here, but it costs time:
-   * a message may have at most max_fragments frames. */
-  if (opcode == FWS_WS_OP_CONTINUATION && ++codec->msg_frames > codec->max_fragments)
+  /* A flood of (empty) fragments costs no memory here, and time only in
+   * proportion to its bytes; an optional limit bounds the frames of one
+   * message. */
+  if (opcode == FWS_WS_OP_CONTINUATION && ++codec->msg_frames > codec->max_fragments &&
+      codec->max_fragments != 0)
     return codec_fail (codec, close_code, error, FWS_ERROR_TOO_LARGE,
                        _("Message in more than %u fragments"), codec->max_fragments);
   if (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY)

@@ -21,6 +21,7 @@ typedef struct
   GPtrArray  *events;   /* "open", "message:text:Hello", "close:1000:", ... */
   GError     *error;
   guint8      mask[4];
+  gboolean    echo;     /* message_cb sends each message back, then bad UTF-8 */
 } Fixture;
 
 static void
@@ -70,6 +71,17 @@ message_cb (gpointer user_data, FwsMessageType type, GBytes *data)
   g_ptr_array_add (f->events, g_strdup_printf ("message:%s:%.*s",
                                                type == FWS_MESSAGE_TYPE_TEXT ? "text" : "binary",
                                                (int) len, p));
+  if (f->echo)
+    {
+      g_autoptr(GBytes) bad = g_bytes_new_static ("\xc3\x28", 2);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (fws_driver_send (f->driver, type, data, &error));
+      g_assert_no_error (error);
+      /* Only the bytes being delivered skip the check. */
+      g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, bad, &error));
+      g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+    }
 }
 
 static void
@@ -367,6 +379,22 @@ test_parse_masked_text (Fixture *f, gconstpointer data)
   parse_masked (f, 0x82, "Hello", 5);
   EVENTS ("message:text:Hello", "message:text:", "message:text:Hello", "message:binary:Hello");
   g_assert_cmpuint (f->out->len, ==, 0);
+}
+
+static void
+test_echo_from_callback (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) bad = g_bytes_new_static ("\xc3\x28", 2);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Text sent back from inside the message callback goes out (its UTF-8 was just "
+                  "checked); other text is still checked there, and the same bytes after it");
+  f->echo = TRUE;
+  parse_hex (f, "81 85 37 fa 21 3d 7f 9f 4d 51 58");
+  EVENTS ("message:text:Hello");
+  fws_test_assert_hex (f->out->data, f->out->len, "81 05 48 65 6c 6c 6f");
+  g_assert_false (fws_driver_send (f->driver, FWS_MESSAGE_TYPE_TEXT, bad, &error));
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
 }
 
 static void
@@ -1430,6 +1458,7 @@ main (int argc, char **argv)
   S ("queue-before-open", test_server_queue_before_open);
   S ("close-connecting", test_server_close_connecting);
   O ("parse-masked-text", test_parse_masked_text);
+  O ("echo-from-callback", test_echo_from_callback);
   O ("parse-multibyte-split", test_parse_multibyte_split);
   O ("parse-medium", test_parse_medium);
   O ("unrecognized-opcode", test_unrecognized_opcode);

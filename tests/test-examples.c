@@ -3,8 +3,9 @@
  * The command-line contract of examples/fws-echo-server and fws-client,
  * which other tools drive.
  */
-#include "test-utils.h"
+#include "test-tls-utils.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 static const char *
@@ -62,28 +63,55 @@ communicated_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   c->done = TRUE;
 }
 
+/* Runs the program in $@which with @args, the environment variables @env
+ * (NAME=value, may be NULL) and @input on stdin; returns its exit status. */
+static int
+run_tool (const char *which, const char * const *args, const char * const *env,
+          const char *input, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  Communicated c = { 0 };
+
+  g_ptr_array_add (argv, (char *) tool (which));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  for (guint i = 0; env && env[i]; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (env[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
+    }
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (proc, input, NULL, communicated_cb, &c);
+  fws_test_wait_until (c.done, 30);
+  g_test_message ("stderr: %s", c.err);
+  *out = c.out;
+  *err = c.err;
+  return g_subprocess_get_exit_status (proc);
+}
+
 /* Runs fws-client with @args and @input on stdin; returns its exit status. */
 static int
 run_client (const char * const *args, const char *input, char **out, char **err)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
-  Communicated c = { 0 };
+  return run_tool ("FWS_CLIENT", args, NULL, input, out, err);
+}
 
-  g_ptr_array_add (argv, (char *) tool ("FWS_CLIENT"));
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char * const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                            G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (proc, input, NULL, communicated_cb, &c);
-  fws_test_wait_until (c.done, 30);
-  *out = c.out;
-  *err = c.err;
-  return g_subprocess_get_exit_status (proc);
+static guint
+count_occurrences (const char *haystack, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
 }
 
 static void
@@ -255,6 +283,223 @@ test_client_prints_binary (void)
   soup_server_disconnect (server);
 }
 
+static void
+test_server_names_bad_option (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *out2 = NULL;
+  g_autofree char *err2 = NULL;
+
+  g_test_summary ("A bad --port or --max-length is named with its value, exit status 2");
+  g_assert_cmpint (run_tool ("FWS_ECHO_SERVER", (const char *[]) { "--port", "70000", NULL }, NULL, NULL,
+                             &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "--port 70000"));
+  g_assert_null (strstr (err, "--max-length"));
+  g_assert_cmpint (run_tool ("FWS_ECHO_SERVER", (const char *[]) { "--port", "0", "--max-length", "-1", NULL },
+                             NULL, NULL, &out2, &err2), ==, 2);
+  g_assert_nonnull (strstr (err2, "--max-length -1"));
+  g_assert_null (strstr (err2, "--port"));
+}
+
+static void
+test_server_calls_setlocale (void)
+{
+  const char * const env[] = { "LC_ALL=C.UTF-8", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("Under a UTF-8 locale the examples print GLib's messages as they are: quotes are "
+                  "not escaped as \\u201c (the programs call setlocale)");
+  g_assert_cmpint (run_tool ("FWS_ECHO_SERVER", (const char *[]) { "--port", "abc", NULL }, env, NULL,
+                             &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "abc"));
+  g_assert_null (strstr (err, "\\u201"));
+  g_assert_null (strstr (err, "?abc?"));
+}
+
+static void
+test_server_host_name (void)
+{
+  g_autoptr(GSubprocess) server = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *argv[] = { tool ("FWS_ECHO_SERVER"), "--host", "localhost", "--port", "0", NULL };
+  const char *p;
+
+  g_test_summary ("--host takes a host name (localhost), and a client reaches it by that name");
+  server = fws_test_spawn_until_line (argv, "listening on ", 10, &line);
+  if (g_str_has_prefix (line, "listening on http://127.0.0.1:"))
+    p = line + strlen ("listening on http://127.0.0.1:");
+  else if (g_str_has_prefix (line, "listening on http://[::1]:"))
+    p = line + strlen ("listening on http://[::1]:");
+  else
+    g_error ("unexpected line %s", line);
+  url = g_strdup_printf ("ws://localhost:%u/", (guint) g_ascii_strtoull (p, NULL, 10));
+  g_assert_cmpint (run_client ((const char *[]) { url, NULL }, "hi\n", &out, &err), ==, 0);
+  g_assert_cmpstr (out, ==, "hi\n");
+  fws_test_subprocess_stop (g_steal_pointer (&server));
+}
+
+static void
+test_client_error_once (void)
+{
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("A client error is printed once, not again as the close reason");
+  /* A port that is bound but not listening refuses connections. */
+  g_assert_true (g_socket_bind (sock, any, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  g_assert_cmpint (run_client ((const char *[]) { url, NULL }, "", &out, &err), ==, 1);
+  g_assert_cmpuint (count_occurrences (err, "refused"), ==, 1);
+  g_assert_nonnull (strstr (err, "close 1006"));
+}
+
+static void
+test_client_wss_to_plain_server (void)
+{
+  guint port;
+  g_autoptr(SoupServer) server = fws_test_server_new (&port);
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_test_summary ("A wss:// URL for a plain server: the client gives up after --timeout and says "
+                  "the server may not speak TLS, use ws://");
+  url = g_strdup_printf ("wss://127.0.0.1:%u/", port);
+  g_assert_cmpint (run_client ((const char *[]) { "--timeout", "2", url, NULL }, "", &out, &err), ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (err, "hint: "));
+  g_assert_nonnull (strstr (err, "TLS"));
+  g_assert_nonnull (strstr (err, "ws://"));
+  soup_server_disconnect (server);
+}
+
+static void
+test_client_ws_to_tls_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (pem, &error);
+  g_autoptr(SoupServer) server = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  guint port;
+
+  g_test_summary ("A ws:// URL for a TLS server: the client says the server may want TLS, use wss://");
+  g_assert_no_error (error);
+  server = fws_test_tls_server_new (cert, &port);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  g_assert_cmpint (run_client ((const char *[]) { "--timeout", "10", url, NULL }, "", &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "hint: "));
+  g_assert_nonnull (strstr (err, "wss://"));
+  soup_server_disconnect (server);
+}
+
+/* A TLS server that, like openssl s_server, ends the connection (a FIN,
+ * not a reset) when the handshake fails, without an HTTP answer. The
+ * connections stay in @user_data until the test ends. */
+static void
+tls_handshake_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  GIOStream *base = NULL;
+
+  g_assert_false (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error));
+  g_object_get (source, "base-io-stream", &base, NULL);
+  g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)), FALSE, TRUE, NULL);
+  g_ptr_array_add (user_data, base);
+}
+
+static gboolean
+tls_incoming_cb (GSocketService *service, GSocketConnection *conn, GObject *source_object, gpointer user_data)
+{
+  GPtrArray *conns = user_data;
+  GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (conn), g_ptr_array_index (conns, 0), NULL);
+
+  g_assert_nonnull (tls);
+  g_ptr_array_add (conns, tls);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, NULL, tls_handshake_done_cb, conns);
+  return TRUE;
+}
+
+static void
+test_client_ws_to_closing_tls_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (pem, &error);
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_summary ("A ws:// URL for a TLS server that ends the connection without an HTTP answer: "
+                  "the client says the server may want TLS, use wss://");
+  g_assert_no_error (error);
+  g_ptr_array_add (conns, g_object_ref (cert));
+  g_signal_connect (service, "incoming", G_CALLBACK (tls_incoming_cb), conns);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_listen_loopback (G_SOCKET_LISTENER (service)));
+  g_socket_service_start (service);
+  g_assert_cmpint (run_client ((const char *[]) { "--timeout", "10", url, NULL }, "", &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "hint: "));
+  g_assert_nonnull (strstr (err, "wss://"));
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+}
+
+static void
+test_server_tls_key_mismatch (void)
+{
+  g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int wait_status;
+  gint64 start;
+
+  g_test_summary ("fws-echo-server refuses, at start-up, a --tls-key that does not belong to its "
+                  "--tls-cert (a key of the same type), instead of failing every handshake later");
+  if (g_getenv ("FWS_EXAMPLES_TLS") == NULL)
+    {
+      g_test_skip ("this echo server has no --tls-cert (only the C example has)");
+      return;
+    }
+  dir = g_dir_make_tmp ("fws-examples-XXXXXX", &error);
+  g_assert_no_error (error);
+  key = g_build_filename (dir, "other.key", NULL);
+  {
+    g_autofree char *command = g_strdup_printf ("certtool --generate-privkey --ecc --outfile %s", key);
+
+    if (!g_spawn_command_line_sync (command, NULL, NULL, &wait_status, &error) ||
+        !g_spawn_check_wait_status (wait_status, &error))
+      g_error ("certtool (gnutls-bin) could not make a key: %s", error->message);
+  }
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (run_tool ("FWS_ECHO_SERVER",
+                             (const char *[]) { "--port", "0", "--tls-cert", pem, "--tls-key", key, NULL },
+                             NULL, NULL, &out, &err), ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "does not belong to the --tls-cert"));
+  g_remove (key);
+  g_rmdir (dir);
+}
+
 /* ---- The same server cases against fws-stream-server (FWS_STREAM_SERVER),
  * which accepts its connections itself: no SoupServer ---- */
 
@@ -343,6 +588,14 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/client-echo-mode", test_client_echo_mode);
   g_test_add_func ("/examples/client-exit-status", test_client_exit_status);
   g_test_add_func ("/examples/client-prints-binary", test_client_prints_binary);
+  g_test_add_func ("/examples/server-names-bad-option", test_server_names_bad_option);
+  g_test_add_func ("/examples/server-calls-setlocale", test_server_calls_setlocale);
+  g_test_add_func ("/examples/server-host-name", test_server_host_name);
+  g_test_add_func ("/examples/client-error-once", test_client_error_once);
+  g_test_add_func ("/examples/client-wss-to-plain-server", test_client_wss_to_plain_server);
+  g_test_add_func ("/examples/client-ws-to-tls-server", test_client_ws_to_tls_server);
+  g_test_add_func ("/examples/client-ws-to-closing-tls-server", test_client_ws_to_closing_tls_server);
+  g_test_add_func ("/examples/server-tls-key-mismatch", test_server_tls_key_mismatch);
   if (g_getenv ("FWS_STREAM_SERVER") != NULL)
     {
       for (guint i = 0; i < G_N_ELEMENTS (stream_server_cases); i++)

@@ -9,6 +9,20 @@
 #include <locale.h>
 
 static void
+test_first_error (void)
+{
+  g_autoptr(FwsClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("The first error after start-up, raised before any class of the library was "
+                  "initialised, is translated too");
+  client = fws_client_new ("http://127.0.0.1/", NULL, &error);
+  g_assert_null (client);
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "http://127.0.0.1/ ist keine gültige WebSocket-URL");
+}
+
+static void
 test_translated_error (void)
 {
   g_autoptr(FwsWebSocket) ws = g_object_new (FWS_TYPE_WEB_SOCKET, NULL);
@@ -42,6 +56,8 @@ main (int argc, char **argv)
 
   if (g_strcmp0 (g_getenv ("LANGUAGE"), "de") != 0 || g_getenv ("FWS_LOCALEDIR") == NULL)
     g_error ("run through meson test, which sets LANGUAGE=de and FWS_LOCALEDIR");
+  /* First: nothing of the library may have run before it. */
+  g_test_add_func ("/i18n/first-error", test_first_error);
   g_test_add_func ("/i18n/translated-error", test_translated_error);
   g_test_add_func ("/i18n/translated-event-source-error", test_translated_event_source_error);
 

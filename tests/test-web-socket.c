@@ -305,7 +305,7 @@ raw_has (Raw *raw, const char *needle)
 static const char *
 head_end (Raw *raw)
 {
-  return memmem (raw->in->data, raw->in->len, "\r\n\r\n", 4);
+  return raw->in->len > 0 ? memmem (raw->in->data, raw->in->len, "\r\n\r\n", 4) : NULL;
 }
 
 #define HANDSHAKE_HEAD \

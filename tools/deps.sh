@@ -18,6 +18,28 @@ FWS_TEST_PACKAGES=(
 # conflicts with Debian's npm package: ask for that only when npm is absent.
 command -v npm >/dev/null 2>&1 || FWS_TEST_PACKAGES+=(npm)
 
+# A freshly booted Debian machine often runs apt in the background
+# (unattended-upgrades, apt-daily): wait for it, at most
+# FWS_APT_LOCK_TIMEOUT seconds (default 600), instead of failing at once.
+fws_apt_busy () {
+  command -v pgrep >/dev/null 2>&1 || return 1
+  pgrep -x 'apt|apt-get|aptitude|dpkg|unattended-upgr|unattended-upgrade' >/dev/null 2>&1
+}
+
+fws_apt_get () {
+  local timeout="${FWS_APT_LOCK_TIMEOUT:-600}"
+  local waited=0
+  while fws_apt_busy && [ "$waited" -lt "$timeout" ]; do
+    [ "$waited" -eq 0 ] && echo "Waiting for the package manager (another apt or dpkg is running)..."
+    sleep 2
+    waited=$((waited + 2))
+  done
+  # apt itself waits for its lock too, for whatever time is left.
+  local left=$((timeout - waited))
+  [ "$left" -gt 0 ] || left=1
+  ${FWS_SUDO:-} apt-get -o "DPkg::Lock::Timeout=$left" "$@"
+}
+
 fws_install_missing () {
   local missing=()
   local pkg
@@ -28,9 +50,9 @@ fws_install_missing () {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing: ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+    FWS_SUDO=""
+    [ "$(id -u)" -ne 0 ] && FWS_SUDO="sudo"
+    fws_apt_get update -q
+    DEBIAN_FRONTEND=noninteractive fws_apt_get install -y -q --no-install-recommends "${missing[@]}"
   fi
 }

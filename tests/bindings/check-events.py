@@ -7,8 +7,9 @@
 # them (C, GJS, Python, Vala): SERVER --port 0 prints "listening on URL";
 # GET /events with Accept: text/event-stream and Last-Event-ID: 41 answers
 # 200 text/event-stream, then event 42 (data and id "42") and a "tick"
-# event with the time; the server exits 0 on SIGTERM. Standard library
-# only; exits non-zero on any failure, within a time limit.
+# event with the time; a GET /events without an Accept header (as curl
+# sends it) is a stream too; the server exits 0 on SIGTERM. Standard
+# library only; exits non-zero on any failure, within a time limit.
 
 import http.client
 import re
@@ -35,6 +36,14 @@ def main():
         match = re.fullmatch(r'listening on http://127\.0\.0\.1:(\d+)/\n', line)
         if not match:
             fail(f'no "listening on" line: {line!r}')
+        plain = http.client.HTTPConnection('127.0.0.1', int(match.group(1)), timeout=TIME_LIMIT_S / 2)
+        plain.putrequest('GET', '/events', skip_accept_encoding=True)
+        plain.endheaders()
+        response = plain.getresponse()
+        if response.status != 200 or response.getheader('Content-Type') != 'text/event-stream':
+            fail(f'GET /events without Accept: status {response.status}, '
+                 f'Content-Type {response.getheader("Content-Type")}')
+        plain.close()
         conn = http.client.HTTPConnection('127.0.0.1', int(match.group(1)), timeout=TIME_LIMIT_S / 2)
         conn.request('GET', '/events', headers={'Accept': 'text/event-stream', 'Last-Event-ID': '41'})
         response = conn.getresponse()
@@ -72,7 +81,7 @@ def main():
         if server.poll() is None:
             server.kill()
             server.wait()
-    print('ok - /events: id 42 after Last-Event-ID 41, then a tick event')
+    print('ok - /events: a stream without Accept too; id 42 after Last-Event-ID 41, then a tick event')
 
 
 if __name__ == '__main__':
