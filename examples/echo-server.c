@@ -290,6 +290,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(SoupServer) server = NULL;
+  g_autoptr(FwsListener) listener = NULL;
   g_autoptr(GSocket) sock = NULL;
   g_autoptr(GInetAddress) address = NULL;
   g_autoptr(GSocketAddress) sockaddr = NULL;
@@ -386,9 +387,13 @@ main (int argc, char **argv)
 
   server = soup_server_new ("server-header", "fws-echo-server", NULL);
   soup_server_add_handler (server, NULL, handle, NULL, NULL);
-  if (certificate != NULL)
-    soup_server_set_tls_certificate (server, certificate);
-  if (!soup_server_listen_socket (server, sock, certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, &error))
+  /* FwsListener accepts for the server: TLS handshakes and request heads
+   * within a deadline, a cap on unfinished ones, and accepting goes on
+   * after the process runs out of descriptors. */
+  listener = fws_listener_new ();
+  fws_listener_set_soup_server (listener, server);
+  fws_listener_set_tls_certificate (listener, certificate);
+  if (!fws_listener_add_socket (listener, sock, &error))
     {
       g_printerr ("cannot listen: %s\n", error->message);
       return 1;
@@ -413,6 +418,7 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_main_loop_run (loop);
 
+  fws_listener_stop (listener);
   soup_server_disconnect (server);
   g_strfreev (protocols);
   return 0;

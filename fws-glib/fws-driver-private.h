@@ -145,6 +145,10 @@ void          fws_driver_set_url       (FwsDriver  *driver,
 /* Replaces the extra handshake headers; FALSE once started. */
 gboolean      fws_driver_set_extra_headers (FwsDriver          *driver,
                                             SoupMessageHeaders *extra_headers);
+/* Server: the origins accepted (NULL: all; see fws_handshake_origin_allowed).
+ * Another Origin is answered 403 in start, then error and close (1008). */
+void          fws_driver_set_allowed_origins (FwsDriver          *driver,
+                                              const char * const *origins);
 void          fws_driver_set_max_length (FwsDriver *driver,
                                          guint64    max_length);
 /* Registers an extension (BEHAVIOUR.md 3), in order; only before start.

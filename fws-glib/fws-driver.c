@@ -68,6 +68,7 @@ struct _FwsDriver
   guint64             pending_bytes;
 
   guint64             ping_counter;  /* the last payload fws_driver_ping chose */
+  char              **allowed_origins; /* server; NULL: all */
 };
 
 static void codec_message_cb (gpointer user_data, guint opcode, guint rsv, GBytes *payload);
@@ -161,6 +162,7 @@ fws_driver_free (FwsDriver *self)
   g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
   g_clear_pointer (&self->uri, g_uri_unref);
   g_strfreev (self->protocols);
+  g_strfreev (self->allowed_origins);
   g_free (self->protocol);
   g_free (self->method);
   g_free (self->key);
@@ -800,6 +802,19 @@ fws_driver_start (FwsDriver *self)
     return FALSE;
   self->started = TRUE;
 
+  if (self->role == FWS_WS_ROLE_SERVER &&
+      !fws_handshake_origin_allowed (soup_message_headers_get_list (self->request_headers, "Origin"),
+                                     (const char * const *) self->allowed_origins))
+    {
+      g_autoptr(GBytes) response = fws_handshake_forbidden_response ();
+      g_autoptr(GError) error = g_error_new_literal (FWS_ERROR, FWS_ERROR_HANDSHAKE,
+                                                     _("The Origin of the request is not allowed"));
+
+      self->cb.write (self->user_data, g_bytes_get_data (response, NULL), g_bytes_get_size (response));
+      shutdown_driver (self, FWS_CLOSE_CODE_POLICY_VIOLATION, error->message, error);
+      return FALSE;
+    }
+
   if (self->role == FWS_WS_ROLE_SERVER && self->version != FWS_WS_VERSION_HYBI_13)
     {
       g_autoptr(GError) error = NULL;
@@ -1077,6 +1092,14 @@ fws_driver_set_extra_headers (FwsDriver          *self,
   g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
   self->extra_headers = extra_headers ? soup_message_headers_ref (extra_headers) : NULL;
   return TRUE;
+}
+
+void
+fws_driver_set_allowed_origins (FwsDriver          *self,
+                                const char * const *origins)
+{
+  g_strfreev (self->allowed_origins);
+  self->allowed_origins = g_strdupv ((char **) origins);
 }
 
 void

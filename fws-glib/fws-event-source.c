@@ -7,6 +7,7 @@
 
 #include "fws-enum-types.h"
 #include "fws-error.h"
+#include "fws-handshake-private.h"
 #include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-sse-private.h"
@@ -73,8 +74,10 @@ struct _FwsEventSource
   double              retry;
   double              ping_seconds;
   SoupMessageHeaders *extra_headers;
+  char              **allowed_origins;   /* NULL: all */
 
   /* the request */
+  char               *origin;
   char               *url;
   char               *last_event_id;
   SoupHTTPVersion     version;
@@ -95,6 +98,7 @@ enum
   PROP_RETRY,
   PROP_PING_SECONDS,
   PROP_EXTRA_HEADERS,
+  PROP_ALLOWED_ORIGINS,
   N_PROPS
 };
 
@@ -167,6 +171,16 @@ conn_start_cb (GObject      *owner,
 {
   FwsEventSource *self = FWS_EVENT_SOURCE (owner);
 
+  if (!fws_handshake_origin_allowed (self->origin, (const char * const *) self->allowed_origins))
+    {
+      g_autoptr(GBytes) answer = fws_handshake_forbidden_response ();
+
+      /* 403, then closed: never open. */
+      fws_transport_write (fws_connection_get_transport (self->conn), g_bytes_get_data (answer, NULL),
+                           g_bytes_get_size (answer));
+      fws_connection_finish (self->conn, TRUE);
+      return;
+    }
   /* Bytes behind the request are dropped: a client has nothing to say
    * here. Reading goes on all the same: it notices a client that goes
    * away (even one gone already). */
@@ -300,6 +314,8 @@ set_request (FwsEventSource     *self,
   self->url = url;
   g_free (self->last_event_id);
   self->last_event_id = fws_sse_last_event_id (soup_message_headers_get_one (request, "Last-Event-ID"), -1);
+  g_free (self->origin);
+  self->origin = g_strdup (soup_message_headers_get_list (request, "Origin"));
 }
 
 static gboolean
@@ -781,6 +797,46 @@ fws_event_source_set_extra_headers (FwsEventSource     *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTRA_HEADERS]);
 }
 
+/**
+ * fws_event_source_set_allowed_origins:
+ * @self: a [class@Fws.EventSource]
+ * @origins: (nullable) (array zero-terminated=1): the origins accepted,
+ *   such as "https://example.com", or %NULL for all
+ *
+ * Sets [property@Fws.EventSource:allowed-origins]. It applies until the
+ * response is written, which happens when the main loop runs after
+ * [method@Fws.EventSource.accept].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_set_allowed_origins (FwsEventSource     *self,
+                                      const char * const *origins)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+
+  g_strfreev (self->allowed_origins);
+  self->allowed_origins = g_strdupv ((char **) origins);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOWED_ORIGINS]);
+}
+
+/**
+ * fws_event_source_get_allowed_origins:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:allowed-origins].
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the
+ *   origins accepted, or %NULL for all
+ * Since: 0.2
+ */
+const char * const *
+fws_event_source_get_allowed_origins (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), NULL);
+  return (const char * const *) self->allowed_origins;
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -811,6 +867,9 @@ fws_event_source_get_property (GObject    *object,
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, self->extra_headers);
       break;
+    case PROP_ALLOWED_ORIGINS:
+      g_value_set_boxed (value, self->allowed_origins);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -834,6 +893,9 @@ fws_event_source_set_property (GObject      *object,
       break;
     case PROP_EXTRA_HEADERS:
       fws_event_source_set_extra_headers (self, g_value_get_boxed (value));
+      break;
+    case PROP_ALLOWED_ORIGINS:
+      fws_event_source_set_allowed_origins (self, g_value_get_boxed (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -861,6 +923,8 @@ fws_event_source_finalize (GObject *object)
   g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
   g_free (self->url);
   g_free (self->last_event_id);
+  g_free (self->origin);
+  g_strfreev (self->allowed_origins);
 
   G_OBJECT_CLASS (fws_event_source_parent_class)->finalize (object);
 }
@@ -956,6 +1020,24 @@ fws_event_source_class_init (FwsEventSourceClass *klass)
    */
   properties[PROP_EXTRA_HEADERS] =
     g_param_spec_boxed ("extra-headers", NULL, NULL, SOUP_TYPE_MESSAGE_HEADERS,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:allowed-origins: (getter get_allowed_origins) (setter set_allowed_origins)
+   *
+   * The origins whose pages may read this stream, each exactly as browsers
+   * send it in `Origin` (such as "https://example.com"; compared byte for
+   * byte). A request with another Origin is answered with 403 Forbidden and
+   * the body "Origin not allowed", then closed:
+   * [signal@Fws.EventSource::close] is emitted without
+   * [signal@Fws.EventSource::open]. A request without Origin (same-origin,
+   * or not from a browser) is accepted. %NULL, the default, accepts every
+   * origin.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_ALLOWED_ORIGINS] =
+    g_param_spec_boxed ("allowed-origins", NULL, NULL, G_TYPE_STRV,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);

@@ -72,5 +72,10 @@ SoupMessageHeaders *fws_event_source_get_extra_headers       (FwsEventSource    
 FWS_AVAILABLE_IN_ALL
 void                fws_event_source_set_extra_headers       (FwsEventSource      *self,
                                                               SoupMessageHeaders  *headers);
+FWS_AVAILABLE_IN_ALL
+const char * const *fws_event_source_get_allowed_origins     (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_allowed_origins     (FwsEventSource      *self,
+                                                              const char * const  *origins);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include "fws-enum-types.h"
 #include "fws-error.h"
 #include "fws-request.h"
+#include "fws-listener.h"
 #include "fws-web-socket.h"
 #include "fws-client.h"
 #include "fws-extension.h"

@@ -28,6 +28,20 @@ G_BEGIN_DECLS
 gboolean fws_handshake_is_websocket_request (const char         *method,
                                              SoupMessageHeaders *request);
 
+/* Whether @origin, the request's Origin header (all its values joined, as
+ * soup_message_headers_get_list gives them; nullable), is one of @allowed
+ * (exact, byte for byte): always TRUE when @allowed is NULL, and for a
+ * request without Origin (not a browser: browsers send Origin on every
+ * WebSocket request and on every cross-origin EventSource request). Two
+ * Origin headers never match; "null" passes only if listed. */
+gboolean fws_handshake_origin_allowed (const char          *origin,
+                                       const char * const  *allowed);
+
+/* The answer to a request whose Origin is not allowed: 403 Forbidden,
+ * Content-Type: text/plain; charset=utf-8, Content-Length, Connection:
+ * close, and the body "Origin not allowed\n". */
+GBytes  *fws_handshake_forbidden_response (void);
+
 /* Checks a hybi request and builds the answer.
  *
  * On success returns TRUE; *@out_response is the complete 101 response:

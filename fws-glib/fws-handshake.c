@@ -478,3 +478,23 @@ fws_handshake_client_check (guint                status,
     }
   return TRUE;
 }
+
+gboolean
+fws_handshake_origin_allowed (const char         *origin,
+                              const char * const *allowed)
+{
+  return allowed == NULL || origin == NULL || g_strv_contains (allowed, origin);
+}
+
+GBytes *
+fws_handshake_forbidden_response (void)
+{
+  static const char response[] = "HTTP/1.1 403 Forbidden\r\n"
+                                 "Content-Type: text/plain; charset=utf-8\r\n"
+                                 "Content-Length: 19\r\n"
+                                 "Connection: close\r\n"
+                                 "\r\n"
+                                 "Origin not allowed\n";
+
+  return g_bytes_new_static (response, sizeof response - 1);
+}

@@ -297,9 +297,16 @@ cancelled_cb (GCancellable *cancellable,
 {
   FwsRequest *self = user_data;
 
-  /* May run in another thread: finish in the request's context. */
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, cancelled_idle_cb,
-                              g_object_ref (self), g_object_unref);
+  /* May run in another thread: finish in the request's context, and
+   * never from inside the cancel (g_cancellable_disconnect in complete
+   * would wait for this handler to return). */
+  GSource *idle = g_idle_source_new ();
+
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (idle, "fws-request-cancelled");
+  g_source_set_callback (idle, cancelled_idle_cb, g_object_ref (self), g_object_unref);
+  g_source_attach (idle, self->context);
+  g_source_unref (idle);
 }
 
 static void

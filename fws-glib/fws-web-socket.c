@@ -77,6 +77,7 @@ typedef struct
   /* options */
   char               *url;
   char              **protocols;
+  char              **allowed_origins; /* server; NULL: all */
   SoupMessageHeaders *extra_headers;
   SoupMessageHeaders *request_headers;
   GPtrArray          *extensions;        /* of FwsExtension */
@@ -124,6 +125,7 @@ enum
   PROP_EXTENSIONS,
   PROP_CLOSE_CODE,
   PROP_CLOSE_REASON,
+  PROP_ALLOWED_ORIGINS,
   N_PROPS
 };
 
@@ -753,6 +755,7 @@ make_server_driver (FwsWebSocket       *self,
                                         (const char * const *) priv->protocols,
                                         priv->extra_headers, priv->max_length);
   fws_driver_set_url (priv->driver, priv->url);
+  fws_driver_set_allowed_origins (priv->driver, (const char * const *) priv->allowed_origins);
   apply_extensions (self);
 }
 
@@ -1560,6 +1563,52 @@ fws_web_socket_set_extra_headers (FwsWebSocket       *self,
 }
 
 /**
+ * fws_web_socket_set_allowed_origins:
+ * @self: a [class@Fws.WebSocket]
+ * @origins: (nullable) (array zero-terminated=1): the origins accepted,
+ *   such as "https://example.com", or %NULL for all
+ *
+ * Sets [property@Fws.WebSocket:allowed-origins]. On a server-side
+ * connection it applies until the handshake answer is written, which is
+ * when the main loop next runs after the accept.
+ *
+ * Since: 0.2
+ */
+void
+fws_web_socket_set_allowed_origins (FwsWebSocket       *self,
+                                    const char * const *origins)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+
+  g_strfreev (priv->allowed_origins);
+  priv->allowed_origins = g_strdupv ((char **) origins);
+  if (priv->driver != NULL)
+    fws_driver_set_allowed_origins (priv->driver, origins);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOWED_ORIGINS]);
+}
+
+/**
+ * fws_web_socket_get_allowed_origins:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:allowed-origins].
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the
+ *   origins accepted, or %NULL for all
+ * Since: 0.2
+ */
+const char * const *
+fws_web_socket_get_allowed_origins (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), NULL);
+  return (const char * const *) priv->allowed_origins;
+}
+
+/**
  * fws_web_socket_get_protocols:
  * @self: a [class@Fws.WebSocket]
  *
@@ -1948,6 +1997,9 @@ fws_web_socket_get_property (GObject    *object,
     case PROP_PROTOCOLS:
       g_value_set_boxed (value, priv->protocols);
       break;
+    case PROP_ALLOWED_ORIGINS:
+      g_value_set_boxed (value, priv->allowed_origins);
+      break;
     case PROP_VERSION:
       g_value_set_string (value, fws_web_socket_get_version (self));
       break;
@@ -2008,6 +2060,9 @@ fws_web_socket_set_property (GObject      *object,
       g_strfreev (priv->protocols);
       priv->protocols = g_value_dup_boxed (value);
       break;
+    case PROP_ALLOWED_ORIGINS:
+      fws_web_socket_set_allowed_origins (self, g_value_get_boxed (value));
+      break;
     case PROP_MAX_LENGTH:
       fws_web_socket_set_max_length (self, g_value_get_uint64 (value));
       break;
@@ -2059,6 +2114,7 @@ fws_web_socket_finalize (GObject *object)
   g_clear_pointer (&priv->request_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->extensions, g_ptr_array_unref);
   g_strfreev (priv->protocols);
+  g_strfreev (priv->allowed_origins);
   g_free (priv->url);
   g_free (priv->close_reason);
   g_clear_error (&priv->failure);
@@ -2128,6 +2184,25 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
   properties[PROP_PROTOCOLS] =
     g_param_spec_boxed ("protocols", NULL, NULL, G_TYPE_STRV,
                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:allowed-origins: (getter get_allowed_origins) (setter set_allowed_origins)
+   *
+   * Server side: the origins whose pages may open this connection, each
+   * exactly as browsers send it in `Origin` (scheme, host and a port other
+   * than the default, such as "https://example.com"; compared byte for
+   * byte). A request with another Origin is answered with 403 Forbidden
+   * and the body "Origin not allowed", then [signal@Fws.WebSocket::error]
+   * (%FWS_ERROR_HANDSHAKE) and [signal@Fws.WebSocket::close] (1008) are
+   * emitted. A request without Origin (not from a browser) is accepted.
+   * %NULL, the default, accepts every origin. See "Cross-site WebSocket
+   * hijacking" in the server guide.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_ALLOWED_ORIGINS] =
+    g_param_spec_boxed ("allowed-origins", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * FwsWebSocket:version:

@@ -122,6 +122,11 @@ void                fws_web_socket_set_extra_headers    (FwsWebSocket        *se
 FWS_AVAILABLE_IN_ALL
 const char * const *fws_web_socket_get_protocols        (FwsWebSocket        *self);
 FWS_AVAILABLE_IN_ALL
+const char * const *fws_web_socket_get_allowed_origins  (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_allowed_origins  (FwsWebSocket        *self,
+                                                         const char * const  *origins);
+FWS_AVAILABLE_IN_ALL
 guint               fws_web_socket_get_close_timeout    (FwsWebSocket        *self);
 FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_set_close_timeout    (FwsWebSocket        *self,

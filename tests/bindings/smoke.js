@@ -689,6 +689,39 @@ async function testStreamDoor() {
 let status = 0;
 const loop = new GLib.MainLoop(null, false);
 
+async function testListener() {
+    const server = new Soup.Server();
+    server.add_handler(null, (srv, msg) => msg.set_status(200, null));
+    const listener = new Fws.Listener({soup_server: server, max_pending: 8, handshake_timeout: 5000});
+    assert(listener.listen_local(0), 'listen_local');
+    const session = new Soup.Session();
+    let msg = Soup.Message.new('GET', `http://127.0.0.1:${listener.get_port()}/x`);
+    await session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, null);
+    assertEq(msg.get_status(), 200, 'status through the listener');
+    assertEq(listener.n_accepted, 1, 'n-accepted');
+    assertEq(listener.n_pending, 0, 'n-pending');
+    assertEq([listener.n_refused, listener.n_timed_out, listener.n_accept_pauses].join(), '0,0,0',
+        'n-refused, n-timed-out, n-accept-pauses');
+    listener.stop();
+
+    // No SoupServer: the request signal, on a socket of the program's own.
+    const sock = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.STREAM, Gio.SocketProtocol.TCP);
+    sock.bind(Gio.InetSocketAddress.new_from_string('127.0.0.1', 0), true);
+    sock.set_listen_backlog(4096);
+    const plain = new Fws.Listener();
+    plain.connect('request', (l, request) => request.respond(204, null, null));
+    plain.add_socket(sock);
+    msg = Soup.Message.new('GET', `http://127.0.0.1:${plain.get_port()}/y`);
+    await session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, null);
+    assertEq(msg.get_status(), 204, 'status through the request signal');
+    plain.stop();
+
+    const ws = new Fws.WebSocket({allowed_origins: ['https://a.example']});
+    assertEq(ws.allowed_origins.join(), 'https://a.example', 'WebSocket allowed-origins');
+    const es = new Fws.EventSource({allowed_origins: ['https://a.example']});
+    assertEq(es.allowed_origins.join(), 'https://a.example', 'EventSource allowed-origins');
+}
+
 function fail(e) {
     printerr(`FAIL: ${e}\n${e.stack ?? ''}`);
     status = 1;
@@ -706,6 +739,7 @@ async function main() {
     await testTls();
     await testEventSource(base);
     await testStreamDoor();
+    await testListener();
     server.disconnect();
 }
 

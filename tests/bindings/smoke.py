@@ -685,6 +685,39 @@ def test_stream_door():
     service.close()
 
 
+def test_listener():
+    server = Soup.Server()
+    server.add_handler(None, lambda srv, msg, path, query: msg.set_status(200, None))
+    listener = Fws.Listener(soup_server=server, max_pending=8, handshake_timeout=5000)
+    check(listener.listen_local(0), 'listen_local')
+    session = Soup.Session()
+    msg = Soup.Message.new('GET', f'http://127.0.0.1:{listener.get_port()}/x')
+    soup_send(session, msg)
+    check_eq(msg.get_status(), 200, 'status through the listener')
+    check_eq(listener.props.n_accepted, 1, 'n-accepted')
+    check_eq(listener.props.n_pending, 0, 'n-pending')
+    check_eq((listener.props.n_refused, listener.props.n_timed_out, listener.props.n_accept_pauses), (0, 0, 0),
+             'n-refused, n-timed-out, n-accept-pauses')
+    listener.stop()
+
+    # No SoupServer: the request signal, on a socket of the program's own.
+    sock = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.STREAM, Gio.SocketProtocol.TCP)
+    sock.bind(Gio.InetSocketAddress.new_from_string('127.0.0.1', 0), True)
+    sock.set_listen_backlog(4096)
+    plain = Fws.Listener()
+    plain.connect('request', guarded(lambda lst, request: request.respond(204, None, None)))
+    plain.add_socket(sock)
+    msg = Soup.Message.new('GET', f'http://127.0.0.1:{plain.get_port()}/y')
+    soup_send(session, msg)
+    check_eq(msg.get_status(), 204, 'status through the request signal')
+    plain.stop()
+
+    ws = Fws.WebSocket(allowed_origins=['https://a.example'])
+    check_eq(list(ws.props.allowed_origins), ['https://a.example'], 'WebSocket allowed-origins')
+    es = Fws.EventSource(allowed_origins=['https://a.example'])
+    check_eq(list(es.props.allowed_origins), ['https://a.example'], 'EventSource allowed-origins')
+
+
 def main():
     server = Soup.Server()
     server.add_handler(None, handler)
@@ -698,6 +731,7 @@ def main():
     test_tls()
     test_event_source(base)
     test_stream_door()
+    test_listener()
     server.disconnect()
     if failures:
         raise failures[0]

@@ -771,6 +771,50 @@ async void test_stream_door () throws Error {
     service.close ();
 }
 
+async void test_listener () throws Error {
+    var server = (Soup.Server) Object.new (typeof (Soup.Server));
+    server.add_handler (null, (srv, msg, path, query) => { msg.set_status (200, null); });
+    var listener = new Fws.Listener ();
+    listener.soup_server = server;
+    listener.max_pending = 8;
+    listener.handshake_timeout = 5000;
+    check (listener.listen_local (0), "listen_local");
+    var session = new Soup.Session ();
+    var msg = new Soup.Message ("GET", "http://127.0.0.1:%u/x".printf (listener.get_port ()));
+    yield session.send_and_read_async (msg, Priority.DEFAULT, null);
+    check_uint (msg.get_status (), 200, "status through the listener");
+    check_uint (listener.n_accepted, 1, "n-accepted");
+    check_uint (listener.n_pending, 0, "n-pending");
+    check_uint (listener.n_refused + listener.n_timed_out + listener.n_accept_pauses, 0,
+                "n-refused, n-timed-out, n-accept-pauses");
+    listener.stop ();
+
+    // No SoupServer: the request signal, on a socket of the program's own.
+    var sock = new Socket (SocketFamily.IPV4, SocketType.STREAM, SocketProtocol.TCP);
+    sock.bind (new InetSocketAddress.from_string ("127.0.0.1", 0), true);
+    sock.set_listen_backlog (4096);
+    var plain = new Fws.Listener ();
+    plain.request.connect ((request) => {
+        try {
+            request.respond (204, null, null);
+        } catch (Error e) {
+            record (e);
+        }
+    });
+    check (plain.add_socket (sock), "add_socket");
+    msg = new Soup.Message ("GET", "http://127.0.0.1:%u/y".printf (plain.get_port ()));
+    yield session.send_and_read_async (msg, Priority.DEFAULT, null);
+    check_uint (msg.get_status (), 204, "status through the request signal");
+    plain.stop ();
+
+    var ws = (Fws.WebSocket) Object.new (typeof (Fws.WebSocket));
+    ws.allowed_origins = { "https://a.example" };
+    check_str (ws.allowed_origins[0], "https://a.example", "WebSocket allowed-origins");
+    var es = (Fws.EventSource) Object.new (typeof (Fws.EventSource));
+    es.allowed_origins = { "https://a.example" };
+    check_str (es.allowed_origins[0], "https://a.example", "EventSource allowed-origins");
+}
+
 async void run () throws Error {
     var server = (Soup.Server) Object.new (typeof (Soup.Server));
     server.add_handler (null, (srv, msg, path, query) => {
@@ -807,6 +851,7 @@ async void run () throws Error {
     yield test_tls ();
     yield test_event_source (base_url);
     yield test_stream_door ();
+    yield test_listener ();
     server.disconnect ();
     if (failure != null)
         throw failure;
