@@ -360,6 +360,10 @@ async function testEcho(base) {
     assertEq(srv.closes[0][1], 'bye', 'server close reason');
     assertEq(client.events.close[0], 4000, 'client close code');
     assertEq(client.events.close[1], 'bye', 'client close reason');
+    assertEq(client.close_code, 4000, 'close-code after close');
+    assertEq(client.close_reason, 'bye', 'close-reason after close');
+    assertEq(client.get_close_code(), 4000, 'get_close_code');
+    assertEq(client.get_close_reason(), 'bye', 'get_close_reason');
     assertEq(client.ready_state, Fws.ReadyState.CLOSED, 'closed');
     expectError(() => client.send_text('late'), Fws.Error.CLOSED, 'send after close');
     await expectRejection(client.ping_async(null, null), Fws.Error.CLOSED, 'ping after close');
@@ -373,6 +377,16 @@ async function expectRejection(promise, code, what) {
         return;
     }
     throw new Error(`${what}: no rejection`);
+}
+
+async function testServerCloseAll(base) {
+    const client = newClient(`${base}/echo`);
+    await waitFor(() => client.events.open || client.events.close, 'open');
+    assert(client.events.open, 'opened');
+    assert(Fws.server_close_all(Fws.CloseCode.GOING_AWAY, 'stopping') >= 1, 'server_close_all');
+    await waitFor(() => client.events.close, 'close');
+    assertEq(client.events.close[0], 1001, 'closed by server_close_all: code');
+    assertEq(client.events.close[1], 'stopping', 'closed by server_close_all: reason');
 }
 
 async function testCustomExtension(base) {
@@ -733,6 +747,7 @@ async function main() {
     const base = `ws://127.0.0.1:${server.get_uris()[0].get_port()}`;
     await testEcho(base);
     await testCustomExtension(base);
+    await testServerCloseAll(base);
     await testMaxLength(base);
     await testClientProperties();
     await testHandshakeTimeout();

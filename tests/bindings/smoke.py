@@ -374,9 +374,20 @@ def test_echo(base):
     wait(lambda: client.ev['close'] and srv.closes, 'close')
     check_eq(srv.closes[0], (4000, 'bye'), 'server close code and reason')
     check_eq(client.ev['close'], (4000, 'bye'), 'client close code and reason')
+    check_eq((client.props.close_code, client.props.close_reason), (4000, 'bye'), 'close-code and close-reason')
+    check_eq((client.get_close_code(), client.get_close_reason()), (4000, 'bye'), 'getters after close')
     check_eq(client.get_ready_state(), Fws.ReadyState.CLOSED, 'closed')
     expect_error(lambda: client.send_text('late'), Fws.Error.CLOSED, 'send after close')
     expect_error(lambda: ping(client, None), Fws.Error.CLOSED, 'ping after close')
+
+
+def test_server_close_all(base):
+    client = new_client(base + '/echo')
+    wait(lambda: client.ev['open'] or client.ev['close'], 'open')
+    check(client.ev['open'], 'opened')
+    check(Fws.server_close_all(Fws.CloseCode.GOING_AWAY, 'stopping') >= 1, 'server_close_all')
+    wait(lambda: client.ev['close'], 'close')
+    check_eq(client.ev['close'], (1001, 'stopping'), 'closed by server_close_all')
 
 
 def test_custom_extension(base):
@@ -725,6 +736,7 @@ def main():
     base = f'ws://127.0.0.1:{server.get_uris()[0].get_port()}'
     test_echo(base)
     test_custom_extension(base)
+    test_server_close_all(base)
     test_max_length(base)
     test_client_properties()
     test_handshake_timeout()

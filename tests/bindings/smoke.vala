@@ -396,6 +396,10 @@ async void test_echo (string base_url) throws Error {
     check_str (server_close_reasons[srv_index], "bye", "server close reason");
     check_uint (ev.close_code, 4000, "client close code");
     check_str (ev.close_reason, "bye", "client close reason");
+    check_uint (client.close_code, 4000, "close-code after close");
+    check_str (client.close_reason, "bye", "close-reason after close");
+    check_uint (client.get_close_code (), 4000, "get_close_code");
+    check_str (client.get_close_reason (), "bye", "get_close_reason");
     check (client.ready_state == Fws.ReadyState.CLOSED, "closed");
     try {
         client.send_text ("late");
@@ -409,6 +413,18 @@ async void test_echo (string base_url) throws Error {
     } catch (Fws.Error e) {
         check (e is Fws.Error.CLOSED, "ping after close: CLOSED");
     }
+}
+
+async void test_server_close_all (string base_url) throws Error {
+    Events ev;
+    var client = new_client (base_url + "/echo", null, out ev);
+    yield wait_for (() => ev.open || ev.close_code >= 0, "open");
+    check (ev.open, "opened");
+    check (Fws.server_close_all (Fws.CloseCode.GOING_AWAY, "stopping") >= 1, "server_close_all");
+    yield wait_for (() => ev.close_code >= 0, "close");
+    check_uint (ev.close_code, 1001, "closed by server_close_all: code");
+    check_str (ev.close_reason, "stopping", "closed by server_close_all: reason");
+    check_uint (client.close_code, 1001, "close-code after server_close_all");
 }
 
 async void test_custom_extension (string base_url) throws Error {
@@ -845,6 +861,7 @@ async void run () throws Error {
     var base_url = "ws://127.0.0.1:%d".printf (server.get_uris ().data.get_port ());
     yield test_echo (base_url);
     yield test_custom_extension (base_url);
+    yield test_server_close_all (base_url);
     yield test_max_length (base_url);
     yield test_client_properties ();
     yield test_handshake_timeout ();
