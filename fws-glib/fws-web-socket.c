@@ -1022,6 +1022,41 @@ fws_web_socket_send_binary (FwsWebSocket  *self,
   return fws_web_socket_send (self, FWS_MESSAGE_TYPE_BINARY, data, error);
 }
 
+/**
+ * fws_web_socket_send_data:
+ * @self: a [class@Fws.WebSocket]
+ * @type: the message type
+ * @data: (array length=len): the payload; for %FWS_MESSAGE_TYPE_TEXT it
+ *   must be UTF-8
+ * @len: the length of @data in bytes
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues a copy of the @len bytes at @data as one message, like
+ * [method@Fws.WebSocket.send] with a [struct@GLib.Bytes] made from them.
+ * This is the way bindings send their own byte types: `bytes` in Python,
+ * `Uint8Array` in GJS, `uint8[]` in Vala, without wrapping them in a
+ * [struct@GLib.Bytes] first.
+ *
+ * Returns: %TRUE if the message was queued; %FALSE with @error set as for
+ *   [method@Fws.WebSocket.send]
+ * Since: 0.2
+ */
+gboolean
+fws_web_socket_send_data (FwsWebSocket    *self,
+                          FwsMessageType   type,
+                          const guint8    *data,
+                          gsize            len,
+                          GError         **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  bytes = g_bytes_new (data, len);
+  return fws_web_socket_send (self, type, bytes, error);
+}
+
 static gboolean
 send_cancel_idle_cb (gpointer user_data)
 {

@@ -339,6 +339,18 @@ async function testEcho(base) {
     [type, data] = await nextMessage(client);
     assert(type === Fws.MessageType.BINARY && sameBytes(data, big), 'send(BINARY) echo');
 
+    // A Uint8Array goes out as it is, without a GLib.Bytes around it.
+    client.send_data(Fws.MessageType.BINARY, Uint8Array.from([0, 0x72, 0xff]));
+    [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.BINARY, 'send_data(Uint8Array) type');
+    assert(sameBytes(data, bytesOf([0, 0x72, 0xff])), 'send_data(Uint8Array) echo');
+    client.send_data(Fws.MessageType.TEXT, encoder.encode('wörld'));
+    [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.TEXT, 'send_data(TEXT) type');
+    assertEq(decoder.decode(data.toArray()), 'wörld', 'send_data(TEXT) echo');
+    expectError(() => client.send_data(Fws.MessageType.TEXT, Uint8Array.from([0xff])), Fws.Error.INVALID_UTF8,
+        'send_data(TEXT) with bytes that are not UTF-8');
+
     const before = client.events.messages.length;
     assertEq(await client.send_async(Fws.MessageType.BINARY, big, null), true, 'send_async resolves once written');
     await waitFor(() => client.events.messages.length > before, 'the send_async echo');

@@ -357,6 +357,18 @@ def test_echo(base):
     type_, data = next_message(client)
     check(type_ == Fws.MessageType.BINARY and data.get_data() == big, 'send(BINARY) echo')
 
+    # bytes go out as they are, without a GLib.Bytes around them.
+    client.send_data(Fws.MessageType.BINARY, b'\x00raw\xff')
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.BINARY, 'send_data(bytes) type')
+    check_eq(data.get_data(), b'\x00raw\xff', 'send_data(bytes) echo')
+    client.send_data(Fws.MessageType.TEXT, 'wörld'.encode())
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.TEXT, 'send_data(TEXT) type')
+    check_eq(data.get_data(), 'wörld'.encode(), 'send_data(TEXT) echo')
+    expect_error(lambda: client.send_data(Fws.MessageType.TEXT, b'\xff'), Fws.Error.INVALID_UTF8,
+                 'send_data(TEXT) with bytes that are not UTF-8')
+
     before = len(client.ev['messages'])
     check_eq(send_written(client, Fws.MessageType.TEXT, b(b'written')), True, 'send_async completes once written')
     wait(lambda: len(client.ev['messages']) > before, 'the send_async echo')

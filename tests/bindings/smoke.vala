@@ -371,6 +371,13 @@ async void test_echo (string base_url) throws Error {
     data = yield next_message (ev, out type);
     check (type == Fws.MessageType.BINARY && same_bytes (data, big), "send(BINARY) echo");
 
+    // A uint8[] goes out as it is, without a Bytes around it.
+    uint8[] raw = { 0, 'r', 0xff };
+    client.send_data (Fws.MessageType.BINARY, raw);
+    data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.BINARY, "send_data(uint8[]) type");
+    check (same_bytes (data, bytes_of (raw)), "send_data(uint8[]) echo");
+
     var before = ev.messages.length;
     check (yield client.send_async (Fws.MessageType.BINARY, big, null), "send_async completes once written");
     yield wait_for (() => ev.messages.length > before, "the send_async echo");
