@@ -257,11 +257,13 @@ function newClient(url, props = {}) {
     const extra = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
     extra.append('X-Client', 'gjs');
     const client = new Fws.Client({url, extra_headers: extra, use_system_proxy: false, ...props});
-    client.events = {open: false, messages: [], pings: [], pongs: [], errors: [], close: null};
+    client.events = {open: false, messages: [], texts: [], pings: [], pongs: [], errors: [], close: null};
     client.connect('open', () => {
         client.events.open = true;
     });
     client.connect('message', (self, type, data) => client.events.messages.push([type, data]));
+    // each text as a string, with the number of messages delivered before it
+    client.connect('text-message', (self, text) => client.events.texts.push([client.events.messages.length, text]));
     client.connect('ping', (self, payload) => client.events.pings.push(decoder.decode(payload.toArray())));
     client.connect('pong', (self, payload) => client.events.pongs.push(decoder.decode(payload.toArray())));
     client.connect('error', (self, error) => client.events.errors.push(error));
@@ -321,6 +323,10 @@ async function testEcho(base) {
     let [type, data] = await nextMessage(client);
     assertEq(type, Fws.MessageType.TEXT, 'text type');
     assertEq(decoder.decode(data.toArray()), 'hello, wörld', 'text echo');
+    assertEq(client.events.texts.length, 1, 'one text-message');
+    assertEq(typeof client.events.texts[0][1], 'string', 'text-message gives a string');
+    assertEq(client.events.texts[0][1], 'hello, wörld', 'text-message text');
+    assertEq(client.events.texts[0][0], client.events.messages.length, 'text-message right after message');
 
     // A string with U+0000 goes whole through the length-taking variant.
     client.send_text_len('a\0wörld');
@@ -332,6 +338,7 @@ async function testEcho(base) {
     client.send_binary(bin);
     [type, data] = await nextMessage(client);
     assertEq(type, Fws.MessageType.BINARY, 'binary type');
+    assertEq(client.events.texts.length, 2, 'no text-message for a binary message');
     assert(data instanceof GLib.Bytes && sameBytes(data, bin), 'binary echo');
 
     const big = new GLib.Bytes(encoder.encode('x'.repeat(3000)));

@@ -244,10 +244,12 @@ def new_client(url, **props):
     extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
     extra.append('X-Client', 'python')
     client = Fws.Client(url=url, extra_headers=extra, use_system_proxy=False, **props)
-    ev = client.ev = {'open': False, 'messages': [], 'pings': [], 'pongs': [], 'errors': [],
-                      'close': None}
+    ev = client.ev = {'open': False, 'messages': [], 'texts': [], 'pings': [], 'pongs': [],
+                      'errors': [], 'close': None}
     client.connect('open', guarded(lambda c: ev.__setitem__('open', True)))
     client.connect('message', guarded(lambda c, t, d: ev['messages'].append((t, d))))
+    # each text as a str, with the number of messages delivered before it
+    client.connect('text-message', guarded(lambda c, text: ev['texts'].append((len(ev['messages']), text))))
     client.connect('ping', guarded(lambda c, p: ev['pings'].append(p.get_data())))
     client.connect('pong', guarded(lambda c, p: ev['pongs'].append(p.get_data())))
     client.connect('error', guarded(lambda c, e: ev['errors'].append(e)))
@@ -338,12 +340,15 @@ def test_echo(base):
     type_, data = next_message(client)
     check_eq(type_, Fws.MessageType.TEXT, 'text type')
     check_eq(data.get_data().decode('utf-8'), 'hello, wörld', 'text echo')
+    check_eq(client.ev['texts'], [(len(client.ev['messages']), 'hello, wörld')],
+             'text-message gives a str, right after message')
 
     # A string with U+0000 goes whole through the length-taking variant.
     client.send_text_len('a\0wörld'.encode())
     type_, data = next_message(client)
     check_eq(type_, Fws.MessageType.TEXT, 'send_text_len type')
     check_eq(data.get_data().decode('utf-8'), 'a\0wörld', 'text with U+0000 echoed whole')
+    check_eq(client.ev['texts'][-1][1], 'a', 'text-message ends at U+0000')
 
     payload = bytes([0, 1, 2, 0xfe, 0xff, 0])
     client.send_binary(b(payload))
@@ -351,6 +356,7 @@ def test_echo(base):
     check_eq(type_, Fws.MessageType.BINARY, 'binary type')
     check(isinstance(data, GLib.Bytes), 'binary data is a GLib.Bytes')
     check_eq(data.get_data(), payload, 'binary echo')
+    check_eq(len(client.ev['texts']), 2, 'no text-message for a binary message')
 
     big = b'x' * 3000
     client.send(Fws.MessageType.BINARY, b(big))

@@ -263,6 +263,8 @@ class Events : Object {
     public bool open = false;
     public GenericArray<Bytes> messages = new GenericArray<Bytes> ();
     public Fws.MessageType[] types = {};
+    public string[] texts = {};
+    public int[] texts_after = {};
     public string[] pings = {};
     public string[] pongs = {};
     public Error[] errors = {};
@@ -281,6 +283,10 @@ Fws.Client new_client (string url, string[]? protocols, out Events ev) throws Er
     client.message.connect ((type, data) => {
         e.types += type;
         e.messages.add (data);
+    });
+    client.text_message.connect ((text) => {
+        e.texts += text;
+        e.texts_after += e.messages.length;
     });
     client.ping.connect ((payload) => e.pings += text_of (payload));
     client.pong.connect ((payload) => e.pongs += text_of (payload));
@@ -352,6 +358,9 @@ async void test_echo (string base_url) throws Error {
     var data = yield next_message (ev, out type);
     check (type == Fws.MessageType.TEXT, "text type");
     check_str (text_of (data), "hello, wörld", "text echo");
+    check_uint (ev.texts.length, 1, "one text-message");
+    check_str (ev.texts[0], "hello, wörld", "text-message text");
+    check_uint (ev.texts_after[0], ev.messages.length, "text-message right after message");
 
     // A text with U+0000 goes whole through the length-taking variant.
     uint8[] nul = { 'a', 0, 'b' };
