@@ -161,6 +161,25 @@ const Upper = GObject.registerClass({
     }
 });
 
+// The extension docs/extensions.md shows in JavaScript, imported as it is
+// (set by main () before the server starts).
+let documented = null;
+
+async function importDocumentedExtension() {
+    const [, text] = GLib.file_get_contents(`${srcdir}/../../docs/extensions.md`);
+    const block = [...decoder.decode(text).matchAll(/^```js\n(.*?)^```$/gms)]
+        .map(m => m[1]).find(code => code.includes('class SwapCase '));
+    const dir = GLib.dir_make_tmp('fws-smoke-XXXXXX');
+    const path = `${dir}/swapcase.js`;
+    GLib.file_set_contents(path, block);
+    try {
+        return await import(GLib.filename_to_uri(path, null));
+    } finally {
+        GLib.unlink(path);
+        GLib.rmdir(dir);
+    }
+}
+
 // ---- The server ----
 
 const serverSockets = [];   // server-side FwsWebSocket, newest last
@@ -238,9 +257,9 @@ server.add_handler(null, (srv, msg, path) => {
     try {
         if (path.startsWith('/events')) {
             eventsHandler(msg, path);
-        } else if (path === '/custom') {
+        } else if (path === '/custom' || path === '/swapcase') {
             const ws = Fws.WebSocket.new(msg, null);
-            ws.add_extension(new Upper());
+            ws.add_extension(path === '/custom' ? new Upper() : new documented.SwapCase());
             ws.connect('message', (self, type, data) => self.send(type, data));
             serverSockets.push(ws);
         } else {
@@ -714,11 +733,30 @@ function fail(e) {
     loop.quit();
 }
 
+async function testDocumentedExtension(base) {
+    const client = newClient(`${base}/swapcase`);
+    client.add_extension(new documented.SwapCase());
+    await waitFor(() => client.events.open || client.events.close, 'open');
+    assert(client.events.open, `opened with the documented extension (${client.events.errors})`);
+    assertEq(client.get_headers().get_one('Sec-WebSocket-Extensions'), 'x-swapcase',
+        "the server's response lists the documented extension");
+    const srv = serverSockets[serverSockets.length - 1];
+    assertEq(srv.get_extension_sessions()[0].constructor.name, 'SwapCaseSession', 'the server runs its JS session');
+    assertEq(client.get_extension_sessions()[0].constructor.name, 'SwapCaseSession', 'the client runs its JS session');
+    client.send_text('Hello, World');
+    const [, data] = await nextMessage(client);
+    assertEq(decoder.decode(data.toArray()), 'Hello, World', 'echo through the documented extension');
+    client.close(1000, null);
+    await waitFor(() => client.events.close, 'close');
+}
+
 async function main() {
+    documented = await importDocumentedExtension();
     server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
     const base = `ws://127.0.0.1:${server.get_uris()[0].get_port()}`;
     await testEcho(base);
     await testCustomExtension(base);
+    await testDocumentedExtension(base);
     await testMaxLength(base);
     await testClientProperties();
     await testHandshakeTimeout();

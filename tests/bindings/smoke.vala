@@ -160,7 +160,7 @@ class Upper : Object, Fws.Extension {
         return new UpperSession ();
     }
 
-    public Fws.ExtensionSession? create_server_session (Fws.ExtensionParams[] offers) {
+    public Fws.ExtensionSession? create_server_session (List<Fws.ExtensionParams> offers) {
         foreach (unowned Fws.ExtensionParams offer in offers)
             extension_server_offers += offer.to_string ();
         return new UpperSession ();
@@ -432,8 +432,9 @@ async void test_custom_extension (string base_url) throws Error {
     check_str (upper.get_name (), "x-upper", "custom extension name");
     check (upper.get_rsv () == Fws.ReservedBits.RSV2, "custom extension rsv");
     check (upper.create_client_session () is Fws.ExtensionSession, "create_client_session");
-    check (upper.create_server_session ({ new Fws.ExtensionParams () }) is Fws.ExtensionSession,
-           "create_server_session");
+    var offers = new List<Fws.ExtensionParams> ();
+    offers.append (new Fws.ExtensionParams ());
+    check (upper.create_server_session (offers) is Fws.ExtensionSession, "create_server_session");
     extension_server_offers = {};
 
     Events ev;
