@@ -945,10 +945,11 @@ fws_extension_session_close (FwsExtensionSession *self)
 /**
  * FwsExtensionInterface::create_server_session:
  * @self: a [iface@Fws.Extension]
- * @offers: (array length=n_offers): the client's offers for this extension
- * @n_offers: the length of @offers
+ * @offers: (element-type FwsExtensionParams): the client's offers for this
+ *   extension, at least one, in its order of preference
  *
- * Server side: a session that accepts one of @offers.
+ * Server side: a session that accepts one of @offers. The list and its
+ * elements belong to the caller: take a reference to an offer to keep it.
  *
  * Returns: (transfer full) (nullable): a session, or %NULL to decline
  */
@@ -1036,27 +1037,30 @@ fws_extension_create_client_session (FwsExtension *self)
 /**
  * fws_extension_create_server_session:
  * @self: a [iface@Fws.Extension]
- * @offers: (array length=n_offers): every offer the client made for this
- *   extension, in its order of preference
- * @n_offers: the length of @offers, at least 1
+ * @offers: (element-type FwsExtensionParams): every offer the client made
+ *   for this extension, in its order of preference; at least one
  *
  * Server side: a session that accepts one of @offers.
+ *
+ * Until 0.2 the offers were a C array and its length. A list is what
+ * bindings handle both ways: PyGObject 3.42 passed the length to a Python
+ * implementation as an extra argument, and GJS 1.74 cannot pass a
+ * `GPtrArray` of boxed values from JavaScript.
  *
  * Returns: (transfer full) (nullable): a session, or %NULL to decline
  * Since: 0.1
  */
 FwsExtensionSession *
-fws_extension_create_server_session (FwsExtension        *self,
-                                     FwsExtensionParams **offers,
-                                     guint                n_offers)
+fws_extension_create_server_session (FwsExtension *self,
+                                     GList        *offers)
 {
   FwsExtensionInterface *iface;
 
   g_return_val_if_fail (FWS_IS_EXTENSION (self), NULL);
-  g_return_val_if_fail (offers != NULL && n_offers > 0, NULL);
+  g_return_val_if_fail (offers != NULL, NULL);
   iface = FWS_EXTENSION_GET_IFACE (self);
   if (iface->create_server_session == NULL)
     return NULL;
 
-  return iface->create_server_session (self, offers, n_offers);
+  return iface->create_server_session (self, offers);
 }

@@ -209,9 +209,8 @@ struct _FwsExtensionInterface
   const char          *(*get_name)              (FwsExtension *self);
   FwsReservedBits      (*get_rsv)               (FwsExtension *self);
   FwsExtensionSession *(*create_client_session) (FwsExtension *self);
-  FwsExtensionSession *(*create_server_session) (FwsExtension        *self,
-                                                 FwsExtensionParams **offers,
-                                                 guint                n_offers);
+  FwsExtensionSession *(*create_server_session) (FwsExtension *self,
+                                                 GList        *offers);
 };
 
 FWS_AVAILABLE_IN_ALL
@@ -221,8 +220,7 @@ FwsReservedBits      fws_extension_get_rsv               (FwsExtension *self);
 FWS_AVAILABLE_IN_ALL
 FwsExtensionSession *fws_extension_create_client_session (FwsExtension *self);
 FWS_AVAILABLE_IN_ALL
-FwsExtensionSession *fws_extension_create_server_session (FwsExtension        *self,
-                                                          FwsExtensionParams **offers,
-                                                          guint                n_offers);
+FwsExtensionSession *fws_extension_create_server_session (FwsExtension *self,
+                                                          GList        *offers);
 
 G_END_DECLS

@@ -574,22 +574,21 @@ fws_extensions_generate_response (FwsExtensions  *exts,
   for (i = 0; i < exts->entries->len; i++)
     {
       Entry *entry = exts->entries->pdata[i];
-      g_autoptr(GPtrArray) mine = g_ptr_array_new ();
+      g_autoptr(GList) mine = NULL;
       g_autoptr(FwsExtensionParams) params = NULL;
 
-      for (j = 0; j < offers->len; j++)
+      /* Backwards, so that prepending keeps the client's order. */
+      for (j = offers->len; j > 0; j--)
         {
-          FwsExtensionOffer *o = offers->pdata[j];
+          FwsExtensionOffer *o = offers->pdata[j - 1];
 
           if (strcmp (o->name, entry->name) == 0)
-            g_ptr_array_add (mine, o->params);
+            mine = g_list_prepend (mine, o->params);
         }
-      if (mine->len == 0 || (entry->rsv & exts->rsv) != 0)
+      if (mine == NULL || (entry->rsv & exts->rsv) != 0)
         continue;
 
-      entry->session = fws_extension_create_server_session (entry->extension,
-                                                            (FwsExtensionParams **) mine->pdata,
-                                                            mine->len);
+      entry->session = fws_extension_create_server_session (entry->extension, mine);
       if (entry->session == NULL)
         continue;
       params = fws_extension_session_generate_response (entry->session);

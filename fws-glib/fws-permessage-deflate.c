@@ -831,21 +831,20 @@ deflate_create_client_session (FwsExtension *extension)
 }
 
 static FwsExtensionSession *
-deflate_create_server_session (FwsExtension        *extension,
-                               FwsExtensionParams **offers,
-                               guint                n_offers)
+deflate_create_server_session (FwsExtension *extension,
+                               GList        *offers)
 {
   FwsPermessageDeflate *self = FWS_PERMESSAGE_DEFLATE (extension);
-  guint i;
 
-  for (i = 0; i < n_offers; i++)
+  for (GList *l = offers; l != NULL; l = l->next)
     {
+      FwsExtensionParams *offer = l->data;
       FwsDeflateSession *session;
 
-      if (!valid_params (offers[i], FALSE))
+      if (!valid_params (offer, FALSE))
         continue;
       session = session_new (self, FALSE);
-      server_accept (session, offers[i]);
+      server_accept (session, offer);
       return FWS_EXTENSION_SESSION (session);
     }
   return NULL;

@@ -135,6 +135,7 @@ enum
 {
   OPEN,
   MESSAGE,
+  TEXT_MESSAGE,
   ERROR,
   CLOSE,
   PING,
@@ -550,8 +551,16 @@ driver_message_cb (gpointer        user_data,
   FwsWebSocket *self = user_data;
 
   /* As in the standard API, nothing is delivered once close() was called. */
-  if (current_state (self) == FWS_READY_STATE_OPEN)
-    g_signal_emit (self, signals[MESSAGE], 0, type, data);
+  if (current_state (self) != FWS_READY_STATE_OPEN)
+    return;
+  g_signal_emit (self, signals[MESSAGE], 0, type, data);
+  /* The same text as a string, only for those who connected (bindings). */
+  if (type == FWS_MESSAGE_TYPE_TEXT && g_signal_has_handler_pending (self, signals[TEXT_MESSAGE], 0, FALSE))
+    {
+      const char *text = g_bytes_get_data (data, NULL);
+
+      g_signal_emit (self, signals[TEXT_MESSAGE], 0, text != NULL ? text : "");
+    }
 }
 
 static void
@@ -1046,6 +1055,41 @@ fws_web_socket_send_binary (FwsWebSocket  *self,
                             GError       **error)
 {
   return fws_web_socket_send (self, FWS_MESSAGE_TYPE_BINARY, data, error);
+}
+
+/**
+ * fws_web_socket_send_data:
+ * @self: a [class@Fws.WebSocket]
+ * @type: the message type
+ * @data: (array length=len): the payload; for %FWS_MESSAGE_TYPE_TEXT it
+ *   must be UTF-8
+ * @len: the length of @data in bytes
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Queues a copy of the @len bytes at @data as one message, like
+ * [method@Fws.WebSocket.send] with a [struct@GLib.Bytes] made from them.
+ * This is the way bindings send their own byte types: `bytes` in Python,
+ * `Uint8Array` in GJS, `uint8[]` in Vala, without wrapping them in a
+ * [struct@GLib.Bytes] first.
+ *
+ * Returns: %TRUE if the message was queued; %FALSE with @error set as for
+ *   [method@Fws.WebSocket.send]
+ * Since: 0.2
+ */
+gboolean
+fws_web_socket_send_data (FwsWebSocket    *self,
+                          FwsMessageType   type,
+                          const guint8    *data,
+                          gsize            len,
+                          GError         **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  bytes = g_bytes_new (data, len);
+  return fws_web_socket_send (self, type, bytes, error);
 }
 
 static gboolean
@@ -2389,6 +2433,26 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
                                    0, NULL, NULL, fws_marshal_VOID__ENUM_BOXED, G_TYPE_NONE, 2,
                                    FWS_TYPE_MESSAGE_TYPE, G_TYPE_BYTES);
   g_signal_set_va_marshaller (signals[MESSAGE], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__ENUM_BOXEDv);
+
+  /**
+   * FwsWebSocket::text-message:
+   * @self: the connection
+   * @text: the text of the message, UTF-8
+   *
+   * A complete text message arrived: the same message as
+   * [signal@Fws.WebSocket::message], emitted right after it, as a string.
+   * It lets Python and JavaScript read a text message as a `str` or a
+   * `string` without decoding a [struct@GLib.Bytes]. It is only emitted
+   * while a handler is connected, so it costs nothing otherwise. A text
+   * that contains U+0000 ends at the first one here; the
+   * [signal@Fws.WebSocket::message] signal has it whole.
+   *
+   * Since: 0.2
+   */
+  signals[TEXT_MESSAGE] = g_signal_new ("text-message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                        0, NULL, NULL, g_cclosure_marshal_VOID__STRING, G_TYPE_NONE, 1,
+                                        G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[TEXT_MESSAGE], G_TYPE_FROM_CLASS (klass), g_cclosure_marshal_VOID__STRINGv);
 
   /**
    * FwsWebSocket::error:

@@ -67,6 +67,12 @@ gboolean            fws_web_socket_send                 (FwsWebSocket        *se
                                                          FwsMessageType       type,
                                                          GBytes              *data,
                                                          GError             **error);
+FWS_AVAILABLE_IN_ALL
+gboolean            fws_web_socket_send_data            (FwsWebSocket        *self,
+                                                         FwsMessageType       type,
+                                                         const guint8        *data,
+                                                         gsize                len,
+                                                         GError             **error);
 
 FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_send_async           (FwsWebSocket        *self,

@@ -44,6 +44,20 @@ parse_params (const char *params)
   return fws_extension_params_ref (((FwsExtensionOffer *) offers->pdata[0])->params);
 }
 
+/* A server session for @n_offers offers, passed as the interface takes
+ * them: a GList. */
+static FwsExtensionSession *
+create_server_session (FwsPermessageDeflate *ext,
+                       FwsExtensionParams  **offers,
+                       guint                 n_offers)
+{
+  g_autoptr(GList) list = NULL;
+
+  for (guint i = n_offers; i > 0; i--)
+    list = g_list_prepend (list, offers[i - 1]);
+  return fws_extension_create_server_session (FWS_EXTENSION (ext), list);
+}
+
 static char *
 offer_of (FwsExtensionSession *session)
 {
@@ -323,7 +337,7 @@ test_compressor_options (void)
         g_assert_cmpuint (fws_permessage_deflate_get_mem_level (ext), ==, cases[i].mem_level);
         g_assert_cmpint (fws_permessage_deflate_get_strategy (ext), ==, cases[i].strategy);
         if (server)
-          session = fws_extension_create_server_session (FWS_EXTENSION (ext), &empty, 1);
+          session = create_server_session (ext, &empty, 1);
         else
           {
             session = fws_extension_create_client_session (FWS_EXTENSION (ext));
@@ -413,7 +427,7 @@ test_server_sessions (void)
       FwsDeflateConfig config;
 
       g_test_message ("%s", c->name);
-      session = fws_extension_create_server_session (FWS_EXTENSION (ext), &offer, 1);
+      session = create_server_session (ext, &offer, 1);
       if (c->response == NULL)
         {
           g_assert_null (session);
@@ -446,7 +460,7 @@ test_server_first_valid_offer (void)
   g_autofree char *text = NULL;
 
   g_test_summary ("The server answers the first valid offer of several");
-  session = fws_extension_create_server_session (FWS_EXTENSION (ext), offers, 3);
+  session = create_server_session (ext, offers, 3);
   response = fws_extension_session_generate_response (session);
   text = fws_extension_params_to_string (response);
   g_assert_cmpstr (text, ==, "client_no_context_takeover");
@@ -466,7 +480,7 @@ server_session (const char *offer_params,
   va_start (args, first_property);
   ext = FWS_PERMESSAGE_DEFLATE (g_object_new_valist (FWS_TYPE_PERMESSAGE_DEFLATE, first_property, args));
   va_end (args);
-  return fws_extension_create_server_session (FWS_EXTENSION (ext), &offer, 1);
+  return create_server_session (ext, &offer, 1);
 }
 
 static void

@@ -192,16 +192,15 @@ ext_create_client_session (FwsExtension *extension)
 }
 
 static FwsExtensionSession *
-ext_create_server_session (FwsExtension        *extension,
-                           FwsExtensionParams **offers,
-                           guint                n_offers)
+ext_create_server_session (FwsExtension *extension,
+                           GList        *offers)
 {
   TestExt *ext = TEST_EXT (extension);
 
   ext->n_server_sessions++;
   g_ptr_array_set_size (ext->server_offers, 0);
-  for (guint i = 0; i < n_offers; i++)
-    g_ptr_array_add (ext->server_offers, fws_extension_params_ref (offers[i]));
+  for (GList *l = offers; l != NULL; l = l->next)
+    g_ptr_array_add (ext->server_offers, fws_extension_params_ref (l->data));
   return ext->no_server_session ? NULL : session_new (ext);
 }
 

@@ -36,8 +36,9 @@ def symbols(gir):
             if m.tag == CORE + 'property':
                 found.append((f'{tname}:{name}', [name.replace('-', '_'), name]))
             elif m.tag == GLIB + 'signal':
-                found.append((f'{tname}::{name}', [f"'{name}'", f'"{name}"', f'.{name}.connect',
-                                                    f'.{name}ed.connect']))
+                vala = name.replace('-', '_')  # Vala spells text-message text_message
+                found.append((f'{tname}::{name}', [f"'{name}'", f'"{name}"', f'.{vala}.connect',
+                                                    f'.{vala}ed.connect']))
             elif m.tag in (CORE + 'method', CORE + 'constructor', CORE + 'function'):
                 if (m.get(GLIB + 'get-property') or m.get(GLIB + 'set-property')
                         or name.endswith('_finish')):

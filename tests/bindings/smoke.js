@@ -161,6 +161,25 @@ const Upper = GObject.registerClass({
     }
 });
 
+// The extension docs/extensions.md shows in JavaScript, imported as it is
+// (set by main () before the server starts).
+let documented = null;
+
+async function importDocumentedExtension() {
+    const [, text] = GLib.file_get_contents(`${srcdir}/../../docs/extensions.md`);
+    const block = [...decoder.decode(text).matchAll(/^```js\n(.*?)^```$/gms)]
+        .map(m => m[1]).find(code => code.includes('class SwapCase '));
+    const dir = GLib.dir_make_tmp('fws-smoke-XXXXXX');
+    const path = `${dir}/swapcase.js`;
+    GLib.file_set_contents(path, block);
+    try {
+        return await import(GLib.filename_to_uri(path, null));
+    } finally {
+        GLib.unlink(path);
+        GLib.rmdir(dir);
+    }
+}
+
 // ---- The server ----
 
 const serverSockets = [];   // server-side FwsWebSocket, newest last
@@ -238,9 +257,9 @@ server.add_handler(null, (srv, msg, path) => {
     try {
         if (path.startsWith('/events')) {
             eventsHandler(msg, path);
-        } else if (path === '/custom') {
+        } else if (path === '/custom' || path === '/swapcase') {
             const ws = Fws.WebSocket.new(msg, null);
-            ws.add_extension(new Upper());
+            ws.add_extension(path === '/custom' ? new Upper() : new documented.SwapCase());
             ws.connect('message', (self, type, data) => self.send(type, data));
             serverSockets.push(ws);
         } else {
@@ -257,11 +276,13 @@ function newClient(url, props = {}) {
     const extra = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
     extra.append('X-Client', 'gjs');
     const client = new Fws.Client({url, extra_headers: extra, use_system_proxy: false, ...props});
-    client.events = {open: false, messages: [], pings: [], pongs: [], errors: [], close: null};
+    client.events = {open: false, messages: [], texts: [], pings: [], pongs: [], errors: [], close: null};
     client.connect('open', () => {
         client.events.open = true;
     });
     client.connect('message', (self, type, data) => client.events.messages.push([type, data]));
+    // each text as a string, with the number of messages delivered before it
+    client.connect('text-message', (self, text) => client.events.texts.push([client.events.messages.length, text]));
     client.connect('ping', (self, payload) => client.events.pings.push(decoder.decode(payload.toArray())));
     client.connect('pong', (self, payload) => client.events.pongs.push(decoder.decode(payload.toArray())));
     client.connect('error', (self, error) => client.events.errors.push(error));
@@ -321,6 +342,10 @@ async function testEcho(base) {
     let [type, data] = await nextMessage(client);
     assertEq(type, Fws.MessageType.TEXT, 'text type');
     assertEq(decoder.decode(data.toArray()), 'hello, wörld', 'text echo');
+    assertEq(client.events.texts.length, 1, 'one text-message');
+    assertEq(typeof client.events.texts[0][1], 'string', 'text-message gives a string');
+    assertEq(client.events.texts[0][1], 'hello, wörld', 'text-message text');
+    assertEq(client.events.texts[0][0], client.events.messages.length, 'text-message right after message');
 
     // A string with U+0000 goes whole through the length-taking variant.
     client.send_text_len('a\0wörld');
@@ -332,12 +357,25 @@ async function testEcho(base) {
     client.send_binary(bin);
     [type, data] = await nextMessage(client);
     assertEq(type, Fws.MessageType.BINARY, 'binary type');
+    assertEq(client.events.texts.length, 2, 'no text-message for a binary message');
     assert(data instanceof GLib.Bytes && sameBytes(data, bin), 'binary echo');
 
     const big = new GLib.Bytes(encoder.encode('x'.repeat(3000)));
     client.send(Fws.MessageType.BINARY, big);
     [type, data] = await nextMessage(client);
     assert(type === Fws.MessageType.BINARY && sameBytes(data, big), 'send(BINARY) echo');
+
+    // A Uint8Array goes out as it is, without a GLib.Bytes around it.
+    client.send_data(Fws.MessageType.BINARY, Uint8Array.from([0, 0x72, 0xff]));
+    [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.BINARY, 'send_data(Uint8Array) type');
+    assert(sameBytes(data, bytesOf([0, 0x72, 0xff])), 'send_data(Uint8Array) echo');
+    client.send_data(Fws.MessageType.TEXT, encoder.encode('wörld'));
+    [type, data] = await nextMessage(client);
+    assertEq(type, Fws.MessageType.TEXT, 'send_data(TEXT) type');
+    assertEq(decoder.decode(data.toArray()), 'wörld', 'send_data(TEXT) echo');
+    expectError(() => client.send_data(Fws.MessageType.TEXT, Uint8Array.from([0xff])), Fws.Error.INVALID_UTF8,
+        'send_data(TEXT) with bytes that are not UTF-8');
 
     const before = client.events.messages.length;
     assertEq(await client.send_async(Fws.MessageType.BINARY, big, null), true, 'send_async resolves once written');
@@ -742,12 +780,31 @@ function fail(e) {
     loop.quit();
 }
 
+async function testDocumentedExtension(base) {
+    const client = newClient(`${base}/swapcase`);
+    client.add_extension(new documented.SwapCase());
+    await waitFor(() => client.events.open || client.events.close, 'open');
+    assert(client.events.open, `opened with the documented extension (${client.events.errors})`);
+    assertEq(client.get_headers().get_one('Sec-WebSocket-Extensions'), 'x-swapcase',
+        "the server's response lists the documented extension");
+    const srv = serverSockets[serverSockets.length - 1];
+    assertEq(srv.get_extension_sessions()[0].constructor.name, 'SwapCaseSession', 'the server runs its JS session');
+    assertEq(client.get_extension_sessions()[0].constructor.name, 'SwapCaseSession', 'the client runs its JS session');
+    client.send_text('Hello, World');
+    const [, data] = await nextMessage(client);
+    assertEq(decoder.decode(data.toArray()), 'Hello, World', 'echo through the documented extension');
+    client.close(1000, null);
+    await waitFor(() => client.events.close, 'close');
+}
+
 async function main() {
+    documented = await importDocumentedExtension();
     server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
     const base = `ws://127.0.0.1:${server.get_uris()[0].get_port()}`;
     await testEcho(base);
     await testCustomExtension(base);
     await testServerCloseAll(base);
+    await testDocumentedExtension(base);
     await testMaxLength(base);
     await testClientProperties();
     await testHandshakeTimeout();

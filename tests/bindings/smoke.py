@@ -9,6 +9,7 @@
 # any failure and within a time limit.
 
 import os
+import re
 import sys
 import time
 
@@ -151,10 +152,30 @@ class Upper(GObject.Object, Fws.Extension):
     def do_create_client_session(self):
         return UpperSession()
 
-    # PyGObject 3.42 also passes the array's length to the implementation.
-    def do_create_server_session(self, offers, *n_offers):
-        extension_log['server_offers'] += [o.to_string() for o in offers]
+    # The offers come as a list of Fws.ExtensionParams, nothing else (no
+    # length argument, which PyGObject 3.42 added for a C array).
+    def do_create_server_session(self, offers):
+        extension_log['server_offers'] += [o.to_string() for o in offers
+                                           if isinstance(o, Fws.ExtensionParams)]
         return UpperSession()
+
+
+# The extension docs/extensions.md shows in Python, run as it is, with a
+# count of the messages its sessions transformed.
+def documented_extension():
+    path = os.path.join(SRCDIR, '..', '..', 'docs', 'extensions.md')
+    with open(path, encoding='utf-8') as f:
+        blocks = re.findall(r'^```python\n(.*?)^```$', f.read(), re.S | re.M)
+    ns = {'__name__': 'extensions_md'}
+    exec(compile(next(b for b in blocks if 'class SwapCase(' in b), path, 'exec'), ns)
+    ns['swapped'] = []
+    swap_case = ns['swap_case']
+    ns['swap_case'] = lambda message: (ns['swapped'].append(message.get_data().get_data()),
+                                       swap_case(message))
+    return ns
+
+
+documented = documented_extension()
 
 
 # ---- The server ----
@@ -229,9 +250,9 @@ def events_handler(msg, path):
 def handler(server, msg, path, query):
     if path.startswith('/events'):
         events_handler(msg, path)
-    elif path == '/custom':
+    elif path in ('/custom', '/swapcase'):
         ws = Fws.WebSocket.new(msg, None)
-        ws.add_extension(Upper())
+        ws.add_extension(Upper() if path == '/custom' else documented['SwapCase']())
         ws.connect('message', guarded(lambda self, type_, data: self.send(type_, data)))
         server_sockets.append(ws)
     else:
@@ -244,10 +265,12 @@ def new_client(url, **props):
     extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
     extra.append('X-Client', 'python')
     client = Fws.Client(url=url, extra_headers=extra, use_system_proxy=False, **props)
-    ev = client.ev = {'open': False, 'messages': [], 'pings': [], 'pongs': [], 'errors': [],
-                      'close': None}
+    ev = client.ev = {'open': False, 'messages': [], 'texts': [], 'pings': [], 'pongs': [],
+                      'errors': [], 'close': None}
     client.connect('open', guarded(lambda c: ev.__setitem__('open', True)))
     client.connect('message', guarded(lambda c, t, d: ev['messages'].append((t, d))))
+    # each text as a str, with the number of messages delivered before it
+    client.connect('text-message', guarded(lambda c, text: ev['texts'].append((len(ev['messages']), text))))
     client.connect('ping', guarded(lambda c, p: ev['pings'].append(p.get_data())))
     client.connect('pong', guarded(lambda c, p: ev['pongs'].append(p.get_data())))
     client.connect('error', guarded(lambda c, e: ev['errors'].append(e)))
@@ -338,12 +361,15 @@ def test_echo(base):
     type_, data = next_message(client)
     check_eq(type_, Fws.MessageType.TEXT, 'text type')
     check_eq(data.get_data().decode('utf-8'), 'hello, wörld', 'text echo')
+    check_eq(client.ev['texts'], [(len(client.ev['messages']), 'hello, wörld')],
+             'text-message gives a str, right after message')
 
     # A string with U+0000 goes whole through the length-taking variant.
     client.send_text_len('a\0wörld'.encode())
     type_, data = next_message(client)
     check_eq(type_, Fws.MessageType.TEXT, 'send_text_len type')
     check_eq(data.get_data().decode('utf-8'), 'a\0wörld', 'text with U+0000 echoed whole')
+    check_eq(client.ev['texts'][-1][1], 'a', 'text-message ends at U+0000')
 
     payload = bytes([0, 1, 2, 0xfe, 0xff, 0])
     client.send_binary(b(payload))
@@ -351,11 +377,24 @@ def test_echo(base):
     check_eq(type_, Fws.MessageType.BINARY, 'binary type')
     check(isinstance(data, GLib.Bytes), 'binary data is a GLib.Bytes')
     check_eq(data.get_data(), payload, 'binary echo')
+    check_eq(len(client.ev['texts']), 2, 'no text-message for a binary message')
 
     big = b'x' * 3000
     client.send(Fws.MessageType.BINARY, b(big))
     type_, data = next_message(client)
     check(type_ == Fws.MessageType.BINARY and data.get_data() == big, 'send(BINARY) echo')
+
+    # bytes go out as they are, without a GLib.Bytes around them.
+    client.send_data(Fws.MessageType.BINARY, b'\x00raw\xff')
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.BINARY, 'send_data(bytes) type')
+    check_eq(data.get_data(), b'\x00raw\xff', 'send_data(bytes) echo')
+    client.send_data(Fws.MessageType.TEXT, 'wörld'.encode())
+    type_, data = next_message(client)
+    check_eq(type_, Fws.MessageType.TEXT, 'send_data(TEXT) type')
+    check_eq(data.get_data(), 'wörld'.encode(), 'send_data(TEXT) echo')
+    expect_error(lambda: client.send_data(Fws.MessageType.TEXT, b'\xff'), Fws.Error.INVALID_UTF8,
+                 'send_data(TEXT) with bytes that are not UTF-8')
 
     before = len(client.ev['messages'])
     check_eq(send_written(client, Fws.MessageType.TEXT, b(b'written')), True, 'send_async completes once written')
@@ -395,8 +434,8 @@ def test_custom_extension(base):
     check_eq(upper.get_name(), 'x-upper', 'custom extension name')
     check_eq(upper.get_rsv(), Fws.ReservedBits.RSV2, 'custom extension rsv')
     check(isinstance(upper.create_client_session(), Fws.ExtensionSession), 'create_client_session')
-    check(isinstance(upper.create_server_session([Fws.ExtensionParams.new()]), Fws.ExtensionSession),
-          'create_server_session')
+    check(isinstance(upper.create_server_session([Fws.ExtensionParams.new()]), UpperSession),
+          'create_server_session from a list')
     extension_log['server_offers'].clear()
 
     client = new_client(base + '/custom')
@@ -406,7 +445,12 @@ def test_custom_extension(base):
     check_eq(client.get_headers().get_one('Sec-WebSocket-Extensions'), 'x-upper; k=v',
              'custom extension negotiated')
     check_eq(extension_log['offers'][0], 'flag; n=7; s="a b"; v=9', 'offer parameters')
-    check_eq(extension_log['server_offers'][0], 'flag; n=7; s="a b"; v=9', 'offers seen by the server')
+    check_eq(extension_log['server_offers'], ['flag; n=7; s="a b"; v=9'], 'offers seen by the server')
+    srv = server_sockets[-1]
+    sessions = srv.get_extension_sessions()
+    check(len(sessions) == 1 and isinstance(sessions[0], UpperSession),
+          f'the server runs the Python extension session: {sessions}')
+    check(isinstance(client.get_extension_sessions()[0], UpperSession), 'and so does the client')
     check_eq(extension_log['activated'][0], ('k=v', 1, 1, 'k', 'v', 'v'), 'response parameters')
     client.send_text('Hello, World')
     type_, data = next_message(client)
@@ -415,6 +459,28 @@ def test_custom_extension(base):
     check_eq(extension_log['outgoing'], 2, 'each side transformed one outgoing message')
     check_eq(extension_log['incoming'], 2, 'each side restored one incoming message')
     check_eq(client.props.buffered_amount, 0, 'buffered-amount once written')
+    client.close(1000, None)
+    wait(lambda: client.ev['close'], 'close')
+
+
+def test_documented_extension(base):
+    """The Python extension of docs/extensions.md is negotiated and used."""
+    client = new_client(base + '/swapcase')
+    client.add_extension(documented['SwapCase']())
+    wait(lambda: client.ev['open'] or client.ev['close'], 'open')
+    check(client.ev['open'], f'opened with the documented extension ({client.ev["errors"]})')
+    check_eq(client.get_headers().get_one('Sec-WebSocket-Extensions'), 'x-swapcase',
+             'the server\'s response lists the documented extension')
+    srv = server_sockets[-1]
+    check(isinstance(srv.get_extension_sessions()[0], documented['SwapCaseSession']),
+          'the server runs its Python session')
+    check(isinstance(client.get_extension_sessions()[0], documented['SwapCaseSession']),
+          'the client runs its Python session')
+    client.send_text('Hello, World')
+    type_, data = next_message(client)
+    check_eq(data.get_data(), b'Hello, World', 'echo through the documented extension')
+    check_eq(documented['swapped'], [b'Hello, World', b'hELLO, wORLD', b'Hello, World', b'hELLO, wORLD'],
+             'the message went through both sessions\' process_outgoing and process_incoming')
     client.close(1000, None)
     wait(lambda: client.ev['close'], 'close')
 
@@ -737,6 +803,7 @@ def main():
     test_echo(base)
     test_custom_extension(base)
     test_server_close_all(base)
+    test_documented_extension(base)
     test_max_length(base)
     test_client_properties()
     test_handshake_timeout()

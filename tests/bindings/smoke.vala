@@ -160,7 +160,7 @@ class Upper : Object, Fws.Extension {
         return new UpperSession ();
     }
 
-    public Fws.ExtensionSession? create_server_session (Fws.ExtensionParams[] offers) {
+    public Fws.ExtensionSession? create_server_session (List<Fws.ExtensionParams> offers) {
         foreach (unowned Fws.ExtensionParams offer in offers)
             extension_server_offers += offer.to_string ();
         return new UpperSession ();
@@ -263,6 +263,8 @@ class Events : Object {
     public bool open = false;
     public GenericArray<Bytes> messages = new GenericArray<Bytes> ();
     public Fws.MessageType[] types = {};
+    public string[] texts = {};
+    public int[] texts_after = {};
     public string[] pings = {};
     public string[] pongs = {};
     public Error[] errors = {};
@@ -281,6 +283,10 @@ Fws.Client new_client (string url, string[]? protocols, out Events ev) throws Er
     client.message.connect ((type, data) => {
         e.types += type;
         e.messages.add (data);
+    });
+    client.text_message.connect ((text) => {
+        e.texts += text;
+        e.texts_after += e.messages.length;
     });
     client.ping.connect ((payload) => e.pings += text_of (payload));
     client.pong.connect ((payload) => e.pongs += text_of (payload));
@@ -352,6 +358,9 @@ async void test_echo (string base_url) throws Error {
     var data = yield next_message (ev, out type);
     check (type == Fws.MessageType.TEXT, "text type");
     check_str (text_of (data), "hello, wörld", "text echo");
+    check_uint (ev.texts.length, 1, "one text-message");
+    check_str (ev.texts[0], "hello, wörld", "text-message text");
+    check_uint (ev.texts_after[0], ev.messages.length, "text-message right after message");
 
     // A text with U+0000 goes whole through the length-taking variant.
     uint8[] nul = { 'a', 0, 'b' };
@@ -370,6 +379,13 @@ async void test_echo (string base_url) throws Error {
     client.send (Fws.MessageType.BINARY, big);
     data = yield next_message (ev, out type);
     check (type == Fws.MessageType.BINARY && same_bytes (data, big), "send(BINARY) echo");
+
+    // A uint8[] goes out as it is, without a Bytes around it.
+    uint8[] raw = { 0, 'r', 0xff };
+    client.send_data (Fws.MessageType.BINARY, raw);
+    data = yield next_message (ev, out type);
+    check (type == Fws.MessageType.BINARY, "send_data(uint8[]) type");
+    check (same_bytes (data, bytes_of (raw)), "send_data(uint8[]) echo");
 
     var before = ev.messages.length;
     check (yield client.send_async (Fws.MessageType.BINARY, big, null), "send_async completes once written");
@@ -432,8 +448,9 @@ async void test_custom_extension (string base_url) throws Error {
     check_str (upper.get_name (), "x-upper", "custom extension name");
     check (upper.get_rsv () == Fws.ReservedBits.RSV2, "custom extension rsv");
     check (upper.create_client_session () is Fws.ExtensionSession, "create_client_session");
-    check (upper.create_server_session ({ new Fws.ExtensionParams () }) is Fws.ExtensionSession,
-           "create_server_session");
+    var offers = new List<Fws.ExtensionParams> ();
+    offers.append (new Fws.ExtensionParams ());
+    check (upper.create_server_session (offers) is Fws.ExtensionSession, "create_server_session");
     extension_server_offers = {};
 
     Events ev;
