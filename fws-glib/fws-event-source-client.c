@@ -76,7 +76,8 @@
  *
  * All I/O, timers and signals happen in the thread-default
  * [struct@GLib.MainContext] of the thread that created the object; call its
- * methods from that thread. No signal is emitted from inside a method call.
+ * methods from that thread. The `open`, `message` and `error` signals are
+ * never emitted from inside a method call.
  * The client keeps itself alive until it is %FWS_READY_STATE_CLOSED: call
  * [method@Fws.EventSourceClient.close] to stop it.
  *
@@ -270,6 +271,29 @@ static const char * const reserved_headers_auth[] = {
   "Content-Length", "Transfer-Encoding", "Authorization", NULL
 };
 
+/* After a redirect to another origin, credentials are not passed on. */
+static const char * const reserved_headers_elsewhere[] = {
+  "Host", "Accept", "Cache-Control", "Last-Event-ID", "Connection", "Upgrade",
+  "Content-Length", "Transfer-Encoding", "Authorization", "Cookie", NULL
+};
+
+static int
+effective_port (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+
+  return port > 0 ? port : uri_is_https (uri) ? 443 : 80;
+}
+
+static gboolean
+same_origin (GUri *a,
+             GUri *b)
+{
+  return uri_is_https (a) == uri_is_https (b) &&
+         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
+         effective_port (a) == effective_port (b);
+}
+
 /* A path or query as it is, but for bytes that cannot be in a request line
  * (the URL is G_URI_FLAGS_ENCODED, so a Location may still have them). */
 static void
@@ -318,6 +342,7 @@ format_request (FwsEventSourceClient *self)
       g_string_append_printf (out, "Authorization: Basic %s\r\n", credentials);
     }
   fws_http_append_extra_headers (out, self->extra_headers,
+                                 !same_origin (uri, self->uri) ? reserved_headers_elsewhere :
                                  user != NULL ? reserved_headers_auth : reserved_headers,
                                  FWS_HTTP_EXTRA_HEADERS_DEFAULT);
   g_string_append (out, "\r\n");
@@ -377,9 +402,10 @@ feed_parser (FwsEventSourceClient *self,
         {
           if (event->kind == FWS_SSE_PARSER_MESSAGE)
             {
+              const char *text = g_bytes_get_data (event->data, NULL);
+
               set_last_event_id (self, event->last_event_id);
-              g_signal_emit (self, signals[MESSAGE], 0, event->type,
-                             g_bytes_get_data (event->data, NULL), event->last_event_id);
+              g_signal_emit (self, signals[MESSAGE], 0, event->type, text ? text : "", event->last_event_id);
             }
           else
             {
@@ -1715,7 +1741,8 @@ fws_event_source_client_class_init (FwsEventSourceClientClass *klass)
    * `Accept`, `Cache-Control`, `Last-Event-ID`, `Connection`, `Upgrade`,
    * `Content-Length`, `Transfer-Encoding`, nor the `Authorization` made
    * from a user in the URL; such lines, and lines with control characters,
-   * are skipped.
+   * are skipped. After a redirect to another origin (scheme, host or
+   * port), `Authorization` and `Cookie` lines are not sent.
    *
    * Since: 0.2
    */

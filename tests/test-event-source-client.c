@@ -147,6 +147,7 @@ typedef struct
   FwsTestServer *server;
   GPtrArray     *paths;           /* of char *: every request, in order */
   GPtrArray     *last_ids;        /* of char *: its Last-Event-ID, or "(none)" */
+  GPtrArray     *credentials;     /* of char *: its "Authorization|Cookie" */
   GPtrArray     *streams;         /* of FwsEventSource */
   guint          events_requests; /* at /events */
   double         retry;           /* what FwsEventSource sends */
@@ -206,6 +207,9 @@ door_handler (FwsTestRequest *request,
 
   g_ptr_array_add (f->paths, g_strdup (path));
   g_ptr_array_add (f->last_ids, g_strdup (last_id ? last_id : "(none)"));
+  g_ptr_array_add (f->credentials, g_strdup_printf ("%s|%s",
+                                                    soup_message_headers_get_one (headers, "Authorization"),
+                                                    soup_message_headers_get_one (headers, "Cookie")));
 
   if (g_str_equal (path, "/no-content"))
     {
@@ -237,6 +241,7 @@ start_server (Fixture     *f,
 
   f->paths = g_ptr_array_new_with_free_func (g_free);
   f->last_ids = g_ptr_array_new_with_free_func (g_free);
+  f->credentials = g_ptr_array_new_with_free_func (g_free);
   f->streams = g_ptr_array_new_with_free_func (g_object_unref);
   f->retry = 0.2;
   if (tls)
@@ -286,6 +291,7 @@ teardown (Fixture *f, gconstpointer data)
   g_ptr_array_unref (f->streams);
   g_ptr_array_unref (f->paths);
   g_ptr_array_unref (f->last_ids);
+  g_ptr_array_unref (f->credentials);
   g_clear_pointer (&f->certs, fws_test_certs_free);
 }
 
@@ -578,6 +584,9 @@ raw_response (RawConn    *conn,
                                    "%s"
                                    ": a\ndata: past the length\n\n", strlen (body), body);
     }
+  else if (g_str_equal (path, "/empty-data"))
+    g_string_append (out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+                          "data\n\nid: e\ndata:\n\nevent: x\n\ndata: last\n\n");
   else if (g_str_equal (path, "/hold"))
     g_string_append (out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
                           "data: first\n\ndata: second\n\ndata: third\n\n");
@@ -684,16 +693,29 @@ test_redirect (Fixture *f, gconstpointer data)
   g_autofree char *url = raw_url (raw, "/hop/2");
   Recorder *r;
 
-  g_test_summary ("Redirects (302, 302, then 301 to another server) are followed to the stream");
+  g_autoptr(SoupMessageHeaders) extra = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+
+  g_test_summary ("Redirects (302, 302, then 301 to another server) are followed to the stream; "
+                  "Authorization and Cookie from extra-headers do not go to the other origin");
 
   raw->hold_url = server_url (f, "/hold");
+  soup_message_headers_append (extra, "Authorization", "Bearer secret");
+  soup_message_headers_append (extra, "Cookie", "session=secret");
+  soup_message_headers_append (extra, "X-Trace", "1");
   r = recorder_new (url);
+  fws_event_source_client_set_extra_headers (r->client, extra);
   fws_test_wait_until (r->messages->len == 1, 10);
   g_assert_cmpstr (g_ptr_array_index (r->messages, 0), ==, "message|held|h1");
   g_assert_cmpuint (r->opens, ==, 1);
   g_assert_cmpuint (r->errors->len, ==, 0);
   g_assert_cmpuint (raw->heads->len, ==, 3);
   g_assert_cmpuint (f->paths->len, ==, 1);
+  for (guint i = 0; i < raw->heads->len; i++)
+    {
+      g_assert_nonnull (strstr (g_ptr_array_index (raw->heads, i), "\r\nAuthorization: Bearer secret\r\n"));
+      g_assert_nonnull (strstr (g_ptr_array_index (raw->heads, i), "\r\nCookie: session=secret\r\n"));
+    }
+  g_assert_cmpstr (g_ptr_array_index (f->credentials, 0), ==, "(null)|(null)");
   /* The URL stays the one the client was made with. */
   g_assert_cmpstr (fws_event_source_client_get_url (r->client), ==, url);
   recorder_free (r);
@@ -876,6 +898,24 @@ test_content_length (void)
 }
 
 static void
+test_empty_data (void)
+{
+  RawServer *raw = raw_server_start ();
+  g_autofree char *url = raw_url (raw, "/empty-data");
+  const char * const expected[] = { "message||", "message||e", "message|last|e", NULL };
+  Recorder *r;
+
+  g_test_summary ("A data field without a value dispatches an event with empty data; an event "
+                  "with no data field dispatches nothing");
+
+  r = recorder_new (url);
+  fws_test_wait_until (r->messages->len == 3, 10);
+  assert_messages (r, expected);
+  recorder_free (r);
+  raw_server_stop (raw);
+}
+
+static void
 test_close_in_handler (void)
 {
   RawServer *raw = raw_server_start ();
@@ -1010,6 +1050,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event-source-client/raw/event-size", test_event_size);
   g_test_add_func ("/event-source-client/raw/chunked", test_chunked);
   g_test_add_func ("/event-source-client/raw/content-length", test_content_length);
+  g_test_add_func ("/event-source-client/raw/empty-data", test_empty_data);
   g_test_add_func ("/event-source-client/raw/close-in-handler", test_close_in_handler);
   g_test_add_func ("/event-source-client/refused", test_refused);
   g_test_add_func ("/event-source-client/bad-url", test_bad_url);
