@@ -113,8 +113,9 @@ void                   fws_http_chunked_decoder_free (FwsHttpChunkedDecoder *dec
  * were used, and *@body / *@body_len to at most one span of body bytes
  * within them (*@body_len 0 when there is none). With MORE and @len > 0 at
  * least one byte is used, so a caller loops, feeding @data + *@consumed,
- * until it has used all of @data, or until DONE or FAILED. After DONE,
- * feeding is a programmer error. */
+ * until it has used all of @data, or until DONE or FAILED. With FAILED,
+ * *@consumed and *@body_len are 0. After DONE, feeding is a programmer
+ * error. */
 FwsHttpChunkedResult   fws_http_chunked_decoder_feed (FwsHttpChunkedDecoder  *decoder,
                                                       const guint8           *data,
                                                       gsize                   len,
