@@ -6,9 +6,10 @@
  *     types, ids and several data lines; the server ends the stream and the
  *     client comes back with Last-Event-ID, which the server checks; the
  *     server's retry honoured; 204 stops; 404 fails without reconnecting;
- *     a redirect (from the raw server below) followed;
+ *     a redirect (from the raw server below) followed; an HTTP proxy;
  *   - against a raw server in this file that writes canned bytes: the
- *     request head, a wrong Content-Type, too many redirects, an endless
+ *     request head, a wrong Content-Type, too many redirects, a server
+ *     that never answers (handshake-timeout), an endless
  *     line, a chunked body split at odd places (with an extension and a
  *     trailer), a Content-Length body, close() from a handler;
  *   - against a server nobody here wrote: the npm package sse-channel on
@@ -17,6 +18,7 @@
  * Every wait is bounded.
  */
 #include "test-utils.h"
+#include "test-fake-proxy.h"
 #include "test-tls-utils.h"
 
 #include <string.h>
@@ -450,6 +452,31 @@ test_tls (Fixture *f, gconstpointer data)
   recorder_free (r);
 }
 
+static void
+test_proxy (Fixture *f, gconstpointer data)
+{
+  FwsFakeProxy *proxy = fws_fake_proxy_new (FWS_FAKE_PROXY_HTTP);
+  g_autofree char *url = server_url (f, "/hold");
+  g_autofree char *proxy_url = g_strdup_printf ("http://user:secret@127.0.0.1:%u", proxy->port);
+  g_autofree char *connect = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\n",
+                                              fws_test_server_get_port (f->server));
+  Recorder *r;
+
+  g_test_summary ("Through an HTTP proxy (CONNECT with Basic credentials) the stream arrives");
+
+  r = recorder_new (url);
+  fws_event_source_client_set_proxy (r->client, proxy_url);
+  g_assert_cmpstr (fws_event_source_client_get_proxy (r->client), ==, proxy_url);
+  fws_test_wait_until (r->messages->len == 1, 10);
+  g_assert_cmpstr (g_ptr_array_index (r->messages, 0), ==, "message|held|h1");
+  g_assert_cmpuint (proxy->requests->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (proxy->requests, 0), connect));
+  g_assert_nonnull (strstr (g_ptr_array_index (proxy->requests, 0),
+                            "\r\nProxy-Authorization: Basic dXNlcjpzZWNyZXQ=\r\n"));
+  recorder_free (r);
+  fws_fake_proxy_free (proxy);
+}
+
 /* ---- A raw server that writes canned bytes ---- */
 
 typedef struct
@@ -469,6 +496,7 @@ typedef struct
   GByteArray *in;
   guint8      buf[4096];
   gboolean    endless;
+  gboolean    silent;
 } RawConn;
 
 #define ENDLESS_BLOCK (64 * 1024)
@@ -584,6 +612,13 @@ raw_response (RawConn    *conn,
                                    "%s"
                                    ": a\ndata: past the length\n\n", strlen (body), body);
     }
+  else if (g_str_equal (path, "/silent"))
+    {
+      /* Never answers: reads until the client goes. */
+      conn->silent = TRUE;
+      g_string_free (out, TRUE);
+      return NULL;
+    }
   else if (g_str_equal (path, "/empty-data"))
     g_string_append (out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
                           "data\n\nid: e\ndata:\n\nevent: x\n\ndata: last\n\n");
@@ -610,6 +645,12 @@ raw_read_cb (GObject      *source,
       raw_conn_free (conn);
       return;
     }
+  if (conn->silent)
+    {
+      g_input_stream_read_async (G_INPUT_STREAM (source), conn->buf, sizeof conn->buf, G_PRIORITY_DEFAULT,
+                                 NULL, raw_read_cb, conn);
+      return;
+    }
   g_byte_array_append (conn->in, conn->buf, (guint) n);
   g_assert_cmpuint (conn->in->len, <, 64 * 1024);
   end = g_strstr_len ((const char *) conn->in->data, conn->in->len, "\r\n\r\n");
@@ -626,6 +667,12 @@ raw_read_cb (GObject      *source,
 
     g_ptr_array_add (conn->server->heads, g_strdup (head));
     response = raw_response (conn, words[1] ? words[1] : "/");
+    if (response == NULL)
+      {
+        g_input_stream_read_async (G_INPUT_STREAM (source), conn->buf, sizeof conn->buf, G_PRIORITY_DEFAULT,
+                                   NULL, raw_read_cb, conn);
+        return;
+      }
     /* The connection keeps the response until it is written. */
     g_object_set_data_full (G_OBJECT (conn->stream), "response", g_bytes_ref (response),
                             (GDestroyNotify) g_bytes_unref);
@@ -898,6 +945,28 @@ test_content_length (void)
 }
 
 static void
+test_handshake_timeout (void)
+{
+  RawServer *raw = raw_server_start ();
+  g_autofree char *url = raw_url (raw, "/silent");
+  Recorder *r;
+
+  g_test_summary ("A server that never answers is dropped after handshake-timeout and tried again");
+
+  r = recorder_new (url);
+  g_assert_cmpuint (fws_event_source_client_get_handshake_timeout (r->client), ==, 30000);
+  fws_event_source_client_set_handshake_timeout (r->client, 200);
+  fws_event_source_client_set_reconnection_time (r->client, 50);
+  fws_test_wait_until (r->errors->len == 2, 10);
+  g_assert_error (nth_error (r, 0), FWS_ERROR, FWS_ERROR_TIMED_OUT);
+  g_assert_cmpint (error_state (r, 0), ==, FWS_READY_STATE_CONNECTING);
+  g_assert_cmpint (error_state (r, 1), ==, FWS_READY_STATE_CONNECTING);
+  fws_test_wait_until (raw->heads->len >= 2, 5);
+  recorder_free (r);
+  raw_server_stop (raw);
+}
+
+static void
 test_empty_data (void)
 {
   RawServer *raw = raw_server_start ();
@@ -1040,6 +1109,8 @@ main (int argc, char **argv)
   g_test_add ("/event-source-client/stream/not-found", Fixture, NULL, setup_stream, test_not_found, teardown);
   g_test_add ("/event-source-client/soup/redirect", Fixture, NULL, setup_soup, test_redirect, teardown);
   g_test_add ("/event-source-client/stream/redirect", Fixture, NULL, setup_stream, test_redirect, teardown);
+  g_test_add ("/event-source-client/soup/proxy", Fixture, NULL, setup_soup, test_proxy, teardown);
+  g_test_add ("/event-source-client/stream/proxy", Fixture, NULL, setup_stream, test_proxy, teardown);
   g_test_add ("/event-source-client/soup/tls", Fixture, NULL, setup_soup_tls, test_tls, teardown);
   g_test_add ("/event-source-client/stream/tls", Fixture, NULL, setup_stream_tls, test_tls, teardown);
 
@@ -1051,6 +1122,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event-source-client/raw/chunked", test_chunked);
   g_test_add_func ("/event-source-client/raw/content-length", test_content_length);
   g_test_add_func ("/event-source-client/raw/empty-data", test_empty_data);
+  g_test_add_func ("/event-source-client/raw/handshake-timeout", test_handshake_timeout);
   g_test_add_func ("/event-source-client/raw/close-in-handler", test_close_in_handler);
   g_test_add_func ("/event-source-client/refused", test_refused);
   g_test_add_func ("/event-source-client/bad-url", test_bad_url);
