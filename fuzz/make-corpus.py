@@ -4,7 +4,7 @@
 
 The seeds are the unit tests' vectors (tests/test-ws-codec.c, test-driver.c,
 test-deflate.c, test-hixie.c, test-handshake.c, test-extensions.c,
-test-sse.c, test-sse-parser.c), framed the way each target reads its input
+test-sse.c, test-sse-parser.c, test-http.c), framed the way each target reads its input
 (see the comment at the top of each fuzz-*.c): most targets take a split
 byte and a flags byte first. The hex frame vectors are read from tests/test-ws-codec.c itself; the
 rest is written out here.
@@ -282,6 +282,23 @@ def main():
     add('fuzz-sse-parser', 'split-3-prev', bytes([3, 0x10]) + streams['event-id-retry'])
     add('fuzz-sse-parser', 'small-line', bytes([0, 1]) + streams['comments'])
     add('fuzz-sse-parser', 'small-event', bytes([1, 0x04]) + b'data:aa\ndata:bb\n\ndata:abc\n\n')
+
+    # Chunked bodies (tests/test-http.c): split byte, flags (caps, and how
+    # the round trip encodes), then the body.
+    chunked = {
+        'one-chunk': b'5\r\nhello\r\n0\r\n\r\n',
+        'chunks': b'3\r\nabc\r\nA\r\n0123456789\r\n0\r\n\r\n',
+        'lf': b'5\nhello\n0\n\n',
+        'extensions': b'5 \t;name=value\r\nhello\r\n0;last\r\n\r\n',
+        'trailers': b'1\r\na\r\n0\r\nX-A: 1\r\nX-B: two\r\n\r\nHTTP/1.1',
+        'largest': b'ffffffffffffffff\r\nab',
+        'overflow': b'10000000000000000\r\n',
+        'bad': b'5\r\nhello!\r\n',
+        'events': b'7\r\ndata: a\r\n3\r\n\n\n\r\n0\r\n\r\n',
+    }
+    for name, body in chunked.items():
+        add('fuzz-chunked', name, bytes([0, 0x70]) + body)
+    add('fuzz-chunked', 'small-caps', bytes([2, 0x0a]) + b'0005\r\nhello\r\n0\r\nab\r\ncd\r\n\r\n')
 
     total = 0
     for target, files in sorted(seeds.items()):

@@ -23,6 +23,7 @@ targets=(
   fuzz-handshake-server fuzz-handshake-client
   fuzz-extensions
   fuzz-sse fuzz-sse-parser
+  fuzz-chunked
 )
 [ $# -gt 0 ] && targets=("$@")
 

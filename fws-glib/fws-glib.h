@@ -18,5 +18,6 @@
 #include "fws-extension.h"
 #include "fws-permessage-deflate.h"
 #include "fws-event-source.h"
+#include "fws-event-source-client.h"
 
 #undef FWS_INSIDE

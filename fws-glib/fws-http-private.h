@@ -70,6 +70,62 @@ const char        *fws_http_head_reader_get_head (FwsHttpHeadReader *reader,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FwsHttpHeadReader, fws_http_head_reader_free)
 
+/* ---- Decoding a chunked body (RFC 9112 7.1) ---- */
+
+/* The decoder takes the bytes of a response body sent with
+ * "Transfer-Encoding: chunked", split anywhere, and gives back the body's
+ * bytes as spans of its input (nothing is copied or buffered).
+ *
+ * What it accepts, strictly:
+ *   chunk      = hex-size [ extension ] line-end data line-end
+ *   last-chunk = 1*"0" [ extension ] line-end *( trailer-line line-end ) line-end
+ * where hex-size is one or more hex digits (no sign, no "0x", no space
+ * before them; leading zeros are fine), a value that does not fit in 64
+ * bits is refused; spaces and tabs may follow the digits, then a ';' starts
+ * an extension that runs to the line end, with no control character but
+ * HT (extensions are skipped unread); a line end is LF with
+ * an optional CR before it (a CR alone is refused); trailer lines are
+ * skipped unread. Bytes after the last chunk's blank line are not the
+ * body's: the decoder says where the body ended.
+ *
+ * Caps, given at creation (at least 1): @max_line bytes in a size line or
+ * a trailer line (its line end not counted), @max_trailers bytes in the
+ * whole trailer section (line ends counted, the final blank line not).
+ * Past a cap: FWS_ERROR_TOO_LARGE; a malformed chunk: FWS_ERROR_PROTOCOL.
+ * After an error the decoder is dead: every feed fails again. */
+
+#define FWS_HTTP_DEFAULT_MAX_TRAILERS (16 * 1024)
+
+typedef enum
+{
+  FWS_HTTP_CHUNKED_MORE,    /* all is well: feed what is left of @data */
+  FWS_HTTP_CHUNKED_DONE,    /* the body ended at @data[*consumed - 1] */
+  FWS_HTTP_CHUNKED_FAILED,  /* @error is set; nothing more may be fed */
+} FwsHttpChunkedResult;
+
+typedef struct _FwsHttpChunkedDecoder FwsHttpChunkedDecoder;
+
+FwsHttpChunkedDecoder *fws_http_chunked_decoder_new  (gsize max_line,
+                                                      gsize max_trailers);
+void                   fws_http_chunked_decoder_free (FwsHttpChunkedDecoder *decoder);
+
+/* Reads from @data (@len bytes). Sets *@consumed to how many bytes of @data
+ * were used, and *@body / *@body_len to at most one span of body bytes
+ * within them (*@body_len 0 when there is none). With MORE and @len > 0 at
+ * least one byte is used, so a caller loops, feeding @data + *@consumed,
+ * until it has used all of @data, or until DONE or FAILED. With FAILED,
+ * *@consumed and *@body_len are 0. After DONE, feeding is a programmer
+ * error. */
+FwsHttpChunkedResult   fws_http_chunked_decoder_feed (FwsHttpChunkedDecoder  *decoder,
+                                                      const guint8           *data,
+                                                      gsize                   len,
+                                                      gsize                  *consumed,
+                                                      const guint8          **body,
+                                                      gsize                  *body_len,
+                                                      GError                **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FwsHttpChunkedDecoder, fws_http_chunked_decoder_free)
+
 /* Parse a complete head. On failure set @error (FWS_ERROR_HANDSHAKE,
  * "Invalid HTTP response" / "Invalid HTTP request"). */
 gboolean fws_http_parse_response (const char          *head,

@@ -165,6 +165,259 @@ fws_http_head_reader_get_head (FwsHttpHeadReader *reader,
   return reader->head->str;
 }
 
+/* ---- Decoding a chunked body ---- */
+
+typedef enum
+{
+  CHUNK_SIZE_START,   /* the first hex digit of a size line */
+  CHUNK_SIZE,         /* more hex digits, an extension or the line end */
+  CHUNK_SIZE_SPACE,   /* spaces or tabs after the digits */
+  CHUNK_EXTENSION,    /* skipping an extension up to the line end */
+  CHUNK_SIZE_CR,      /* the size line's CR: its LF must follow */
+  CHUNK_DATA,         /* @remaining body bytes */
+  CHUNK_DATA_END,     /* the line end after the data */
+  CHUNK_DATA_CR,      /* ... its CR: the LF must follow */
+  CHUNK_TRAILER,      /* in a trailer line (or at the start of one) */
+  CHUNK_TRAILER_CR,   /* a trailer line's CR: its LF must follow */
+  CHUNK_DONE,
+  CHUNK_FAILED,
+} ChunkState;
+
+struct _FwsHttpChunkedDecoder
+{
+  gsize       max_line;
+  gsize       max_trailers;
+  ChunkState  state;
+  guint64     remaining;    /* the size so far, then the data left */
+  gsize       line_len;     /* bytes of the current line, line end not counted */
+  gsize       trailers;     /* bytes of the trailer section so far */
+  GError     *failure;      /* (nullable) what made it fail */
+};
+
+FwsHttpChunkedDecoder *
+fws_http_chunked_decoder_new (gsize max_line,
+                              gsize max_trailers)
+{
+  FwsHttpChunkedDecoder *decoder;
+
+  g_return_val_if_fail (max_line >= 1 && max_trailers >= 1, NULL);
+
+  decoder = g_new0 (FwsHttpChunkedDecoder, 1);
+  decoder->max_line = max_line;
+  decoder->max_trailers = max_trailers;
+  decoder->state = CHUNK_SIZE_START;
+  return decoder;
+}
+
+void
+fws_http_chunked_decoder_free (FwsHttpChunkedDecoder *decoder)
+{
+  if (decoder == NULL)
+    return;
+  g_clear_error (&decoder->failure);
+  g_free (decoder);
+}
+
+static FwsHttpChunkedResult
+chunked_fail (FwsHttpChunkedDecoder  *decoder,
+              GError                **error,
+              FwsError                code,
+              const char             *message)
+{
+  decoder->state = CHUNK_FAILED;
+  decoder->failure = g_error_new_literal (FWS_ERROR, code, message);
+  g_propagate_error (error, g_error_copy (decoder->failure));
+  return FWS_HTTP_CHUNKED_FAILED;
+}
+
+static int
+hex_value (guint8 c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* One more byte of a size line or a trailer line (not its line end). */
+static gboolean
+chunked_line_byte (FwsHttpChunkedDecoder *decoder)
+{
+  return ++decoder->line_len <= decoder->max_line;
+}
+
+FwsHttpChunkedResult
+fws_http_chunked_decoder_feed (FwsHttpChunkedDecoder  *decoder,
+                               const guint8           *data,
+                               gsize                   len,
+                               gsize                  *consumed,
+                               const guint8          **body,
+                               gsize                  *body_len,
+                               GError                **error)
+{
+  gsize i = 0;
+
+  g_return_val_if_fail (decoder != NULL, FWS_HTTP_CHUNKED_FAILED);
+  g_return_val_if_fail (data != NULL || len == 0, FWS_HTTP_CHUNKED_FAILED);
+  g_return_val_if_fail (consumed != NULL && body != NULL && body_len != NULL, FWS_HTTP_CHUNKED_FAILED);
+  g_return_val_if_fail (decoder->state != CHUNK_DONE, FWS_HTTP_CHUNKED_FAILED);
+
+  *consumed = 0;
+  *body = NULL;
+  *body_len = 0;
+  if (decoder->state == CHUNK_FAILED)
+    {
+      g_propagate_error (error, g_error_copy (decoder->failure));
+      return FWS_HTTP_CHUNKED_FAILED;
+    }
+
+  while (i < len)
+    {
+      guint8 c = data[i];
+
+      switch (decoder->state)
+        {
+        case CHUNK_SIZE_START:
+        case CHUNK_SIZE:
+          {
+            int v = hex_value (c);
+
+            if (v >= 0)
+              {
+                if (!chunked_line_byte (decoder))
+                  return chunked_fail (decoder, error, FWS_ERROR_TOO_LARGE, _("Chunk size line too long"));
+                if (decoder->remaining > (G_MAXUINT64 >> 4))
+                  return chunked_fail (decoder, error, FWS_ERROR_TOO_LARGE, _("Chunk size too large"));
+                decoder->remaining = (decoder->remaining << 4) | (guint64) v;
+                decoder->state = CHUNK_SIZE;
+                break;
+              }
+            if (decoder->state == CHUNK_SIZE_START)
+              return chunked_fail (decoder, error, FWS_ERROR_PROTOCOL,
+                                   _("Invalid chunked body: a chunk does not start with its size in hex"));
+          }
+          G_GNUC_FALLTHROUGH;
+        case CHUNK_SIZE_SPACE:
+          /* After the digits: spaces and tabs, then ';' and an extension,
+           * or the line end. */
+          if (c == '\r')
+            decoder->state = CHUNK_SIZE_CR;
+          else if (c == '\n')
+            goto size_line_done;
+          else if (c != ';' && c != ' ' && c != '\t')
+            return chunked_fail (decoder, error, FWS_ERROR_PROTOCOL,
+                                 _("Invalid chunked body: a chunk size is not a hex number"));
+          else if (!chunked_line_byte (decoder))
+            return chunked_fail (decoder, error, FWS_ERROR_TOO_LARGE, _("Chunk size line too long"));
+          else
+            decoder->state = c == ';' ? CHUNK_EXTENSION : CHUNK_SIZE_SPACE;
+          break;
+
+        case CHUNK_EXTENSION:
+          if (c == '\r')
+            decoder->state = CHUNK_SIZE_CR;
+          else if (c == '\n')
+            goto size_line_done;
+          else if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return chunked_fail (decoder, error, FWS_ERROR_PROTOCOL,
+                                 _("Invalid chunked body: a control character in a chunk extension"));
+          else if (!chunked_line_byte (decoder))
+            return chunked_fail (decoder, error, FWS_ERROR_TOO_LARGE, _("Chunk size line too long"));
+          break;
+
+        case CHUNK_SIZE_CR:
+          if (c != '\n')
+            return chunked_fail (decoder, error, FWS_ERROR_PROTOCOL,
+                                 _("Invalid chunked body: a CR without LF"));
+        size_line_done:
+          decoder->line_len = 0;
+          decoder->state = decoder->remaining > 0 ? CHUNK_DATA : CHUNK_TRAILER;
+          break;
+
+        case CHUNK_DATA:
+          {
+            gsize n = (gsize) MIN (decoder->remaining, (guint64) (len - i));
+
+            *body = data + i;
+            *body_len = n;
+            decoder->remaining -= n;
+            if (decoder->remaining == 0)
+              decoder->state = CHUNK_DATA_END;
+            *consumed = i + n;
+            return FWS_HTTP_CHUNKED_MORE;
+          }
+
+        case CHUNK_DATA_END:
+          if (c == '\r')
+            decoder->state = CHUNK_DATA_CR;
+          else if (c == '\n')
+            decoder->state = CHUNK_SIZE_START;
+          else
+            return chunked_fail (decoder, error, FWS_ERROR_PROTOCOL,
+                                 _("Invalid chunked body: a chunk is longer than its size"));
+          break;
+
+        case CHUNK_DATA_CR:
+          if (c != '\n')
+            return chunked_fail (decoder, error, FWS_ERROR_PROTOCOL,
+                                 _("Invalid chunked body: a CR without LF"));
+          decoder->state = CHUNK_SIZE_START;
+          break;
+
+        case CHUNK_TRAILER:
+          if (decoder->line_len == 0 && (c == '\r' || c == '\n'))
+            {
+              /* The blank line that ends the body: not counted. */
+              if (c == '\r')
+                {
+                  decoder->state = CHUNK_TRAILER_CR;
+                  break;
+                }
+              decoder->state = CHUNK_DONE;
+              *consumed = i + 1;
+              return FWS_HTTP_CHUNKED_DONE;
+            }
+          if (++decoder->trailers > decoder->max_trailers)
+            return chunked_fail (decoder, error, FWS_ERROR_TOO_LARGE, _("Chunked body trailers too large"));
+          if (c == '\r')
+            decoder->state = CHUNK_TRAILER_CR;
+          else if (c == '\n')
+            decoder->line_len = 0;
+          else if (!chunked_line_byte (decoder))
+            return chunked_fail (decoder, error, FWS_ERROR_TOO_LARGE, _("Chunked body trailer line too long"));
+          break;
+
+        case CHUNK_TRAILER_CR:
+          if (c != '\n')
+            return chunked_fail (decoder, error, FWS_ERROR_PROTOCOL,
+                                 _("Invalid chunked body: a CR without LF"));
+          if (decoder->line_len == 0)
+            {
+              decoder->state = CHUNK_DONE;
+              *consumed = i + 1;
+              return FWS_HTTP_CHUNKED_DONE;
+            }
+          if (++decoder->trailers > decoder->max_trailers)
+            return chunked_fail (decoder, error, FWS_ERROR_TOO_LARGE, _("Chunked body trailers too large"));
+          decoder->line_len = 0;
+          decoder->state = CHUNK_TRAILER;
+          break;
+
+        case CHUNK_DONE:
+        case CHUNK_FAILED:
+        default:
+          g_assert_not_reached ();
+        }
+      i++;
+    }
+
+  *consumed = i;
+  return FWS_HTTP_CHUNKED_MORE;
+}
+
 /* ---- Parsing a complete head ---- */
 
 /* libsoup reads up to the first NUL in places, so hand it a NUL-terminated

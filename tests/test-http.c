@@ -2,7 +2,8 @@
  *
  * The sans-I/O HTTP helpers of fws-http.c: the head reader, the request and
  * response parsers, token, value and host checks, extra header lines,
- * authorities and request URLs. Byte-exact and table-driven.
+ * authorities and request URLs, the chunked body decoder. Byte-exact and
+ * table-driven.
  */
 #include "test-utils.h"
 
@@ -478,6 +479,237 @@ test_head_reader_large_byte_at_a_time (void)
   g_assert_error (error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
   /* Generous even under valgrind; a quadratic reader would take minutes. */
   g_assert_cmpint (g_get_monotonic_time () - t0, <, 20 * G_USEC_PER_SEC);
+}
+
+/* ---- The chunked body decoder ---- */
+
+typedef struct
+{
+  const char           *name;
+  const char           *input;
+  gsize                 input_len;     /* 0: strlen (input) */
+  gsize                 max_line;      /* 0: FWS_HTTP_DEFAULT_MAX_LINE */
+  gsize                 max_trailers;  /* 0: FWS_HTTP_DEFAULT_MAX_TRAILERS */
+  FwsHttpChunkedResult  result;
+  int                   error_code;    /* with FAILED */
+  const char           *body;          /* the body given back (before a failure) */
+  gsize                 after;         /* with DONE: bytes of input after the body */
+} ChunkedVector;
+
+static const ChunkedVector chunked_vectors[] = {
+  { "one chunk", "5\r\nhello\r\n0\r\n\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "three chunks", "3\r\nabc\r\n2\r\nde\r\n1\r\nf\r\n0\r\n\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "abcdef", 0 },
+  { "empty body", "0\r\n\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "", 0 },
+  { "hex both cases", "A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_DONE, 0, "0123456789abcdefghij", 0 },
+  { "leading zeros", "0005\r\nhello\r\n000\r\n\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "LF line ends", "5\nhello\n0\n\n", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "mixed line ends", "5\r\nhello\n0\n\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "extensions", "5;name=value\r\nhello\r\n0;last;q=\"a b\"\r\n\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "spaces before an extension", "5 \t;ext\r\nhello\r\n0  \r\n\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "trailers skipped", "5\r\nhello\r\n0\r\nX-A: 1\r\nX-B: two\r\n\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "trailers with LF", "1\na\n0\nX: 1\n\n", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "a", 0 },
+  { "framing inside data", "a\r\n0\r\n\r\n5\r\nab\r\n0\r\n\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_DONE, 0, "0\r\n\r\n5\r\nab", 0 },
+  { "NUL and high bytes in data", "4\r\n\0\xff\r\xfe\r\n0\r\n\r\n", 14, 0, 0,
+    FWS_HTTP_CHUNKED_DONE, 0, "\0\xff\r\xfe", 0 },
+  { "bytes after the body", "1\r\na\r\n0\r\n\r\nHTTP/1.1", 0, 0, 0, FWS_HTTP_CHUNKED_DONE, 0, "a", 8 },
+  { "largest size", "ffffffffffffffff\r\nab", 0, 0, 0, FWS_HTTP_CHUNKED_MORE, 0, "ab", 0 },
+  { "unfinished data", "5\r\nhel", 0, 0, 0, FWS_HTTP_CHUNKED_MORE, 0, "hel", 0 },
+  { "unfinished size line", "5;ext", 0, 0, 0, FWS_HTTP_CHUNKED_MORE, 0, "", 0 },
+  { "unfinished trailers", "0\r\nX: 1\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_MORE, 0, "", 0 },
+  { "nothing", "", 0, 0, 0, FWS_HTTP_CHUNKED_MORE, 0, "", 0 },
+
+  { "no size", "\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "not hex", "g\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "0x prefix", "0x5\r\nhello\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "sign", "+5\r\nhello\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "minus", "-5\r\nhello\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "space first", " 5\r\nhello\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "digits after a space", "5 5\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "junk after the size", "5x\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "CR alone in the size line", "5\rhello", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "control byte in an extension", "5;a\x01\r\nhello\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "NUL in an extension", "5;a\0\r\nhello\r\n", 13, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "DEL in an extension", "5;\x7f\r\n", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "data longer than its size", "5\r\nhello!\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "hello", 0 },
+  { "CR alone after data", "5\r\nhello\rX", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "hello", 0 },
+  { "CR alone in a trailer", "0\r\nab\rX", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "CR alone in the blank line", "0\r\n\rX", 0, 0, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_PROTOCOL, "", 0 },
+  { "size over 64 bits", "10000000000000000\r\n", 0, 0, 0,
+    FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_TOO_LARGE, "", 0 },
+
+  { "size line at the cap", "0005\r\nhello\r\n0\r\n\r\n", 0, 4, 0, FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "size line over the cap", "00005\r\nhello\r\n", 0, 4, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_TOO_LARGE, "", 0 },
+  { "zeros over the cap", "00000\r\n\r\n", 0, 4, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_TOO_LARGE, "", 0 },
+  { "extension at the cap", "5;ab\r\nhello\r\n0\r\n\r\n", 0, 4, 0, FWS_HTTP_CHUNKED_DONE, 0, "hello", 0 },
+  { "extension over the cap", "5;abc\r\nhello\r\n", 0, 4, 0,
+    FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_TOO_LARGE, "", 0 },
+  { "spaces over the cap", "5    \r\nhello\r\n", 0, 4, 0, FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_TOO_LARGE, "", 0 },
+  { "trailer line at the cap", "0\r\nX: 1\r\n\r\n", 0, 4, 0, FWS_HTTP_CHUNKED_DONE, 0, "", 0 },
+  { "trailer line over the cap", "0\r\nX: 12\r\n\r\n", 0, 4, 0,
+    FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_TOO_LARGE, "", 0 },
+  { "trailers at the cap", "0\r\nab\r\ncd\r\n\r\n", 0, 0, 8, FWS_HTTP_CHUNKED_DONE, 0, "", 0 },
+  { "trailers at the cap, LF", "0\nabc\ndef\n\n", 0, 0, 8, FWS_HTTP_CHUNKED_DONE, 0, "", 0 },
+  { "trailers over the cap", "0\r\nab\r\ncde\r\n\r\n", 0, 0, 8,
+    FWS_HTTP_CHUNKED_FAILED, FWS_ERROR_TOO_LARGE, "", 0 },
+};
+
+/* Feeds @pieces (offsets into the vector's input where a new read starts)
+ * and checks what comes out against the vector. */
+static void
+run_chunked (const ChunkedVector *v,
+             const gsize         *cuts,
+             guint                n_cuts,
+             const char          *how)
+{
+  g_autoptr(FwsHttpChunkedDecoder) decoder = NULL;
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  gsize len = v->input_len ? v->input_len : strlen (v->input);
+  gsize expected_body_len = 0;
+  FwsHttpChunkedResult result = FWS_HTTP_CHUNKED_MORE;
+  gsize total = 0;
+
+  decoder = fws_http_chunked_decoder_new (v->max_line ? v->max_line : FWS_HTTP_DEFAULT_MAX_LINE,
+                                          v->max_trailers ? v->max_trailers : FWS_HTTP_DEFAULT_MAX_TRAILERS);
+  for (guint piece = 0; piece <= n_cuts && result == FWS_HTTP_CHUNKED_MORE; piece++)
+    {
+      gsize start = piece == 0 ? 0 : cuts[piece - 1];
+      gsize end = piece == n_cuts ? len : cuts[piece];
+      const guint8 *p = (const guint8 *) v->input + start;
+      gsize left = end - start;
+
+      do
+        {
+          const guint8 *span = NULL;
+          gsize span_len = 0, used = 0;
+
+          result = fws_http_chunked_decoder_feed (decoder, p, left, &used, &span, &span_len, &error);
+          g_assert_cmpuint (used, <=, left);
+          if (result == FWS_HTTP_CHUNKED_MORE && left > 0)
+            g_assert_cmpuint (used, >, 0);
+          if (span_len > 0)
+            {
+              g_assert_true (span >= p && span + span_len <= p + used);
+              g_byte_array_append (body, span, span_len);
+            }
+          p += used;
+          left -= used;
+          total += used;
+        }
+      while (result == FWS_HTTP_CHUNKED_MORE && left > 0);
+    }
+
+  if (result != v->result)
+    g_error ("chunked vector \"%s\" (%s): result %d, expected %d (%s)", v->name, how, result, v->result,
+             error ? error->message : "no error");
+  if (v->result == FWS_HTTP_CHUNKED_FAILED)
+    g_assert_error (error, FWS_ERROR, v->error_code);
+  else
+    g_assert_no_error (error);
+  if (v->result == FWS_HTTP_CHUNKED_DONE)
+    g_assert_cmpuint (total, ==, len - v->after);
+  else if (v->result == FWS_HTTP_CHUNKED_MORE)
+    g_assert_cmpuint (total, ==, len);
+
+  expected_body_len = strlen (v->body);
+  if (v->input_len != 0 && v->result == FWS_HTTP_CHUNKED_DONE)
+    expected_body_len = 4;  /* the one vector with a NUL in its body */
+  g_assert_cmpmem (body->data, body->len, v->body, expected_body_len);
+
+  if (v->result == FWS_HTTP_CHUNKED_FAILED)
+    {
+      g_autoptr(GError) again = NULL;
+      const guint8 *span = NULL;
+      gsize span_len = 0, used = 0;
+
+      /* A dead decoder fails every feed the same way. */
+      g_assert_cmpint (fws_http_chunked_decoder_feed (decoder, (const guint8 *) "0\r\n\r\n", 5,
+                                                      &used, &span, &span_len, &again),
+                       ==, FWS_HTTP_CHUNKED_FAILED);
+      g_assert_error (again, FWS_ERROR, v->error_code);
+      g_assert_cmpuint (used, ==, 0);
+      g_assert_cmpuint (span_len, ==, 0);
+    }
+}
+
+static void
+test_chunked_vectors (void)
+{
+  g_test_summary ("Each chunked vector decodes the same whole, cut in two at every offset, "
+                  "cut in three at every pair of offsets, and one byte at a time");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (chunked_vectors); i++)
+    {
+      const ChunkedVector *v = &chunked_vectors[i];
+      gsize len = v->input_len ? v->input_len : strlen (v->input);
+      g_autofree gsize *bytes = g_new (gsize, len + 1);
+
+      run_chunked (v, NULL, 0, "whole");
+      for (gsize a = 0; a <= len; a++)
+        {
+          run_chunked (v, &a, 1, "two pieces");
+          for (gsize b = a; b <= len; b++)
+            {
+              gsize cuts[2] = { a, b };
+
+              run_chunked (v, cuts, 2, "three pieces");
+            }
+        }
+      for (gsize a = 0; a < len; a++)
+        bytes[a] = a + 1;
+      if (len > 0)
+        run_chunked (v, bytes, len - 1, "byte at a time");
+    }
+}
+
+static void
+test_chunked_large (void)
+{
+  g_autoptr(FwsHttpChunkedDecoder) decoder = fws_http_chunked_decoder_new (16, 16);
+  g_autoptr(GString) input = g_string_new (NULL);
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  const guint8 *p;
+  gsize left, expected = 0;
+  FwsHttpChunkedResult result = FWS_HTTP_CHUNKED_MORE;
+
+  g_test_summary ("Many chunks of many sizes give back the body in order, as spans of the input");
+
+  for (guint n = 1; n < 600; n += 7)
+    {
+      g_string_append_printf (input, "%x\r\n", n);
+      for (guint i = 0; i < n; i++)
+        g_string_append_c (input, (char) ('a' + (expected + i) % 26));
+      expected += n;
+      g_string_append (input, "\r\n");
+    }
+  g_string_append (input, "0\r\n\r\n");
+
+  p = (const guint8 *) input->str;
+  left = input->len;
+  while (left > 0 && result == FWS_HTTP_CHUNKED_MORE)
+    {
+      const guint8 *span;
+      gsize span_len, used;
+
+      result = fws_http_chunked_decoder_feed (decoder, p, MIN (left, 1000), &used, &span, &span_len, &error);
+      g_assert_no_error (error);
+      g_byte_array_append (body, span, span_len);
+      p += used;
+      left -= used;
+    }
+  g_assert_cmpint (result, ==, FWS_HTTP_CHUNKED_DONE);
+  g_assert_cmpuint (left, ==, 0);
+  g_assert_cmpuint (body->len, ==, expected);
+  for (gsize i = 0; i < expected; i++)
+    g_assert_cmpint (body->data[i], ==, 'a' + i % 26);
 }
 
 /* ---- Parsing complete heads ---- */
@@ -1088,6 +1320,9 @@ main (int argc, char **argv)
   g_test_add_func ("/http/head-reader/header-count", test_head_reader_header_count);
   g_test_add_func ("/http/head-reader/nul", test_head_reader_nul);
   g_test_add_func ("/http/head-reader/large-byte-at-a-time", test_head_reader_large_byte_at_a_time);
+
+  g_test_add_func ("/http/chunked/vectors", test_chunked_vectors);
+  g_test_add_func ("/http/chunked/large", test_chunked_large);
 
   g_test_add_func ("/http/parse/request", test_parse_request);
   g_test_add_func ("/http/parse/request-invalid", test_parse_request_invalid);

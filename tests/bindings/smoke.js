@@ -3,8 +3,9 @@
 // The Fws-1.0 typelib from GJS: an echo server on a SoupServer and clients
 // against it, with subprotocols, binary messages as GBytes, ping as a
 // promise, close with code and reason, every option property, extensions,
-// TLS, and an FwsEventSource; then the same classes behind a
-// Gio.SocketService through FwsRequest (the stream door). Run as
+// TLS, an FwsEventSource and an FwsEventSourceClient reading one; then the
+// same classes behind a Gio.SocketService through FwsRequest (the stream
+// door). Run as
 // `gjs -m smoke.js`; exits non-zero on any failure and within a time limit.
 
 import GLib from 'gi://GLib';
@@ -252,10 +253,31 @@ function eventsHandler(msg, path) {
     eventSources.push(es);
 }
 
+// /client-events for Fws.EventSourceClient: the first stream sends an event
+// and ends, the next one says which Last-Event-ID it came with.
+const clientStreams = [];
+
+function clientEventsHandler(msg) {
+    const es = new Fws.EventSource({retry: 0.05});
+    clientStreams.push(es);
+    const first = clientStreams.length === 1;
+    es.connect('open', () => {
+        if (first) {
+            es.send('one\ntwo', 'greet', '7');
+            es.close();
+        } else {
+            es.send(`Last-Event-ID ${es.last_event_id}`, null, null);
+        }
+    });
+    es.accept(msg);
+}
+
 const server = new Soup.Server();
 server.add_handler(null, (srv, msg, path) => {
     try {
-        if (path.startsWith('/events')) {
+        if (path === '/client-events') {
+            clientEventsHandler(msg);
+        } else if (path.startsWith('/events')) {
             eventsHandler(msg, path);
         } else if (path === '/custom' || path === '/swapcase') {
             const ws = Fws.WebSocket.new(msg, null);
@@ -574,6 +596,51 @@ async function testEventSource(base) {
     await waitFor(() => eventSources.length === 2 && eventSources.every(es => es.closed), 'event source close signals');
 }
 
+async function testEventSourceClient(base) {
+    const url = `${base.replace('ws:', 'http:')}/client-events`;
+    expectError(() => Fws.EventSourceClient.new('ws://127.0.0.1/'), Fws.Error.INVALID_ARGUMENT,
+        'an EventSourceClient takes http and https only');
+    const client = Fws.EventSourceClient.new(url);
+    const extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST);
+    extra.append('X-Client', 'gjs');
+    client.extra_headers = extra;
+    client.reconnection_time = 100;
+    client.handshake_timeout = 5000;
+    client.max_redirects = 3;
+    client.max_line_length = 65536;
+    client.max_event_size = 65536;
+    client.tls_verify = true;
+    client.tls_ca_files = [GLib.build_filenamev([srcdir, 'test-ca.pem'])];
+    client.tls_database = null;
+    client.tls_certificate = null;
+    client.proxy = null;
+    client.use_system_proxy = false;
+    assertEq(client.url, url, 'url');
+    assertEq(client.ready_state, Fws.ReadyState.CONNECTING, 'connecting');
+    assertEq(client.last_event_id, '', 'no last event id yet');
+    assertEq(client.get_max_redirects(), 3, 'max-redirects');
+    assertEq(client.get_max_line_length(), 65536, 'max-line-length');
+    assertEq(client.get_max_event_size(), 65536, 'max-event-size');
+    assertEq(client.get_handshake_timeout(), 5000, 'handshake-timeout');
+    assertEq(client.get_extra_headers().get_one('X-Client'), 'gjs', 'extra-headers');
+    const ev = {opens: 0, messages: [], errors: []};
+    client.connect('open', () => ev.opens++);
+    client.connect('message', (self, type, data, id) => ev.messages.push(`${type}|${data}|${id}`));
+    client.connect('error', (self, error) => ev.errors.push([error, self.ready_state]));
+    await waitFor(() => ev.messages.length === 2, 'two events and a reconnection');
+    assertEq(ev.messages.join(','), 'greet|one\ntwo|7,message|Last-Event-ID 7|7', 'events');
+    assertEq(ev.opens, 2, 'open twice');
+    assertEq(ev.errors.length, 1, 'one error');
+    assert(ev.errors[0][0].matches(Fws.Error, Fws.Error.CLOSED), `${ev.errors[0][0]}`);
+    assertEq(ev.errors[0][1], Fws.ReadyState.CONNECTING, 'connecting again after the error');
+    assertEq(client.last_event_id, '7', 'last-event-id');
+    assertEq(client.reconnection_time, 50, 'retry: 50 from the server');
+    client.close();
+    assertEq(client.get_ready_state(), Fws.ReadyState.CLOSED, 'closed at once');
+    await waitFor(() => clientStreams.every(es => es.ready_state === Fws.ReadyState.CLOSED),
+        'the server streams close');
+}
+
 // ---- The stream door: a Gio.SocketService and FwsRequest ----
 
 const doorRequests = [];
@@ -810,6 +877,7 @@ async function main() {
     await testHandshakeTimeout();
     await testTls();
     await testEventSource(base);
+    await testEventSourceClient(base);
     await testStreamDoor();
     await testListener();
     server.disconnect();

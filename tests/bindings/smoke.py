@@ -4,9 +4,9 @@
 # The Fws-1.0 typelib from PyGObject: an echo server on a SoupServer and
 # clients against it, with subprotocols, binary messages as GBytes, ping with
 # its completion, close with code and reason, every option property,
-# extensions, TLS, and an FwsEventSource; then the same classes behind a
-# Gio.SocketService through FwsRequest (the stream door). Exits non-zero on
-# any failure and within a time limit.
+# extensions, TLS, an FwsEventSource and an FwsEventSourceClient reading
+# one; then the same classes behind a Gio.SocketService through FwsRequest
+# (the stream door). Exits non-zero on any failure and within a time limit.
 
 import os
 import re
@@ -246,9 +246,31 @@ def events_handler(msg, path):
     event_sources.append(es)
 
 
+client_streams = []
+
+
+def client_events_handler(msg):
+    """/client-events for Fws.EventSourceClient: the first stream sends an
+    event and ends, the next one says which Last-Event-ID it came with."""
+    es = Fws.EventSource(retry=0.05)
+    client_streams.append(es)
+    first = len(client_streams) == 1
+
+    def on_open(es_):
+        if first:
+            es.send('one\ntwo', 'greet', '7')
+            es.close()
+        else:
+            es.send(f'Last-Event-ID {es.props.last_event_id}', None, None)
+    es.connect('open', guarded(on_open))
+    es.accept(msg)
+
+
 @guarded
 def handler(server, msg, path, query):
-    if path.startswith('/events'):
+    if path == '/client-events':
+        client_events_handler(msg)
+    elif path.startswith('/events'):
         events_handler(msg, path)
     elif path in ('/custom', '/swapcase'):
         ws = Fws.WebSocket.new(msg, None)
@@ -593,6 +615,52 @@ def test_event_source(base):
          'event source close signals')
 
 
+def test_event_source_client(base):
+    url = base.replace('ws:', 'http:') + '/client-events'
+    expect_error(lambda: Fws.EventSourceClient.new('ws://127.0.0.1/'), Fws.Error.INVALID_ARGUMENT,
+                 'an EventSourceClient takes http and https only')
+    client = Fws.EventSourceClient.new(url)
+    extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
+    extra.append('X-Client', 'python')
+    client.props.extra_headers = extra
+    client.props.reconnection_time = 100
+    client.props.handshake_timeout = 5000
+    client.props.max_redirects = 3
+    client.props.max_line_length = 65536
+    client.props.max_event_size = 65536
+    client.props.tls_verify = True
+    client.props.tls_ca_files = [CA]
+    client.props.tls_database = None
+    client.props.tls_certificate = None
+    client.props.proxy = None
+    client.props.use_system_proxy = False
+    check_eq(client.props.url, url, 'url')
+    check_eq(client.props.ready_state, Fws.ReadyState.CONNECTING, 'connecting')
+    check_eq(client.props.last_event_id, '', 'no last event id yet')
+    check_eq(client.get_max_redirects(), 3, 'max-redirects')
+    check_eq(client.get_max_line_length(), 65536, 'max-line-length')
+    check_eq(client.get_max_event_size(), 65536, 'max-event-size')
+    check_eq(client.get_handshake_timeout(), 5000, 'handshake-timeout')
+    check_eq(client.get_tls_ca_files(), [CA], 'tls-ca-files')
+    check_eq(client.get_extra_headers().get_one('X-Client'), 'python', 'extra-headers')
+    ev = {'opens': 0, 'messages': [], 'errors': []}
+    client.connect('open', guarded(lambda c: ev.__setitem__('opens', ev['opens'] + 1)))
+    client.connect('message', guarded(lambda c, type_, data, id_: ev['messages'].append((type_, data, id_))))
+    client.connect('error', guarded(lambda c, e: ev['errors'].append((e, c.props.ready_state))))
+    wait(lambda: len(ev['messages']) == 2, 'two events and a reconnection')
+    check_eq(ev['messages'], [('greet', 'one\ntwo', '7'), ('message', 'Last-Event-ID 7', '7')], 'events')
+    check_eq(ev['opens'], 2, 'open twice')
+    check_eq(len(ev['errors']), 1, 'one error')
+    check(ev['errors'][0][0].matches(Fws.error_quark(), Fws.Error.CLOSED), f'{ev["errors"][0][0]}')
+    check_eq(ev['errors'][0][1], Fws.ReadyState.CONNECTING, 'connecting again after the error')
+    check_eq(client.props.last_event_id, '7', 'last-event-id')
+    check_eq(client.props.reconnection_time, 50, 'retry: 50 from the server')
+    client.close()
+    check_eq(client.get_ready_state(), Fws.ReadyState.CLOSED, 'closed at once')
+    wait(lambda: all(es.props.ready_state == Fws.ReadyState.CLOSED for es in client_streams),
+         'the server streams close')
+
+
 # ---- The stream door: a Gio.SocketService and FwsRequest ----
 
 door_requests = []
@@ -809,6 +877,7 @@ def main():
     test_handshake_timeout()
     test_tls()
     test_event_source(base)
+    test_event_source_client(base)
     test_stream_door()
     test_listener()
     server.disconnect()

@@ -3,8 +3,9 @@
  * The fws-glib-1.0 vapi from Vala: an echo server on a SoupServer and
  * clients against it, with subprotocols, binary messages as GBytes, ping
  * awaited with yield, close with code and reason, every option property,
- * extensions, TLS, and an FwsEventSource; then the same classes behind a
- * SocketService through FwsRequest (the stream door). Usage: smoke SRCDIR
+ * extensions, TLS, an FwsEventSource and an FwsEventSourceClient reading
+ * one; then the same classes behind a SocketService through FwsRequest (the
+ * stream door). Usage: smoke SRCDIR
  * (where the test certificates are). Exits non-zero on any failure and within a time
  * limit.
  */
@@ -255,6 +256,29 @@ void events_handler (Soup.ServerMessage msg, string path) throws Error {
         event_sources_closed++;
     });
     event_sources += es;
+}
+
+/* /client-events for Fws.EventSourceClient: the first stream sends an event
+ * and ends, the next one says which Last-Event-ID it came with. */
+Fws.EventSource[] client_streams;
+
+void client_events_handler (Soup.ServerMessage msg) throws Error {
+    var es = (Fws.EventSource) Object.new (typeof (Fws.EventSource), "retry", 0.05);
+    var first = client_streams.length == 0;
+    client_streams += es;
+    es.open.connect ((self) => {
+        try {
+            if (first) {
+                self.send ("one\ntwo", "greet", "7");
+                self.close ();
+            } else {
+                self.send ("Last-Event-ID " + self.last_event_id, null, null);
+            }
+        } catch (Error e) {
+            record (e);
+        }
+    });
+    es.accept (msg);
 }
 
 /* ---- The tests ---- */
@@ -714,6 +738,65 @@ async string read_until (InputStream stream, string marker) throws Error {
     return got.str;
 }
 
+async void test_event_source_client (string base_url) throws Error {
+    var url = base_url.replace ("ws:", "http:") + "/client-events";
+    try {
+        new Fws.EventSourceClient ("ws://127.0.0.1/");
+        throw new SmokeError.FAILED ("an EventSourceClient took a ws URL");
+    } catch (Fws.Error e) {
+        check (e is Fws.Error.INVALID_ARGUMENT, "INVALID_ARGUMENT for a ws URL");
+    }
+    var client = new Fws.EventSourceClient (url);
+    var extra = new Soup.MessageHeaders (Soup.MessageHeadersType.REQUEST);
+    extra.append ("X-Client", "vala");
+    client.extra_headers = extra;
+    client.reconnection_time = 100;
+    client.handshake_timeout = 5000;
+    client.max_redirects = 3;
+    client.max_line_length = 65536;
+    client.max_event_size = 65536;
+    client.tls_verify = true;
+    client.tls_ca_files = { Path.build_filename (srcdir, "test-ca.pem") };
+    client.tls_database = null;
+    client.tls_certificate = null;
+    client.proxy = null;
+    client.use_system_proxy = false;
+    check_str (client.url, url, "url");
+    check (client.ready_state == Fws.ReadyState.CONNECTING, "connecting");
+    check_str (client.last_event_id, "", "no last event id yet");
+    check_uint (client.get_max_redirects (), 3, "max-redirects");
+    check_uint (client.get_max_line_length (), 65536, "max-line-length");
+    check_uint (client.get_max_event_size (), 65536, "max-event-size");
+    check_uint (client.get_handshake_timeout (), 5000, "handshake-timeout");
+    check_str (client.get_extra_headers ().get_one ("X-Client"), "vala", "extra-headers");
+    var opens = 0;
+    string[] messages = {};
+    Error[] errors = {};
+    Fws.ReadyState[] error_states = {};
+    client.open.connect (() => opens++);
+    client.message.connect ((type, data, id) => messages += "%s|%s|%s".printf (type, data, id));
+    client.error.connect ((self, error) => {
+        errors += error.copy ();
+        error_states += self.ready_state;
+    });
+    yield wait_for (() => messages.length == 2, "two events and a reconnection");
+    check_str (string.joinv (",", messages), "greet|one\ntwo|7,message|Last-Event-ID 7|7", "events");
+    check_uint (opens, 2, "open twice");
+    check_uint (errors.length, 1, "one error");
+    check (errors[0] is Fws.Error.CLOSED, errors[0].message);
+    check (error_states[0] == Fws.ReadyState.CONNECTING, "connecting again after the error");
+    check_str (client.last_event_id, "7", "last-event-id");
+    check_uint (client.reconnection_time, 50, "retry: 50 from the server");
+    client.close ();
+    check (client.get_ready_state () == Fws.ReadyState.CLOSED, "closed at once");
+    yield wait_for (() => {
+        foreach (var es in client_streams)
+            if (es.ready_state != Fws.ReadyState.CLOSED)
+                return false;
+        return true;
+    }, "the server streams close");
+}
+
 async void test_stream_door () throws Error {
     var service = new SocketService ();
     SocketAddress effective;
@@ -852,7 +935,9 @@ async void run () throws Error {
     var server = (Soup.Server) Object.new (typeof (Soup.Server));
     server.add_handler (null, (srv, msg, path, query) => {
         try {
-            if (path.has_prefix ("/events")) {
+            if (path == "/client-events") {
+                client_events_handler (msg);
+            } else if (path.has_prefix ("/events")) {
                 events_handler (msg, path);
             } else if (path == "/custom") {
                 var ws = new Fws.WebSocket (msg, null);
@@ -884,6 +969,7 @@ async void run () throws Error {
     yield test_handshake_timeout ();
     yield test_tls ();
     yield test_event_source (base_url);
+    yield test_event_source_client (base_url);
     yield test_stream_door ();
     yield test_listener ();
     server.disconnect ();
@@ -901,6 +987,7 @@ int main (string[] args) {
     server_close_codes = {};
     server_close_reasons = {};
     event_sources = {};
+    client_streams = {};
     door_requests = new GenericArray<DoorRequest> ();
     door_sockets = new GenericArray<Fws.WebSocket> ();
     door_event_sources = new GenericArray<Fws.EventSource> ();
