@@ -167,21 +167,20 @@ test_echo_server_page (void)
   fws_test_subprocess_stop (server);
 }
 
-/* An in-process server that drives fws-client --echo. */
+/* An in-process server that drives fws-client --echo; @events records
+ * what its WebSocket received. */
 typedef struct
 {
-  FwsWebSocket *ws;
-  GPtrArray    *types;
-  GPtrArray    *messages;
-  guint         close_with;
+  FwsWebSocket  *ws;
+  FwsTestEvents *events;
+  guint          close_with;
 } Driver;
 
+/* Runs after @events recorded the message (connected after it). */
 static void
 driver_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, Driver *d)
 {
-  g_ptr_array_add (d->types, GUINT_TO_POINTER (type));
-  g_ptr_array_add (d->messages, g_bytes_ref (data));
-  if (d->messages->len == 2)
+  if (d->events->messages->len == 2)
     fws_web_socket_close (ws, d->close_with, "done", NULL);
 }
 
@@ -195,15 +194,19 @@ driver_open_cb (FwsWebSocket *ws, Driver *d)
 }
 
 static void
-driver_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-                GHashTable *query, gpointer user_data)
+driver_handler (FwsTestRequest *request, gpointer user_data)
 {
   Driver *d = user_data;
   const char * const protocols[] = { "chat", NULL };
+  g_autoptr(GError) error = NULL;
 
-  d->ws = fws_web_socket_new (msg, protocols, NULL);
+  if (!fws_test_request_expect_websocket (request))
+    return;
+  d->ws = fws_test_request_new_web_socket (request, protocols, &error);
+  g_assert_no_error (error);
   g_assert_nonnull (d->ws);
   g_assert_cmpstr (soup_message_headers_get_one (fws_web_socket_get_headers (d->ws), "X-Test"), ==, "yes");
+  fws_test_events_watch (d->events, d->ws);
   g_signal_connect (d->ws, "open", G_CALLBACK (driver_open_cb), d);
   g_signal_connect (d->ws, "message", G_CALLBACK (driver_message_cb), d);
 }
@@ -211,33 +214,32 @@ driver_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
 static void
 run_echo_client (guint close_with, int expect_status)
 {
-  Driver d = { NULL, g_ptr_array_new (), g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref), close_with };
-  guint port;
-  g_autoptr(SoupServer) server = fws_test_server_new (&port);
+  Driver d = { NULL, fws_test_events_new (FALSE), close_with };
+  FwsTestServer *server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, driver_handler, &d);
+  GPtrArray *messages = d.events->messages;
   g_autofree char *url = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *want_err = NULL;
   int status;
 
-  soup_server_add_handler (server, NULL, driver_handler, &d, NULL);
-  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_server_get_port (server));
   status = run_client ((const char *[]) { "--echo", "--protocol", "chat", "--header", "X-Test: yes", url, NULL },
                        "", &out, &err);
-  g_assert_cmpuint (d.messages->len, ==, 2);
-  g_assert_cmpuint (GPOINTER_TO_UINT (d.types->pdata[0]), ==, FWS_MESSAGE_TYPE_TEXT);
-  g_assert_cmpstr (g_bytes_get_data (d.messages->pdata[0], NULL), ==, "t1");
-  g_assert_cmpuint (GPOINTER_TO_UINT (d.types->pdata[1]), ==, FWS_MESSAGE_TYPE_BINARY);
-  g_assert_cmpmem (g_bytes_get_data (d.messages->pdata[1], NULL), g_bytes_get_size (d.messages->pdata[1]),
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpuint (g_array_index (d.events->types, FwsMessageType, 0), ==, FWS_MESSAGE_TYPE_TEXT);
+  g_assert_cmpstr (g_bytes_get_data (messages->pdata[0], NULL), ==, "t1");
+  g_assert_cmpuint (g_array_index (d.events->types, FwsMessageType, 1), ==, FWS_MESSAGE_TYPE_BINARY);
+  g_assert_cmpmem (g_bytes_get_data (messages->pdata[1], NULL), g_bytes_get_size (messages->pdata[1]),
                    "\x00\x01\x02", 3);
   g_assert_cmpstr (fws_web_socket_get_protocol (d.ws), ==, "chat");
   want_err = g_strdup_printf ("close %u done\n", close_with);
   g_assert_true (g_str_has_suffix (err, want_err));
   g_assert_cmpint (status, ==, expect_status);
-  g_ptr_array_unref (d.types);
-  g_ptr_array_unref (d.messages);
-  g_clear_object (&d.ws);
-  soup_server_disconnect (server);
+  g_signal_handlers_disconnect_by_data (d.ws, &d);
+  fws_test_events_release (d.events, &d.ws);
+  fws_test_events_free (d.events);
+  fws_test_server_stop (server);
 }
 
 static void
@@ -255,12 +257,15 @@ test_client_exit_status (void)
 }
 
 static void
-binary_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-                GHashTable *query, gpointer user_data)
+binary_handler (FwsTestRequest *request, gpointer user_data)
 {
   FwsWebSocket **out = user_data;
+  g_autoptr(GError) error = NULL;
 
-  *out = fws_web_socket_new (msg, NULL, NULL);
+  if (!fws_test_request_expect_websocket (request))
+    return;
+  *out = fws_test_request_new_web_socket (request, NULL, &error);
+  g_assert_no_error (error);
   g_signal_connect (*out, "open", G_CALLBACK (driver_open_cb), NULL);
 }
 
@@ -268,19 +273,17 @@ static void
 test_client_prints_binary (void)
 {
   FwsWebSocket *ws = NULL;
-  guint port;
-  g_autoptr(SoupServer) server = fws_test_server_new (&port);
+  FwsTestServer *server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, binary_handler, &ws);
   g_autofree char *url = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
   g_test_summary ("Without --echo, a binary message is printed as <binary N bytes>");
-  soup_server_add_handler (server, NULL, binary_handler, &ws, NULL);
-  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_server_get_port (server));
   g_assert_cmpint (run_client ((const char *[]) { url, NULL }, "", &out, &err), ==, 0);
   g_assert_cmpstr (out, ==, "t1\n<binary 3 bytes>\n");
   g_clear_object (&ws);
-  soup_server_disconnect (server);
+  fws_test_server_stop (server);
 }
 
 static void
@@ -364,11 +367,18 @@ test_client_error_once (void)
   g_assert_nonnull (strstr (err, "close 1006"));
 }
 
+/* A server that takes nothing over: what a SoupServer without a handler
+ * answers. */
+static void
+not_found_handler (FwsTestRequest *request, gpointer user_data)
+{
+  fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
+}
+
 static void
 test_client_wss_to_plain_server (void)
 {
-  guint port;
-  g_autoptr(SoupServer) server = fws_test_server_new (&port);
+  FwsTestServer *server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, not_found_handler, NULL);
   g_autofree char *url = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -376,13 +386,13 @@ test_client_wss_to_plain_server (void)
 
   g_test_summary ("A wss:// URL for a plain server: the client gives up after --timeout and says "
                   "the server may not speak TLS, use ws://");
-  url = g_strdup_printf ("wss://127.0.0.1:%u/", port);
+  url = g_strdup_printf ("wss://127.0.0.1:%u/", fws_test_server_get_port (server));
   g_assert_cmpint (run_client ((const char *[]) { "--timeout", "2", url, NULL }, "", &out, &err), ==, 1);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
   g_assert_nonnull (strstr (err, "hint: "));
   g_assert_nonnull (strstr (err, "TLS"));
   g_assert_nonnull (strstr (err, "ws://"));
-  soup_server_disconnect (server);
+  fws_test_server_stop (server);
 }
 
 static void
@@ -391,20 +401,19 @@ test_client_ws_to_tls_server (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
   g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (pem, &error);
-  g_autoptr(SoupServer) server = NULL;
+  FwsTestServer *server = NULL;
   g_autofree char *url = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  guint port;
 
   g_test_summary ("A ws:// URL for a TLS server: the client says the server may want TLS, use wss://");
   g_assert_no_error (error);
-  server = fws_test_tls_server_new (cert, &port);
-  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  server = fws_test_server_start (FWS_TEST_DOOR_SOUP, cert, not_found_handler, NULL);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_server_get_port (server));
   g_assert_cmpint (run_client ((const char *[]) { "--timeout", "10", url, NULL }, "", &out, &err), ==, 1);
   g_assert_nonnull (strstr (err, "hint: "));
   g_assert_nonnull (strstr (err, "wss://"));
-  soup_server_disconnect (server);
+  fws_test_server_stop (server);
 }
 
 /* A TLS server that, like openssl s_server, ends the connection (a FIN,
@@ -520,25 +529,6 @@ with_stream_server (gconstpointer data)
 }
 
 static void
-stream_server_open_cb (FwsWebSocket *ws, gboolean *opened)
-{
-  *opened = TRUE;
-}
-
-static void
-stream_server_message_cb (FwsWebSocket *ws, FwsMessageType type, GBytes *data, GBytes **echo)
-{
-  g_assert_cmpint (type, ==, FWS_MESSAGE_TYPE_TEXT);
-  *echo = g_bytes_ref (data);
-}
-
-static void
-stream_server_close_cb (FwsWebSocket *ws, guint code, const char *reason, guint *closed)
-{
-  *closed = code;
-}
-
-static void
 test_stream_server_tls (void)
 {
   g_autofree char *pem = g_test_build_filename (G_TEST_DIST, "bindings", "test-server.pem", NULL);
@@ -547,11 +537,10 @@ test_stream_server_tls (void)
   const char *ca_files[] = { ca, NULL };
   g_autofree char *line = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(FwsClient) client = NULL;
-  g_autoptr(GBytes) echo = NULL;
+  FwsClient *client = NULL;
+  FwsTestEvents *events = fws_test_events_new (FALSE);
+  GBytes *echo;
   GSubprocess *server;
-  gboolean opened = FALSE;
-  guint closed = 0;
 
   g_test_summary ("fws-stream-server --tls-cert FILE --tls-key FILE prints an https:// URL and echoes over wss://");
   server = fws_test_spawn_until_line (argv, "listening on ", 10, &line);
@@ -559,17 +548,20 @@ test_stream_server_tls (void)
   url = g_strdup_printf ("wss://127.0.0.1:%u/secure",
                          (guint) g_ascii_strtoull (line + strlen ("listening on https://127.0.0.1:"), NULL, 10));
   client = g_object_new (FWS_TYPE_CLIENT, "url", url, "tls-ca-files", ca_files, "use-system-proxy", FALSE, NULL);
-  g_signal_connect (client, "open", G_CALLBACK (stream_server_open_cb), &opened);
-  g_signal_connect (client, "message", G_CALLBACK (stream_server_message_cb), &echo);
-  g_signal_connect (client, "close", G_CALLBACK (stream_server_close_cb), &closed);
-  fws_test_wait_until (opened || closed, 10);
-  g_assert_true (opened);
+  fws_test_events_watch (events, FWS_WEB_SOCKET (client));
+  fws_test_wait_until (events->opens > 0 || events->closes > 0, 10);
+  g_assert_cmpuint (events->opens, >, 0);
   g_assert_true (fws_web_socket_send_text (FWS_WEB_SOCKET (client), "secret", NULL));
-  fws_test_wait_until (echo != NULL || closed, 10);
+  fws_test_wait_until (events->messages->len > 0 || events->closes > 0, 10);
+  g_assert_cmpuint (events->messages->len, >, 0);
+  fws_test_events_assert_types (events, FWS_MESSAGE_TYPE_TEXT);
+  echo = g_ptr_array_index (events->messages, events->messages->len - 1);
   g_assert_cmpmem (g_bytes_get_data (echo, NULL), g_bytes_get_size (echo), "secret", 6);
   g_assert_true (fws_web_socket_close (FWS_WEB_SOCKET (client), 1000, NULL, NULL));
-  fws_test_wait_until (closed, 10);
-  g_assert_cmpuint (closed, ==, 1000);
+  fws_test_wait_until (events->closes > 0, 10);
+  g_assert_cmpuint (events->close_code, ==, 1000);
+  fws_test_events_release (events, &client);
+  fws_test_events_free (events);
   fws_test_subprocess_stop (server);
 }
 

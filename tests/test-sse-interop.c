@@ -3,8 +3,8 @@
  * FwsEventSource with EventSource clients nobody here wrote: headless
  * Chromium (driven by tests/peers/sse-chromium.py through chromedriver and
  * python3-selenium) and node's npm package eventsource 2.x
- * (tests/peers/sse-node-client.js). Our SoupServer runs in this process on
- * 127.0.0.1; the tests start and stop the clients.
+ * (tests/peers/sse-node-client.js). Our server (fws_test_server_start, the
+ * SoupServer door) runs in this process on 127.0.0.1; the tests start and stop the clients.
  *
  * Both clients get the same script: on the first connection a plain event,
  * a comment line, a multi-line event (LF, CRLF and CR), a named event and a
@@ -56,14 +56,13 @@ static const char * const expected_records[] = {
 
 typedef struct
 {
-  SoupServer  *server;
-  guint        port;
+  FwsTestServer      *server;
+  guint               port;
 
-  GPtrArray   *streams;          /* of FwsEventSource, in the order they came */
-  GPtrArray   *last_event_ids;   /* of char *, what each request carried */
-  GPtrArray   *user_agents;
-  guint        opens;
-  guint        closes;
+  GPtrArray          *streams;          /* of FwsEventSource, in the order they came */
+  GPtrArray          *last_event_ids;   /* of char *, what each request carried */
+  GPtrArray          *user_agents;
+  FwsTestSourceEvents events;           /* of every stream */
 
   GSubprocess *proc;
   gboolean     proc_done;
@@ -87,7 +86,6 @@ es_open_cb (FwsEventSource *es, Fixture *f)
 {
   guint index = 0;
 
-  f->opens++;
   g_assert_true (g_ptr_array_find (f->streams, es, &index));
   if (index == 0)
     {
@@ -111,17 +109,12 @@ es_open_cb (FwsEventSource *es, Fixture *f)
 }
 
 static void
-es_close_cb (FwsEventSource *es, Fixture *f)
-{
-  f->closes++;
-}
-
-static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+handler (FwsTestRequest *request, gpointer user_data)
 {
   Fixture *f = user_data;
   g_autoptr(GError) error = NULL;
+  SoupServerMessage *msg = fws_test_request_get_message (request);
+  const char *path = fws_test_request_get_path (request);
   FwsEventSource *es;
   const char *agent;
 
@@ -132,19 +125,20 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path,
                                         page, strlen (page));
       return;
     }
-  if (!g_str_equal (path, "/events") || !fws_event_source_is_event_source_request (msg))
+  if (!g_str_equal (path, "/events") || !fws_test_request_is_event_source (request))
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      fws_test_request_respond (request, SOUP_STATUS_NOT_FOUND);
       return;
     }
 
-  agent = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "User-Agent");
+  agent = soup_message_headers_get_one (fws_test_request_get_headers (request), "User-Agent");
   g_ptr_array_add (f->user_agents, g_strdup (agent ? agent : "(none)"));
   es = g_object_new (FWS_TYPE_EVENT_SOURCE, "retry", 0.2, NULL);
-  g_assert_true (fws_event_source_accept (es, msg, &error));
+  g_assert_true (fws_test_request_accept_event_source (request, es, &error));
   g_assert_no_error (error);
+  /* The recorder first: es_open_cb may close the stream. */
+  fws_test_source_events_watch (&f->events, es);
   g_signal_connect (es, "open", G_CALLBACK (es_open_cb), f);
-  g_signal_connect (es, "close", G_CALLBACK (es_close_cb), f);
   g_ptr_array_add (f->streams, es);
   g_ptr_array_add (f->last_event_ids, g_strdup (fws_event_source_get_last_event_id (es)));
   g_test_message ("request %u: Last-Event-ID \"%s\", User-Agent %s", f->streams->len,
@@ -226,10 +220,10 @@ run_client (Fixture *f, const char * const *argv)
   g_assert_cmpuint (f->streams->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (f->last_event_ids, 0), ==, "");
   g_assert_cmpstr (g_ptr_array_index (f->last_event_ids, 1), ==, "4");
-  g_assert_cmpuint (f->opens, ==, 2);
+  g_assert_cmpuint (f->events.opens, ==, 2);
 
   /* The client closed its second connection: the server notices. */
-  fws_test_wait_until (f->closes == 2, 10);
+  fws_test_wait_until (f->events.closes == 2, 10);
   for (guint i = 0; i < f->streams->len; i++)
     g_assert_cmpint (fws_event_source_get_ready_state (g_ptr_array_index (f->streams, i)), ==,
                      FWS_READY_STATE_CLOSED);
@@ -240,8 +234,8 @@ run_client (Fixture *f, const char * const *argv)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->server = fws_test_server_new (&f->port);
-  soup_server_add_handler (f->server, NULL, handler, f, NULL);
+  f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  f->port = fws_test_server_get_port (f->server);
   f->streams = g_ptr_array_new_with_free_func (g_object_unref);
   f->last_event_ids = g_ptr_array_new_with_free_func (g_free);
   f->user_agents = g_ptr_array_new_with_free_func (g_free);
@@ -263,12 +257,11 @@ teardown (Fixture *f, gconstpointer data)
       if (fws_event_source_get_ready_state (es) != FWS_READY_STATE_CLOSED)
         fws_event_source_close (es);
     }
-  fws_test_wait_until (f->closes == f->streams->len, 10);
+  fws_test_wait_until (f->events.closes == f->streams->len, 10);
   g_ptr_array_unref (f->streams);
   g_ptr_array_unref (f->last_event_ids);
   g_ptr_array_unref (f->user_agents);
-  soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
+  fws_test_server_stop (g_steal_pointer (&f->server));
   g_free (f->proc_out);
   g_clear_error (&f->proc_error);
   fws_test_run_for (10);

@@ -187,26 +187,6 @@ fws_test_free_port (void)
   return (guint16) port;
 }
 
-SoupServer *
-fws_test_tls_server_new (GTlsCertificate *cert,
-                         guint           *port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) sock = fws_test_listen_socket (port);
-  SoupServer *server = cert != NULL ? soup_server_new ("tls-certificate", cert, NULL)
-                                    : soup_server_new (NULL, NULL);
-
-  soup_server_listen_socket (server, sock, cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
-  g_assert_no_error (error);
-  return server;
-}
-
-SoupServer *
-fws_test_server_new (guint *port)
-{
-  return fws_test_tls_server_new (NULL, port);
-}
-
 GSubprocess *
 fws_test_spawn_until_line (const char * const *argv,
                            const char          *ready_prefix,

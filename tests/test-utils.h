@@ -59,13 +59,6 @@ guint16     fws_test_listen_loopback   (GSocketListener *listener);
 /* A TCP port on 127.0.0.1 that was free a moment ago (nothing listens). */
 guint16     fws_test_free_port         (void);
 
-/* A SoupServer listening on 127.0.0.1 at a free port (backlog 4096), with
- * @cert over TLS; for the examples' tests, other tests use
- * fws_test_server_start. */
-SoupServer *fws_test_server_new        (guint *port);
-SoupServer *fws_test_tls_server_new    (GTlsCertificate *cert,
-                                        guint           *port);
-
 /* Spawns @argv (with stdout piped); waits up to @seconds for a line that
  * starts with @ready_prefix and returns it (newly allocated) in @ready_line.
  * The returned subprocess is killed by fws_test_subprocess_stop(). */
