@@ -1077,8 +1077,13 @@ test_sse_channel (void)
                   "missed meanwhile replayed from it");
 
   if (!g_file_test (module, G_FILE_TEST_IS_DIR))
-    g_error ("%s is missing: npm install --prefix BUILDDIR/tests --no-save --no-package-lock sse-channel@4.0.2 "
-             "(tools/test does)", module);
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is missing: npm install --prefix BUILDDIR/tests --no-save "
+                                                 "--no-package-lock sse-channel@4.0.2 (tools/test does)", module);
+
+      g_test_skip (reason);
+      return;
+    }
   proc = fws_test_spawn_until_line (argv, "READY ", 30, &ready);
   url = g_strdup_printf ("http://127.0.0.1:%s/events", ready + strlen ("READY "));
   r = recorder_new (url);
