@@ -88,8 +88,6 @@ void           fws_connection_hold        (FwsConnection *conn);
 
 FwsTransport  *fws_connection_get_transport (FwsConnection *conn);
 GMainContext  *fws_connection_get_context   (FwsConnection *conn);
-/* TLS under the connection (a request URL is then https or wss). */
-gboolean       fws_connection_is_tls      (FwsConnection *conn);
 
 /* Starts or restarts a timer; 0 ms clears it. */
 void           fws_connection_set_timer   (FwsConnection      *conn,

@@ -441,12 +441,6 @@ fws_connection_get_context (FwsConnection *conn)
   return conn->context;
 }
 
-gboolean
-fws_connection_is_tls (FwsConnection *conn)
-{
-  return fws_transport_is_tls (conn->transport);
-}
-
 /* ---- Timers ---- */
 
 typedef struct

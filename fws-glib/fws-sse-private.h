@@ -90,13 +90,4 @@ gboolean    fws_sse_append_event           (GString            *out,
 char       *fws_sse_last_event_id          (const char         *value,
                                             gssize              len);
 
-/* The URL of a request (fws_http_request_url with "http"): http:// or
- * https:// (when @secure, or when X-Forwarded-Proto/-Scheme is https or
- * X-Forwarded-Ssl is on), then the Host header, then @path and ?@query if
- * @query is non-empty. NULL when Host is missing or malformed. */
-char       *fws_sse_request_url            (gboolean            secure,
-                                            SoupMessageHeaders *request,
-                                            const char         *path,
-                                            const char         *query);
-
 G_END_DECLS

@@ -223,14 +223,3 @@ fws_sse_last_event_id (const char *value,
     return g_strdup ("");
   return g_strndup (value, (gsize) len);
 }
-
-char *
-fws_sse_request_url (gboolean            secure,
-                     SoupMessageHeaders *request,
-                     const char         *path,
-                     const char         *query)
-{
-  g_return_val_if_fail (request != NULL, NULL);
-
-  return fws_http_request_url ("http", secure, request, NULL, path, query);
-}

@@ -14,7 +14,6 @@
 #include "fws-driver-private.h"
 #include "fws-marshal.h"
 #include "fws-random-private.h"
-#include "fws-utf8-private.h"
 
 /**
  * FwsWebSocket:

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fws-http-private.h"
 #include "fws-sse-private.h"
 
 #define HEAD_11 \
@@ -448,7 +449,7 @@ test_request_url (void)
         soup_message_headers_append (h, "Host", cases[i].host);
       if (cases[i].forwarded_name)
         soup_message_headers_append (h, cases[i].forwarded_name, cases[i].forwarded_value);
-      url = fws_sse_request_url (cases[i].secure, h, cases[i].path, cases[i].query);
+      url = fws_http_request_url ("http", cases[i].secure, h, NULL, cases[i].path, cases[i].query);
       g_assert_cmpstr (url, ==, cases[i].expected);
       soup_message_headers_unref (h);
     }
