@@ -231,7 +231,7 @@ server_side (const char *method, const char *path, SoupHTTPVersion version, Soup
 
   /* EventSource: the same request. */
   {
-    g_autofree char *sse_url = fws_sse_request_url (FALSE, request, path, NULL);
+    g_autofree char *sse_url = fws_http_request_url ("http", FALSE, request, NULL, path, NULL);
     const char *last = soup_message_headers_get_one (request, "Last-Event-ID");
     g_autofree char *last_id = fws_sse_last_event_id (last, -1);
     GString *out = g_string_new (NULL);
