@@ -130,15 +130,27 @@ if (address === null) {
         usage(`invalid --host ${host}: ${e.message}`);
     }
 }
+// An Fws.Listener accepts for the server: request heads within a
+// deadline, a cap on unfinished ones, and accepting goes on after the
+// process runs out of descriptors. The socket is made here for a deep
+// backlog (GSocket's default of 10 drops connections in a burst).
+const listener = new Fws.Listener();
+let sock;
 try {
-    server.listen(address, 0);
+    sock = Gio.Socket.new(address.get_family(), Gio.SocketType.STREAM, Gio.SocketProtocol.TCP);
+    sock.bind(address, true);
+    sock.set_listen_backlog(4096);
+    sock.listen();
+    listener.set_soup_server(server);
+    listener.add_socket(sock);
 } catch (e) {
     printerr(`cannot listen: ${e.message}`);
     system.exit(1);
 }
-const uri = server.get_uris()[0];
-const shown = uri.get_host().includes(':') ? `[${uri.get_host()}]` : uri.get_host();
-print(`listening on http://${shown}:${uri.get_port()}/`);
+const bound = sock.get_local_address();
+const boundHost = bound.get_address().to_string();
+const shown = bound.get_family() === Gio.SocketFamily.IPV6 ? `[${boundHost}]` : boundHost;
+print(`listening on http://${shown}:${bound.get_port()}/`);
 
 const loop = new GLib.MainLoop(null, false);
 for (const signum of [2, 15]) { // SIGINT, SIGTERM
@@ -148,4 +160,5 @@ for (const signum of [2, 15]) { // SIGINT, SIGTERM
     });
 }
 loop.run();
+listener.stop();
 server.disconnect();

@@ -129,19 +129,32 @@ def main():
         except GLib.Error as e:
             parser.exit(2, f'invalid --host {args.host}: {e.message}\n')
         address = Gio.InetSocketAddress.new(found[0], args.port)
+    # An Fws.Listener accepts for the server: request heads within a
+    # deadline, a cap on unfinished ones, and accepting goes on after the
+    # process runs out of descriptors. The socket is made here for a deep
+    # backlog (GSocket's default of 10 drops connections in a burst).
     try:
-        server.listen(address, 0)
+        sock = Gio.Socket.new(address.get_family(), Gio.SocketType.STREAM, Gio.SocketProtocol.TCP)
+        sock.bind(address, True)
+        sock.set_listen_backlog(4096)
+        sock.listen()
+        listener = Fws.Listener()
+        listener.set_soup_server(server)
+        listener.add_socket(sock)
     except GLib.Error as e:
         print(f'cannot listen: {e.message}', file=sys.stderr)
         return 1
-    uri = server.get_uris()[0]
-    host = f'[{uri.get_host()}]' if ':' in uri.get_host() else uri.get_host()
-    print(f'listening on http://{host}:{uri.get_port()}/', flush=True)
+    bound = sock.get_local_address()
+    host = bound.get_address().to_string()
+    if bound.get_family() == Gio.SocketFamily.IPV6:
+        host = f'[{host}]'
+    print(f'listening on http://{host}:{bound.get_port()}/', flush=True)
 
     loop = GLib.MainLoop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, lambda: loop.quit() or GLib.SOURCE_CONTINUE)
     loop.run()
+    listener.stop()
     server.disconnect()
     return 0
 

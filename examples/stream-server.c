@@ -3,10 +3,11 @@
  * fws-stream-server [--host ADDR] [--port N] [--protocol P]... [--max-length N] [--deflate]
  *                   [--tls-cert FILE --tls-key FILE]
  *
- * echo-server.c without a SoupServer: the program accepts connections
- * itself with a GSocketService and hands each one to FwsRequest, which
- * reads the request head (and, with --tls-cert and --tls-key, runs the TLS
- * handshake first) within a deadline. The same contract as fws-echo-server:
+ * echo-server.c without a SoupServer: an FwsListener accepts the
+ * connections, runs the TLS handshake (with --tls-cert and --tls-key) and
+ * reads the request head within a deadline, caps the connections still
+ * doing so, and hands each head to the program as an FwsRequest through
+ * its "request" signal. The same contract as fws-echo-server:
  * a WebSocket request on any path is echoed back message by message, each
  * with its type; GET / serves a page that connects back; GET /events is an
  * EventSource stream (a counter every second with ids resuming after the
@@ -21,16 +22,10 @@
 
 #include "echo-page.h"
 
-/* Connections whose head (or TLS handshake) has not arrived yet: past this
- * many, new ones are closed at once, so that silent peers cannot pile up
- * (glib-networking runs each server handshake in a thread). */
-#define MAX_PENDING 512
-
 static char **protocols;
 static guint64 max_length;
 static gboolean deflate;
 static GTlsCertificate *certificate;
-static guint pending;
 
 static void
 on_message (FwsWebSocket   *ws,
@@ -157,23 +152,16 @@ serve_events (FwsRequest *request)
 
 /* ---- The server ---- */
 
+/* A head arrived in time (a malformed one was answered with 400, and a
+ * peer too slow or failing its TLS handshake was dropped, by the
+ * listener). A request no handler takes over is closed. */
 static void
-on_request (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+on_request (FwsListener *listener,
+            FwsRequest  *request,
+            gpointer     user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FwsRequest) request = fws_request_read_finish (result, &error);
   const char *path;
 
-  pending--;
-  if (request == NULL)
-    {
-      /* A malformed head was answered with 400 already; a peer that went
-       * away, was too slow or failed its TLS handshake is just dropped. */
-      g_debug ("request: %s", error->message);
-      return;
-    }
   path = fws_request_get_path (request);
   if (g_str_equal (path, "/events") && g_str_equal (fws_request_get_method (request), "GET") &&
       !fws_request_is_websocket (request))
@@ -184,37 +172,6 @@ on_request (GObject      *source,
     fws_request_respond (request, 200, "text/html; charset=utf-8", echo_page, NULL);
   else
     fws_request_respond (request, 404, NULL, NULL, NULL);
-}
-
-static gboolean
-on_incoming (GSocketService    *service,
-             GSocketConnection *connection,
-             GObject           *source_object,
-             gpointer           user_data)
-{
-  g_autoptr(GIOStream) stream = NULL;
-
-  /* A connection nobody keeps a reference to is closed once the signal
-   * returns. */
-  if (pending >= MAX_PENDING)
-    return TRUE;
-  if (certificate != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      /* FwsRequest runs the handshake under the same deadline as the head. */
-      stream = g_tls_server_connection_new (G_IO_STREAM (connection), certificate, &error);
-      if (stream == NULL)
-        {
-          g_printerr ("TLS: %s\n", error->message);
-          return TRUE;
-        }
-    }
-  else
-    stream = g_object_ref (G_IO_STREAM (connection));
-  pending++;
-  fws_request_read_async (stream, 0, NULL, on_request, NULL);
-  return TRUE;
 }
 
 static gboolean
@@ -241,7 +198,7 @@ main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GSocketService) service = NULL;
+  g_autoptr(FwsListener) listener = NULL;
   g_autoptr(GSocket) sock = NULL;
   g_autoptr(GInetAddress) address = NULL;
   g_autoptr(GSocketAddress) sockaddr = NULL;
@@ -263,7 +220,7 @@ main (int argc, char **argv)
     { NULL }
   };
 
-  context = g_option_context_new ("- WebSocket echo server on a GSocketService");
+  context = g_option_context_new ("- WebSocket echo server without a SoupServer");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -298,7 +255,7 @@ main (int argc, char **argv)
       g_printerr ("invalid --host %s\n", host);
       return 2;
     }
-  /* The socket is made here rather than by g_socket_listener_add_address,
+  /* The socket is made here rather than by fws_listener_listen_local(),
    * for a deep backlog: GSocket's default of 10 drops connections in a
    * burst. */
   sockaddr = g_inet_socket_address_new (address, (guint16) port);
@@ -314,14 +271,15 @@ main (int argc, char **argv)
       return 1;
     }
 
-  service = g_socket_service_new ();
-  if (!g_socket_listener_add_socket (G_SOCKET_LISTENER (service), sock, NULL, &error))
+  /* Without a SoupServer, the listener emits "request" for each head. */
+  listener = fws_listener_new ();
+  fws_listener_set_tls_certificate (listener, certificate);
+  g_signal_connect (listener, "request", G_CALLBACK (on_request), NULL);
+  if (!fws_listener_add_socket (listener, sock, &error))
     {
       g_printerr ("cannot listen: %s\n", error->message);
       return 1;
     }
-  g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), NULL);
-  g_socket_service_start (service);
 
   bound = g_socket_get_local_address (sock, &error);
   {
@@ -341,8 +299,7 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_main_loop_run (loop);
 
-  g_socket_service_stop (service);
-  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  fws_listener_stop (listener);
   g_clear_object (&certificate);
   g_strfreev (protocols);
   return 0;

@@ -5,10 +5,10 @@
 #                  [--tls-cert FILE --tls-key FILE]
 #
 # The PyGObject twin of stream-server.c: echo-server.py without a
-# Soup.Server. The program accepts connections itself with a
-# Gio.SocketService and hands each one to Fws.Request.read_async, which
-# reads the request head (after the TLS handshake, with --tls-cert and
-# --tls-key) within a deadline. A WebSocket request on any path is echoed
+# Soup.Server. An Fws.Listener accepts the connections, runs the TLS
+# handshake (with --tls-cert and --tls-key) and reads the request head
+# within a deadline, caps the connections still doing so, and hands each
+# head over as an Fws.Request through its "request" signal. A WebSocket request on any path is echoed
 # back message by message, each with its type; GET / serves a page that
 # connects back; GET /events is an EventSource stream (a counter every
 # second with ids resuming after Last-Event-ID, a "tick" event with the
@@ -28,11 +28,7 @@ gi.require_version('Gio', '2.0')
 gi.require_version('Fws', '1.0')
 from gi.repository import GLib, Gio, Fws  # noqa: E402
 
-# Connections whose head (or TLS handshake) has not arrived yet: past this
-# many, new ones are closed at once, so that silent peers cannot pile up.
-MAX_PENDING = 512
-
-parser = argparse.ArgumentParser(description='WebSocket echo server on a Gio.SocketService')
+parser = argparse.ArgumentParser(description='WebSocket echo server without a Soup.Server')
 parser.add_argument('--host', default='127.0.0.1', help='address to listen on')
 parser.add_argument('--port', type=int, default=8080, help='port (0 picks a free one)')
 parser.add_argument('--protocol', action='append', default=[], help='a subprotocol to support')
@@ -50,7 +46,6 @@ with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'echo-page.ht
     PAGE = f.read()
 
 certificate = None
-pending = 0
 
 
 def refuse(request, error):
@@ -117,15 +112,10 @@ def serve_events(request):
 
 # ---- The server ----
 
-def on_request(source, result):
-    global pending
-    pending -= 1
-    try:
-        request = Fws.Request.read_finish(result)
-    except GLib.Error:
-        # A malformed head was answered with 400 already; a peer that went
-        # away, was too slow or failed its TLS handshake is just dropped.
-        return
+def on_request(listener, request):
+    # A malformed head was answered with 400, and a peer too slow or
+    # failing its TLS handshake dropped, by the listener; a request left
+    # alone here is closed.
     path = request.get_path()
     if path == '/events' and request.get_method() == 'GET' and not request.is_websocket():
         serve_events(request)
@@ -135,24 +125,6 @@ def on_request(source, result):
         request.respond(200, 'text/html; charset=utf-8', PAGE)
     else:
         request.respond(404, None, None)
-
-
-def on_incoming(service, connection, source_object):
-    global pending
-    # A connection nobody keeps a reference to is closed once this returns.
-    if pending >= MAX_PENDING:
-        return True
-    stream = connection
-    if certificate is not None:
-        try:
-            # Fws.Request runs the handshake under the same deadline as the head.
-            stream = Gio.TlsServerConnection.new(connection, certificate)
-        except GLib.Error as e:
-            print(f'TLS: {e.message}', file=sys.stderr)
-            return True
-    pending += 1
-    Fws.Request.read_async(stream, 0, None, on_request)
-    return True
 
 
 def main():
@@ -170,7 +142,7 @@ def main():
     address = Gio.InetAddress.new_from_string(args.host)
     if address is None:
         parser.exit(2, f'invalid --host {args.host}\n')
-    # The socket is made here rather than by add_address, for a deep
+    # The socket is made here rather than by listen_local, for a deep
     # backlog: GSocket's default of 10 drops connections in a burst.
     try:
         sock = Gio.Socket.new(address.get_family(), Gio.SocketType.STREAM, Gio.SocketProtocol.TCP)
@@ -178,13 +150,14 @@ def main():
         sock.bind(Gio.InetSocketAddress.new(address, args.port), True)
         sock.set_listen_backlog(4096)
         sock.listen()
-        service = Gio.SocketService()
-        service.add_socket(sock, None)
+        # Without a Soup.Server, the listener emits "request" for each head.
+        listener = Fws.Listener()
+        listener.set_tls_certificate(certificate)
+        listener.connect('request', on_request)
+        listener.add_socket(sock)
     except GLib.Error as e:
         print(f'cannot listen: {e.message}', file=sys.stderr)
         return 1
-    service.connect('incoming', on_incoming)
-    service.start()
 
     bound = sock.get_local_address()
     host = bound.get_address().to_string()
@@ -197,8 +170,7 @@ def main():
     for signum in (signal.SIGINT, signal.SIGTERM):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, lambda: loop.quit() or GLib.SOURCE_CONTINUE)
     loop.run()
-    service.stop()
-    service.close()
+    listener.stop()
     return 0
 
 
