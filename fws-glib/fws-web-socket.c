@@ -255,9 +255,8 @@ driver_write_cb (gpointer      user_data,
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (user_data);
 
-  if (fws_connection_is_dead (priv->conn))
-    return;
-  fws_transport_write (fws_connection_get_transport (priv->conn), data, len);
+  if (!fws_connection_is_dead (priv->conn))
+    fws_transport_write (fws_connection_get_transport (priv->conn), data, len);
 }
 
 static void
@@ -2834,6 +2833,13 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * connection is considered dead: it is dropped without a close frame,
    * with an %FWS_ERROR_TIMED_OUT error and close 1006. 0 (the default)
    * means no deadline.
+   *
+   * A pong can be late while the peer is alive: our ping may still wait in
+   * our queue, or its pong in the kernel while
+   * [property@Fws.WebSocket:high-water-mark] keeps us from reading. Then,
+   * if the peer read some of what we sent since the deadline was set, the
+   * deadline starts again; a peer that neither reads nor answers still
+   * times out.
    *
    * Since: 0.1
    */
