@@ -503,6 +503,67 @@ test_overflow_close (Fixture       *f,
   g_assert_cmpuint (f->events->close_code, ==, 1008);
 }
 
+static void
+test_set_later (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GBytes) big = pattern (512 * 1024, 1);
+  g_autoptr(GBytes) ping = masked_frame (0x89, "later", 5);
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+  guint got = 0;
+  guint sent;
+
+  g_test_summary ("max-buffered and the water marks set on an open connection apply at once: a send past "
+                  "the new limit fails, and reading pauses above the new high-water mark until the queue "
+                  "drains to the low one");
+
+  /* Open with no bounds at all. */
+  f->max_buffered = 0;
+  f->high_water = 0;
+  peer_handshake (f);
+  g_assert_cmpuint (fws_web_socket_get_max_buffered (f->ws), ==, 0);
+
+  fws_web_socket_set_high_water_mark (f->ws, 64 * 1024);
+  fws_web_socket_set_low_water_mark (f->ws, 16 * 1024);
+  g_assert_true (fws_web_socket_send (f->ws, FWS_MESSAGE_TYPE_BINARY, big, NULL));
+  fws_test_run_for (50);
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (f->ws), >, 64 * 1024);
+  /* Above the high-water mark nothing is read: the ping waits in the
+   * kernel for as long as the queue does not drain. */
+  peer_write_bytes (f, ping);
+  fws_test_run_for (200);
+  g_assert_cmpuint (f->pings_seen, ==, 0);
+
+  fws_web_socket_set_max_buffered (f->ws, SMALL_MAX);
+  sent = fill_queue (f, &error);
+  g_assert_cmpuint (sent, ==, 0);
+  g_assert_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL);
+  g_assert_cmpint (fws_web_socket_get_ready_state (f->ws), ==, FWS_READY_STATE_OPEN);
+
+  /* The peer reads: the queue drains, reading resumes, the ping is seen. */
+  deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  while (got == 0 || f->pings_seen == 0)
+    {
+      g_autoptr(GBytes) payload = NULL;
+      guint8 opcode;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (peer_frame (f, &opcode, &payload))
+        {
+          if (opcode == 2)
+            {
+              g_assert_true (g_bytes_equal (payload, big));
+              got++;
+            }
+          continue;
+        }
+      if (peer_read (f, 65536) == 0)
+        fws_test_iterate ();
+    }
+  g_assert_cmpuint (f->pings_seen, ==, 1);
+}
+
 /* ---- EventSource ---- */
 
 static void
@@ -898,6 +959,7 @@ main (int   argc,
   } tests[] = {
     { "overflow-error", test_overflow_error },
     { "overflow-close", test_overflow_close },
+    { "set-later", test_set_later },
     { "event-source-overflow", test_event_source_overflow },
     { "send-async-waits", test_send_async_waits },
     { "send-async-cancel-close", test_send_async_cancel_close },
