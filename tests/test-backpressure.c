@@ -9,6 +9,7 @@
  * ready-state), never through timing or memory use. Every wait is bounded.
  */
 #include "test-utils.h"
+#include "fws-handshake-private.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -157,16 +158,14 @@ peer_connect (Fixture *f)
   g_socket_set_blocking (f->peer, FALSE);
 }
 
-/* The server's end of the peer's connection gets a small send buffer too,
- * so that what the kernel holds is small beside the bounds under test.
- * Either door hides its socket: it is found by its addresses. */
+/* Gives the socket of this process connected from @local_port to
+ * @remote_port on 127.0.0.1 a small send buffer, so that what the kernel
+ * holds is small beside the bounds under test. The library hides its
+ * sockets: this one is found by its addresses. */
 static void
-shrink_server_sndbuf (Fixture *f)
+shrink_sndbuf (guint16 local_port,
+               guint16 remote_port)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) local = g_socket_get_local_address (f->peer, &error);
-  guint16 peer_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  guint16 server_port = fws_test_server_get_port (f->server);
   gboolean found = FALSE;
 
   for (int fd = 3; fd < 4096; fd++)
@@ -177,12 +176,29 @@ shrink_server_sndbuf (Fixture *f)
 
       if (getsockname (fd, (struct sockaddr *) &me, &me_len) != 0 || me.sin_family != AF_INET ||
           getpeername (fd, (struct sockaddr *) &them, &them_len) != 0 ||
-          ntohs (me.sin_port) != server_port || ntohs (them.sin_port) != peer_port)
+          ntohs (me.sin_port) != local_port || ntohs (them.sin_port) != remote_port)
         continue;
       g_assert_cmpint (setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size), ==, 0);
       found = TRUE;
     }
   g_assert_true (found);
+}
+
+static guint16
+local_port_of (GSocket *socket)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, &error);
+
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
+/* The server's end of the peer's connection. */
+static void
+shrink_server_sndbuf (Fixture *f)
+{
+  shrink_sndbuf (fws_test_server_get_port (f->server), local_port_of (f->peer));
 }
 
 /* Writes everything, running the context while the kernel is full. */
@@ -948,6 +964,136 @@ test_pong_deadline_dead_peer (Fixture       *f,
   g_assert_cmpuint (f->events->close_code, ==, 1006);
 }
 
+/* ---- FwsClient ---- */
+
+static void
+count_cb (gpointer instance, GBytes *payload, guint *count)
+{
+  (*count)++;
+}
+
+/* Reads from @sock into @in until @in holds @needle; returns the offset
+ * past it. */
+static gsize
+raw_read_until (GSocket    *sock,
+                GByteArray *in,
+                const char *needle)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  const guint8 *at;
+
+  while ((at = memmem (in->data, in->len, needle, strlen (needle))) == NULL)
+    {
+      guint8 buf[4096];
+      gssize n = g_socket_receive (sock, (char *) buf, sizeof buf, NULL, NULL);
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_cmpint (n, !=, 0);
+      if (n > 0)
+        g_byte_array_append (in, buf, (guint) n);
+      else
+        fws_test_iterate ();
+    }
+  return (gsize) (at - in->data) + strlen (needle);
+}
+
+static void
+test_client_water_marks (gconstpointer data)
+{
+  gboolean pause = GPOINTER_TO_INT (data);
+  g_autoptr(GBytes) big = pattern (2 * 1024 * 1024, 9);
+  g_autoptr(GBytes) ping = fws_test_frame (0x89, NULL, "srv", 3);
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocket) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FwsClient) client = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *accept = NULL;
+  g_autofree char *answer = NULL;
+  FwsTestEvents *events = fws_test_events_new (FALSE);
+  guint pings = 0;
+  guint port;
+  gint64 deadline;
+  const char *key_line;
+  int rcvbuf = PEER_RCVBUF;
+
+  g_test_summary (pause ? "An FwsClient whose high-water-mark is set before it connects pauses reading above it"
+                        : "An FwsClient keeps reading by default, however much it has queued (two peers that "
+                          "both pause can deadlock)");
+
+  listener = fws_test_listen_socket (&port);
+  /* Inherited by the accepted socket: a small window. */
+  g_assert_cmpint (setsockopt (g_socket_get_fd (listener), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf), ==, 0);
+  g_socket_set_blocking (listener, FALSE);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  client = fws_client_new (url, NULL, &error);
+  g_assert_no_error (error);
+  fws_web_socket_set_close_timeout (FWS_WEB_SOCKET (client), 200);
+  if (pause)
+    {
+      fws_web_socket_set_high_water_mark (FWS_WEB_SOCKET (client), 64 * 1024);
+      fws_web_socket_set_low_water_mark (FWS_WEB_SOCKET (client), 16 * 1024);
+    }
+  fws_test_events_watch (events, FWS_WEB_SOCKET (client));
+  g_signal_connect (client, "ping", G_CALLBACK (count_cb), &pings);
+
+  deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  while ((server = g_socket_accept (listener, NULL, NULL)) == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      fws_test_iterate ();
+    }
+  g_socket_set_blocking (server, FALSE);
+  g_byte_array_set_size (in, raw_read_until (server, in, "\r\n\r\n"));
+  g_byte_array_append (in, (const guint8 *) "", 1);
+  key_line = strstr ((const char *) in->data, "Sec-WebSocket-Key: ");
+  g_assert_nonnull (key_line);
+  key = g_strndup (key_line + 19, strcspn (key_line + 19, "\r\n"));
+  accept = fws_handshake_accept_key (key);
+  answer = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+  g_assert_cmpint (g_socket_send (server, answer, strlen (answer), NULL, &error), ==, (gssize) strlen (answer));
+  fws_test_wait_until (events->opens == 1, WAIT_S);
+  /* The client's end: its local port is the remote port of ours. */
+  {
+    g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (server, &error);
+
+    g_assert_no_error (error);
+    shrink_sndbuf (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)), (guint16) port);
+  }
+
+  /* The client queues far more than the mark, then the server pings. */
+  g_assert_true (fws_web_socket_send (FWS_WEB_SOCKET (client), FWS_MESSAGE_TYPE_BINARY, big, NULL));
+  fws_test_run_for (50);
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (FWS_WEB_SOCKET (client)), >, 1024 * 1024);
+  g_assert_cmpint (g_socket_send (server, g_bytes_get_data (ping, NULL), g_bytes_get_size (ping), NULL, &error),
+                   ==, (gssize) g_bytes_get_size (ping));
+  fws_test_run_for (200);
+  g_assert_cmpuint (pings, ==, pause ? 0 : 1);
+
+  /* The server reads: the client's queue drains, and a paused client
+   * resumes reading. */
+  deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  while (fws_web_socket_get_buffered_amount (FWS_WEB_SOCKET (client)) > 0 || pings == 0)
+    {
+      guint8 buf[65536];
+      gssize n = g_socket_receive (server, (char *) buf, sizeof buf, NULL, NULL);
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_cmpint (n, !=, 0);
+      if (n < 0)
+        fws_test_iterate ();
+    }
+  g_assert_cmpuint (pings, ==, 1);
+  g_assert_cmpint (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (client)), ==, FWS_READY_STATE_OPEN);
+  g_signal_handlers_disconnect_by_data (client, &pings);
+  fws_test_events_close (events, client, WAIT_S);
+  fws_test_events_release (events, &client);
+  fws_test_events_free (events);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -971,6 +1117,8 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/backpressure/properties", test_properties);
+  g_test_add_data_func ("/backpressure/client/keeps-reading", GINT_TO_POINTER (FALSE), test_client_water_marks);
+  g_test_add_data_func ("/backpressure/client/pauses-when-set", GINT_TO_POINTER (TRUE), test_client_water_marks);
   for (gsize i = 0; i < G_N_ELEMENTS (tests); i++)
     {
       g_autofree char *soup = g_strdup_printf ("/backpressure/soup/%s", tests[i].name);
