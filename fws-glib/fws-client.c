@@ -634,4 +634,5 @@ fws_client_init (FwsClient *self)
 {
   fws_connector_options_init (&self->options);
   self->options.use_system_proxy = TRUE;
+  fws_web_socket_set_client_limits (FWS_WEB_SOCKET (self));
 }

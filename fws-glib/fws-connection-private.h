@@ -87,6 +87,14 @@ gboolean       fws_connection_is_attached  (FwsConnection *conn);
 void           fws_connection_hold        (FwsConnection *conn);
 
 FwsTransport  *fws_connection_get_transport (FwsConnection *conn);
+/* The transport's hard limit and water marks (fws_transport_set_max_queued,
+ * fws_transport_set_water_marks), kept for the transport a door brings.
+ * Without it the transport's defaults hold, and take_stream turns the
+ * water marks off (a client). */
+void           fws_connection_set_limits    (FwsConnection *conn,
+                                             guint64        max_queued,
+                                             guint64        high_water,
+                                             guint64        low_water);
 GMainContext  *fws_connection_get_context   (FwsConnection *conn);
 
 /* Starts or restarts a timer; 0 ms clears it. */

@@ -22,6 +22,12 @@ struct _FwsConnection
   gboolean                      dead;        /* nothing more is written */
   gboolean                      finished;
 
+  /* the owner's bounds, for whichever transport the doors bring */
+  gboolean                      limits_set;
+  guint64                       max_queued;
+  guint64                       high_water;
+  guint64                       low_water;
+
   gboolean                      listed;      /* in the server registry */
   GSource                      *start_source;
   GSource                      *finish_source;
@@ -231,7 +237,30 @@ fws_connection_new (GObject                      *owner,
   conn->owner = owner;
   conn->callbacks = callbacks;
   conn->transport = fws_transport_new (conn->context, owner, &transport_callbacks, conn);
+  conn->max_queued = FWS_TRANSPORT_DEFAULT_MAX_QUEUED;
+  conn->high_water = FWS_TRANSPORT_DEFAULT_HIGH_WATER;
+  conn->low_water = FWS_TRANSPORT_DEFAULT_LOW_WATER;
   return conn;
+}
+
+static void
+apply_limits (FwsConnection *conn)
+{
+  fws_transport_set_max_queued (conn->transport, conn->max_queued);
+  fws_transport_set_water_marks (conn->transport, conn->high_water, conn->low_water);
+}
+
+void
+fws_connection_set_limits (FwsConnection *conn,
+                           guint64        max_queued,
+                           guint64        high_water,
+                           guint64        low_water)
+{
+  conn->limits_set = TRUE;
+  conn->max_queued = max_queued;
+  conn->high_water = high_water;
+  conn->low_water = low_water;
+  apply_limits (conn);
 }
 
 void
@@ -397,6 +426,7 @@ fws_connection_take_request (FwsConnection      *conn,
   fws_transport_free (conn->transport);
   conn->transport = transport;
   fws_transport_set_owner (transport, conn->owner, &transport_callbacks, conn);
+  apply_limits (conn);
   begin_server (conn);
   return TRUE;
 }
@@ -409,9 +439,11 @@ fws_connection_take_stream (FwsConnection  *conn,
   g_return_val_if_fail (!conn->attached, FALSE);
 
   conn->attached = TRUE;
-  /* A client does not pause reading above the high-water mark: two peers
-   * that both pause can deadlock, and servers do (docs/limits.md). */
-  fws_transport_set_water_marks (conn->transport, 0, 0);
+  /* A client does not pause reading above the high-water mark unless its
+   * owner says so: two peers that both pause can deadlock, and servers do
+   * (docs/limits.md). */
+  if (!conn->limits_set)
+    fws_transport_set_water_marks (conn->transport, 0, 0);
   if (!fws_transport_adopt (conn->transport, stream))
     {
       conn->dead = TRUE;

@@ -38,6 +38,11 @@ typedef struct
    * closes the transport. @code: the peer's code (1005 when its close frame
    * had none), our own on a failure, or 1006. Emitted once. */
   void (*close)       (gpointer user_data, guint code, const char *reason);
+  /* (nullable) A ping arrived while OPEN (before ping is emitted): return
+   * TRUE if the owner answers it itself (fws_driver_pong, now or later:
+   * RFC 6455 5.5.3 lets it answer only the latest of several pings), FALSE
+   * to have the driver write the pong now. */
+  gboolean (*hold_pong) (gpointer user_data, GBytes *payload);
 } FwsDriverCallbacks;
 
 typedef struct _FwsDriver FwsDriver;
@@ -85,6 +90,12 @@ void        fws_driver_parse           (FwsDriver    *driver,
  * FWS_ERROR_CLOSED, when an extension failed on the message, which failed
  * the connection (error, close). */
 gboolean    fws_driver_send            (FwsDriver      *driver,
+                                        FwsMessageType  type,
+                                        GBytes         *data,
+                                        GError        **error);
+/* The checks of fws_driver_send, without sending: for a message the
+ * caller keeps until there is room for it. */
+gboolean    fws_driver_check_send      (FwsDriver      *driver,
                                         FwsMessageType  type,
                                         GBytes         *data,
                                         GError        **error);

@@ -418,6 +418,9 @@ wire_reason (guint code)
       return "Protocol error";
     case FWS_CLOSE_CODE_INVALID_DATA:
       return "Invalid UTF-8 in a text message";
+    case FWS_CLOSE_CODE_POLICY_VIOLATION:
+      /* The one 1008 written on an open connection: send-overflow. */
+      return "Send queue full";
     case FWS_CLOSE_CODE_TOO_BIG:
       return "Message too big";
     case FWS_CLOSE_CODE_MISSING_EXTENSION:
@@ -618,7 +621,8 @@ codec_control_cb (gpointer      user_data,
 
     case FWS_WS_OP_PING:
       bytes = g_bytes_new (payload, len);
-      if (self->state == FWS_READY_STATE_OPEN)
+      if (self->state == FWS_READY_STATE_OPEN &&
+          (self->cb.hold_pong == NULL || !self->cb.hold_pong (self->user_data, bytes)))
         write_frame (self, FWS_WS_OP_PONG, 0, payload, len, NULL);
       self->cb.ping (self->user_data, bytes);
       break;
@@ -892,10 +896,10 @@ check_open (FwsDriver  *self,
 }
 
 gboolean
-fws_driver_send (FwsDriver       *self,
-                 FwsMessageType   type,
-                 GBytes          *data,
-                 GError         **error)
+fws_driver_check_send (FwsDriver       *self,
+                       FwsMessageType   type,
+                       GBytes          *data,
+                       GError         **error)
 {
   g_return_val_if_fail (type == FWS_MESSAGE_TYPE_TEXT || type == FWS_MESSAGE_TYPE_BINARY, FALSE);
 
@@ -919,6 +923,17 @@ fws_driver_send (FwsDriver       *self,
                    _("%s connections carry text messages only"), fws_ws_version_to_string (self->version));
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+fws_driver_send (FwsDriver       *self,
+                 FwsMessageType   type,
+                 GBytes          *data,
+                 GError         **error)
+{
+  if (!fws_driver_check_send (self, type, data, error))
+    return FALSE;
   if (!send_or_queue (self, type == FWS_MESSAGE_TYPE_TEXT ? FWS_WS_OP_TEXT : FWS_WS_OP_BINARY, data))
     {
       /* An extension failed on it: the connection failed with it. */

@@ -75,6 +75,10 @@ struct _FwsEventSource
   double              ping_seconds;
   SoupMessageHeaders *extra_headers;
   char              **allowed_origins;   /* NULL: all */
+  guint64             max_buffered;      /* 0: none */
+  guint64             high_water_mark;   /* 0: never pause reading */
+  guint64             low_water_mark;
+  FwsSendOverflow     send_overflow;
 
   /* the request */
   char               *origin;
@@ -99,6 +103,11 @@ enum
   PROP_PING_SECONDS,
   PROP_EXTRA_HEADERS,
   PROP_ALLOWED_ORIGINS,
+  PROP_BUFFERED_AMOUNT,
+  PROP_MAX_BUFFERED,
+  PROP_HIGH_WATER_MARK,
+  PROP_LOW_WATER_MARK,
+  PROP_SEND_OVERFLOW,
   N_PROPS
 };
 
@@ -115,14 +124,16 @@ static guint signals[N_SIGNALS];
 
 /* ---- Output ---- */
 
-/* Hands what was formatted to the transport, once the head went first. */
+/* Hands what was formatted to the transport, once the head went first.
+ * Events were checked against max-buffered by send; the head, comments
+ * and pings are bounded otherwise (once, and by the clock). */
 static void
 push_out (FwsEventSource *self)
 {
   if (!self->head_queued || fws_connection_is_dead (self->conn) || self->out->len == 0)
     return;
-  fws_transport_write (fws_connection_get_transport (self->conn), (const guint8 *) self->out->str,
-                       self->out->len);
+  fws_transport_write_unlimited (fws_connection_get_transport (self->conn), (const guint8 *) self->out->str,
+                                 self->out->len);
   g_string_truncate (self->out, 0);
 }
 
@@ -136,7 +147,8 @@ queue_head (FwsEventSource *self)
     return;
   head = g_string_new (NULL);
   fws_sse_append_head (head, self->version, self->extra_headers, fws_sse_retry_ms (self->retry));
-  fws_transport_write (fws_connection_get_transport (self->conn), (const guint8 *) head->str, head->len);
+  fws_transport_write_unlimited (fws_connection_get_transport (self->conn), (const guint8 *) head->str,
+                                 head->len);
   self->head_queued = TRUE;
   push_out (self);
 }
@@ -211,6 +223,7 @@ conn_drained_cb (GObject *owner)
 {
   FwsEventSource *self = FWS_EVENT_SOURCE (owner);
 
+  g_object_notify_by_pspec (owner, properties[PROP_BUFFERED_AMOUNT]);
   if (self->ready_state == FWS_READY_STATE_CONNECTING && !fws_connection_is_closing (self->conn))
     {
       /* The head is out. */
@@ -523,10 +536,16 @@ fws_event_source_accept_request (FwsEventSource  *self,
  * stream is open go out right after the response head. It is never
  * blocking: the bytes go out when the main loop runs.
  *
+ * An event that would take [property@Fws.EventSource:buffered-amount]
+ * past [property@Fws.EventSource:max-buffered] is not queued: the send
+ * fails with %FWS_ERROR_QUEUE_FULL and, if
+ * [property@Fws.EventSource:send-overflow] is %FWS_SEND_OVERFLOW_CLOSE,
+ * the stream is closed as by [method@Fws.EventSource.close].
+ *
  * Returns: %TRUE if the event was queued; %FALSE with @error set when
  *   @event or @id has CR, LF or NUL (%FWS_ERROR_INVALID_ARGUMENT), a string
- *   is not valid UTF-8 (%FWS_ERROR_INVALID_UTF8), or the stream is closed
- *   (%FWS_ERROR_CLOSED)
+ *   is not valid UTF-8 (%FWS_ERROR_INVALID_UTF8), the stream is closed
+ *   (%FWS_ERROR_CLOSED), or the send queue is full (%FWS_ERROR_QUEUE_FULL)
  * Since: 0.1
  */
 gboolean
@@ -536,6 +555,9 @@ fws_event_source_send (FwsEventSource  *self,
                        const char      *id,
                        GError         **error)
 {
+  gsize before;
+  gsize added;
+
   g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FALSE);
   g_return_val_if_fail (data != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -545,8 +567,29 @@ fws_event_source_send (FwsEventSource  *self,
       g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The EventSource stream is closed"));
       return FALSE;
     }
+  before = self->out->len;
   if (!fws_sse_append_event (self->out, data, strlen (data), event, -1, id, -1, error))
     return FALSE;
+  added = self->out->len - before;
+  if (self->max_buffered != 0 &&
+      ((guint64) added > self->max_buffered ||
+       fws_event_source_get_buffered_amount (self) - added > self->max_buffered - added))
+    {
+      char size[24];
+      char limit[24];
+
+      g_string_truncate (self->out, before);
+      /* No G_GUINT64_FORMAT inside a translatable string: xgettext cannot
+       * see through it. */
+      g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, added);
+      g_snprintf (limit, sizeof limit, "%" G_GUINT64_FORMAT, self->max_buffered);
+      g_set_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL,
+                   _("An event of %s bytes does not fit in the send queue: the client "
+                     "is not reading fast enough, and max-buffered is %s bytes"), size, limit);
+      if (self->send_overflow == FWS_SEND_OVERFLOW_CLOSE)
+        fws_event_source_close (self);
+      return FALSE;
+    }
   push_out (self);
   return TRUE;
 }
@@ -839,6 +882,178 @@ fws_event_source_get_allowed_origins (FwsEventSource *self)
 
 /* ---- GObject ---- */
 
+/**
+ * fws_event_source_get_buffered_amount:
+ * @self: a [class@Fws.EventSource]
+ *
+ * The bytes queued for the client and not yet handed to the kernel: the
+ * response head, events, comments. `notify::buffered-amount` is emitted
+ * when the queue has drained.
+ *
+ * Returns: the number of bytes queued
+ * Since: 0.2
+ */
+guint64
+fws_event_source_get_buffered_amount (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), 0);
+  return fws_transport_get_queued (fws_connection_get_transport (self->conn)) + self->out->len;
+}
+
+static void
+apply_limits (FwsEventSource *self)
+{
+  fws_connection_set_limits (self->conn, self->max_buffered, self->high_water_mark, self->low_water_mark);
+}
+
+/**
+ * fws_event_source_get_max_buffered:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:max-buffered].
+ *
+ * Returns: the hard limit on bytes queued for the client, 0 for none
+ * Since: 0.2
+ */
+guint64
+fws_event_source_get_max_buffered (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), 0);
+  return self->max_buffered;
+}
+
+/**
+ * fws_event_source_set_max_buffered:
+ * @self: a [class@Fws.EventSource]
+ * @max_buffered: the hard limit on bytes queued for the client, 0 for none
+ *
+ * Sets [property@Fws.EventSource:max-buffered]; it applies at once.
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_set_max_buffered (FwsEventSource *self,
+                                   guint64         max_buffered)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+  if (self->max_buffered == max_buffered)
+    return;
+  self->max_buffered = max_buffered;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_BUFFERED]);
+}
+
+/**
+ * fws_event_source_get_high_water_mark:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:high-water-mark].
+ *
+ * Returns: the bytes queued above which reading pauses, 0 for never
+ * Since: 0.2
+ */
+guint64
+fws_event_source_get_high_water_mark (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), 0);
+  return self->high_water_mark;
+}
+
+/**
+ * fws_event_source_set_high_water_mark:
+ * @self: a [class@Fws.EventSource]
+ * @bytes: the bytes queued above which reading pauses, 0 for never
+ *
+ * Sets [property@Fws.EventSource:high-water-mark]; it applies at once.
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_set_high_water_mark (FwsEventSource *self,
+                                      guint64         bytes)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+  if (self->high_water_mark == bytes)
+    return;
+  self->high_water_mark = bytes;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGH_WATER_MARK]);
+}
+
+/**
+ * fws_event_source_get_low_water_mark:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:low-water-mark].
+ *
+ * Returns: the bytes queued at or below which paused reading resumes
+ * Since: 0.2
+ */
+guint64
+fws_event_source_get_low_water_mark (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), 0);
+  return self->low_water_mark;
+}
+
+/**
+ * fws_event_source_set_low_water_mark:
+ * @self: a [class@Fws.EventSource]
+ * @bytes: the bytes queued at or below which paused reading resumes
+ *
+ * Sets [property@Fws.EventSource:low-water-mark]; it applies at once.
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_set_low_water_mark (FwsEventSource *self,
+                                     guint64         bytes)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+  if (self->low_water_mark == bytes)
+    return;
+  self->low_water_mark = bytes;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOW_WATER_MARK]);
+}
+
+/**
+ * fws_event_source_get_send_overflow:
+ * @self: a [class@Fws.EventSource]
+ *
+ * Gets [property@Fws.EventSource:send-overflow].
+ *
+ * Returns: what a send past max-buffered does
+ * Since: 0.2
+ */
+FwsSendOverflow
+fws_event_source_get_send_overflow (FwsEventSource *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE (self), FWS_SEND_OVERFLOW_ERROR);
+  return self->send_overflow;
+}
+
+/**
+ * fws_event_source_set_send_overflow:
+ * @self: a [class@Fws.EventSource]
+ * @policy: what a send past max-buffered does
+ *
+ * Sets [property@Fws.EventSource:send-overflow].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_set_send_overflow (FwsEventSource  *self,
+                                    FwsSendOverflow  policy)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE (self));
+  g_return_if_fail (policy == FWS_SEND_OVERFLOW_ERROR || policy == FWS_SEND_OVERFLOW_CLOSE);
+  if (self->send_overflow == policy)
+    return;
+  self->send_overflow = policy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEND_OVERFLOW]);
+}
+
 static void
 fws_event_source_get_property (GObject    *object,
                                guint       prop_id,
@@ -870,6 +1085,21 @@ fws_event_source_get_property (GObject    *object,
     case PROP_ALLOWED_ORIGINS:
       g_value_set_boxed (value, self->allowed_origins);
       break;
+    case PROP_BUFFERED_AMOUNT:
+      g_value_set_uint64 (value, fws_event_source_get_buffered_amount (self));
+      break;
+    case PROP_MAX_BUFFERED:
+      g_value_set_uint64 (value, self->max_buffered);
+      break;
+    case PROP_HIGH_WATER_MARK:
+      g_value_set_uint64 (value, self->high_water_mark);
+      break;
+    case PROP_LOW_WATER_MARK:
+      g_value_set_uint64 (value, self->low_water_mark);
+      break;
+    case PROP_SEND_OVERFLOW:
+      g_value_set_enum (value, self->send_overflow);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -896,6 +1126,18 @@ fws_event_source_set_property (GObject      *object,
       break;
     case PROP_ALLOWED_ORIGINS:
       fws_event_source_set_allowed_origins (self, g_value_get_boxed (value));
+      break;
+    case PROP_MAX_BUFFERED:
+      fws_event_source_set_max_buffered (self, g_value_get_uint64 (value));
+      break;
+    case PROP_HIGH_WATER_MARK:
+      fws_event_source_set_high_water_mark (self, g_value_get_uint64 (value));
+      break;
+    case PROP_LOW_WATER_MARK:
+      fws_event_source_set_low_water_mark (self, g_value_get_uint64 (value));
+      break;
+    case PROP_SEND_OVERFLOW:
+      fws_event_source_set_send_overflow (self, g_value_get_enum (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1040,6 +1282,78 @@ fws_event_source_class_init (FwsEventSourceClass *klass)
     g_param_spec_boxed ("allowed-origins", NULL, NULL, G_TYPE_STRV,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * FwsEventSource:buffered-amount:
+   *
+   * Bytes queued for the client and not yet written. Notified when the
+   * queue drains.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_BUFFERED_AMOUNT] =
+    g_param_spec_uint64 ("buffered-amount", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:max-buffered:
+   *
+   * The hard limit on the bytes queued for the client
+   * ([property@Fws.EventSource:buffered-amount]), 1 GiB by default; 0
+   * means none. An event that would pass it is not queued:
+   * [method@Fws.EventSource.send] fails with %FWS_ERROR_QUEUE_FULL, and
+   * closes the stream if [property@Fws.EventSource:send-overflow] says so.
+   * See docs/limits.md.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_MAX_BUFFERED] =
+    g_param_spec_uint64 ("max-buffered", NULL, NULL, 0, G_MAXUINT64, FWS_TRANSPORT_DEFAULT_MAX_QUEUED,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:high-water-mark:
+   *
+   * Once more than this many bytes are queued for the client, nothing more
+   * is read from it until the queue is down to
+   * [property@Fws.EventSource:low-water-mark] (1 MiB by default; 0: never
+   * pause). A client has nothing to say on an EventSource stream; reading
+   * only notices that it went away, which a client that does not read
+   * cannot hide for long anyway.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_HIGH_WATER_MARK] =
+    g_param_spec_uint64 ("high-water-mark", NULL, NULL, 0, G_MAXUINT64, FWS_TRANSPORT_DEFAULT_HIGH_WATER,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:low-water-mark:
+   *
+   * Reading paused by [property@Fws.EventSource:high-water-mark] resumes
+   * once at most this many bytes are queued (256 KiB by default; clamped
+   * to the high-water mark).
+   *
+   * Since: 0.2
+   */
+  properties[PROP_LOW_WATER_MARK] =
+    g_param_spec_uint64 ("low-water-mark", NULL, NULL, 0, G_MAXUINT64, FWS_TRANSPORT_DEFAULT_LOW_WATER,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSource:send-overflow:
+   *
+   * What [method@Fws.EventSource.send] does when its event would take the
+   * queue past [property@Fws.EventSource:max-buffered]: fail with
+   * %FWS_ERROR_QUEUE_FULL and keep the stream open (the default), or fail
+   * and close the stream as [method@Fws.EventSource.close] does (what is
+   * queued is written first, within 30 seconds).
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SEND_OVERFLOW] =
+    g_param_spec_enum ("send-overflow", NULL, NULL, FWS_TYPE_SEND_OVERFLOW, FWS_SEND_OVERFLOW_ERROR,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1075,4 +1389,7 @@ fws_event_source_init (FwsEventSource *self)
   self->retry = DEFAULT_RETRY;
   self->last_event_id = g_strdup ("");
   self->out = g_string_new (NULL);
+  self->max_buffered = FWS_TRANSPORT_DEFAULT_MAX_QUEUED;
+  self->high_water_mark = FWS_TRANSPORT_DEFAULT_HIGH_WATER;
+  self->low_water_mark = FWS_TRANSPORT_DEFAULT_LOW_WATER;
 }

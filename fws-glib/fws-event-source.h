@@ -78,4 +78,27 @@ FWS_AVAILABLE_IN_ALL
 void                fws_event_source_set_allowed_origins     (FwsEventSource      *self,
                                                               const char * const  *origins);
 
+FWS_AVAILABLE_IN_ALL
+guint64             fws_event_source_get_buffered_amount     (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+guint64             fws_event_source_get_max_buffered        (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_max_buffered        (FwsEventSource      *self,
+                                                              guint64              max_buffered);
+FWS_AVAILABLE_IN_ALL
+guint64             fws_event_source_get_high_water_mark     (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_high_water_mark     (FwsEventSource      *self,
+                                                              guint64              bytes);
+FWS_AVAILABLE_IN_ALL
+guint64             fws_event_source_get_low_water_mark      (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_low_water_mark      (FwsEventSource      *self,
+                                                              guint64              bytes);
+FWS_AVAILABLE_IN_ALL
+FwsSendOverflow     fws_event_source_get_send_overflow       (FwsEventSource      *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_event_source_set_send_overflow       (FwsEventSource      *self,
+                                                              FwsSendOverflow      policy);
+
 G_END_DECLS

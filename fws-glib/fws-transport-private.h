@@ -101,6 +101,18 @@ void          fws_transport_write        (FwsTransport *transport,
                                           gsize         len);
 void          fws_transport_write_bytes  (FwsTransport *transport,
                                           GBytes       *bytes);
+void          fws_transport_write_frame  (FwsTransport *transport,
+                                          const guint8 *header,
+                                          gsize         header_len,
+                                          GBytes       *payload);
+/* Bytes that pass the hard limit, for an owner that bounds them itself:
+ * WebSocket control frames (at most one pong waits, and a close frame
+ * must go out when the queue is full), data the owner checked against
+ * the limit before formatting it. Copied; nothing is queued once the
+ * stream failed. */
+void          fws_transport_write_unlimited (FwsTransport *transport,
+                                             const guint8 *data,
+                                             gsize         len);
 
 /* The hard limit on bytes queued (including a TLS chunk in flight);
  * 0: none. Default FWS_TRANSPORT_DEFAULT_MAX_QUEUED. */

@@ -363,6 +363,31 @@ fws_transport_write (FwsTransport *t,
 }
 
 void
+fws_transport_write_frame (FwsTransport *t,
+                           const guint8 *header,
+                           gsize         header_len,
+                           GBytes       *payload)
+{
+  GError *error = NULL;
+
+  if (t->dead || t->pending_error != NULL)
+    return;
+  if (!fws_transport_try_write_frame (t, header, header_len, payload, &error))
+    fail_later (t, error);
+}
+
+void
+fws_transport_write_unlimited (FwsTransport *t,
+                               const guint8 *data,
+                               gsize         len)
+{
+  if (t->dead || t->pending_error != NULL || len == 0)
+    return;
+  queue_copy (t, data, len);
+  wake_flush (t);
+}
+
+void
 fws_transport_write_bytes (FwsTransport *t,
                            GBytes       *bytes)
 {

@@ -81,4 +81,25 @@ typedef enum
   FWS_CLOSE_CODE_TLS_HANDSHAKE = 1015,
 } FwsCloseCode;
 
+/**
+ * FwsSendOverflow:
+ * @FWS_SEND_OVERFLOW_ERROR: the send fails with %FWS_ERROR_QUEUE_FULL and
+ *   queues nothing; the connection stays open
+ * @FWS_SEND_OVERFLOW_CLOSE: the send fails with %FWS_ERROR_QUEUE_FULL and
+ *   the connection is closed: a WebSocket with code 1008 (policy
+ *   violation), an EventSource stream after what is queued
+ *
+ * What a synchronous send does when its message would take the outgoing
+ * queue past the connection's hard limit
+ * ([property@Fws.WebSocket:max-buffered],
+ * [property@Fws.EventSource:max-buffered]).
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  FWS_SEND_OVERFLOW_ERROR = 0,
+  FWS_SEND_OVERFLOW_CLOSE = 1,
+} FwsSendOverflow;
+
 G_END_DECLS

@@ -24,4 +24,8 @@ void  fws_web_socket_connect    (FwsWebSocket              *self,
 /* The client side: the handshake response's status, 0 before it arrived. */
 guint fws_web_socket_get_status (FwsWebSocket *self);
 
+/* FwsClient's defaults, from its instance init: the water marks off
+ * (docs/limits.md: two peers that both pause can deadlock). */
+void  fws_web_socket_set_client_limits (FwsWebSocket *self);
+
 G_END_DECLS

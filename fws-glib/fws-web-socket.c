@@ -61,10 +61,12 @@ typedef struct
 
 typedef struct
 {
-  GTask        *task;
-  guint64       target;     /* written once the transport's total reaches it; 0: still in the driver */
-  GCancellable *cancellable;
-  gulong        cancel_id;
+  GTask          *task;
+  guint64         target;     /* written once the transport's total reaches it; 0: still in the driver */
+  GCancellable   *cancellable;
+  gulong          cancel_id;
+  GBytes         *data;       /* (nullable) waiting for room: not sent yet */
+  FwsMessageType  type;
 } SendOp;
 
 typedef struct
@@ -85,6 +87,10 @@ typedef struct
   guint               handshake_timeout;
   guint               ping_interval;
   guint               pong_timeout;
+  guint64             max_buffered;      /* 0: none */
+  guint64             high_water_mark;   /* 0: never pause reading */
+  guint64             low_water_mark;
+  FwsSendOverflow     send_overflow;
 
   /* what close reports */
   guint               close_code;
@@ -101,6 +107,15 @@ typedef struct
 
   GList              *pings;             /* of PingOp */
   GQueue              sends;             /* of SendOp, in the order they were queued */
+  GQueue              waiting;           /* of SendOp, send_async's waiting for room, in order */
+
+  /* at most one pong waits in the transport (RFC 6455 5.5.3) */
+  guint64             pong_end;          /* total queued behind the last pong */
+  GBytes             *held_pong;         /* (nullable) the latest ping's payload, answered once it is out */
+
+  /* the pong deadline */
+  guint64             ping_end;          /* total queued behind the last ping */
+  guint64             written_at_deadline; /* total written when the deadline was (re)armed */
 } FwsWebSocketPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (FwsWebSocket, fws_web_socket, G_TYPE_OBJECT)
@@ -125,6 +140,10 @@ enum
   PROP_CLOSE_CODE,
   PROP_CLOSE_REASON,
   PROP_ALLOWED_ORIGINS,
+  PROP_MAX_BUFFERED,
+  PROP_HIGH_WATER_MARK,
+  PROP_LOW_WATER_MARK,
+  PROP_SEND_OVERFLOW,
   N_PROPS
 };
 
@@ -224,6 +243,11 @@ abandon (FwsWebSocket *self,
 
 /* ---- Driver output ---- */
 
+/* The driver's small writes: the handshake, control frames, hixie text.
+ * The transport has no hard limit of its own here (apply_limits): data
+ * messages were checked against max-buffered before they reached the
+ * driver, at most one pong waits, there is one close frame, and the close
+ * frame of the send-overflow policy must go out when the queue is full. */
 static void
 driver_write_cb (gpointer      user_data,
                  const guint8 *data,
@@ -246,8 +270,7 @@ driver_write_frame_cb (gpointer      user_data,
 
   if (fws_connection_is_dead (priv->conn))
     return;
-  fws_transport_write (transport, header, header_len);
-  fws_transport_write_bytes (transport, payload);
+  fws_transport_write_frame (transport, header, header_len, payload);
 }
 
 static void
@@ -266,9 +289,13 @@ send_op_free (SendOp *op)
   if (op->cancel_id)
     g_cancellable_disconnect (op->cancellable, op->cancel_id);
   g_clear_object (&op->cancellable);
+  g_clear_pointer (&op->data, g_bytes_unref);
   g_object_unref (op->task);
   g_free (op);
 }
+
+static gboolean message_fits (FwsWebSocket *self, gsize len);
+static void apply_limits (FwsWebSocket *self);
 
 /* Completes the send_async operations whose bytes the kernel now has. */
 static void
@@ -283,6 +310,53 @@ complete_sends (FwsWebSocket *self)
       g_queue_pop_head (&priv->sends);
       g_task_return_boolean (op->task, TRUE);
       send_op_free (op);
+    }
+}
+
+/* Writes a pong now; the next waits until it is out. */
+static void
+send_pong (FwsWebSocket *self,
+           GBytes       *payload)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->driver != NULL && fws_driver_pong (priv->driver, payload))
+    priv->pong_end = fws_transport_get_total_queued (transport_of (self));
+}
+
+/* Hands send_async's waiting messages to the driver, in order, while they
+ * fit under max-buffered; one larger than the limit goes alone once the
+ * queue is empty. */
+static void
+push_waiting_sends (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  SendOp *op;
+
+  while ((op = g_queue_peek_head (&priv->waiting)) != NULL)
+    {
+      g_autoptr(GBytes) data = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize len = g_bytes_get_size (op->data);
+
+      if (current_state (self) <= FWS_READY_STATE_OPEN && priv->driver != NULL &&
+          !message_fits (self, len) && fws_web_socket_get_buffered_amount (self) > 0)
+        return;
+      g_queue_pop_head (&priv->waiting);
+      data = g_steal_pointer (&op->data);
+      if (priv->driver == NULL)
+        g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      if (error != NULL || !fws_driver_send (priv->driver, op->type, data, &error))
+        {
+          g_task_return_error (op->task, g_steal_pointer (&error));
+          send_op_free (op);
+          continue;
+        }
+      /* In the transport, unless it waits in the driver for the handshake
+       * (then open sets the target). */
+      if (fws_driver_get_state (priv->driver) != FWS_READY_STATE_CONNECTING)
+        op->target = fws_transport_get_total_queued (transport_of (self));
+      g_queue_push_tail (&priv->sends, op);
     }
 }
 
@@ -304,7 +378,8 @@ fail_pending (FwsWebSocket *self)
   GList *pings = g_steal_pointer (&priv->pings);
   SendOp *op;
 
-  while ((op = g_queue_pop_head (&priv->sends)) != NULL)
+  while ((op = g_queue_pop_head (&priv->sends)) != NULL ||
+         (op = g_queue_pop_head (&priv->waiting)) != NULL)
     {
       g_task_return_new_error (op->task, FWS_ERROR, FWS_ERROR_CLOSED,
                                _("The connection closed before the message was written"));
@@ -328,9 +403,35 @@ static void
 arm_pong_deadline (FwsWebSocket *self)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsTransport *transport = transport_of (self);
 
+  priv->ping_end = fws_transport_get_total_queued (transport);
   if (!fws_connection_has_timer (priv->conn, FWS_CONNECTION_TIMER_PONG))
-    fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_PONG, priv->pong_timeout);
+    {
+      priv->written_at_deadline = fws_transport_get_total_written (transport);
+      fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_PONG, priv->pong_timeout);
+    }
+}
+
+/* The pong deadline passed. A pong can be late without the peer being
+ * gone: our ping may still wait in our queue, or the pong in the kernel
+ * while the high-water mark keeps us from reading. Then a peer that read
+ * some of what we sent since the deadline was armed gets another
+ * pong-timeout; one that neither reads nor answers does not. */
+static gboolean
+extend_pong_deadline (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsTransport *transport = transport_of (self);
+  guint64 written = fws_transport_get_total_written (transport);
+
+  if (written == priv->written_at_deadline)
+    return FALSE;
+  if (!fws_transport_is_read_paused (transport) && written >= priv->ping_end)
+    return FALSE;
+  priv->written_at_deadline = written;
+  fws_connection_set_timer (priv->conn, FWS_CONNECTION_TIMER_PONG, priv->pong_timeout);
+  return TRUE;
 }
 
 static void
@@ -420,7 +521,19 @@ conn_drained_cb (GObject *owner)
 static void
 conn_written_cb (GObject *owner)
 {
-  complete_sends (FWS_WEB_SOCKET (owner));
+  FwsWebSocket *self = FWS_WEB_SOCKET (owner);
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->held_pong != NULL &&
+      fws_transport_get_total_written (transport_of (self)) >= priv->pong_end)
+    {
+      g_autoptr(GBytes) payload = g_steal_pointer (&priv->held_pong);
+
+      send_pong (self, payload);
+    }
+  complete_sends (self);
+  push_waiting_sends (self);
+  complete_sends (self);
 }
 
 static void
@@ -457,6 +570,8 @@ conn_timeout_cb (GObject            *owner,
       keepalive_ping (self);
       break;
     case FWS_CONNECTION_TIMER_PONG:
+      if (extend_pong_deadline (self))
+        break;
       error = g_error_new (FWS_ERROR, FWS_ERROR_TIMED_OUT,
                            _("No pong arrived within %u ms of a ping"), priv->pong_timeout);
       abandon (self, error);
@@ -569,6 +684,26 @@ driver_ping_cb (gpointer  user_data,
   g_signal_emit (user_data, signals[PING], 0, payload);
 }
 
+/* RFC 6455 5.5.3: while a pong waits in the transport, later pings are
+ * answered once, with the latest payload, after it went out. A peer that
+ * pings without reading makes us queue one pong, not one per ping. */
+static gboolean
+driver_hold_pong_cb (gpointer  user_data,
+                     GBytes   *payload)
+{
+  FwsWebSocket *self = user_data;
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (fws_transport_get_total_written (transport_of (self)) < priv->pong_end)
+    {
+      g_clear_pointer (&priv->held_pong, g_bytes_unref);
+      priv->held_pong = g_bytes_ref (payload);
+    }
+  else
+    send_pong (self, payload);
+  return TRUE;
+}
+
 static void
 driver_pong_cb (gpointer  user_data,
                 GBytes   *payload)
@@ -637,6 +772,7 @@ static const FwsDriverCallbacks driver_callbacks = {
   driver_pong_cb,
   driver_error_cb,
   driver_close_cb,
+  driver_hold_pong_cb,
 };
 
 /* Hands the registered extensions to a driver not started yet. */
@@ -944,6 +1080,79 @@ fws_web_socket_accept_request (FwsWebSocket  *self,
   return TRUE;
 }
 
+/* ---- Room in the send queue ---- */
+
+/* An upper bound of what a data message of @len bytes adds to the queue:
+ * the largest frame header and, with extensions, what permessage-deflate
+ * may add to data that does not compress (zlib's deflateBound, rounded
+ * up). An extension of the application's that grows a message further
+ * takes the queue past the limit by what it added to that message. */
+static guint64
+message_bound (FwsWebSocket *self,
+               gsize         len)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  guint64 bound = (guint64) len + 14;
+
+  if (priv->extensions->len > 0)
+    bound += (len >> 12) + (len >> 14) + 64;
+  return bound;
+}
+
+/* Whether a data message of @len bytes fits under max-buffered now. */
+static gboolean
+message_fits (FwsWebSocket *self,
+              gsize         len)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  guint64 bound;
+
+  if (priv->max_buffered == 0)
+    return TRUE;
+  bound = message_bound (self, len);
+  return bound <= priv->max_buffered &&
+         fws_web_socket_get_buffered_amount (self) <= priv->max_buffered - bound;
+}
+
+static void
+set_queue_full (FwsWebSocket  *self,
+                gsize          len,
+                GError       **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  char size[24];
+  char limit[24];
+
+  /* No G_GUINT64_FORMAT inside a translatable string: xgettext cannot
+   * see through it. */
+  g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, len);
+  g_snprintf (limit, sizeof limit, "%" G_GUINT64_FORMAT, priv->max_buffered);
+  g_set_error (error, FWS_ERROR, FWS_ERROR_QUEUE_FULL,
+               _("A message of %s bytes does not fit in the send queue: the peer "
+                 "is not reading fast enough, and max-buffered is %s bytes"), size, limit);
+}
+
+/* A synchronous send found no room: the send-overflow policy. */
+static gboolean
+overflow (FwsWebSocket  *self,
+          gsize          len,
+          GError       **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->send_overflow == FWS_SEND_OVERFLOW_CLOSE)
+    {
+      g_autoptr(GError) failure = NULL;
+
+      /* 1008 with a fixed English reason on the wire; the close frame is
+       * a control frame, which the hard limit lets through. */
+      set_queue_full (self, len, &failure);
+      fws_driver_fail (priv->driver, FWS_CLOSE_CODE_POLICY_VIOLATION, failure);
+    }
+  set_queue_full (self, len, error);
+  return FALSE;
+}
+
 /* ---- Public API ---- */
 
 /**
@@ -957,10 +1166,17 @@ fws_web_socket_accept_request (FwsWebSocket  *self,
  * loop runs (see [property@Fws.WebSocket:buffered-amount]). Before the
  * handshake has completed, messages wait and go out right after it.
  *
+ * A message that would take [property@Fws.WebSocket:buffered-amount] past
+ * [property@Fws.WebSocket:max-buffered] is not queued: the send fails with
+ * %FWS_ERROR_QUEUE_FULL and, if [property@Fws.WebSocket:send-overflow] is
+ * %FWS_SEND_OVERFLOW_CLOSE, the connection is closed with 1008.
+ * [method@Fws.WebSocket.send_async] waits for room instead.
+ *
  * Returns: %TRUE if the message was queued; %FALSE with @error set if the
  *   connection is closing or closed (%FWS_ERROR_CLOSED), if text is not
- *   valid UTF-8 (%FWS_ERROR_INVALID_UTF8), or for binary on a hixie
- *   connection (%FWS_ERROR_NOT_SUPPORTED)
+ *   valid UTF-8 (%FWS_ERROR_INVALID_UTF8), for binary on a hixie
+ *   connection (%FWS_ERROR_NOT_SUPPORTED), or if the send queue is full
+ *   (%FWS_ERROR_QUEUE_FULL)
  * Since: 0.1
  */
 gboolean
@@ -979,6 +1195,14 @@ fws_web_socket_send (FwsWebSocket    *self,
     {
       g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
       return FALSE;
+    }
+  /* A message refused for another reason (closed, not UTF-8) is refused
+   * for it, and never closes the connection. */
+  if (!message_fits (self, g_bytes_get_size (data)))
+    {
+      if (!fws_driver_check_send (priv->driver, type, data, error))
+        return FALSE;
+      return overflow (self, g_bytes_get_size (data), error);
     }
   return fws_driver_send (priv->driver, type, data, error);
 }
@@ -1098,18 +1322,21 @@ send_cancel_idle_cb (gpointer user_data)
   FwsWebSocket *self = g_task_get_source_object (task);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  for (GList *l = priv->sends.head; l; l = l->next)
-    {
-      SendOp *op = l->data;
+  GQueue *queues[] = { &priv->sends, &priv->waiting };
 
-      if (op->task == task)
-        {
-          g_queue_delete_link (&priv->sends, l);
-          g_task_return_error_if_cancelled (op->task);
-          send_op_free (op);
-          break;
-        }
-    }
+  for (gsize i = 0; i < G_N_ELEMENTS (queues); i++)
+    for (GList *l = queues[i]->head; l; l = l->next)
+      {
+        SendOp *op = l->data;
+
+        if (op->task == task)
+          {
+            g_queue_delete_link (queues[i], l);
+            g_task_return_error_if_cancelled (op->task);
+            send_op_free (op);
+            return G_SOURCE_REMOVE;
+          }
+      }
   return G_SOURCE_REMOVE;
 }
 
@@ -1120,10 +1347,17 @@ send_cancelled_cb (GCancellable *cancellable,
   GTask *task = user_data;
   FwsWebSocket *self = g_task_get_source_object (task);
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  GSource *source = g_idle_source_new ();
 
-  /* May run in another thread: finish in the connection's context. */
-  g_main_context_invoke_full (fws_connection_get_context (priv->conn), G_PRIORITY_DEFAULT, send_cancel_idle_cb,
-                              g_object_ref (task), g_object_unref);
+  /* May run in another thread: finish in the connection's context, and
+   * never inside this handler, where g_cancellable_disconnect (in
+   * send_op_free) would deadlock (g_main_context_invoke_full runs the
+   * callback at once when the context is ours). */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "fws-web-socket-send-cancelled");
+  g_source_set_callback (source, send_cancel_idle_cb, g_object_ref (task), g_object_unref);
+  g_source_attach (source, fws_connection_get_context (priv->conn));
+  g_source_unref (source);
 }
 
 /**
@@ -1142,7 +1376,19 @@ send_cancelled_cb (GCancellable *cancellable,
  * flow control that [property@Fws.WebSocket:buffered-amount] allows by
  * polling. It fails with %FWS_ERROR_CLOSED if the connection closes first,
  * and with the errors of [method@Fws.WebSocket.send] if the message cannot
- * be queued. Cancelling stops the wait, not the message.
+ * be queued.
+ *
+ * It never fails for want of room: a message that would take the queue
+ * past [property@Fws.WebSocket:max-buffered] waits, with @data
+ * referenced, until the peer has read enough (a message larger than the
+ * limit by itself waits until the queue is empty, then goes alone).
+ * Messages of send_async go out in the order of the calls; one of
+ * [method@Fws.WebSocket.send] that fits goes out at once, before those
+ * still waiting.
+ *
+ * Cancelling stops the wait: the operation fails with
+ * %G_IO_ERROR_CANCELLED, and a message still waiting for room is not sent
+ * (one already queued is).
  *
  * Since: 0.1
  */
@@ -1157,6 +1403,7 @@ fws_web_socket_send_async (FwsWebSocket        *self,
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean wait;
   SendOp *op;
 
   g_return_if_fail (FWS_IS_WEB_SOCKET (self));
@@ -1166,7 +1413,12 @@ fws_web_socket_send_async (FwsWebSocket        *self,
   g_task_set_source_tag (task, fws_web_socket_send_async);
   g_task_set_name (task, "fws_web_socket_send_async");
 
-  if (!fws_web_socket_send (self, type, data, &error))
+  /* No room, or earlier ones wait: wait behind them (once the message
+   * passed the checks it would pass now). */
+  wait = priv->driver != NULL &&
+         (!g_queue_is_empty (&priv->waiting) || !message_fits (self, g_bytes_get_size (data)));
+  if (wait ? !fws_driver_check_send (priv->driver, type, data, &error)
+           : !fws_web_socket_send (self, type, data, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1174,15 +1426,25 @@ fws_web_socket_send_async (FwsWebSocket        *self,
 
   op = g_new0 (SendOp, 1);
   op->task = g_steal_pointer (&task);
-  /* In the transport already, unless it waits in the driver for the
-   * handshake (then open sets the target). */
-  if (fws_driver_get_state (priv->driver) != FWS_READY_STATE_CONNECTING)
-    op->target = fws_transport_get_total_queued (transport_of (self));
   if (cancellable)
     {
       op->cancellable = g_object_ref (cancellable);
       op->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (send_cancelled_cb), op->task, NULL);
     }
+  if (wait)
+    {
+      op->data = g_bytes_ref (data);
+      op->type = type;
+      g_queue_push_tail (&priv->waiting, op);
+      /* An empty queue never drains again: a message larger than the
+       * limit goes now. */
+      push_waiting_sends (self);
+      return;
+    }
+  /* In the transport already, unless it waits in the driver for the
+   * handshake (then open sets the target). */
+  if (fws_driver_get_state (priv->driver) != FWS_READY_STATE_CONNECTING)
+    op->target = fws_transport_get_total_queued (transport_of (self));
   g_queue_push_tail (&priv->sends, op);
   complete_sends (self);
 }
@@ -1530,6 +1792,197 @@ fws_web_socket_set_max_length (FwsWebSocket *self,
   if (priv->driver)
     fws_driver_set_max_length (priv->driver, max_length);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_LENGTH]);
+}
+
+/**
+ * fws_web_socket_get_max_buffered:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:max-buffered].
+ *
+ * Returns: the hard limit on bytes queued for the peer, 0 for none
+ * Since: 0.2
+ */
+guint64
+fws_web_socket_get_max_buffered (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->max_buffered;
+}
+
+/* max-buffered is checked here, before a message reaches the driver: it
+ * counts the messages the driver holds for the handshake too, and lets a
+ * message of send_async larger than the limit go alone. The transport's
+ * own hard limit, which would refuse that one, is off. */
+static void
+apply_limits (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  fws_connection_set_limits (priv->conn, 0, priv->high_water_mark, priv->low_water_mark);
+}
+
+/**
+ * fws_web_socket_set_max_buffered:
+ * @self: a [class@Fws.WebSocket]
+ * @max_buffered: the hard limit on bytes queued for the peer, 0 for none
+ *
+ * Sets [property@Fws.WebSocket:max-buffered]. It applies at once, also
+ * to an open connection.
+ *
+ * Since: 0.2
+ */
+void
+fws_web_socket_set_max_buffered (FwsWebSocket *self,
+                                 guint64       max_buffered)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->max_buffered == max_buffered)
+    return;
+  priv->max_buffered = max_buffered;
+  apply_limits (self);
+  push_waiting_sends (self);
+  complete_sends (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_BUFFERED]);
+}
+
+/**
+ * fws_web_socket_get_high_water_mark:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:high-water-mark].
+ *
+ * Returns: the bytes queued above which reading pauses, 0 for never
+ * Since: 0.2
+ */
+guint64
+fws_web_socket_get_high_water_mark (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->high_water_mark;
+}
+
+/**
+ * fws_web_socket_set_high_water_mark:
+ * @self: a [class@Fws.WebSocket]
+ * @bytes: the bytes queued above which reading pauses, 0 for never
+ *
+ * Sets [property@Fws.WebSocket:high-water-mark]. It applies at once, also
+ * to an open connection.
+ *
+ * Since: 0.2
+ */
+void
+fws_web_socket_set_high_water_mark (FwsWebSocket *self,
+                                    guint64       bytes)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->high_water_mark == bytes)
+    return;
+  priv->high_water_mark = bytes;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGH_WATER_MARK]);
+}
+
+/**
+ * fws_web_socket_get_low_water_mark:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:low-water-mark].
+ *
+ * Returns: the bytes queued at or below which paused reading resumes
+ * Since: 0.2
+ */
+guint64
+fws_web_socket_get_low_water_mark (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
+  return priv->low_water_mark;
+}
+
+/**
+ * fws_web_socket_set_low_water_mark:
+ * @self: a [class@Fws.WebSocket]
+ * @bytes: the bytes queued at or below which paused reading resumes
+ *
+ * Sets [property@Fws.WebSocket:low-water-mark]. It applies at once, also
+ * to an open connection.
+ *
+ * Since: 0.2
+ */
+void
+fws_web_socket_set_low_water_mark (FwsWebSocket *self,
+                                   guint64       bytes)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  if (priv->low_water_mark == bytes)
+    return;
+  priv->low_water_mark = bytes;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOW_WATER_MARK]);
+}
+
+/**
+ * fws_web_socket_get_send_overflow:
+ * @self: a [class@Fws.WebSocket]
+ *
+ * Gets [property@Fws.WebSocket:send-overflow].
+ *
+ * Returns: what a synchronous send past max-buffered does
+ * Since: 0.2
+ */
+FwsSendOverflow
+fws_web_socket_get_send_overflow (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FWS_SEND_OVERFLOW_ERROR);
+  return priv->send_overflow;
+}
+
+/**
+ * fws_web_socket_set_send_overflow:
+ * @self: a [class@Fws.WebSocket]
+ * @policy: what a synchronous send past max-buffered does
+ *
+ * Sets [property@Fws.WebSocket:send-overflow].
+ *
+ * Since: 0.2
+ */
+void
+fws_web_socket_set_send_overflow (FwsWebSocket    *self,
+                                  FwsSendOverflow  policy)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (FWS_IS_WEB_SOCKET (self));
+  g_return_if_fail (policy == FWS_SEND_OVERFLOW_ERROR || policy == FWS_SEND_OVERFLOW_CLOSE);
+  if (priv->send_overflow == policy)
+    return;
+  priv->send_overflow = policy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEND_OVERFLOW]);
+}
+
+void
+fws_web_socket_set_client_limits (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->high_water_mark = 0;
+  priv->low_water_mark = 0;
+  apply_limits (self);
 }
 
 /**
@@ -2073,6 +2526,18 @@ fws_web_socket_get_property (GObject    *object,
     case PROP_PONG_TIMEOUT:
       g_value_set_uint (value, priv->pong_timeout);
       break;
+    case PROP_MAX_BUFFERED:
+      g_value_set_uint64 (value, fws_web_socket_get_max_buffered (self));
+      break;
+    case PROP_HIGH_WATER_MARK:
+      g_value_set_uint64 (value, fws_web_socket_get_high_water_mark (self));
+      break;
+    case PROP_LOW_WATER_MARK:
+      g_value_set_uint64 (value, fws_web_socket_get_low_water_mark (self));
+      break;
+    case PROP_SEND_OVERFLOW:
+      g_value_set_enum (value, fws_web_socket_get_send_overflow (self));
+      break;
     case PROP_CLOSE_CODE:
       g_value_set_uint (value, fws_web_socket_get_close_code (self));
       break;
@@ -2127,6 +2592,18 @@ fws_web_socket_set_property (GObject      *object,
     case PROP_PONG_TIMEOUT:
       fws_web_socket_set_pong_timeout (self, g_value_get_uint (value));
       break;
+    case PROP_MAX_BUFFERED:
+      fws_web_socket_set_max_buffered (self, g_value_get_uint64 (value));
+      break;
+    case PROP_HIGH_WATER_MARK:
+      fws_web_socket_set_high_water_mark (self, g_value_get_uint64 (value));
+      break;
+    case PROP_LOW_WATER_MARK:
+      fws_web_socket_set_low_water_mark (self, g_value_get_uint64 (value));
+      break;
+    case PROP_SEND_OVERFLOW:
+      fws_web_socket_set_send_overflow (self, g_value_get_enum (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2163,6 +2640,7 @@ fws_web_socket_finalize (GObject *object)
   g_clear_error (&priv->failure);
   g_clear_pointer (&priv->uri, g_uri_unref);
   g_clear_object (&priv->connecting);
+  g_clear_pointer (&priv->held_pong, g_bytes_unref);
 
   G_OBJECT_CLASS (fws_web_socket_parent_class)->finalize (object);
 }
@@ -2356,11 +2834,92 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * with an %FWS_ERROR_TIMED_OUT error and close 1006. 0 (the default)
    * means no deadline.
    *
+   * A pong can be late while the peer is alive: our ping may still wait in
+   * our queue, or its pong in the kernel while
+   * [property@Fws.WebSocket:high-water-mark] keeps us from reading. Then,
+   * if the peer read some of what we sent since the deadline was set, the
+   * deadline starts again; a peer that neither reads nor answers still
+   * times out.
+   *
    * Since: 0.1
    */
   properties[PROP_PONG_TIMEOUT] =
     g_param_spec_uint ("pong-timeout", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:max-buffered:
+   *
+   * The hard limit on the bytes queued for the peer and not yet handed to
+   * the kernel ([property@Fws.WebSocket:buffered-amount]), 1 GiB by
+   * default; 0 means none. A message that would pass it is not queued:
+   * [method@Fws.WebSocket.send] fails with %FWS_ERROR_QUEUE_FULL (and
+   * closes the connection if [property@Fws.WebSocket:send-overflow] says
+   * so), while [method@Fws.WebSocket.send_async] waits for room. Control
+   * frames (a pong, the close frame) may pass it by their few bytes. See
+   * docs/limits.md.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_MAX_BUFFERED] =
+    g_param_spec_uint64 ("max-buffered", NULL, NULL, 0, G_MAXUINT64, FWS_TRANSPORT_DEFAULT_MAX_QUEUED,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:high-water-mark:
+   *
+   * Once more than this many bytes are queued for the peer, nothing more
+   * is read from it until the queue is down to
+   * [property@Fws.WebSocket:low-water-mark]: its bytes wait in the
+   * kernel, TCP back-pressure reaches it, and what it could make us send
+   * (echoes, pongs) stays bounded. 0 means never pause.
+   *
+   * The default is 1 MiB on server connections and 0 on [class@Fws.Client]:
+   * two peers that both pause can deadlock, each waiting for the other to
+   * read, so only the side that must protect itself from peers it does not
+   * trust pauses by default. A client's queue is still bounded by
+   * [property@Fws.WebSocket:max-buffered].
+   *
+   * Since: 0.2
+   */
+  properties[PROP_HIGH_WATER_MARK] =
+    g_param_spec_uint64 ("high-water-mark", NULL, NULL, 0, G_MAXUINT64, FWS_TRANSPORT_DEFAULT_HIGH_WATER,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:low-water-mark:
+   *
+   * Reading paused by [property@Fws.WebSocket:high-water-mark] resumes
+   * once at most this many bytes are queued (clamped to the high-water
+   * mark). 256 KiB on server connections and 0 on [class@Fws.Client] by
+   * default.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_LOW_WATER_MARK] =
+    g_param_spec_uint64 ("low-water-mark", NULL, NULL, 0, G_MAXUINT64, FWS_TRANSPORT_DEFAULT_LOW_WATER,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsWebSocket:send-overflow:
+   *
+   * What a synchronous send ([method@Fws.WebSocket.send] and the other
+   * `send_*` methods) does when its message would take the queue past
+   * [property@Fws.WebSocket:max-buffered]: fail with
+   * %FWS_ERROR_QUEUE_FULL and keep the connection open (the default), or
+   * fail and close the connection with 1008 (policy violation).
+   *
+   * The code is 1008 rather than 1013 (try again later): 1008 is RFC
+   * 6455's own code for a policy of the endpoint's, which either side may
+   * send, while 1013 (registered with IANA later) tells a client that a
+   * server is overloaded for now and invites it to retry, and a peer that
+   * does not read what it is sent would overflow again.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SEND_OVERFLOW] =
+    g_param_spec_enum ("send-overflow", NULL, NULL, FWS_TYPE_SEND_OVERFLOW, FWS_SEND_OVERFLOW_ERROR,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * FwsWebSocket:extensions: (type GPtrArray(FwsExtension))
@@ -2520,6 +3079,11 @@ fws_web_socket_init (FwsWebSocket *self)
   priv->max_length = DEFAULT_MAX_LENGTH;
   priv->close_timeout = DEFAULT_CLOSE_TIMEOUT_MS;
   priv->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  priv->max_buffered = FWS_TRANSPORT_DEFAULT_MAX_QUEUED;
+  priv->high_water_mark = FWS_TRANSPORT_DEFAULT_HIGH_WATER;
+  priv->low_water_mark = FWS_TRANSPORT_DEFAULT_LOW_WATER;
+  apply_limits (self);
   g_queue_init (&priv->sends);
+  g_queue_init (&priv->waiting);
   priv->extensions = g_ptr_array_new_with_free_func (g_object_unref);
 }

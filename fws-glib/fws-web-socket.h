@@ -119,6 +119,26 @@ FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_set_max_length       (FwsWebSocket        *self,
                                                          guint64              max_length);
 FWS_AVAILABLE_IN_ALL
+guint64             fws_web_socket_get_max_buffered     (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_max_buffered     (FwsWebSocket        *self,
+                                                         guint64              max_buffered);
+FWS_AVAILABLE_IN_ALL
+guint64             fws_web_socket_get_high_water_mark  (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_high_water_mark  (FwsWebSocket        *self,
+                                                         guint64              bytes);
+FWS_AVAILABLE_IN_ALL
+guint64             fws_web_socket_get_low_water_mark   (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_low_water_mark   (FwsWebSocket        *self,
+                                                         guint64              bytes);
+FWS_AVAILABLE_IN_ALL
+FwsSendOverflow     fws_web_socket_get_send_overflow    (FwsWebSocket        *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_send_overflow    (FwsWebSocket        *self,
+                                                         FwsSendOverflow      policy);
+FWS_AVAILABLE_IN_ALL
 SoupMessageHeaders *fws_web_socket_get_headers          (FwsWebSocket        *self);
 FWS_AVAILABLE_IN_ALL
 SoupMessageHeaders *fws_web_socket_get_extra_headers    (FwsWebSocket        *self);

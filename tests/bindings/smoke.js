@@ -200,6 +200,14 @@ function wsHandler(msg) {
         extra_headers: extra,
     });
     assertEq(ws.max_length, 4096, 'server max-length');
+    ws.max_buffered = 1 << 28;
+    ws.high_water_mark = 1 << 21;
+    ws.low_water_mark = 1 << 19;
+    ws.send_overflow = Fws.SendOverflow.ERROR;
+    assertEq(ws.get_max_buffered(), 1 << 28, 'server max-buffered');
+    assertEq(ws.high_water_mark, 1 << 21, 'server high-water-mark');
+    assertEq(ws.low_water_mark, 1 << 19, 'server low-water-mark');
+    assertEq(ws.send_overflow, Fws.SendOverflow.ERROR, 'server send-overflow');
     assertEq(ws.get_max_length(), 4096, 'server get_max_length');
     assertEq(ws.close_timeout, 2000, 'server close-timeout');
     assertEq(ws.handshake_timeout, 5000, 'server handshake-timeout');
@@ -227,6 +235,15 @@ function eventsHandler(msg, path) {
         assertEq(es.retry, 2.5, 'retry');
         assertEq(es.get_ping_seconds(), 0.05, 'ping-seconds');
         assertEq(es.get_extra_headers().get_one('X-Events'), 'yes', 'event source extra-headers');
+        es.max_buffered = 1 << 28;
+        es.high_water_mark = 1 << 21;
+        es.low_water_mark = 1 << 19;
+        es.send_overflow = Fws.SendOverflow.CLOSE;
+        assertEq(es.max_buffered, 1 << 28, 'event source max-buffered');
+        assertEq(es.high_water_mark, 1 << 21, 'event source high-water-mark');
+        assertEq(es.low_water_mark, 1 << 19, 'event source low-water-mark');
+        assertEq(es.send_overflow, Fws.SendOverflow.CLOSE, 'event source send-overflow');
+        es.send_overflow = Fws.SendOverflow.ERROR;
         es.accept(msg);
     } else {
         es = Fws.EventSource.new(msg);

@@ -198,6 +198,13 @@ def ws_handler(msg):
     check_eq(ws.props.ping_interval, 100, 'server ping-interval')
     check_eq(ws.props.pong_timeout, 5000, 'server pong-timeout')
     check_eq(ws.props.extra_headers.get_one('X-Server'), 'fws-python', 'server extra-headers')
+    ws.props.max_buffered = 1 << 28
+    ws.props.high_water_mark = 1 << 21
+    ws.props.low_water_mark = 1 << 19
+    ws.props.send_overflow = Fws.SendOverflow.ERROR
+    check_eq((ws.get_max_buffered(), ws.props.high_water_mark, ws.props.low_water_mark),
+             (1 << 28, 1 << 21, 1 << 19), 'server send queue bounds')
+    check_eq(ws.props.send_overflow, Fws.SendOverflow.ERROR, 'server send-overflow')
     check_eq(list(ws.props.protocols), ['chat', 'superchat'], 'server protocols')
     check_eq(ws.props.ready_state, Fws.ReadyState.CONNECTING, 'ready-state before accept')
     ws.add_extension(Fws.PermessageDeflate())
@@ -218,6 +225,14 @@ def events_handler(msg, path):
         check_eq(es.props.retry, 2.5, 'retry')
         check_eq(es.get_ping_seconds(), 0.05, 'ping-seconds')
         check_eq(es.get_extra_headers().get_one('X-Events'), 'yes', 'extra-headers')
+        es.props.max_buffered = 1 << 28
+        es.props.high_water_mark = 1 << 21
+        es.props.low_water_mark = 1 << 19
+        es.props.send_overflow = Fws.SendOverflow.CLOSE
+        check_eq((es.props.max_buffered, es.props.high_water_mark, es.props.low_water_mark),
+                 (1 << 28, 1 << 21, 1 << 19), 'event source send queue bounds')
+        check_eq(es.props.send_overflow, Fws.SendOverflow.CLOSE, 'event source send-overflow')
+        es.props.send_overflow = Fws.SendOverflow.ERROR
         es.accept(msg)
     else:
         es = Fws.EventSource.new(msg)

@@ -183,6 +183,14 @@ void ws_handler (Soup.ServerMessage msg) throws Error {
     ws.pong_timeout = 5000;
     ws.extra_headers = extra;
     check_uint (ws.max_length, 4096, "server max-length");
+    ws.max_buffered = 1 << 28;
+    ws.high_water_mark = 1 << 21;
+    ws.low_water_mark = 1 << 19;
+    ws.send_overflow = Fws.SendOverflow.ERROR;
+    check_uint (ws.get_max_buffered (), 1 << 28, "server max-buffered");
+    check_uint (ws.high_water_mark, 1 << 21, "server high-water-mark");
+    check_uint (ws.low_water_mark, 1 << 19, "server low-water-mark");
+    check (ws.send_overflow == Fws.SendOverflow.ERROR, "server send-overflow");
     check_uint (ws.get_max_length (), 4096, "server get_max_length");
     check_uint (ws.close_timeout, 2000, "server close-timeout");
     check_uint (ws.handshake_timeout, 5000, "server handshake-timeout");
@@ -222,6 +230,15 @@ void events_handler (Soup.ServerMessage msg, string path) throws Error {
         check (es.retry == 2.5, "retry");
         check (es.get_ping_seconds () == 0.05, "ping-seconds");
         check_str (es.get_extra_headers ().get_one ("X-Events"), "yes", "extra-headers");
+        es.max_buffered = 1 << 28;
+        es.high_water_mark = 1 << 21;
+        es.low_water_mark = 1 << 19;
+        es.send_overflow = Fws.SendOverflow.CLOSE;
+        check_uint (es.max_buffered, 1 << 28, "event source max-buffered");
+        check_uint (es.high_water_mark, 1 << 21, "event source high-water-mark");
+        check_uint (es.low_water_mark, 1 << 19, "event source low-water-mark");
+        check (es.send_overflow == Fws.SendOverflow.CLOSE, "event source send-overflow");
+        es.send_overflow = Fws.SendOverflow.ERROR;
         es.accept (msg);
     } else {
         es = new Fws.EventSource (msg);
