@@ -253,7 +253,7 @@ struct _FwsExtensions
   gboolean   closed;
 
   /* An incoming message part way through the pipeline (in steps). */
-  FwsExtensionMessage *step_message;  /* (owned) (nullable) */
+  FwsExtensionMessage *step_message;  /* (owned) (nullable) referenced while it spans calls */
   guint                step_next;     /* sessions still to run, from the last */
 };
 
@@ -673,15 +673,18 @@ fws_extensions_process_incoming_step (FwsExtensions        *exts,
                                       gsize                *budget,
                                       GError              **error)
 {
-  if (exts->step_message != message)
+  guint next;
+
+  if (exts->step_message == message)
+    next = exts->step_next;   /* resumed */
+  else
     {
       step_clear (exts);
-      exts->step_message = fws_extension_message_ref (message);
-      exts->step_next = exts->active->len;
+      next = exts->active->len;
     }
-  while (exts->step_next > 0)
+  while (next > 0)
     {
-      Entry *entry = exts->active->pdata[exts->step_next - 1];
+      Entry *entry = exts->active->pdata[next - 1];
       GError *local = NULL;
       FwsInflateStep step;
 
@@ -691,7 +694,13 @@ fws_extensions_process_incoming_step (FwsExtensions        *exts,
         step = fws_extension_session_process_incoming_message (entry->session, message, &local)
                ? FWS_INFLATE_DONE : FWS_INFLATE_ERROR;
       if (step == FWS_INFLATE_MORE)
-        return step;
+        {
+          /* A reference only for a message that spans calls. */
+          if (exts->step_message != message)
+            exts->step_message = fws_extension_message_ref (message);
+          exts->step_next = next;
+          return step;
+        }
       if (step == FWS_INFLATE_ERROR)
         {
           step_clear (exts);
@@ -699,7 +708,7 @@ fws_extensions_process_incoming_step (FwsExtensions        *exts,
           return step;
         }
       g_clear_error (&local);
-      exts->step_next--;
+      next--;
     }
   step_clear (exts);
   return FWS_INFLATE_DONE;

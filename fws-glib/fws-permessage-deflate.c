@@ -267,7 +267,7 @@ struct _FwsDeflateSession
 };
 
 static void fws_deflate_session_iface_init (FwsExtensionSessionInterface *iface);
-static void inflation_clear (FwsDeflateSession *self);
+static void inflation_free (FwsDeflateSession *self);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (FwsDeflateSession, fws_deflate_session, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (FWS_TYPE_EXTENSION_SESSION,
@@ -285,7 +285,7 @@ end_deflater (FwsDeflateSession *self)
 static void
 end_inflater (FwsDeflateSession *self)
 {
-  inflation_clear (self);
+  inflation_free (self);
   if (self->inflater == NULL)
     return;
   inflateEnd (self->inflater);
@@ -685,10 +685,13 @@ inflate_some (FwsDeflateSession  *self,
 }
 
 /* A message being inflated in steps: where its input and the trailer
- * stand, and the output so far (bounded by max-length as a whole). */
+ * stand, and the output so far (bounded by max-length as a whole). Kept
+ * between messages while the inflater lives, so a message that takes one
+ * step costs no allocation. */
 typedef struct _Inflation
 {
-  FwsExtensionMessage *message;   /* (owned) */
+  FwsExtensionMessage *message;   /* (nullable) the one in progress, for identity */
+  gboolean             owned;     /* @message is referenced: it spans calls */
   Output               out;
   gsize                used;      /* bytes of the message's data fed */
   gsize                trailer;   /* bytes of the 4-byte trailer fed */
@@ -699,12 +702,20 @@ inflation_clear (FwsDeflateSession *self)
 {
   Inflation *inf = self->inflation;
 
-  if (inf == NULL)
+  if (inf == NULL || inf->message == NULL)
     return;
-  self->inflation = NULL;
   output_clear (&inf->out);
-  fws_extension_message_unref (inf->message);
-  g_free (inf);
+  if (inf->owned)
+    fws_extension_message_unref (inf->message);
+  inf->message = NULL;
+  inf->owned = FALSE;
+}
+
+static void
+inflation_free (FwsDeflateSession *self)
+{
+  inflation_clear (self);
+  g_clear_pointer (&self->inflation, g_free);
 }
 
 static Inflation *
@@ -715,28 +726,35 @@ inflation_begin (FwsDeflateSession    *self,
   guint64 max_length = fws_extension_message_get_max_length (message);
   gsize in_len = g_bytes_get_size (fws_extension_message_get_data (message));
   Inflation *inf;
-  gsize first;
+  guint8 *buf;
+  gsize max, first;
 
   inflation_clear (self);
   if (!ensure_inflater (self, error))
     return NULL;
-  inf = g_new0 (Inflation, 1);
-  inf->out.max = max_length == 0 || max_length > G_MAXSIZE - 4 ? G_MAXSIZE - 4 : (gsize) max_length;
+  max = max_length == 0 || max_length > G_MAXSIZE - 4 ? G_MAXSIZE - 4 : (gsize) max_length;
   /* Deflate rarely does better than 4:1 on real data; start there and grow. */
   first = in_len <= (G_MAXSIZE - 16384) / 4 ? in_len * 4 + 16384 : G_MAXSIZE;
-  first = MIN (first, inf->out.max + 2);
-  inf->out.buf = g_try_malloc (first);
-  if (inf->out.buf == NULL)
+  first = MIN (first, max + 2);
+  buf = g_try_malloc (first);
+  if (buf == NULL)
     {
-      g_free (inf);
       end_inflater (self);
       too_large (error);
       return NULL;
     }
+  if (self->inflation == NULL)
+    self->inflation = g_new0 (Inflation, 1);
+  inf = self->inflation;
+  inf->out.buf = buf;
+  inf->out.len = 0;
   inf->out.alloc = first;
+  inf->out.max = max;
   inflate_account ((gssize) first);
-  inf->message = fws_extension_message_ref (message);
-  self->inflation = inf;
+  inf->used = 0;
+  inf->trailer = 0;
+  inf->message = message;
+  inf->owned = FALSE;
   return inf;
 }
 
@@ -778,7 +796,14 @@ fws_permessage_deflate_session_inflate_step (FwsExtensionSession  *session,
       return FWS_INFLATE_ERROR;
     }
   if (r == SOME_MORE)
-    return FWS_INFLATE_MORE;
+    {
+      if (!inf->owned)
+        {
+          fws_extension_message_ref (message);
+          inf->owned = TRUE;
+        }
+      return FWS_INFLATE_MORE;
+    }
   if (ended)
     self->inflater_ended = TRUE;
 
