@@ -9,7 +9,10 @@
 #include "test-utils.h"
 
 #include <string.h>
+#include <sys/socket.h>
 #include <zlib.h>
+
+#include "fws-transport-private.h"
 
 /* What FwsWebSocket allows one connection per dispatch (fws-web-socket.c). */
 #define TURN_MESSAGES 256
@@ -435,10 +438,214 @@ test_close_while_inflating (Fixture *f, gconstpointer data)
   g_assert_cmpuint (EVENTS (f, 1)->close_code, ==, 1006);
 }
 
+/* ---- The transport's deferred input ---- */
+
+typedef struct
+{
+  FwsTransport *transport;
+  GObject      *owner;
+  GByteArray   *got;          /* everything received, in order */
+  gsize         take;         /* bytes taken per call; the rest is deferred */
+  guint         calls;
+  guint         failed;
+} DeferOwner;
+
+static void
+defer_received_cb (gpointer user_data, const guint8 *data, gsize len)
+{
+  DeferOwner *o = user_data;
+  gsize n = MIN (len, o->take);
+
+  /* Never while the high-water mark holds reading back. */
+  g_assert_false (fws_transport_is_read_paused (o->transport));
+  o->calls++;
+  g_byte_array_append (o->got, data, (guint) n);
+  if (n < len)
+    fws_transport_defer (o->transport, data + n, len - n);
+}
+
+static void
+defer_failed_cb (gpointer user_data, const GError *error)
+{
+  ((DeferOwner *) user_data)->failed++;
+}
+
+static void
+defer_drained_cb (gpointer user_data)
+{
+}
+
+static const FwsTransportCallbacks defer_callbacks = {
+  defer_received_cb,
+  defer_failed_cb,
+  defer_drained_cb,
+  NULL,
+  NULL,
+};
+
+static void
+loopback_pair (GSocketConnection **ours, GSocket **peer)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocket) accepted = NULL;
+
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (listener, &error));
+  bound = g_socket_get_local_address (listener, &error);
+  *peer = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_true (g_socket_connect (*peer, bound, NULL, &error));
+  accepted = g_socket_accept (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (*peer, FALSE);
+  *ours = g_socket_connection_factory_create_connection (accepted);
+}
+
+static gsize
+peer_drain (GSocket *peer)
+{
+  guint8 buf[65536];
+  gsize total = 0;
+  gssize n;
+
+  while ((n = g_socket_receive (peer, (char *) buf, sizeof buf, NULL, NULL)) > 0)
+    total += (gsize) n;
+  return total;
+}
+
+static void
+test_transport_deferred (void)
+{
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autofree guint8 *input = g_malloc (100000);
+  g_autofree guint8 *junk = g_malloc0 (1024 * 1024);
+  DeferOwner o = { 0 };
+  guint calls;
+
+  g_test_summary ("An owner that takes 1,000 bytes per call and defers the rest gets them one "
+                  "call per dispatch, in order; while the high-water mark pauses reading nothing "
+                  "is handed over, and once the queue drains the deferred input resumes; "
+                  "reading turned off and on again resumes it too; release while deferred is safe");
+  for (gsize i = 0; i < 100000; i++)
+    input[i] = (guint8) (i * 31 + i / 251);
+  o.owner = g_object_new (G_TYPE_OBJECT, NULL);
+  o.got = g_byte_array_new ();
+  o.take = 1000;
+  o.transport = fws_transport_new (g_main_context_default (), o.owner, &defer_callbacks, &o);
+  loopback_pair (&conn, &peer);
+  g_assert_true (fws_transport_adopt (o.transport, G_IO_STREAM (conn)));
+  fws_transport_set_water_marks (o.transport, 64 * 1024, 16 * 1024);
+  fws_transport_set_reading (o.transport, TRUE);
+
+  g_assert_cmpint (g_socket_send (peer, (const char *) input, 100000, NULL, NULL), ==, 100000);
+  fws_test_wait_until (o.got->len > 0, 10);
+  g_assert_true (fws_transport_is_deferred (o.transport));
+  /* One call per dispatch from here: each iteration takes at most 1,000. */
+  for (guint i = 0; i < 5; i++)
+    {
+      guint before = o.got->len;
+
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpuint (o.got->len - before, <=, 1000);
+    }
+
+  /* The peer stops reading and we queue 32 MiB: reading pauses. */
+  for (guint i = 0; i < 32; i++)
+    fws_transport_write (o.transport, junk, 1024 * 1024);
+  fws_test_wait_until (fws_transport_is_read_paused (o.transport), 10);
+  calls = o.calls;
+  fws_test_run_for (200);
+  g_assert_cmpuint (o.calls, ==, calls);
+  g_assert_true (fws_transport_is_deferred (o.transport));
+
+  /* The peer reads: the queue drains, reading resumes with what was deferred. */
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+    gsize drained = 0;
+
+    while (fws_transport_get_queued (o.transport) > 0 || fws_transport_is_read_paused (o.transport))
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        drained += peer_drain (peer);
+        fws_test_iterate ();
+      }
+    g_assert_cmpuint (o.calls, >, calls);
+  }
+
+  /* Reading off: nothing handed over; on again: it resumes. */
+  fws_transport_set_reading (o.transport, FALSE);
+  calls = o.calls;
+  fws_test_run_for (100);
+  g_assert_cmpuint (o.calls, ==, calls);
+  fws_transport_set_reading (o.transport, TRUE);
+  fws_test_wait_until (o.got->len >= 60000, 20);
+
+  /* Released with input deferred. */
+  g_assert_true (fws_transport_is_deferred (o.transport));
+  g_assert_cmpmem (o.got->data, o.got->len, input, o.got->len);
+  fws_transport_release (o.transport);
+  g_assert_false (fws_transport_is_deferred (o.transport));
+  fws_test_run_for (50);
+  g_assert_cmpuint (o.failed, ==, 0);
+  fws_transport_free (o.transport);
+  g_object_unref (o.owner);
+  g_byte_array_unref (o.got);
+}
+
+static void
+test_transport_deferred_all (void)
+{
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GSocket) peer = NULL;
+  g_autofree guint8 *input = g_malloc (300000);
+  DeferOwner o = { 0 };
+
+  g_test_summary ("Deferred input is handed over before anything more is read, to the last "
+                  "byte and in order, with more arriving meanwhile");
+  for (gsize i = 0; i < 300000; i++)
+    input[i] = (guint8) (i * 7 + i / 997);
+  o.owner = g_object_new (G_TYPE_OBJECT, NULL);
+  o.got = g_byte_array_new ();
+  o.take = 4000;
+  o.transport = fws_transport_new (g_main_context_default (), o.owner, &defer_callbacks, &o);
+  loopback_pair (&conn, &peer);
+  g_assert_true (fws_transport_adopt (o.transport, G_IO_STREAM (conn)));
+  fws_transport_set_reading (o.transport, TRUE);
+  for (gsize off = 0; off < 300000; off += 50000)
+    {
+      gsize sent = 0;
+
+      while (sent < 50000)
+        {
+          gssize n = g_socket_send (peer, (const char *) input + off + sent, 50000 - sent, NULL, NULL);
+
+          if (n > 0)
+            sent += (gsize) n;
+          fws_test_iterate ();
+        }
+    }
+  fws_test_wait_until (o.got->len == 300000, 20);
+  g_assert_cmpmem (o.got->data, o.got->len, input, 300000);
+  fws_test_run_for (50);
+  g_assert_false (fws_transport_is_deferred (o.transport));
+  fws_transport_free (o.transport);
+  g_object_unref (o.owner);
+  g_byte_array_unref (o.got);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/fairness/transport/deferred", test_transport_deferred);
+  g_test_add_func ("/fairness/transport/deferred-all", test_transport_deferred_all);
 
   for (int door = FWS_TEST_DOOR_SOUP; door <= FWS_TEST_DOOR_STREAM; door++)
     {
