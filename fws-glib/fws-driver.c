@@ -83,6 +83,9 @@ struct _FwsDriver
   GBytes              *incoming_payload;  /* (owned) what the codec gave */
   FwsMessageType       incoming_type;
   guint                incoming_rsv;
+  gboolean             incoming_checking;  /* inflated; its UTF-8 is checked in steps */
+  FwsUtf8Validator     incoming_utf8;
+  gsize                incoming_checked;
 };
 
 static void codec_message_cb (gpointer user_data, guint opcode, guint rsv, GBytes *payload);
@@ -542,10 +545,77 @@ incoming_clear (FwsDriver *self)
 {
   g_clear_pointer (&self->incoming, fws_extension_message_unref);
   g_clear_pointer (&self->incoming_payload, g_bytes_unref);
+  self->incoming_checking = FALSE;
 }
 
+/* Whether the text that came out of the extensions still needs its UTF-8
+ * checked (the codec checked only what arrived untransformed). */
+#define NEEDS_UTF8_CHECK(type, rsv, data, payload) \
+  ((type) == FWS_MESSAGE_TYPE_TEXT && ((rsv) != 0 || (data) != (payload)))
+
 static void receive_extended_done (FwsDriver *self, FwsMessageType type, guint rsv,
-                                   GBytes *payload, FwsExtensionMessage *message);
+                                   GBytes *payload, FwsExtensionMessage *message,
+                                   int utf8_checked);
+
+/* The budget left for inflating and checking in this turn (G_MAXSIZE: none). */
+static gsize
+inflate_budget_left (FwsDriver *self)
+{
+  if (self->budget_inflated == 0)
+    return G_MAXSIZE;
+  return self->budget_inflated > self->turn_inflated ? self->budget_inflated - self->turn_inflated : 0;
+}
+
+static gboolean
+incoming_spent (FwsDriver *self)
+{
+  self->turn_spent = TRUE;
+  if (self->codec != NULL)
+    fws_ws_codec_pause (self->codec);
+  return FALSE;
+}
+
+/* With a budget, the UTF-8 of a large inflated text is checked in steps
+ * too, counted with the bytes inflated. Returns FALSE while not done. */
+static gboolean
+incoming_check (FwsDriver *self)
+{
+  g_autoptr(FwsExtensionMessage) message = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (fws_extension_message_get_data (self->incoming), &len);
+  gboolean ok = TRUE;
+
+  /* Within the budget at once: the plain check, which is faster. */
+  if (self->incoming_checked == 0 && len <= inflate_budget_left (self))
+    {
+      self->turn_inflated += len;
+      message = g_steal_pointer (&self->incoming);
+      payload = g_steal_pointer (&self->incoming_payload);
+      self->incoming_checking = FALSE;
+      receive_extended_done (self, self->incoming_type, self->incoming_rsv, payload, message,
+                             fws_utf8_validate (bytes, len) ? 1 : 0);
+      count_message (self);
+      return TRUE;
+    }
+  while (ok && self->incoming_checked < len)
+    {
+      gsize n = MIN (inflate_budget_left (self), len - self->incoming_checked);
+
+      if (n == 0)
+        return incoming_spent (self);
+      ok = fws_utf8_validator_feed (&self->incoming_utf8, bytes + self->incoming_checked, n);
+      self->incoming_checked += n;
+      self->turn_inflated += n;
+    }
+  ok = ok && fws_utf8_validator_finish (&self->incoming_utf8);
+  message = g_steal_pointer (&self->incoming);
+  payload = g_steal_pointer (&self->incoming_payload);
+  self->incoming_checking = FALSE;
+  receive_extended_done (self, self->incoming_type, self->incoming_rsv, payload, message, ok ? 1 : 0);
+  count_message (self);
+  return TRUE;
+}
 
 /* Runs the extensions on the incoming message as far as the turn allows.
  * Returns FALSE while it is not finished (the turn is spent then). */
@@ -555,28 +625,35 @@ incoming_continue (FwsDriver *self)
   g_autoptr(FwsExtensionMessage) message = NULL;
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(GError) error = NULL;
-  gsize budget = G_MAXSIZE;
-  gsize left;
+  gsize budget, left;
   FwsInflateStep step;
 
-  if (self->budget_inflated != 0)
-    budget = self->budget_inflated > self->turn_inflated ? self->budget_inflated - self->turn_inflated : 0;
-  left = budget;
+  if (self->incoming_checking)
+    return incoming_check (self);
+  budget = left = inflate_budget_left (self);
   step = fws_extensions_process_incoming_step (self->extensions, self->incoming, &budget, &error);
   self->turn_inflated += left - budget;
   if (step == FWS_INFLATE_MORE)
+    return incoming_spent (self);
+  if (step == FWS_INFLATE_DONE && self->budget_inflated != 0)
     {
-      self->turn_spent = TRUE;
-      if (self->codec != NULL)
-        fws_ws_codec_pause (self->codec);
-      return FALSE;
+      GBytes *data = fws_extension_message_get_data (self->incoming);
+
+      if (NEEDS_UTF8_CHECK (self->incoming_type, self->incoming_rsv, data, self->incoming_payload) &&
+          (self->max_length == 0 || g_bytes_get_size (data) <= self->max_length))
+        {
+          self->incoming_checking = TRUE;
+          self->incoming_checked = 0;
+          fws_utf8_validator_init (&self->incoming_utf8);
+          return incoming_check (self);
+        }
     }
   message = g_steal_pointer (&self->incoming);
   payload = g_steal_pointer (&self->incoming_payload);
   if (step == FWS_INFLATE_ERROR)
     fail_extension (self, error);
   else
-    receive_extended_done (self, self->incoming_type, self->incoming_rsv, payload, message);
+    receive_extended_done (self, self->incoming_type, self->incoming_rsv, payload, message, -1);
   count_message (self);
   return TRUE;
 }
@@ -596,12 +673,14 @@ receive_extended (FwsDriver      *self,
   incoming_continue (self);
 }
 
+/* @utf8_checked: -1 not yet (checked here when needed), 0 invalid, 1 valid. */
 static void
 receive_extended_done (FwsDriver           *self,
                        FwsMessageType       type,
                        guint                rsv,
                        GBytes              *payload,
-                       FwsExtensionMessage *message)
+                       FwsExtensionMessage *message,
+                       int                  utf8_checked)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) data = NULL;
@@ -619,7 +698,9 @@ receive_extended_done (FwsDriver           *self,
     }
   if (type == FWS_MESSAGE_TYPE_TEXT)
     {
-      if ((rsv != 0 || data != payload) && !fws_utf8_validate (bytes, len))
+      if (utf8_checked < 0 && NEEDS_UTF8_CHECK (type, rsv, data, payload))
+        utf8_checked = fws_utf8_validate (bytes, len) ? 1 : 0;
+      if (utf8_checked == 0)
         {
           g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_INVALID_UTF8,
                                _("Could not decode a text frame as UTF-8"));

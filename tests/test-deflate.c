@@ -1269,12 +1269,12 @@ test_driver_turns (void)
   Conn c;
 
   g_test_summary ("A driver with a budget bounds each turn: 64 KiB inflated per turn inflates a "
-                  "1 MiB message over 16 or 17 turns and delivers the next message after it; 3 "
+                  "1 MiB binary message over 16 or 17 turns and delivers the next message after it; 3 "
                   "messages per turn delivers 10 messages over 4 turns; 100 bytes per turn parses "
                   "at most 100 bytes per turn. fws_driver_parse still takes everything at once");
 
   conn_init (&c, "permessage-deflate", 2 * len);
-  append_frame (buf, 0xc1, big);
+  append_frame (buf, 0xc2, big);   /* binary: no UTF-8 check after it (turn-utf8) */
   append_frame (buf, 0xc1, hello);
   turns = feed_in_turns (&c, buf, 0, 65536, 0, at);
   g_assert_false (c.closed);
@@ -1345,6 +1345,53 @@ test_driver_turns (void)
 }
 
 static void
+test_driver_turn_utf8 (void)
+{
+  const gsize len = 1024 * 1024;
+  g_autofree char *text = stepping_text (len);
+  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  guint turns;
+  Conn c;
+
+  g_test_summary ("With a budget, the UTF-8 of an inflated text is checked in steps counted "
+                  "with the bytes inflated: 1 MiB of text at 64 KiB per turn takes 32 or 33 "
+                  "turns; a bad last byte closes with 1007 at the last of them");
+
+  for (guint bad = 0; bad < 2; bad++)
+    {
+      g_autoptr(FwsExtensionSession) sender = server_session ("", NULL);
+      g_autoptr(GBytes) z = NULL;
+
+      if (bad)
+        text[len - 1] = (char) 0xff;
+      z = compress_text (sender, text);
+      conn_init (&c, "permessage-deflate", 2 * len);
+      g_byte_array_set_size (buf, 0);
+      append_frame (buf, 0xc1, z);
+      turns = feed_in_turns (&c, buf, 0, 65536, 0, NULL);
+      g_assert_cmpuint (turns, >=, 32);
+      g_assert_cmpuint (turns, <=, 33);
+      if (bad)
+        {
+          g_assert_true (c.closed);
+          g_assert_cmpuint (c.close_code, ==, 1007);
+          g_assert_error (c.error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+          g_assert_cmpuint (c.messages->len, ==, 0);
+        }
+      else
+        {
+          g_assert_false (c.closed);
+          g_assert_cmpuint (c.messages->len, ==, 1);
+          g_assert_cmpmem (g_bytes_get_data (c.messages->pdata[0], NULL),
+                           g_bytes_get_size (c.messages->pdata[0]), text, len);
+          /* NUL-terminated, as every text message. */
+          g_assert_cmpint (((const char *) g_bytes_get_data (c.messages->pdata[0], NULL))[len], ==, 0);
+        }
+      conn_clear (&c);
+    }
+}
+
+static void
 test_driver_turn_bomb (void)
 {
   gsize inflated = 0;
@@ -1397,6 +1444,7 @@ main (int argc, char **argv)
   g_test_add_func ("/deflate/inflate-steps-too-large", test_inflate_steps_too_large);
   g_test_add_func ("/deflate/driver/turns", test_driver_turns);
   g_test_add_func ("/deflate/driver/turn-bomb", test_driver_turn_bomb);
+  g_test_add_func ("/deflate/driver/turn-utf8", test_driver_turn_utf8);
   g_test_add_func ("/deflate/driver/corrupt", test_driver_corrupt);
   g_test_add_func ("/deflate/driver/utf8-after-inflate", test_driver_utf8);
   g_test_add_func ("/deflate/driver/not-negotiated", test_driver_not_negotiated);
