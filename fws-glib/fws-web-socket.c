@@ -55,7 +55,7 @@
  * (docs/limits.md); the rest waits for the next one, so a peer whose
  * messages inflate to max-length cannot stall the others. */
 #define TURN_BYTES    (1024 * 1024)   /* bytes parsed */
-#define TURN_INFLATED (256 * 1024)    /* bytes inflated */
+#define TURN_INFLATED (256 * 1024)    /* bytes inflated, or of inflated text UTF-8-checked */
 #define TURN_MESSAGES 256             /* messages and control frames handled */
 
 typedef struct
