@@ -21,7 +21,11 @@
  * (and the server's syscalls per message under strace -c -f); y 1 KiB
  * text, 64 connections, 16 in flight; z y with permessage-deflate;
  * d 10,000 idle connections: time to open them (at most 256 handshakes in
- * progress) and the growth of the server's VmRSS per connection.
+ * progress) and the growth of the server's VmRSS per connection; f (only
+ * when asked for) fairness: one connection sends permessage-deflate
+ * messages of 64 KiB that inflate to 64 MiB while 16 others echo 16 B
+ * texts, and the others' median, p99 and worst round trips are printed
+ * (--fws-before PATH adds an older fws-echo-server beside it).
  *
  * Each echo scenario prints, per server, the median, min and max of the
  * rounds in messages per second and the ratios of medians to lws and to
@@ -387,6 +391,7 @@ typedef struct {
 
   guint64   sent, received;
   guint32   rng;
+  double    sent_at;         /* f: when the message in flight left (window 1) */
 } Conn;
 
 struct _Bench {
@@ -406,6 +411,7 @@ struct _Bench {
   ResultKind  status;
   char       *error;
   guint8     *large_payload;
+  GArray     *rtts;          /* f: (nullable) round trips in seconds, window 1 */
   guint8      rbuf[READ_BUF_SIZE];
   guint8      zbuf[READ_BUF_SIZE];   /* inflated data */
 };
@@ -557,6 +563,8 @@ send_message (Conn *c)
         }
       else
         queue_frame (c, b->msg_op, FALSE, payload, b->msg_len);
+      if (b->rtts != NULL)
+        c->sent_at = now ();
     }
   else
     {
@@ -660,6 +668,12 @@ message_end (Conn *c)
     }
   c->received++;
   b->echoes++;
+  if (b->rtts != NULL)
+    {
+      double rtt = now () - c->sent_at;
+
+      g_array_append_val (b->rtts, rtt);
+    }
   if (c->received > c->sent)
     {
       bench_fail (b, RES_ERROR, "%s: more echoes than messages on connection %u", b->label, c->idx);
@@ -1912,6 +1926,384 @@ raise_nofile_limit (guint want)
   return want;
 }
 
+/* ------------------------------------------------------------------------ */
+/* f: fairness                                                               */
+
+/* One connection (the flooder, two threads with blocking sockets) sends
+ * binary messages of FAIR_FLOOD_LEN zero bytes, compressed with
+ * permessage-deflate to about 64 KiB each, as fast as the server takes
+ * them, and reads and discards the echoes; FAIR_CONNS other connections
+ * echo 16 B texts, one in flight each, and every round trip is recorded. */
+#define FAIR_CONNS      16
+#define FAIR_FLOOD_LEN  ((gsize) 64 * 1024 * 1024 - 1)   /* fws-echo-server's default max-length */
+
+typedef struct {
+  int      fd;
+  guint8  *frame;
+  gsize    frame_len;
+  gint     stop;               /* atomic */
+  gint     closed;             /* atomic: the server closed the flooder */
+  guint64  sent;               /* messages written whole (writer thread) */
+  guint64  read_bytes;         /* echo bytes read (reader thread) */
+  GThread *writer, *reader;
+} Flood;
+
+/* The flooder's masked frame, built once: a fresh compressor per message,
+ * so it is valid with or without context takeover. */
+static guint8 *
+flood_frame (gsize *frame_len)
+{
+  guint8 *zeros = g_malloc0 (FAIR_FLOOD_LEN);
+  gsize cap = FAIR_FLOOD_LEN / 512 + 4096;
+  guint8 *comp = g_malloc (cap), *f, *p;
+  z_stream z = { 0 };
+  gsize clen, hlen, i;
+  guint8 mask[4] = { 0x5a, 0x3c, 0xa5, 0xc3 };
+
+  deflateInit2 (&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
+  z.next_in = zeros;
+  z.avail_in = (uInt) FAIR_FLOOD_LEN;
+  z.next_out = comp;
+  z.avail_out = (uInt) cap;
+  if (deflate (&z, Z_SYNC_FLUSH) != Z_OK || z.avail_in != 0)
+    g_error ("fws-bench: cannot compress the flood message");
+  clen = cap - z.avail_out - 4;   /* RFC 7692: without 00 00 ff ff */
+  deflateEnd (&z);
+  g_free (zeros);
+
+  hlen = clen < 126 ? 6 : clen < 65536 ? 8 : 14;
+  f = g_malloc (hlen + clen);
+  f[0] = 0x80 | 0x40 | 0x2;
+  if (clen < 126)
+    f[1] = 0x80 | (guint8) clen;
+  else if (clen < 65536)
+    {
+      f[1] = 0x80 | 126;
+      f[2] = (guint8) (clen >> 8);
+      f[3] = (guint8) clen;
+    }
+  else
+    {
+      f[1] = 0x80 | 127;
+      for (i = 0; i < 8; i++)
+        f[2 + i] = (guint8) ((guint64) clen >> (56 - 8 * i));
+    }
+  memcpy (f + hlen - 4, mask, 4);
+  p = f + hlen;
+  for (i = 0; i < clen; i++)
+    p[i] = comp[i] ^ mask[i & 3];
+  g_free (comp);
+  *frame_len = hlen + clen;
+  return f;
+}
+
+static gboolean
+send_all (int fd, const guint8 *p, gsize len, gint *stop)
+{
+  while (len > 0 && !g_atomic_int_get (stop))
+    {
+      ssize_t n = send (fd, p, len, MSG_NOSIGNAL);
+
+      if (n > 0)
+        {
+          p += n;
+          len -= (gsize) n;
+        }
+      else if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        continue;   /* SO_SNDTIMEO: look at @stop again */
+      else
+        return FALSE;
+    }
+  return len == 0;
+}
+
+static gpointer
+flood_writer (gpointer data)
+{
+  Flood *fl = data;
+
+  while (!g_atomic_int_get (&fl->stop))
+    {
+      if (!send_all (fl->fd, fl->frame, fl->frame_len, &fl->stop))
+        break;
+      fl->sent++;
+    }
+  return NULL;
+}
+
+static gpointer
+flood_reader (gpointer data)
+{
+  Flood *fl = data;
+  guint8 *buf = g_malloc (256 * 1024);
+
+  while (!g_atomic_int_get (&fl->stop))
+    {
+      ssize_t n = recv (fl->fd, buf, 256 * 1024, 0);
+
+      if (n > 0)
+        fl->read_bytes += (guint64) n;
+      else if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        continue;
+      else
+        {
+          g_atomic_int_set (&fl->closed, 1);
+          break;
+        }
+    }
+  g_free (buf);
+  return NULL;
+}
+
+/* Connects, offers permessage-deflate and starts both threads; FALSE with
+ * a reason in @why when the server does not accept it. */
+static gboolean
+flood_start (Flood *fl, int port, char **why)
+{
+  struct sockaddr_in sa = { 0 };
+  struct timeval tv = { 0, 200000 };
+  char *req;
+  char head[HEAD_MAX];
+  gsize hlen = 0;
+  double deadline = now () + 10;
+  int one = 1;
+
+  fl->fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons ((guint16) port);
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  setsockopt (fl->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt (fl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt (fl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (connect (fl->fd, (struct sockaddr *) &sa, sizeof sa) != 0)
+    {
+      *why = g_strdup_printf ("connect: %s", g_strerror (errno));
+      return FALSE;
+    }
+  req = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         "Sec-WebSocket-Version: 13\r\n"
+                         "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", port);
+  if (!send_all (fl->fd, (const guint8 *) req, strlen (req), &fl->stop))
+    {
+      g_free (req);
+      *why = g_strdup ("could not send the handshake");
+      return FALSE;
+    }
+  g_free (req);
+  while (hlen < sizeof head - 1 && now () < deadline)
+    {
+      ssize_t n = recv (fl->fd, head + hlen, 1, 0);   /* byte by byte: nothing past the head */
+
+      if (n == 1)
+        {
+          hlen++;
+          if (hlen >= 4 && memcmp (head + hlen - 4, "\r\n\r\n", 4) == 0)
+            break;
+        }
+      else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+        break;
+    }
+  head[hlen] = '\0';
+  if (!g_str_has_prefix (head, "HTTP/1.1 101") || strstr (head, "\r\n\r\n") == NULL)
+    {
+      *why = g_strdup ("no 101 answer");
+      return FALSE;
+    }
+  if (g_strstr_len (head, -1, "permessage-deflate") == NULL)
+    {
+      *why = g_strdup ("permessage-deflate not accepted");
+      return FALSE;
+    }
+  fl->writer = g_thread_new ("flood-writer", flood_writer, fl);
+  fl->reader = g_thread_new ("flood-reader", flood_reader, fl);
+  return TRUE;
+}
+
+static void
+flood_stop (Flood *fl)
+{
+  g_atomic_int_set (&fl->stop, 1);
+  if (fl->fd >= 0)
+    shutdown (fl->fd, SHUT_RDWR);
+  if (fl->writer != NULL)
+    g_thread_join (fl->writer);
+  if (fl->reader != NULL)
+    g_thread_join (fl->reader);
+  if (fl->fd >= 0)
+    close (fl->fd);
+  fl->fd = -1;
+  fl->writer = fl->reader = NULL;
+}
+
+typedef struct {
+  ResultKind kind;
+  double     median, p99, worst;   /* seconds */
+  guint      echoes;
+  guint64    flood_sent;
+  gboolean   flood_closed;
+} FairResult;
+
+static int
+cmp_double_p (const void *a, const void *b)
+{
+  return cmp_double (a, b);
+}
+
+/* One round of f against @side. */
+static FairResult
+workload_fair (const Config *cfg, const Side *side, guint8 *frame, gsize frame_len)
+{
+  FairResult r = { RES_OK, -1, -1, -1, 0, 0, FALSE };
+  Flood fl = { -1, frame, frame_len, 0, 0, 0, 0, NULL, NULL };
+  double measure = MAX (cfg->duration * 2.5, 3.0);
+  double deadline = now () + WORKLOAD_DEADLINE;
+  char *why = NULL;
+  Server srv;
+  Bench *b;
+
+  if (!server_start (side, NULL, side->deflate_arg, &srv, 10))
+    {
+      r.kind = RES_ERROR;
+      return r;
+    }
+  b = bench_new (side->label, srv.port, 1, 1, cfg->large_payload);
+  b->msg_len = SMALL_LEN;
+  b->rtts = g_array_new (FALSE, FALSE, sizeof (double));
+  if (bench_open (b, FAIR_CONNS, FAIR_CONNS, deadline))
+    {
+      if (!flood_start (&fl, srv.port, &why))
+        {
+          fprintf (stderr, "fws-bench: f: %s: the flooder: %s\n", side->label, why);
+          r.kind = RES_ERROR;
+        }
+      else
+        {
+          double t_end;
+
+          start_sending (b);
+          t_end = now () + cfg->warmup;
+          while (b->status == RES_OK && now () < t_end)
+            bench_poll (b, 0.05);
+          g_array_set_size (b->rtts, 0);
+          fl.sent = 0;
+          t_end = now () + measure;
+          while (b->status == RES_OK && now () < t_end)
+            bench_poll (b, 0.05);
+          r.flood_sent = fl.sent;
+          /* A message still in flight has waited at least this long. */
+          for (guint i = 0; i < b->conns->len; i++)
+            {
+              Conn *c = g_ptr_array_index (b->conns, i);
+
+              if (c->sent > c->received)
+                {
+                  double age = now () - c->sent_at;
+
+                  g_array_append_val (b->rtts, age);
+                }
+            }
+          r.flood_closed = g_atomic_int_get (&fl.closed);
+        }
+    }
+  flood_stop (&fl);
+  g_free (why);
+  if (b->status != RES_OK)
+    {
+      Result rr;
+
+      report_failure (b, &rr);
+      r.kind = rr.kind;
+    }
+  else if (r.kind == RES_OK && b->rtts->len > 0)
+    {
+      double *v = (double *) b->rtts->data;
+      guint n = b->rtts->len;
+
+      qsort (v, n, sizeof (double), cmp_double_p);
+      r.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+      r.p99 = v[MIN (n - 1, (guint) (n * 0.99))];
+      r.worst = v[n - 1];
+      r.echoes = n;
+    }
+  if (!server_stop (side, &srv, 20))
+    r.kind = RES_ERROR;
+  g_array_unref (b->rtts);
+  b->rtts = NULL;
+  bench_free (b);
+  return r;
+}
+
+/* Runs f for every side present (and the --fws-before server, if any),
+ * rounds interleaved, and prints each round and the summary. */
+static gboolean
+run_fairness (const Config *cfg, const Side *sides, int n_sides, const Side *before, int rounds)
+{
+  const Side *list[MAX_SIDES + 1];
+  GArray *worst[MAX_SIDES + 1], *med[MAX_SIDES + 1], *p99[MAX_SIDES + 1];
+  int n = 0, i, round;
+  gboolean error = FALSE;
+  gsize frame_len;
+  guint8 *frame = flood_frame (&frame_len);
+
+  list[n++] = &sides[0];
+  if (before != NULL)
+    list[n++] = before;
+  for (i = 1; i < n_sides; i++)
+    if (sides[i].present && sides[i].has_deflate)
+      list[n++] = &sides[i];
+  printf ("f: fairness: one connection sends binary messages of %" G_GSIZE_FORMAT " zero bytes,\n"
+          "   %" G_GSIZE_FORMAT " bytes on the wire with permessage-deflate, as fast as the server takes\n"
+          "   them; %d other connections echo 16 B texts, 1 in flight each: their round trips\n",
+          FAIR_FLOOD_LEN, frame_len, FAIR_CONNS);
+  fflush (stdout);
+  for (i = 0; i < n; i++)
+    {
+      worst[i] = g_array_new (FALSE, FALSE, sizeof (double));
+      med[i] = g_array_new (FALSE, FALSE, sizeof (double));
+      p99[i] = g_array_new (FALSE, FALSE, sizeof (double));
+    }
+  for (round = 1; round <= rounds; round++)
+    for (i = 0; i < n; i++)
+      {
+        FairResult r = workload_fair (cfg, list[i], frame, frame_len);
+
+        if (r.kind == RES_ERROR)
+          error = TRUE;
+        if (r.kind != RES_OK || r.echoes == 0)
+          {
+            printf ("  round %d %-10s failed\n", round, list[i]->label);
+            continue;
+          }
+        printf ("  round %d %-10s others' round trip: median %8.3f ms, p99 %8.1f ms, worst %8.1f ms "
+                "(%u echoes); flood messages taken: %" G_GUINT64_FORMAT "%s\n",
+                round, list[i]->label, r.median * 1e3, r.p99 * 1e3, r.worst * 1e3, r.echoes,
+                r.flood_sent, r.flood_closed ? " (the server closed the flooder)" : "");
+        fflush (stdout);
+        g_array_append_val (worst[i], r.worst);
+        g_array_append_val (med[i], r.median);
+        g_array_append_val (p99[i], r.p99);
+      }
+  printf ("\n==== f: others' round trip while one connection floods (median of rounds) ====\n");
+  for (i = 0; i < n; i++)
+    {
+      double w = -1;
+
+      for (guint k = 0; k < worst[i]->len; k++)
+        w = MAX (w, g_array_index (worst[i], double, k));
+      if (med[i]->len == 0)
+        printf ("  %-10s n/a\n", list[i]->label);
+      else
+        printf ("  %-10s median %8.3f ms  p99 %8.1f ms  worst %8.1f ms (worst of %u rounds)\n",
+                list[i]->label, median (med[i]) * 1e3, median (p99[i]) * 1e3, w * 1e3, med[i]->len);
+      g_array_unref (worst[i]);
+      g_array_unref (med[i]);
+      g_array_unref (p99[i]);
+    }
+  g_free (frame);
+  return !error;
+}
+
 static gboolean
 tool_found (const char *name)
 {
@@ -1927,6 +2319,7 @@ main (int argc, char **argv)
 {
   char *paths[MAX_SIDES] = { NULL, NULL, NULL, NULL };
   char *only = NULL;
+  char *before_path = NULL;
   int rounds = 0, idle_conns = 0;
   double duration = 0, cg_scale = 0;
   gboolean quick = FALSE, no_callgrind = FALSE, no_strace = FALSE;
@@ -1937,7 +2330,8 @@ main (int argc, char **argv)
     { "raw", 0, 0, G_OPTION_ARG_FILENAME, &paths[3], "raw-echo-server to run (default: next to this program)", "PATH" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Interleaved rounds per scenario (default 3; --quick 2)", "N" },
     { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short run: 1 s per round, 2,000 idle connections, a quarter of the callgrind messages", NULL },
-    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Scenarios to run, as letters (default abcepyzd)", "LETTERS" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Scenarios to run, as letters of abcepyzdf (default abcepyzd)", "LETTERS" },
+    { "fws-before", 0, 0, G_OPTION_ARG_FILENAME, &before_path, "f: another fws-echo-server (an older build) to run beside --fws", "PATH" },
     { "idle-conns", 0, 0, G_OPTION_ARG_INT, &idle_conns, "Connections for scenario d (default 10000; --quick 2000)", "N" },
     { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "Measured seconds per round (default 2; --quick 1)", "S" },
     { "callgrind-scale", 0, 0, G_OPTION_ARG_DOUBLE, &cg_scale, "Multiply the messages of each callgrind run (default 1; --quick 0.25)", "F" },
@@ -1973,9 +2367,9 @@ main (int argc, char **argv)
   if (only == NULL)
     only = g_strdup ("abcepyzd");
   for (i = 0; only[i] != '\0'; i++)
-    if (strchr ("abcepyzd", only[i]) == NULL)
+    if (strchr ("abcepyzdf", only[i]) == NULL)
       {
-        fprintf (stderr, "fws-bench: --only takes letters of abcepyzd\n");
+        fprintf (stderr, "fws-bench: --only takes letters of abcepyzdf\n");
         return 2;
       }
   if (rounds <= 0)
@@ -2077,6 +2471,18 @@ main (int argc, char **argv)
             if (sc->id == 'c' && r.kind == RES_OK && r.value2 >= 0)
               g_array_append_val (fault_row->vals[s], r.value2);
           }
+    }
+
+  if (strchr (only, 'f') != NULL)
+    {
+      Side before = sides[0];
+
+      before.label = "fws-before";
+      before.path = before_path;
+      before.present = before_path != NULL && g_file_test (before_path, G_FILE_TEST_IS_EXECUTABLE);
+      if (before_path != NULL && !before.present)
+        fprintf (stderr, "fws-bench: --fws-before %s is not a program\n", before_path);
+      any_error |= !run_fairness (&cfg, sides, MAX_SIDES, before.present ? &before : NULL, rounds);
     }
 
   if (strchr (only, 'd') != NULL)

@@ -71,10 +71,37 @@ void        fws_driver_free            (FwsDriver *driver);
  * error, close). Client: writes the request. Only once; FALSE otherwise. */
 gboolean    fws_driver_start           (FwsDriver *driver);
 
-/* Bytes from the peer. Events are emitted from inside this call. */
+/* Bytes from the peer, all of them (turn after turn, whatever the
+ * budget). Events are emitted from inside this call. */
 void        fws_driver_parse           (FwsDriver    *driver,
                                         const guint8 *data,
                                         gsize         len);
+
+/* Fairness: a turn (the caller's unit, one main-loop dispatch) parses at
+ * most @bytes bytes, inflates at most @inflated bytes and handles at most
+ * @messages messages and control frames; 0: no bound (the default). A
+ * message is inflated in steps across turns; max-length is checked on its
+ * whole size. */
+void        fws_driver_set_budget      (FwsDriver *driver,
+                                        gsize      bytes,
+                                        gsize      inflated,
+                                        guint      messages);
+/* Starts a turn: the budget is full again. */
+void        fws_driver_new_turn        (FwsDriver *driver);
+/* One turn's worth of fws_driver_parse(): returns the bytes taken. When
+ * it is less than @len, or fws_driver_has_backlog(), the turn was spent:
+ * the caller feeds the rest (possibly nothing) after a new turn. Once
+ * CLOSED, all input is taken (and ignored). */
+gsize       fws_driver_feed            (FwsDriver    *driver,
+                                        const guint8 *data,
+                                        gsize         len);
+/* A received message is part way through its inflation. */
+gboolean    fws_driver_has_backlog     (FwsDriver *driver);
+/* The work done in the current turn (for tests). */
+void        fws_driver_get_turn        (FwsDriver *driver,
+                                        gsize     *bytes,
+                                        gsize     *inflated,
+                                        guint     *messages);
 
 /* The commands below hold every rule on what the application may send;
  * the layer above checks nothing itself. On a refusal nothing is written

@@ -69,9 +69,27 @@ struct _FwsDriver
 
   guint64             ping_counter;  /* the last payload fws_driver_ping chose */
   char              **allowed_origins; /* server; NULL: all */
+
+  /* Fairness: the work of one turn (fws_driver_set_budget); 0: no bound. */
+  gsize               budget_bytes;
+  gsize               budget_inflated;
+  guint               budget_messages;
+  gsize               turn_bytes;
+  gsize               turn_inflated;
+  guint               turn_messages;
+  gboolean            turn_spent;
+  /* A received message part way through the extensions (inflating). */
+  FwsExtensionMessage *incoming;     /* (owned) (nullable) */
+  GBytes              *incoming_payload;  /* (owned) what the codec gave */
+  FwsMessageType       incoming_type;
+  guint                incoming_rsv;
+  gboolean             incoming_checking;  /* inflated; its UTF-8 is checked in steps */
+  FwsUtf8Validator     incoming_utf8;
+  gsize                incoming_checked;
 };
 
 static void codec_message_cb (gpointer user_data, guint opcode, guint rsv, GBytes *payload);
+static void incoming_clear (FwsDriver *self);
 static void codec_control_cb (gpointer user_data, guint opcode, const guint8 *payload, gsize len);
 
 static const FwsWsCodecCallbacks codec_callbacks = {
@@ -152,6 +170,7 @@ fws_driver_free (FwsDriver *self)
   if (self == NULL)
     return;
   g_queue_clear_full (&self->pending, pending_free);
+  incoming_clear (self);
   g_clear_pointer (&self->codec, fws_ws_codec_free);
   g_clear_pointer (&self->hixie, fws_hixie_parser_free);
   g_free (self->url);
@@ -510,25 +529,166 @@ deliver (FwsDriver      *self,
   self->delivering = outer;
 }
 
+/* One message or control frame was handled: the turn may be spent. */
+static void
+count_message (FwsDriver *self)
+{
+  self->turn_messages++;
+  if ((self->budget_messages != 0 && self->turn_messages >= self->budget_messages) ||
+      (self->budget_inflated != 0 && self->turn_inflated >= self->budget_inflated))
+    {
+      self->turn_spent = TRUE;
+      if (self->codec != NULL)
+        fws_ws_codec_pause (self->codec);
+    }
+}
+
+static void
+incoming_clear (FwsDriver *self)
+{
+  g_clear_pointer (&self->incoming, fws_extension_message_unref);
+  g_clear_pointer (&self->incoming_payload, g_bytes_unref);
+  self->incoming_checking = FALSE;
+}
+
+/* Whether the text that came out of the extensions still needs its UTF-8
+ * checked (the codec checked only what arrived untransformed). */
+#define NEEDS_UTF8_CHECK(type, rsv, data, payload) \
+  ((type) == FWS_MESSAGE_TYPE_TEXT && ((rsv) != 0 || (data) != (payload)))
+
+static void receive_extended_done (FwsDriver *self, FwsMessageType type, guint rsv,
+                                   GBytes *payload, FwsExtensionMessage *message,
+                                   int utf8_checked);
+
+/* The budget left for inflating and checking in this turn (G_MAXSIZE: none). */
+static gsize
+inflate_budget_left (FwsDriver *self)
+{
+  if (self->budget_inflated == 0)
+    return G_MAXSIZE;
+  return self->budget_inflated > self->turn_inflated ? self->budget_inflated - self->turn_inflated : 0;
+}
+
+static gboolean
+incoming_spent (FwsDriver *self)
+{
+  self->turn_spent = TRUE;
+  if (self->codec != NULL)
+    fws_ws_codec_pause (self->codec);
+  return FALSE;
+}
+
+/* With a budget, the UTF-8 of a large inflated text is checked in steps
+ * too, counted with the bytes inflated. Returns FALSE while not done. */
+static gboolean
+incoming_check (FwsDriver *self)
+{
+  g_autoptr(FwsExtensionMessage) message = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (fws_extension_message_get_data (self->incoming), &len);
+  gboolean ok = TRUE;
+
+  /* Within the budget at once: the plain check, which is faster. */
+  if (self->incoming_checked == 0 && len <= inflate_budget_left (self))
+    {
+      self->turn_inflated += len;
+      message = g_steal_pointer (&self->incoming);
+      payload = g_steal_pointer (&self->incoming_payload);
+      self->incoming_checking = FALSE;
+      receive_extended_done (self, self->incoming_type, self->incoming_rsv, payload, message,
+                             fws_utf8_validate (bytes, len) ? 1 : 0);
+      count_message (self);
+      return TRUE;
+    }
+  while (ok && self->incoming_checked < len)
+    {
+      gsize n = MIN (inflate_budget_left (self), len - self->incoming_checked);
+
+      if (n == 0)
+        return incoming_spent (self);
+      ok = fws_utf8_validator_feed (&self->incoming_utf8, bytes + self->incoming_checked, n);
+      self->incoming_checked += n;
+      self->turn_inflated += n;
+    }
+  ok = ok && fws_utf8_validator_finish (&self->incoming_utf8);
+  message = g_steal_pointer (&self->incoming);
+  payload = g_steal_pointer (&self->incoming_payload);
+  self->incoming_checking = FALSE;
+  receive_extended_done (self, self->incoming_type, self->incoming_rsv, payload, message, ok ? 1 : 0);
+  count_message (self);
+  return TRUE;
+}
+
+/* Runs the extensions on the incoming message as far as the turn allows.
+ * Returns FALSE while it is not finished (the turn is spent then). */
+static gboolean
+incoming_continue (FwsDriver *self)
+{
+  g_autoptr(FwsExtensionMessage) message = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize budget, left;
+  FwsInflateStep step;
+
+  if (self->incoming_checking)
+    return incoming_check (self);
+  budget = left = inflate_budget_left (self);
+  step = fws_extensions_process_incoming_step (self->extensions, self->incoming, &budget, &error);
+  self->turn_inflated += left - budget;
+  if (step == FWS_INFLATE_MORE)
+    return incoming_spent (self);
+  if (step == FWS_INFLATE_DONE && self->budget_inflated != 0)
+    {
+      GBytes *data = fws_extension_message_get_data (self->incoming);
+
+      if (NEEDS_UTF8_CHECK (self->incoming_type, self->incoming_rsv, data, self->incoming_payload) &&
+          (self->max_length == 0 || g_bytes_get_size (data) <= self->max_length))
+        {
+          self->incoming_checking = TRUE;
+          self->incoming_checked = 0;
+          fws_utf8_validator_init (&self->incoming_utf8);
+          return incoming_check (self);
+        }
+    }
+  message = g_steal_pointer (&self->incoming);
+  payload = g_steal_pointer (&self->incoming_payload);
+  if (step == FWS_INFLATE_ERROR)
+    fail_extension (self, error);
+  else
+    receive_extended_done (self, self->incoming_type, self->incoming_rsv, payload, message, -1);
+  count_message (self);
+  return TRUE;
+}
+
 static void
 receive_extended (FwsDriver      *self,
                   FwsMessageType  type,
                   guint           rsv,
                   GBytes         *payload)
 {
-  g_autoptr(FwsExtensionMessage) message = NULL;
+  g_assert (self->incoming == NULL);
+  /* The codec put a NUL byte after the payload. */
+  self->incoming = fws_extension_message_new_full (type, rsv, payload, self->max_length, TRUE);
+  self->incoming_payload = g_bytes_ref (payload);
+  self->incoming_type = type;
+  self->incoming_rsv = rsv;
+  incoming_continue (self);
+}
+
+/* @utf8_checked: -1 not yet (checked here when needed), 0 invalid, 1 valid. */
+static void
+receive_extended_done (FwsDriver           *self,
+                       FwsMessageType       type,
+                       guint                rsv,
+                       GBytes              *payload,
+                       FwsExtensionMessage *message,
+                       int                  utf8_checked)
+{
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) data = NULL;
   const guint8 *bytes;
   gsize len;
-
-  /* The codec put a NUL byte after the payload. */
-  message = fws_extension_message_new_full (type, rsv, payload, self->max_length, TRUE);
-  if (!fws_extensions_process_incoming (self->extensions, message, &error))
-    {
-      fail_extension (self, error);
-      return;
-    }
 
   data = g_bytes_ref (fws_extension_message_get_data (message));
   bytes = g_bytes_get_data (data, &len);
@@ -541,7 +701,9 @@ receive_extended (FwsDriver      *self,
     }
   if (type == FWS_MESSAGE_TYPE_TEXT)
     {
-      if ((rsv != 0 || data != payload) && !fws_utf8_validate (bytes, len))
+      if (utf8_checked < 0 && NEEDS_UTF8_CHECK (type, rsv, data, payload))
+        utf8_checked = fws_utf8_validate (bytes, len) ? 1 : 0;
+      if (utf8_checked == 0)
         {
           g_set_error_literal (&error, FWS_ERROR, FWS_ERROR_INVALID_UTF8,
                                _("Could not decode a text frame as UTF-8"));
@@ -576,7 +738,10 @@ codec_message_cb (gpointer  user_data,
       if (fws_extensions_get_n_active (self->extensions) > 0)
         receive_extended (self, type, rsv, payload);
       else
-        deliver (self, type, payload);
+        {
+          deliver (self, type, payload);
+          count_message (self);
+        }
     }
   g_bytes_unref (payload);
 }
@@ -635,6 +800,7 @@ codec_control_cb (gpointer      user_data,
     default:
       g_assert_not_reached ();
     }
+  count_message (self);
 }
 
 static void
@@ -698,27 +864,30 @@ hixie76_parse_key3 (FwsDriver    *self,
     feed_hixie (self, data + take, len - take);
 }
 
-static void
+/* Returns the bytes taken: fewer than @len when the turn was spent. */
+static gsize
 feed_frames (FwsDriver    *self,
              const guint8 *data,
              gsize         len)
 {
   g_autoptr(GError) error = NULL;
   guint16 code = 0;
+  gsize used = len;
 
   if (self->version != FWS_WS_VERSION_HYBI_13)
     {
       feed_hixie (self, data, len);
-      return;
+      return len;
     }
 
   if (len == 0 || self->codec == NULL)
-    return;
-  if (!fws_ws_codec_feed (self->codec, data, len, &code, &error))
+    return len;
+  if (!fws_ws_codec_feed_some (self->codec, data, len, &used, &code, &error))
     fws_driver_fail (self, code, error);
+  return used;
 }
 
-static void
+static gsize
 client_parse_head (FwsDriver    *self,
                    const guint8 *data,
                    gsize         len)
@@ -739,10 +908,10 @@ client_parse_head (FwsDriver    *self,
     {
       g_prefix_error (&error, "%s", _("Error during WebSocket handshake: "));
       shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
-      return;
+      return len;
     }
   if (used == 0)
-    return;
+    return len;
 
   head = fws_http_head_reader_get_head (self->head_reader, &head_len);
   if (!fws_http_parse_response (head, head_len, &self->status, &reason,
@@ -754,7 +923,7 @@ client_parse_head (FwsDriver    *self,
       if (!g_str_has_prefix (error->message, _("Error during WebSocket handshake: ")))
         g_prefix_error (&error, "%s", _("Error during WebSocket handshake: "));
       shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
-      return;
+      return len;
     }
   if (!fws_extensions_activate (self->extensions,
                                 soup_message_headers_get_list (self->response_headers,
@@ -763,14 +932,104 @@ client_parse_head (FwsDriver    *self,
     {
       g_prefix_error (&error, "%s", _("Error during WebSocket handshake: "));
       shutdown_driver (self, FWS_CLOSE_CODE_ABNORMAL, error->message, error);
-      return;
+      return len;
     }
   g_clear_pointer (&self->head_reader, fws_http_head_reader_free);
   self->protocol = g_steal_pointer (&protocol);
 
   become_open (self);
   if (self->state == FWS_READY_STATE_OPEN || self->state == FWS_READY_STATE_CLOSING)
-    feed_frames (self, data + used, len - (gsize) used);
+    return (gsize) used + feed_frames (self, data + used, len - (gsize) used);
+  return len;
+}
+
+/* One turn's parse: returns the bytes taken. */
+static gsize
+parse_some (FwsDriver    *self,
+            const guint8 *data,
+            gsize         len)
+{
+  switch (self->state)
+    {
+    case FWS_READY_STATE_CONNECTING:
+      if (self->role == FWS_WS_ROLE_CLIENT && self->started)
+        return client_parse_head (self, data, len);
+      else if (self->version == FWS_WS_VERSION_HIXIE_76 && self->started)
+        hixie76_parse_key3 (self, data, len);
+      /* A hybi server only reads frames once its handshake went out. */
+      return len;
+    case FWS_READY_STATE_OPEN:
+    case FWS_READY_STATE_CLOSING:
+      return feed_frames (self, data, len);
+    case FWS_READY_STATE_CLOSED:
+    default:
+      return len;
+    }
+}
+
+void
+fws_driver_set_budget (FwsDriver *self,
+                       gsize      bytes,
+                       gsize      inflated,
+                       guint      messages)
+{
+  self->budget_bytes = bytes;
+  self->budget_inflated = inflated;
+  self->budget_messages = messages;
+}
+
+void
+fws_driver_new_turn (FwsDriver *self)
+{
+  self->turn_bytes = 0;
+  self->turn_inflated = 0;
+  self->turn_messages = 0;
+  self->turn_spent = FALSE;
+}
+
+gboolean
+fws_driver_has_backlog (FwsDriver *self)
+{
+  return self->incoming != NULL;
+}
+
+void
+fws_driver_get_turn (FwsDriver *self,
+                     gsize     *bytes,
+                     gsize     *inflated,
+                     guint     *messages)
+{
+  if (bytes)
+    *bytes = self->turn_bytes;
+  if (inflated)
+    *inflated = self->turn_inflated;
+  if (messages)
+    *messages = self->turn_messages;
+}
+
+gsize
+fws_driver_feed (FwsDriver    *self,
+                 const guint8 *data,
+                 gsize         len)
+{
+  gsize limit = len;
+  gsize used;
+
+  if (self->incoming != NULL && (self->turn_spent || !incoming_continue (self)))
+    return self->state == FWS_READY_STATE_CLOSED ? len : 0;
+  if (self->state == FWS_READY_STATE_CLOSED || len == 0)
+    return len;
+  if (self->turn_spent)
+    return 0;
+  if (self->budget_bytes != 0)
+    limit = MIN (len, self->budget_bytes - self->turn_bytes);
+  used = parse_some (self, data, limit);
+  self->turn_bytes += used;
+  if (self->budget_bytes != 0 && self->turn_bytes >= self->budget_bytes)
+    self->turn_spent = TRUE;
+  if (self->state == FWS_READY_STATE_CLOSED)
+    return len;
+  return used;
 }
 
 void
@@ -778,22 +1037,15 @@ fws_driver_parse (FwsDriver    *self,
                   const guint8 *data,
                   gsize         len)
 {
-  switch (self->state)
+  for (;;)
     {
-    case FWS_READY_STATE_CONNECTING:
-      if (self->role == FWS_WS_ROLE_CLIENT && self->started)
-        client_parse_head (self, data, len);
-      else if (self->version == FWS_WS_VERSION_HIXIE_76 && self->started)
-        hixie76_parse_key3 (self, data, len);
-      /* A hybi server only reads frames once its handshake went out. */
-      break;
-    case FWS_READY_STATE_OPEN:
-    case FWS_READY_STATE_CLOSING:
-      feed_frames (self, data, len);
-      break;
-    case FWS_READY_STATE_CLOSED:
-    default:
-      break;
+      gsize used = fws_driver_feed (self, data, len);
+
+      data += used;
+      len -= used;
+      if ((len == 0 && self->incoming == NULL) || self->state == FWS_READY_STATE_CLOSED)
+        break;
+      fws_driver_new_turn (self);
     }
 }
 
@@ -1063,6 +1315,7 @@ fws_driver_abort (FwsDriver *self)
     fws_hixie_parser_stop (self->hixie);
   g_queue_clear_full (&self->pending, pending_free);
   self->pending_bytes = 0;
+  incoming_clear (self);
   fws_extensions_close (self->extensions);
 }
 

@@ -11,6 +11,7 @@
 #include <glib-object.h>
 
 #include "fws-extension.h"
+#include "fws-permessage-deflate-private.h"
 
 G_BEGIN_DECLS
 
@@ -115,6 +116,15 @@ FwsExtensionSession *fws_extensions_get_active_session (FwsExtensions *exts,
 gboolean       fws_extensions_process_incoming   (FwsExtensions       *exts,
                                                   FwsExtensionMessage *message,
                                                   GError             **error);
+/* The incoming pipeline in steps (fairness): permessage-deflate inflates
+ * at most *@budget bytes per call (the budget is decreased by what it
+ * produced), other sessions run whole. FWS_INFLATE_MORE: call again with
+ * the same @message, which resumes where it stopped. A different message
+ * abandons the one in progress. */
+FwsInflateStep fws_extensions_process_incoming_step (FwsExtensions       *exts,
+                                                     FwsExtensionMessage *message,
+                                                     gsize               *budget,
+                                                     GError             **error);
 gboolean       fws_extensions_process_outgoing   (FwsExtensions       *exts,
                                                   FwsExtensionMessage *message,
                                                   GError             **error);

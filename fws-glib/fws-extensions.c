@@ -12,6 +12,7 @@
 #include "fws-error.h"
 #include "fws-http-private.h"
 #include "fws-i18n-private.h"
+#include "fws-permessage-deflate-private.h"
 
 /* ---- The header grammar ---- */
 
@@ -250,7 +251,18 @@ struct _FwsExtensions
   guint      rsv;
   gboolean   negotiated;
   gboolean   closed;
+
+  /* An incoming message part way through the pipeline (in steps). */
+  FwsExtensionMessage *step_message;  /* (owned) (nullable) referenced while it spans calls */
+  guint                step_next;     /* sessions still to run, from the last */
 };
+
+static void
+step_clear (FwsExtensions *exts)
+{
+  g_clear_pointer (&exts->step_message, fws_extension_message_unref);
+  exts->step_next = 0;
+}
 
 static void
 entry_free (Entry *entry)
@@ -278,6 +290,7 @@ fws_extensions_free (FwsExtensions *exts)
   if (exts == NULL)
     return;
   fws_extensions_close (exts);
+  step_clear (exts);
   g_ptr_array_unref (exts->active);
   g_ptr_array_unref (exts->entries);
   g_free (exts);
@@ -654,6 +667,53 @@ fws_extensions_process_incoming (FwsExtensions        *exts,
   return TRUE;
 }
 
+FwsInflateStep
+fws_extensions_process_incoming_step (FwsExtensions        *exts,
+                                      FwsExtensionMessage  *message,
+                                      gsize                *budget,
+                                      GError              **error)
+{
+  guint next;
+
+  if (exts->step_message == message)
+    next = exts->step_next;   /* resumed */
+  else
+    {
+      step_clear (exts);
+      next = exts->active->len;
+    }
+  while (next > 0)
+    {
+      Entry *entry = exts->active->pdata[next - 1];
+      GError *local = NULL;
+      FwsInflateStep step;
+
+      if (fws_permessage_deflate_session_can_step (entry->session))
+        step = fws_permessage_deflate_session_inflate_step (entry->session, message, budget, &local);
+      else
+        step = fws_extension_session_process_incoming_message (entry->session, message, &local)
+               ? FWS_INFLATE_DONE : FWS_INFLATE_ERROR;
+      if (step == FWS_INFLATE_MORE)
+        {
+          /* A reference only for a message that spans calls. */
+          if (exts->step_message != message)
+            exts->step_message = fws_extension_message_ref (message);
+          exts->step_next = next;
+          return step;
+        }
+      if (step == FWS_INFLATE_ERROR)
+        {
+          step_clear (exts);
+          ensure_error (error, local, entry->name);
+          return step;
+        }
+      g_clear_error (&local);
+      next--;
+    }
+  step_clear (exts);
+  return FWS_INFLATE_DONE;
+}
+
 gboolean
 fws_extensions_process_outgoing (FwsExtensions        *exts,
                                  FwsExtensionMessage  *message,
@@ -684,6 +744,7 @@ fws_extensions_close (FwsExtensions *exts)
   if (exts->closed)
     return;
   exts->closed = TRUE;
+  step_clear (exts);
   for (i = 0; i < exts->entries->len; i++)
     {
       Entry *entry = exts->entries->pdata[i];

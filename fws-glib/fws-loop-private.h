@@ -42,4 +42,9 @@ void          fws_loop_watch_free       (FwsLoopWatch *watch);
 guint8       *fws_loop_watch_get_buffer (FwsLoopWatch *watch,
                                          gsize        *size);
 
+/* The number of dispatches the watch's loop has started: callbacks made in
+ * one dispatch (socket events and wakes alike) see the same value, so an
+ * owner can bound its work per dispatch (fairness, docs/limits.md). */
+guint64       fws_loop_watch_get_dispatch (FwsLoopWatch *watch);
+
 G_END_DECLS

@@ -33,6 +33,7 @@ struct _FwsLoop
   GQueue        woken;      /* of FwsLoopWatch, via wake_link */
   GPtrArray    *dead;       /* watches freed while dispatching */
   gboolean      dispatching;
+  guint64       dispatches; /* dispatches started so far */
   guint8       *buffer;
 };
 
@@ -82,6 +83,7 @@ loop_dispatch (GSource     *source,
 
   g_source_ref (source);
   loop->dispatching = TRUE;
+  loop->dispatches++;
 
   do
     n = epoll_wait (loop->epfd, events, MAX_EVENTS, 0);
@@ -279,4 +281,10 @@ fws_loop_watch_get_buffer (FwsLoopWatch *watch,
     loop->buffer = g_malloc (READ_BUFFER_SIZE);
   *size = READ_BUFFER_SIZE;
   return loop->buffer;
+}
+
+guint64
+fws_loop_watch_get_dispatch (FwsLoopWatch *watch)
+{
+  return watch->loop->dispatches;
 }

@@ -38,4 +38,25 @@ guint    fws_permessage_deflate_session_get_inflater_inits (FwsExtensionSession 
 gsize    fws_permessage_deflate_get_inflate_peak         (void);
 void     fws_permessage_deflate_reset_inflate_peak       (void);
 
+/* Inflating in steps (fairness): a message is inflated a budget of output
+ * bytes at a time, the session keeping its place between calls. */
+typedef enum
+{
+  FWS_INFLATE_DONE,    /* the message holds its inflated data (or had no RSV1) */
+  FWS_INFLATE_MORE,    /* the budget ran out: call again with the same message */
+  FWS_INFLATE_ERROR,   /* @error set, as process_incoming_message would */
+} FwsInflateStep;
+
+/* Whether @session is a permessage-deflate session (it can step). */
+gboolean       fws_permessage_deflate_session_can_step    (FwsExtensionSession  *session);
+/* Inflates @message (as process_incoming_message does) producing at most
+ * *@budget bytes of output in this call; *@budget is decreased by what was
+ * produced. A message that inflates past its max-length fails with
+ * FWS_ERROR_TOO_LARGE once max-length + 1 bytes came out, whatever the
+ * steps. Calling it with another message abandons the one in progress. */
+FwsInflateStep fws_permessage_deflate_session_inflate_step (FwsExtensionSession  *session,
+                                                           FwsExtensionMessage  *message,
+                                                           gsize                *budget,
+                                                           GError              **error);
+
 G_END_DECLS

@@ -263,9 +263,11 @@ struct _FwsDeflateSession
   gboolean            inflater_ended;  /* a final block arrived: reset before use */
   guint               deflater_inits;
   guint               inflater_inits;
+  struct _Inflation  *inflation;     /* (nullable) a message inflated in steps */
 };
 
 static void fws_deflate_session_iface_init (FwsExtensionSessionInterface *iface);
+static void inflation_free (FwsDeflateSession *self);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (FwsDeflateSession, fws_deflate_session, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (FWS_TYPE_EXTENSION_SESSION,
@@ -283,6 +285,7 @@ end_deflater (FwsDeflateSession *self)
 static void
 end_inflater (FwsDeflateSession *self)
 {
+  inflation_free (self);
   if (self->inflater == NULL)
     return;
   inflateEnd (self->inflater);
@@ -618,55 +621,216 @@ too_large (GError **error)
   return FALSE;
 }
 
-/* Feeds @len bytes to the inflater, appending what comes out to @o.
- * Returns FALSE on error; sets *@ended when the stream had a final block. */
-static gboolean
+typedef enum
+{
+  SOME_ERROR,
+  SOME_DONE,      /* the input was consumed, or the stream ended */
+  SOME_MORE,      /* stopped at @stop_at bytes of output */
+} SomeResult;
+
+/* Feeds the input from *@used to @len to the inflater, appending what
+ * comes out to @o, but never past @stop_at bytes of output; *@used
+ * advances. Sets *@ended when the stream had a final block. */
+static SomeResult
 inflate_some (FwsDeflateSession  *self,
               const guint8       *in,
               gsize               len,
+              gsize              *used,
               Output             *o,
+              gsize               stop_at,
               gboolean           *ended,
               GError            **error)
 {
   z_stream *z = self->inflater;
-  gsize used = 0;
 
   for (;;)
     {
       int ret;
 
+      if (o->len >= stop_at)
+        return SOME_MORE;
       if (o->len + 1 >= o->alloc && !output_grow (o))
-        return too_large (error);
-      z->next_in = (Bytef *) in + used;
-      z->avail_in = (uInt) MIN (len - used, G_MAXUINT);
+        return too_large (error), SOME_ERROR;
+      z->next_in = (Bytef *) in + *used;
+      z->avail_in = (uInt) MIN (len - *used, G_MAXUINT);
       z->next_out = o->buf + o->len;
-      z->avail_out = (uInt) MIN (o->alloc - 1 - o->len, G_MAXUINT);
+      z->avail_out = (uInt) MIN (MIN (o->alloc - 1 - o->len, stop_at - o->len), G_MAXUINT);
       ret = inflate (z, Z_SYNC_FLUSH);
-      used = (gsize) ((const guint8 *) z->next_in - in);
+      *used = (gsize) ((const guint8 *) z->next_in - in);
       o->len = (gsize) (z->next_out - o->buf);
       if (o->len > o->max)
-        return too_large (error);
+        return too_large (error), SOME_ERROR;
 
       switch (ret)
         {
         case Z_STREAM_END:
           *ended = TRUE;
-          return TRUE;
+          return SOME_DONE;
         case Z_OK:
         case Z_BUF_ERROR:
-          if (used == len && z->avail_out > 0)
-            return TRUE;   /* everything consumed, nothing pending */
+          if (*used == len && z->avail_out > 0)
+            return SOME_DONE;   /* everything consumed, nothing pending */
           if (ret == Z_BUF_ERROR && z->avail_out > 0)
-            return TRUE;   /* no progress possible */
+            return SOME_DONE;   /* no progress possible */
           break;
         case Z_MEM_ERROR:
-          return zlib_failed (error, ret, "inflate");
+          zlib_failed (error, ret, "inflate");
+          return SOME_ERROR;
         default:   /* Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR */
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                        _("Invalid compressed data: %s"), z->msg ? z->msg : "?");
-          return FALSE;
+          return SOME_ERROR;
         }
     }
+}
+
+/* A message being inflated in steps: where its input and the trailer
+ * stand, and the output so far (bounded by max-length as a whole). Kept
+ * between messages while the inflater lives, so a message that takes one
+ * step costs no allocation. */
+typedef struct _Inflation
+{
+  FwsExtensionMessage *message;   /* (nullable) the one in progress, for identity */
+  gboolean             owned;     /* @message is referenced: it spans calls */
+  Output               out;
+  gsize                used;      /* bytes of the message's data fed */
+  gsize                trailer;   /* bytes of the 4-byte trailer fed */
+} Inflation;
+
+static void
+inflation_clear (FwsDeflateSession *self)
+{
+  Inflation *inf = self->inflation;
+
+  if (inf == NULL || inf->message == NULL)
+    return;
+  output_clear (&inf->out);
+  if (inf->owned)
+    fws_extension_message_unref (inf->message);
+  inf->message = NULL;
+  inf->owned = FALSE;
+}
+
+static void
+inflation_free (FwsDeflateSession *self)
+{
+  inflation_clear (self);
+  g_clear_pointer (&self->inflation, g_free);
+}
+
+static Inflation *
+inflation_begin (FwsDeflateSession    *self,
+                 FwsExtensionMessage  *message,
+                 GError              **error)
+{
+  guint64 max_length = fws_extension_message_get_max_length (message);
+  gsize in_len = g_bytes_get_size (fws_extension_message_get_data (message));
+  Inflation *inf;
+  guint8 *buf;
+  gsize max, first;
+
+  inflation_clear (self);
+  if (!ensure_inflater (self, error))
+    return NULL;
+  max = max_length == 0 || max_length > G_MAXSIZE - 4 ? G_MAXSIZE - 4 : (gsize) max_length;
+  /* Deflate rarely does better than 4:1 on real data; start there and grow. */
+  first = in_len <= (G_MAXSIZE - 16384) / 4 ? in_len * 4 + 16384 : G_MAXSIZE;
+  first = MIN (first, max + 2);
+  buf = g_try_malloc (first);
+  if (buf == NULL)
+    {
+      end_inflater (self);
+      too_large (error);
+      return NULL;
+    }
+  if (self->inflation == NULL)
+    self->inflation = g_new0 (Inflation, 1);
+  inf = self->inflation;
+  inf->out.buf = buf;
+  inf->out.len = 0;
+  inf->out.alloc = first;
+  inf->out.max = max;
+  inflate_account ((gssize) first);
+  inf->used = 0;
+  inf->trailer = 0;
+  inf->message = message;
+  inf->owned = FALSE;
+  return inf;
+}
+
+FwsInflateStep
+fws_permessage_deflate_session_inflate_step (FwsExtensionSession  *session,
+                                             FwsExtensionMessage  *message,
+                                             gsize                *budget,
+                                             GError              **error)
+{
+  FwsDeflateSession *self = FWS_DEFLATE_SESSION (session);
+  Inflation *inf = self->inflation;
+  gsize in_len;
+  const guint8 *in;
+  gboolean ended = FALSE;
+  gsize before, stop_at;
+  SomeResult r;
+
+  if (inf == NULL || inf->message != message)
+    {
+      if ((fws_extension_message_get_rsv (message) & FWS_RESERVED_BITS_RSV1) == 0)
+        return FWS_INFLATE_DONE;
+      inf = inflation_begin (self, message, error);
+      if (inf == NULL)
+        return FWS_INFLATE_ERROR;
+    }
+
+  in = g_bytes_get_data (fws_extension_message_get_data (message), &in_len);
+  before = inf->out.len;
+  stop_at = *budget < G_MAXSIZE - before ? before + *budget : G_MAXSIZE;
+  r = inflate_some (self, in, in_len, &inf->used, &inf->out, stop_at, &ended, error);
+  if (r == SOME_DONE && !ended)
+    r = inflate_some (self, trailer, sizeof trailer, &inf->trailer, &inf->out, stop_at, &ended, error);
+  if (r != SOME_ERROR)
+    *budget -= inf->out.len - before;
+  if (r == SOME_ERROR)
+    {
+      end_inflater (self);
+      end_deflater (self);
+      return FWS_INFLATE_ERROR;
+    }
+  if (r == SOME_MORE)
+    {
+      if (!inf->owned)
+        {
+          fws_extension_message_ref (message);
+          inf->owned = TRUE;
+        }
+      return FWS_INFLATE_MORE;
+    }
+  if (ended)
+    self->inflater_ended = TRUE;
+
+  {
+    gsize alloc = inf->out.alloc;
+    gsize len = inf->out.len;
+    guint8 *buf = g_steal_pointer (&inf->out.buf);
+
+    inf->out.alloc = 0;
+    inflation_clear (self);
+    if (alloc - (len + 1) > alloc / 8)
+      buf = g_realloc (buf, len + 1);
+    buf[len] = '\0';
+    inflate_account (-(gssize) alloc);
+    fws_extension_message_take_terminated (message, g_bytes_new_take (buf, len));
+  }
+  fws_extension_message_set_rsv (message, fws_extension_message_get_rsv (message) & ~FWS_RESERVED_BITS_RSV1);
+
+  if (!self->config.peer_takeover)
+    end_inflater (self);
+  return FWS_INFLATE_DONE;
+}
+
+gboolean
+fws_permessage_deflate_session_can_step (FwsExtensionSession *session)
+{
+  return FWS_IS_DEFLATE_SESSION (session);
 }
 
 static gboolean
@@ -674,59 +838,13 @@ session_process_incoming (FwsExtensionSession  *session,
                           FwsExtensionMessage  *message,
                           GError              **error)
 {
-  FwsDeflateSession *self = FWS_DEFLATE_SESSION (session);
-  GBytes *data = fws_extension_message_get_data (message);
-  guint64 max_length = fws_extension_message_get_max_length (message);
-  gsize in_len;
-  const guint8 *in = g_bytes_get_data (data, &in_len);
-  Output o = { NULL, 0, 0, 0 };
-  gboolean ended = FALSE;
-  gsize first;
+  gsize budget = G_MAXSIZE;
+  FwsInflateStep step;
 
-  if ((fws_extension_message_get_rsv (message) & FWS_RESERVED_BITS_RSV1) == 0)
-    return TRUE;
-  if (!ensure_inflater (self, error))
-    return FALSE;
-
-  o.max = max_length == 0 || max_length > G_MAXSIZE - 4 ? G_MAXSIZE - 4 : (gsize) max_length;
-  /* Deflate rarely does better than 4:1 on real data; start there and grow. */
-  first = in_len <= (G_MAXSIZE - 16384) / 4 ? in_len * 4 + 16384 : G_MAXSIZE;
-  first = MIN (first, o.max + 2);
-  o.buf = g_try_malloc (first);
-  if (o.buf == NULL)
-    {
-      end_inflater (self);
-      return too_large (error);
-    }
-  o.alloc = first;
-  inflate_account ((gssize) first);
-
-  if (!inflate_some (self, in, in_len, &o, &ended, error) ||
-      (!ended && !inflate_some (self, trailer, sizeof trailer, &o, &ended, error)))
-    {
-      output_clear (&o);
-      end_inflater (self);
-      end_deflater (self);
-      return FALSE;
-    }
-  if (ended)
-    self->inflater_ended = TRUE;
-
-  {
-    gsize alloc = o.alloc;
-    guint8 *buf = g_steal_pointer (&o.buf);
-
-    if (alloc - (o.len + 1) > alloc / 8)
-      buf = g_realloc (buf, o.len + 1);
-    buf[o.len] = '\0';
-    inflate_account (-(gssize) alloc);
-    fws_extension_message_take_terminated (message, g_bytes_new_take (buf, o.len));
-  }
-  fws_extension_message_set_rsv (message, fws_extension_message_get_rsv (message) & ~FWS_RESERVED_BITS_RSV1);
-
-  if (!self->config.peer_takeover)
-    end_inflater (self);
-  return TRUE;
+  /* No budget: one step does it all (max-length bounds the output). */
+  step = fws_permessage_deflate_session_inflate_step (session, message, &budget, error);
+  g_assert (step != FWS_INFLATE_MORE);
+  return step == FWS_INFLATE_DONE;
 }
 
 static void

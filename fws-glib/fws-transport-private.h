@@ -150,6 +150,20 @@ gboolean      fws_transport_is_tls       (FwsTransport *transport);
 /* A stream is attached and has not failed or been released. */
 gboolean      fws_transport_is_open      (FwsTransport *transport);
 
+/* Fairness: the owner did not finish with its input in this dispatch.
+ * @rest (@len bytes, possibly 0; it may point into the data given to
+ * received) is kept and handed to received again from a later dispatch,
+ * before anything more is read from the stream; until then the stream is
+ * not watched for input, so the peer's bytes wait in the kernel. Nothing
+ * is handed over while reading is off or paused; it resumes with them. */
+void          fws_transport_defer        (FwsTransport *transport,
+                                          const guint8 *rest,
+                                          gsize         len);
+gboolean      fws_transport_is_deferred  (FwsTransport *transport);
+/* The dispatch of the context's loop in progress (or the last one): the
+ * same value for every callback made in one dispatch. */
+guint64       fws_transport_get_dispatch (FwsTransport *transport);
+
 /* Closes the stream now, without flushing; idempotent. */
 void          fws_transport_release      (FwsTransport *transport);
 

@@ -78,6 +78,13 @@ struct _FwsTransport
   guint8                *tls_chunk;     /* (owned) (nullable) TLS: bytes in flight, retried as they are */
   gsize                  tls_len;
   gsize                  tls_off;
+
+  /* Input the owner left for a later dispatch (fws_transport_defer). */
+  gboolean               deferred;      /* call received again before reading the stream */
+  gboolean               delivering;    /* @held is being handed to received */
+  guint8                *held;          /* (owned) (nullable) */
+  gsize                  held_len;
+  gsize                  held_cap;
 };
 
 static inline OutChunk *
@@ -134,6 +141,7 @@ fws_transport_free (FwsTransport *t)
   g_free (t->ring);
   g_free (t->spare);
   g_free (t->tls_chunk);
+  g_free (t->held);
   g_clear_error (&t->pending_error);
   g_main_context_unref (t->context);
   g_free (t);
@@ -642,7 +650,8 @@ update_events (FwsTransport *t,
 
   if (t->watch == NULL || t->dead || t->pending_error != NULL)
     return;
-  if (may_read (t))
+  /* Deferred input is handed over first: the kernel keeps the rest. */
+  if (may_read (t) && !t->deferred)
     events |= EPOLLIN;
   if (want_write)
     events |= EPOLLOUT;
@@ -726,6 +735,99 @@ fws_transport_set_water_marks (FwsTransport *t,
 /* ---- Input ---- */
 
 static void
+drop_held (FwsTransport *t)
+{
+  t->held_len = 0;
+  if (!t->delivering)
+    {
+      g_clear_pointer (&t->held, g_free);
+      t->held_cap = 0;
+    }
+}
+
+/* The owner deferred: no EPOLLIN until what it left is handed over again,
+ * from a later dispatch (a wake from inside a dispatch's wakes runs in the
+ * next one; one from its socket events runs once more in this one, where
+ * the owner, its budget spent, defers again). */
+static void
+rearm (FwsTransport *t)
+{
+  update_events (t, t->out_bytes > 0);
+  if (may_read (t) && t->watch != NULL)
+    fws_loop_watch_wake (t->watch, FWS_LOOP_READ);
+}
+
+void
+fws_transport_defer (FwsTransport *t,
+                     const guint8 *rest,
+                     gsize         len)
+{
+  if (t->dead || t->pending_error != NULL)
+    return;
+  if (len > 0)
+    {
+      if (t->held != NULL && rest >= t->held && rest + len <= t->held + t->held_cap)
+        memmove (t->held, rest, len);   /* what was held, handed back in part */
+      else
+        {
+          g_return_if_fail (t->held_len == 0);
+          if (t->held_cap < len)
+            {
+              g_free (t->held);
+              t->held = g_malloc (len);
+              t->held_cap = len;
+            }
+          memcpy (t->held, rest, len);
+        }
+    }
+  t->held_len = len;
+  if (!t->deferred)
+    {
+      t->deferred = TRUE;
+      /* From received, do_read re-arms once the callback returned. */
+      if (!t->delivering)
+        rearm (t);
+    }
+}
+
+gboolean
+fws_transport_is_deferred (FwsTransport *t)
+{
+  return t->deferred;
+}
+
+guint64
+fws_transport_get_dispatch (FwsTransport *t)
+{
+  return t->watch != NULL ? fws_loop_watch_get_dispatch (t->watch) : 0;
+}
+
+/* Hands what the owner deferred back to it. Returns TRUE when it took
+ * everything and the stream may be read now. */
+static gboolean
+deliver_held (FwsTransport *t)
+{
+  gsize len = t->held_len;
+
+  t->deferred = FALSE;
+  t->held_len = 0;
+  t->delivering = TRUE;
+  t->callbacks.received (t->user_data, t->held != NULL ? t->held : (const guint8 *) "", len);
+  t->delivering = FALSE;
+  if (t->deferred && may_read (t))
+    {
+      rearm (t);
+      return FALSE;
+    }
+  if (t->held_len == 0 || t->dead)
+    drop_held (t);
+  if (t->deferred || t->io == NULL || !may_read (t))
+    return FALSE;
+  update_events (t, t->out_bytes > 0);
+  return TRUE;
+}
+
+static void
 do_read (FwsTransport *t)
 {
   gsize size;
@@ -733,6 +835,11 @@ do_read (FwsTransport *t)
 
   if (!may_read (t) || t->watch == NULL)
     return;
+  if (t->deferred)
+    {
+      if (t->io == NULL || !update_pressure (t) || !may_read (t) || !deliver_held (t))
+        return;
+    }
   buf = fws_loop_watch_get_buffer (t->watch, &size);
 
   for (guint i = 0; i < MAX_READS_PER_WAKEUP; i++)
@@ -781,7 +888,18 @@ do_read (FwsTransport *t)
           return;
         }
       t->total_read += (guint64) n;
+      t->delivering = TRUE;
       t->callbacks.received (t->user_data, buf, (gsize) n);
+      t->delivering = FALSE;
+      if (t->deferred)
+        {
+          /* The owner spent its budget for this dispatch and kept the rest. */
+          if (t->dead)
+            drop_held (t);
+          else
+            rearm (t);
+          return;
+        }
       /* A short read on a plain socket: the kernel has nothing more. */
       if ((gsize) n < size && !t->is_tls)
         return;
@@ -903,8 +1021,9 @@ fws_transport_set_reading (FwsTransport *t,
     return;
   t->reading = reading;
   update_events (t, t->out_bytes > 0);
-  /* TLS may already hold decrypted bytes that epoll will never announce. */
-  if (may_read (t) && t->is_tls)
+  /* TLS may already hold decrypted bytes that epoll will never announce,
+   * and input deferred by the owner waits for no socket event. */
+  if (may_read (t) && (t->is_tls || t->deferred))
     fws_loop_watch_wake (t->watch, FWS_LOOP_READ);
 }
 
@@ -933,6 +1052,8 @@ fws_transport_release (FwsTransport *t)
 {
   t->dead = TRUE;
   t->reading = FALSE;
+  t->deferred = FALSE;
+  drop_held (t);
   fws_transport_clear_queue (t);
   g_clear_pointer (&t->watch, fws_loop_watch_free);
   if (t->stream)

@@ -51,6 +51,13 @@
 #define DEFAULT_CLOSE_TIMEOUT_MS 30000
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
 
+/* Fairness: the most one connection does in one main-loop dispatch
+ * (docs/limits.md); the rest waits for the next one, so a peer whose
+ * messages inflate to max-length cannot stall the others. */
+#define TURN_BYTES    (1024 * 1024)   /* bytes parsed */
+#define TURN_INFLATED (256 * 1024)    /* bytes inflated, or of inflated text UTF-8-checked */
+#define TURN_MESSAGES 256             /* messages and control frames handled */
+
 typedef struct
 {
   GBytes       *payload;
@@ -116,6 +123,8 @@ typedef struct
   /* the pong deadline */
   guint64             ping_end;          /* total queued behind the last ping */
   guint64             written_at_deadline; /* total written when the deadline was (re)armed */
+
+  guint64             turn_dispatch;     /* the dispatch the driver's turn belongs to */
 } FwsWebSocketPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (FwsWebSocket, fws_web_socket, G_TYPE_OBJECT)
@@ -476,6 +485,29 @@ stop_connecting (FwsWebSocket *self)
 
 /* ---- The shell's events ---- */
 
+/* Input for the driver, a turn per dispatch: what the turn's budget does
+ * not cover (and a message still inflating) waits in the transport for a
+ * later dispatch, and the socket is not read meanwhile. */
+static void
+feed_driver (FwsWebSocketPrivate *priv,
+             const guint8        *data,
+             gsize                len)
+{
+  FwsTransport *transport = fws_connection_get_transport (priv->conn);
+  guint64 dispatch = fws_transport_get_dispatch (transport);
+  gsize used;
+
+  if (dispatch != priv->turn_dispatch)
+    {
+      priv->turn_dispatch = dispatch;
+      fws_driver_new_turn (priv->driver);
+    }
+  used = fws_driver_feed (priv->driver, data, len);
+  if ((used < len || fws_driver_has_backlog (priv->driver)) &&
+      !fws_connection_is_closing (priv->conn))
+    fws_transport_defer (transport, data + used, len - used);
+}
+
 static void
 conn_start_cb (GObject      *owner,
                const guint8 *early,
@@ -485,9 +517,10 @@ conn_start_cb (GObject      *owner,
 
   if (priv->driver == NULL)
     return;
+  fws_driver_set_budget (priv->driver, TURN_BYTES, TURN_INFLATED, TURN_MESSAGES);
   fws_driver_start (priv->driver);
   if (len > 0 && !fws_connection_is_closing (priv->conn))
-    fws_driver_parse (priv->driver, early, len);
+    feed_driver (priv, early, len);
 }
 
 static void
@@ -498,7 +531,7 @@ conn_received_cb (GObject      *owner,
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (FWS_WEB_SOCKET (owner));
 
   if (priv->driver != NULL)
-    fws_driver_parse (priv->driver, data, len);
+    feed_driver (priv, data, len);
 }
 
 static void

@@ -103,6 +103,20 @@ gboolean    fws_ws_codec_feed            (FwsWsCodec   *codec,
                                           guint16      *close_code,
                                           GError      **error);
 
+/* Like fws_ws_codec_feed(), but a callback may call fws_ws_codec_pause():
+ * parsing then stops right after that callback, and *@consumed (nullable)
+ * says how many bytes were taken; the caller feeds the rest later. It is
+ * @len when nothing paused, and after an error or a stop. */
+gboolean    fws_ws_codec_feed_some       (FwsWsCodec   *codec,
+                                          const guint8 *data,
+                                          gsize         len,
+                                          gsize        *consumed,
+                                          guint16      *close_code,
+                                          GError      **error);
+/* From a callback: fws_ws_codec_feed_some() returns after it. (A pause
+ * in fws_ws_codec_feed() would lose the rest: use feed_some.) */
+void        fws_ws_codec_pause           (FwsWsCodec *codec);
+
 /* Payload bytes held for a message not yet complete. */
 gsize       fws_ws_codec_get_buffered    (FwsWsCodec *codec);
 /* Bytes allocated for that message: at most about twice what it holds,

@@ -56,6 +56,7 @@ struct _FwsWsCodec
   FwsWsCodecCallbacks  callbacks;
   gpointer             user_data;
   gboolean             stopped;       /* by fws_ws_codec_stop () or an error */
+  gboolean             paused;        /* by fws_ws_codec_pause (), until the feed returns */
 
   /* The frame being parsed. */
   ParseStage           stage;
@@ -177,6 +178,14 @@ fws_ws_codec_stop (FwsWsCodec *codec)
 
   codec->stopped = TRUE;
   drop_message (codec);
+}
+
+void
+fws_ws_codec_pause (FwsWsCodec *codec)
+{
+  g_return_if_fail (codec != NULL);
+
+  codec->paused = TRUE;
 }
 
 gsize
@@ -471,6 +480,9 @@ end_frame (FwsWsCodec  *codec,
   return TRUE;
 }
 
+static gboolean feed_loop (FwsWsCodec *codec, const guint8 **pp, const guint8 *end,
+                           guint16 *close_code, GError **error);
+
 gboolean
 fws_ws_codec_feed (FwsWsCodec   *codec,
                    const guint8 *data,
@@ -478,18 +490,50 @@ fws_ws_codec_feed (FwsWsCodec   *codec,
                    guint16      *close_code,
                    GError      **error)
 {
+  return fws_ws_codec_feed_some (codec, data, len, NULL, close_code, error);
+}
+
+gboolean
+fws_ws_codec_feed_some (FwsWsCodec   *codec,
+                        const guint8 *data,
+                        gsize         len,
+                        gsize        *consumed,
+                        guint16      *close_code,
+                        GError      **error)
+{
   const guint8 *p, *end;
+  gboolean ok;
 
   g_return_val_if_fail (codec != NULL, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  codec->paused = FALSE;
+  if (consumed != NULL)
+    *consumed = len;
   if (len == 0)
     return TRUE;   /* @data may be NULL: no pointer arithmetic on it */
   p = data;
   end = data + len;
+  ok = feed_loop (codec, &p, end, close_code, error);
+  /* After a pause, the rest is the caller's to feed again; after an error
+   * or a stop, every byte counts as taken (they are ignored). */
+  if (consumed != NULL && ok && !codec->stopped)
+    *consumed = (gsize) (p - data);
+  codec->paused = FALSE;
+  return ok;
+}
 
-  while (!codec->stopped && p < end)
+static gboolean
+feed_loop (FwsWsCodec    *codec,
+           const guint8 **pp,
+           const guint8  *end,
+           guint16       *close_code,
+           GError       **error)
+{
+  const guint8 *p = *pp;
+
+  while (!codec->stopped && !codec->paused && p < end)
     {
       switch (codec->stage)
         {
@@ -630,6 +674,7 @@ fws_ws_codec_feed (FwsWsCodec   *codec,
         }
     }
 
+  *pp = p;
   return TRUE;
 }
 

@@ -770,6 +770,117 @@ test_inflate_limit_session (void)
   g_assert_cmpuint (g_bytes_get_size (big), ==, 100001);
 }
 
+/* ---- Inflating in steps (fairness) ---- */
+
+/* @len bytes of text that compresses well but not to nothing. */
+static char *
+stepping_text (gsize len)
+{
+  char *text = g_malloc (len + 1);
+
+  for (gsize i = 0; i < len; i++)
+    text[i] = "abcdefghij"[(i * 7 + i / 1000) % 10];
+  text[len] = '\0';
+  return text;
+}
+
+static const gsize step_budgets[] = { 1, 7, 4096, 65536, 1024 * 1024 };
+
+static void
+test_inflate_steps (void)
+{
+  const gsize len = 300001;
+  g_autofree char *text = stepping_text (len);
+
+  g_test_summary ("The session inflates a message a budget of output bytes at a time: each "
+                  "step produces at most its budget, the steps add up to the message, and the "
+                  "context carries over to the next message");
+
+  for (gsize b = 0; b < G_N_ELEMENTS (step_budgets); b++)
+    {
+      g_autoptr(FwsExtensionSession) session = server_session ("", NULL);
+      g_autoptr(FwsExtensionSession) sender = server_session ("", NULL);
+
+      for (guint round = 0; round < 2; round++)
+        {
+          g_autoptr(GBytes) compressed = compress_text (sender, text);
+          g_autoptr(FwsExtensionMessage) m = fws_extension_message_new_full (FWS_MESSAGE_TYPE_TEXT,
+                                                                             FWS_RESERVED_BITS_RSV1,
+                                                                             compressed, len, FALSE);
+          FwsInflateStep step;
+          gsize steps = 0, produced = 0;
+
+          do
+            {
+              g_autoptr(GError) error = NULL;
+              gsize budget = step_budgets[b];
+
+              step = fws_permessage_deflate_session_inflate_step (session, m, &budget, &error);
+              g_assert_no_error (error);
+              g_assert_cmpint (step, !=, FWS_INFLATE_ERROR);
+              g_assert_cmpuint (budget, <=, step_budgets[b]);
+              produced += step_budgets[b] - budget;
+              steps++;
+              if (step == FWS_INFLATE_MORE)
+                g_assert_cmpuint (budget, ==, 0);
+            }
+          while (step == FWS_INFLATE_MORE);
+
+          g_assert_cmpuint (produced, ==, len);
+          /* Full steps, and at most one more that finds the end. */
+          g_assert_cmpuint (steps, >=, (len + step_budgets[b] - 1) / step_budgets[b]);
+          g_assert_cmpuint (steps, <=, len / step_budgets[b] + 1);
+          g_assert_cmpuint (fws_extension_message_get_rsv (m), ==, 0);
+          g_assert_cmpmem (g_bytes_get_data (fws_extension_message_get_data (m), NULL), len, text, len);
+        }
+      /* Context takeover: one stream for both messages. */
+      g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (session), ==, 1);
+    }
+}
+
+static void
+test_inflate_steps_too_large (void)
+{
+  const gsize len = 1000000, max = 100000;
+  g_autofree char *text = g_strnfill (len, 'x');
+
+  g_test_summary ("In steps, a message that inflates past max-length fails with "
+                  "FWS_ERROR_TOO_LARGE at the step that passes it: max-length + 1 bytes came "
+                  "out, never the rest");
+
+  for (gsize b = 0; b < G_N_ELEMENTS (step_budgets); b++)
+    {
+      g_autoptr(FwsExtensionSession) session = server_session ("", NULL);
+      g_autoptr(FwsExtensionSession) sender = server_session ("", NULL);
+      g_autoptr(GBytes) compressed = compress_text (sender, text);
+      g_autoptr(FwsExtensionMessage) m = fws_extension_message_new_full (FWS_MESSAGE_TYPE_TEXT,
+                                                                         FWS_RESERVED_BITS_RSV1,
+                                                                         compressed, max, FALSE);
+      g_autoptr(GError) error = NULL;
+      FwsInflateStep step;
+      gsize steps = 0, produced = 0;
+
+      if (step_budgets[b] == 1)
+        continue;   /* 100,001 steps: long, and nothing new */
+      do
+        {
+          gsize budget = step_budgets[b];
+
+          step = fws_permessage_deflate_session_inflate_step (session, m, &budget, &error);
+          if (step != FWS_INFLATE_ERROR)
+            produced += step_budgets[b] - budget;
+          steps++;
+        }
+      while (step == FWS_INFLATE_MORE);
+
+      g_assert_cmpint (step, ==, FWS_INFLATE_ERROR);
+      g_assert_error (error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
+      g_assert_cmpuint (produced, <=, max);
+      g_assert_cmpuint (steps, ==, max / step_budgets[b] + 1);
+      g_assert_false (fws_permessage_deflate_session_has_inflater (session));
+    }
+}
+
 /* ---- Through a driver ---- */
 
 typedef struct
@@ -1092,6 +1203,223 @@ test_driver_release (void)
   conn_clear (&c);
 }
 
+/* Masked client frames, one after the other. */
+static void
+append_frame (GByteArray *buf, guint8 b0, GBytes *payload)
+{
+  static const guint8 key[4] = { 0x11, 0x22, 0x33, 0x44 };
+  g_autoptr(GBytes) frame = fws_test_frame (b0, key, g_bytes_get_data (payload, NULL),
+                                            g_bytes_get_size (payload));
+
+  g_byte_array_append (buf, g_bytes_get_data (frame, NULL), (guint) g_bytes_get_size (frame));
+}
+
+/* Feeds @buf turn after turn; checks every turn against the budget and
+ * returns the number of turns. @messages_at (nullable) gets, per turn,
+ * the number of messages delivered by its end. */
+static guint
+feed_in_turns (Conn *c, GByteArray *buf, gsize bytes, gsize inflated, guint messages,
+               GArray *messages_at)
+{
+  const guint8 *p = buf->data;
+  gsize len = buf->len;
+  guint turns = 0;
+
+  fws_driver_set_budget (c->driver, bytes, inflated, messages);
+  while (len > 0 || fws_driver_has_backlog (c->driver))
+    {
+      gsize used, t_bytes, t_inflated;
+      guint t_messages;
+
+      g_assert_cmpuint (turns, <, 100000);
+      fws_driver_new_turn (c->driver);
+      used = fws_driver_feed (c->driver, p, len);
+      fws_driver_get_turn (c->driver, &t_bytes, &t_inflated, &t_messages);
+      if (bytes != 0)
+        g_assert_cmpuint (t_bytes, <=, bytes);
+      if (inflated != 0)
+        g_assert_cmpuint (t_inflated, <=, inflated);
+      if (messages != 0)
+        g_assert_cmpuint (t_messages, <=, messages);
+      g_assert_cmpuint (t_bytes, ==, used);
+      /* Every turn makes progress. */
+      g_assert_true (used > 0 || t_inflated > 0 || t_messages > 0 || c->closed);
+      p += used;
+      len -= used;
+      turns++;
+      if (messages_at != NULL)
+        g_array_append_val (messages_at, c->messages->len);
+      if (c->closed)
+        break;
+    }
+  return turns;
+}
+
+static void
+test_driver_turns (void)
+{
+  const gsize len = 1024 * 1024;
+  g_autofree char *text = stepping_text (len);
+  g_autoptr(FwsExtensionSession) sender = server_session ("", NULL);
+  g_autoptr(GBytes) big = compress_text (sender, text);
+  g_autoptr(GBytes) hello = compress_text (sender, "hello");
+  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  g_autoptr(GArray) at = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint turns;
+  Conn c;
+
+  g_test_summary ("A driver with a budget bounds each turn: 64 KiB inflated per turn inflates a "
+                  "1 MiB binary message over 16 or 17 turns and delivers the next message after it; 3 "
+                  "messages per turn delivers 10 messages over 4 turns; 100 bytes per turn parses "
+                  "at most 100 bytes per turn. fws_driver_parse still takes everything at once");
+
+  conn_init (&c, "permessage-deflate", 2 * len);
+  append_frame (buf, 0xc2, big);   /* binary: no UTF-8 check after it (turn-utf8) */
+  append_frame (buf, 0xc1, hello);
+  turns = feed_in_turns (&c, buf, 0, 65536, 0, at);
+  g_assert_false (c.closed);
+  g_assert_cmpuint (turns, >=, 16);
+  g_assert_cmpuint (turns, <=, 18);
+  g_assert_cmpuint (g_array_index (at, guint, 0), ==, 0);   /* nothing whole after one turn */
+  g_assert_cmpuint (c.messages->len, ==, 2);
+  g_assert_cmpmem (g_bytes_get_data (c.messages->pdata[0], NULL), g_bytes_get_size (c.messages->pdata[0]),
+                   text, len);
+  g_assert_cmpmem (g_bytes_get_data (c.messages->pdata[1], NULL), g_bytes_get_size (c.messages->pdata[1]),
+                   "hello", 5);
+  conn_clear (&c);
+
+  /* Ten small messages, three per turn. */
+  conn_init (&c, "permessage-deflate", 1000);
+  g_byte_array_set_size (buf, 0);
+  g_array_set_size (at, 0);
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *m = g_strdup_printf ("message %u", i);
+      g_autoptr(GBytes) z = compress_text (sender, m);
+
+      append_frame (buf, 0xc1, z);
+    }
+  turns = feed_in_turns (&c, buf, 0, 0, 3, at);
+  g_assert_cmpuint (turns, ==, 4);
+  g_assert_cmpuint (g_array_index (at, guint, 0), ==, 3);
+  g_assert_cmpuint (g_array_index (at, guint, 1), ==, 6);
+  g_assert_cmpuint (g_array_index (at, guint, 2), ==, 9);
+  g_assert_cmpuint (g_array_index (at, guint, 3), ==, 10);
+  g_assert_cmpmem (g_bytes_get_data (c.messages->pdata[9], NULL), g_bytes_get_size (c.messages->pdata[9]),
+                   "message 9", 9);
+  conn_clear (&c);
+
+  /* The same bytes again (a fresh driver and compressor), 100 bytes per turn. */
+  {
+    g_autoptr(FwsExtensionSession) sender2 = server_session ("", NULL);
+
+    conn_init (&c, "permessage-deflate", 1000);
+    g_byte_array_set_size (buf, 0);
+    for (guint i = 0; i < 10; i++)
+      {
+        g_autofree char *m = g_strdup_printf ("message %u", i);
+        g_autoptr(GBytes) z = compress_text (sender2, m);
+
+        append_frame (buf, 0xc1, z);
+      }
+    turns = feed_in_turns (&c, buf, 100, 0, 0, NULL);
+    g_assert_cmpuint (turns, ==, (buf->len + 99) / 100);
+    g_assert_cmpuint (c.messages->len, ==, 10);
+    conn_clear (&c);
+  }
+
+  /* Without a budget, fws_driver_parse is one turn; with one it loops. */
+  {
+    g_autoptr(FwsExtensionSession) sender3 = server_session ("", NULL);
+    g_autoptr(GBytes) big3 = compress_text (sender3, text);
+
+    conn_init (&c, "permessage-deflate", 2 * len);
+    fws_driver_set_budget (c.driver, 1000, 4096, 1);
+    g_byte_array_set_size (buf, 0);
+    append_frame (buf, 0xc1, big3);
+    fws_driver_parse (c.driver, buf->data, buf->len);
+    g_assert_cmpuint (c.messages->len, ==, 1);
+    g_assert_false (fws_driver_has_backlog (c.driver));
+    conn_clear (&c);
+  }
+}
+
+static void
+test_driver_turn_utf8 (void)
+{
+  const gsize len = 1024 * 1024;
+  g_autofree char *text = stepping_text (len);
+  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  guint turns;
+  Conn c;
+
+  g_test_summary ("With a budget, the UTF-8 of an inflated text is checked in steps counted "
+                  "with the bytes inflated: 1 MiB of text at 64 KiB per turn takes 32 or 33 "
+                  "turns; a bad last byte closes with 1007 at the last of them");
+
+  for (guint bad = 0; bad < 2; bad++)
+    {
+      g_autoptr(FwsExtensionSession) sender = server_session ("", NULL);
+      g_autoptr(GBytes) z = NULL;
+
+      if (bad)
+        text[len - 1] = (char) 0xff;
+      z = compress_text (sender, text);
+      conn_init (&c, "permessage-deflate", 2 * len);
+      g_byte_array_set_size (buf, 0);
+      append_frame (buf, 0xc1, z);
+      turns = feed_in_turns (&c, buf, 0, 65536, 0, NULL);
+      g_assert_cmpuint (turns, >=, 32);
+      g_assert_cmpuint (turns, <=, 33);
+      if (bad)
+        {
+          g_assert_true (c.closed);
+          g_assert_cmpuint (c.close_code, ==, 1007);
+          g_assert_error (c.error, FWS_ERROR, FWS_ERROR_INVALID_UTF8);
+          g_assert_cmpuint (c.messages->len, ==, 0);
+        }
+      else
+        {
+          g_assert_false (c.closed);
+          g_assert_cmpuint (c.messages->len, ==, 1);
+          g_assert_cmpmem (g_bytes_get_data (c.messages->pdata[0], NULL),
+                           g_bytes_get_size (c.messages->pdata[0]), text, len);
+          /* NUL-terminated, as every text message. */
+          g_assert_cmpint (((const char *) g_bytes_get_data (c.messages->pdata[0], NULL))[len], ==, 0);
+        }
+      conn_clear (&c);
+    }
+}
+
+static void
+test_driver_turn_bomb (void)
+{
+  gsize inflated = 0;
+  g_autoptr(GBytes) bomb = zero_bomb (&inflated);
+  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  const guint64 max = 4 * 1024 * 1024;
+  guint turns;
+  Conn c;
+
+  g_test_summary ("Inflated 256 KiB per turn, a 1 GiB bomb with max-length 4 MiB closes with "
+                  "1009 at the turn that passes 4 MiB (the 17th), having held about max-length");
+  conn_init (&c, "permessage-deflate", max);
+  append_frame (buf, 0xc2, bomb);
+  fws_permessage_deflate_reset_inflate_peak ();
+  turns = feed_in_turns (&c, buf, 0, 256 * 1024, 0, NULL);
+  g_assert_true (c.closed);
+  g_assert_cmpuint (c.close_code, ==, 1009);
+  g_assert_error (c.error, FWS_ERROR, FWS_ERROR_TOO_LARGE);
+  g_assert_cmpuint (c.messages->len, ==, 0);
+  /* The frame's bytes went in over the first turns (up to 1 MiB each, all
+   * here as no byte budget was set), then 16 turns of 256 KiB reached
+   * max-length and the 17th passed it. */
+  g_assert_cmpuint (turns, ==, max / (256 * 1024) + 1);
+  g_assert_cmpuint (fws_permessage_deflate_get_inflate_peak (), <, max + 1024 * 1024);
+  g_assert_false (fws_driver_has_backlog (c.driver));
+  conn_clear (&c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1112,6 +1440,11 @@ main (int argc, char **argv)
   g_test_add_func ("/deflate/final-block", test_final_block);
   g_test_add_func ("/deflate/inflate-limit", test_inflate_limit_session);
   g_test_add_func ("/deflate/driver/bomb", test_bomb);
+  g_test_add_func ("/deflate/inflate-steps", test_inflate_steps);
+  g_test_add_func ("/deflate/inflate-steps-too-large", test_inflate_steps_too_large);
+  g_test_add_func ("/deflate/driver/turns", test_driver_turns);
+  g_test_add_func ("/deflate/driver/turn-bomb", test_driver_turn_bomb);
+  g_test_add_func ("/deflate/driver/turn-utf8", test_driver_turn_utf8);
   g_test_add_func ("/deflate/driver/corrupt", test_driver_corrupt);
   g_test_add_func ("/deflate/driver/utf8-after-inflate", test_driver_utf8);
   g_test_add_func ("/deflate/driver/not-negotiated", test_driver_not_negotiated);

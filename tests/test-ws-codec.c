@@ -28,6 +28,7 @@ typedef struct
   GArray     *events;              /* Event */
   gboolean    stop_in_message;
   gboolean    stop_in_control;
+  gboolean    pause_in_callbacks;  /* fws_ws_codec_pause from message and control */
   guint16     close_code;          /* of the failed feed, else 0 */
   GError     *error;               /* of the failed feed */
   guint       n_failed_feeds;
@@ -49,6 +50,8 @@ message_cb (gpointer  user_data,
   g_assert_cmpuint (data[size], ==, 0);
   g_assert_true (opcode == FWS_WS_OP_TEXT || opcode == FWS_WS_OP_BINARY);
   g_array_append_val (r->events, ev);
+  if (r->pause_in_callbacks)
+    fws_ws_codec_pause (r->codec);
   if (r->stop_in_message)
     fws_ws_codec_stop (r->codec);
 }
@@ -65,6 +68,8 @@ control_cb (gpointer      user_data,
   g_assert_cmpuint (len, <=, 125);
   g_assert_true (opcode == FWS_WS_OP_CLOSE || opcode == FWS_WS_OP_PING || opcode == FWS_WS_OP_PONG);
   g_array_append_val (r->events, ev);
+  if (r->pause_in_callbacks)
+    fws_ws_codec_pause (r->codec);
   if (r->stop_in_control)
     fws_ws_codec_stop (r->codec);
 }
@@ -1120,6 +1125,74 @@ test_fragment_limit (void)
   rec_free (r);
 }
 
+/* fws_ws_codec_feed_some with a pause in every callback: each call takes
+ * the input up to the end of the next frame that made an event. */
+typedef struct
+{
+  const char *name;
+  const char *hex;          /* client role: unmasked frames */
+  gsize       consumed[6];  /* per call, until the input is used up */
+  guint       events[6];    /* events after each call */
+} PauseCase;
+
+static const PauseCase pause_cases[] = {
+  { "three texts", "81 01 61 81 02 62 63 81 00", { 3, 4, 2 }, { 1, 2, 3 } },
+  { "ping inside a fragmented message", "01 01 61 89 00 80 01 62 81 00",
+    { 5, 3, 2 }, { 1, 2, 3 } },
+  { "an incomplete frame: all taken", "82 03 01 02", { 4 }, { 0 } },
+  { "no event: all taken", "01 01 61", { 3 }, { 0 } },
+};
+
+static void
+test_pause (void)
+{
+  g_test_summary ("fws_ws_codec_feed_some: a pause from a callback stops right after it and "
+                  "reports the bytes taken; the rest, fed again, goes on from there");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (pause_cases); i++)
+    {
+      const PauseCase *c = &pause_cases[i];
+      g_autoptr(GBytes) input = fws_test_hex (c->hex);
+      gsize len;
+      const guint8 *p = g_bytes_get_data (input, &len);
+      Rec *r = rec_new (FWS_WS_ROLE_CLIENT, 0);
+      guint call = 0;
+
+      g_test_message ("%s", c->name);
+      r->pause_in_callbacks = TRUE;
+      while (len > 0)
+        {
+          gsize used = 0;
+          g_autoptr(GError) error = NULL;
+
+          g_assert_cmpuint (call, <, G_N_ELEMENTS (c->consumed));
+          g_assert_true (fws_ws_codec_feed_some (r->codec, p, len, &used, NULL, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (used, ==, c->consumed[call]);
+          g_assert_cmpuint (r->events->len, ==, c->events[call]);
+          p += used;
+          len -= used;
+          call++;
+        }
+      g_assert_cmpuint (call, <, G_N_ELEMENTS (c->consumed));
+      g_assert_cmpuint (c->consumed[call], ==, 0);
+      rec_free (r);
+    }
+
+  /* "82 03 01 02" leaves a frame part way: the next byte completes it. */
+  {
+    Rec *r = rec_new (FWS_WS_ROLE_CLIENT, 0);
+    gsize used = 0;
+
+    r->pause_in_callbacks = TRUE;
+    g_assert_true (fws_ws_codec_feed_some (r->codec, (const guint8 *) "\x82\x02\x01\x02\x81\x00", 6,
+                                           &used, NULL, NULL));
+    g_assert_cmpuint (used, ==, 4);
+    assert_message (r, 0, FWS_WS_OP_BINARY, "\x01\x02", 2);
+    rec_free (r);
+  }
+}
+
 static void
 test_stop (void)
 {
@@ -1465,6 +1538,7 @@ main (int   argc,
   g_test_add_data_func ("/ws-codec/autobahn-9.3.1", GUINT_TO_POINTER (FWS_WS_OP_TEXT), test_autobahn_9_x_1);
   g_test_add_data_func ("/ws-codec/autobahn-9.4.1", GUINT_TO_POINTER (FWS_WS_OP_BINARY), test_autobahn_9_x_1);
   g_test_add_func ("/ws-codec/stop", test_stop);
+  g_test_add_func ("/ws-codec/pause", test_pause);
   g_test_add_func ("/ws-codec/no-callbacks", test_no_callbacks);
   g_test_add_func ("/ws-codec/non-minimal-lengths", test_non_minimal_lengths);
   g_test_add_func ("/ws-codec/frame-header", test_frame_header);
