@@ -164,6 +164,7 @@ typedef struct {
   const char *label;
   char       *path;
   const char *deflate_arg;   /* the server's own option for permessage-deflate */
+  const char *extra_arg;     /* (nullable) one more option, on every run */
   gboolean    has_deflate;   /* FALSE: skip the deflate scenario */
   gboolean    present;
 } Side;
@@ -209,6 +210,8 @@ server_start (const Side *side, const char *callgrind_out, const char *extra_arg
   argv[argc++] = "0";
   if (extra_arg != NULL)
     argv[argc++] = extra_arg;
+  if (side->extra_arg != NULL)
+    argv[argc++] = side->extra_arg;
   argv[argc] = NULL;
 
   if (pipe2 (pipefd, O_CLOEXEC) != 0)
@@ -1951,6 +1954,7 @@ main (int argc, char **argv)
 {
   char *paths[MAX_SIDES] = { NULL, NULL, NULL, NULL };
   char *only = NULL;
+  char *fws_arg = NULL;
   int rounds = 0, idle_conns = 0, deflate_level = 1;
   double duration = 0, cg_scale = 0;
   gboolean quick = FALSE, no_callgrind = FALSE, no_strace = FALSE;
@@ -1959,6 +1963,7 @@ main (int argc, char **argv)
     { "soup", 0, 0, G_OPTION_ARG_FILENAME, &paths[1], "soup-echo-server to run (default: next to this program)", "PATH" },
     { "lws", 0, 0, G_OPTION_ARG_FILENAME, &paths[2], "lws-echo-server to run (default: next to this program; skipped if absent)", "PATH" },
     { "raw", 0, 0, G_OPTION_ARG_FILENAME, &paths[3], "raw-echo-server to run (default: next to this program)", "PATH" },
+    { "fws-arg", 0, 0, G_OPTION_ARG_STRING, &fws_arg, "One more option for fws-echo-server on every run (e.g. --deflate-context-takeover)", "ARG" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Interleaved rounds per scenario (default 3; --quick 2)", "N" },
     { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short run: 1 s per round, 2,000 idle connections, a quarter of the callgrind messages", NULL },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Scenarios to run, as letters (default abcepyzdi)", "LETTERS" },
@@ -2031,6 +2036,7 @@ main (int argc, char **argv)
       sides[s].label = labels[s];
       sides[s].path = paths[s] ? paths[s] : default_path (defaults[s]);
       sides[s].deflate_arg = deflate_args[s];   /* soup: always offers it */
+      sides[s].extra_arg = s == 0 ? fws_arg : NULL;
       sides[s].has_deflate = s != 3;
       sides[s].present = g_file_test (sides[s].path, G_FILE_TEST_IS_EXECUTABLE);
       if (!sides[s].present && s != 2)
@@ -2076,7 +2082,8 @@ main (int argc, char **argv)
           "127.0.0.1 only; callgrind and strace output in %s\n", only, rounds, cfg.duration, cfg.warmup, dir);
   for (s = 0; s < MAX_SIDES; s++)
     if (sides[s].present)
-      printf ("  %-9s %s\n", sides[s].label, sides[s].path);
+      printf ("  %-9s %s%s%s\n", sides[s].label, sides[s].path,
+              sides[s].extra_arg ? " " : "", sides[s].extra_arg ? sides[s].extra_arg : "");
   printf ("\n");
   fflush (stdout);
 
@@ -2274,6 +2281,7 @@ main (int argc, char **argv)
   for (s = 0; s < MAX_SIDES; s++)
     g_free (sides[s].path);
   g_free (only);
+  g_free (fws_arg);
   g_free (dir);
   return any_error ? 1 : 0;
 }
