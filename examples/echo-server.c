@@ -357,7 +357,7 @@ main (int argc, char **argv)
     { "max-length", 0, 0, G_OPTION_ARG_INT64, &max_len_opt, "Largest message accepted, in bytes", "N" },
     { "deflate", 0, 0, G_OPTION_ARG_NONE, &deflate, "Accept permessage-deflate compression", NULL },
     { "deflate-level", 0, 0, G_OPTION_ARG_INT, &deflate_level, "zlib compression level of permessage-deflate, 0 to 9 or -1 (zlib's default, 6; implies --deflate)", "N" },
-    { "deflate-mem-level", 0, 0, G_OPTION_ARG_INT, &deflate_mem_level, "zlib memory level of permessage-deflate, 1 to 9 (default 8; implies --deflate)", "N" },
+    { "deflate-mem-level", 0, 0, G_OPTION_ARG_INT, &deflate_mem_level, "zlib memory level of permessage-deflate, 1 to 9 (default 5; implies --deflate)", "N" },
     { "deflate-window-bits", 0, 0, G_OPTION_ARG_INT, &deflate_window_bits, "Largest window of our compressor, 8 to 15 bits (default 15; implies --deflate)", "N" },
     { "deflate-context-takeover", 0, 0, G_OPTION_ARG_NONE, &deflate_takeover, "Keep our compressor's context between messages (one zlib stream per connection; implies --deflate)", NULL },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Listen with TLS, with this PEM certificate (needs --tls-key)", "FILE" },

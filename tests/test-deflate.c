@@ -239,7 +239,7 @@ test_client_sessions (void)
       g_assert_cmpuint (fws_permessage_deflate_session_get_deflate_bits (session), ==, c->deflate_bits);
       g_assert_cmpuint (fws_permessage_deflate_session_get_inflate_bits (session), ==, c->inflate_bits);
       g_assert_cmpint (config.level, ==, Z_DEFAULT_COMPRESSION);
-      g_assert_cmpint (config.mem_level, ==, 8);
+      g_assert_cmpint (config.mem_level, ==, 5);   /* the default since 0.2 */
       g_assert_cmpint (config.strategy, ==, Z_DEFAULT_STRATEGY);
       /* Nothing exists until a message needs it. */
       g_assert_false (fws_permessage_deflate_session_has_deflater (session));
@@ -1191,8 +1191,8 @@ static void
 test_shared_compressor (void)
 {
   static const int levels[] = { 1, 9, -1, 6, 2, 3 };
-  g_autoptr(GBytes) want6 = reference_deflate (sample_text (), -1, 15, 8, 0);
-  g_autoptr(GBytes) want1 = reference_deflate (sample_text (), 1, 15, 8, 0);
+  g_autoptr(GBytes) want6 = reference_deflate (sample_text (), -1, 15, 5, 0);
+  g_autoptr(GBytes) want1 = reference_deflate (sample_text (), 1, 15, 5, 0);
   g_autoptr(FwsExtensionSession) a = server_session ("", NULL);
   g_autoptr(FwsExtensionSession) b = server_session ("", NULL);
   g_autoptr(FwsExtensionSession) fast = server_session ("", "level", 1, NULL);
@@ -1221,7 +1221,7 @@ test_shared_compressor (void)
     {
       g_autoptr(FwsExtensionSession) s = server_session ("", "level", levels[i], NULL);
       g_autoptr(GBytes) got = compress_text (s, sample_text ());
-      g_autoptr(GBytes) want = reference_deflate (sample_text (), levels[i], 15, 8, 0);
+      g_autoptr(GBytes) want = reference_deflate (sample_text (), levels[i], 15, 5, 0);
 
       g_assert_true (g_bytes_equal (got, want));
     }
@@ -1277,11 +1277,11 @@ test_defaults (void)
 
   g_test_summary ("The defaults since 0.2: our compressor without context takeover (a server "
                   "answers server_no_context_takeover, a client offers client_no_context_takeover), "
-                  "the peer's with it, zlib's level, memory level 8, 15-bit windows, no threshold");
+                  "the peer's with it, zlib's level, memory level 5, 15-bit windows, no threshold");
   g_assert_true (fws_permessage_deflate_get_no_context_takeover (ext));
   g_assert_false (fws_permessage_deflate_get_request_no_context_takeover (ext));
   g_assert_cmpint (fws_permessage_deflate_get_level (ext), ==, -1);
-  g_assert_cmpuint (fws_permessage_deflate_get_mem_level (ext), ==, 8);
+  g_assert_cmpuint (fws_permessage_deflate_get_mem_level (ext), ==, 5);
   g_assert_cmpuint (fws_permessage_deflate_get_max_window_bits (ext), ==, 15);
   g_assert_cmpuint (fws_permessage_deflate_get_threshold (ext), ==, 0);
   g_assert_cmpstr (answer, ==, "server_no_context_takeover");
