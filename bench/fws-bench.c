@@ -8,7 +8,7 @@
  * because the machines are noisy:
  *
  *   fws-glib  examples/fws-echo-server, the shipped example, unchanged
- *             (scenario z passes its own --deflate option);
+ *             (scenarios z and i pass its --deflate-level option);
  *   libsoup   bench/soup-echo-server, libsoup 3.2's WebSocket support;
  *   lws       bench/lws-echo-server, libwebsockets (skipped when it was
  *             not built);
@@ -21,8 +21,11 @@
  * (and the server's syscalls per message under strace -c -f); y 1 KiB
  * text, 64 connections, 16 in flight; z y with permessage-deflate;
  * d 10,000 idle connections: time to open them (at most 256 handshakes in
- * progress) and the growth of the server's VmRSS per connection; f (only
- * when asked for) fairness: one connection sends permessage-deflate
+ * progress) and the growth of the server's VmRSS per connection; i the same
+ * with permessage-deflate negotiated and one 1 KiB text message echoed on
+ * each connection first, so that whatever zlib state a server keeps
+ * between messages exists (--deflate-level sets the level of z and i); f
+ * (only when asked for) fairness: one connection sends permessage-deflate
  * messages of 64 KiB that inflate to 64 MiB while 16 others echo 16 B
  * texts, and the others' median, p99 and worst round trips are printed
  * (--fws-before PATH adds an older fws-echo-server beside it).
@@ -165,6 +168,7 @@ typedef struct {
   const char *label;
   char       *path;
   const char *deflate_arg;   /* the server's own option for permessage-deflate */
+  const char *extra_arg;     /* (nullable) one more option, on every run */
   gboolean    has_deflate;   /* FALSE: skip the deflate scenario */
   gboolean    present;
 } Side;
@@ -210,6 +214,8 @@ server_start (const Side *side, const char *callgrind_out, const char *extra_arg
   argv[argc++] = "0";
   if (extra_arg != NULL)
     argv[argc++] = extra_arg;
+  if (side->extra_arg != NULL)
+    argv[argc++] = side->extra_arg;
   argv[argc] = NULL;
 
   if (pipe2 (pipefd, O_CLOEXEC) != 0)
@@ -405,6 +411,7 @@ struct _Bench {
   gsize       msg_len;       /* at most SHORT_MAX, or LARGE_LEN */
   gboolean    deflate;       /* offer permessage-deflate, and insist on it */
   gboolean    client_no_ctx; /* the server asked for client_no_context_takeover */
+  gboolean    small_zlib;    /* our zlib streams with the least memory (scenario i) */
   gboolean    sending;       /* refill the windows as echoes come back */
   guint64     msg_limit;     /* messages per connection */
   guint64     echoes, bytes;
@@ -1128,8 +1135,10 @@ start_connect (Bench *b)
     {
       c->deflater = g_new0 (z_stream, 1);
       c->inflater = g_new0 (z_stream, 1);
-      /* The load generator compresses fast; the servers inflate what it sends. */
-      deflateInit2 (c->deflater, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+      /* The load generator compresses fast; the servers inflate what it sends.
+       * Scenario i holds 10,000 connections: the smallest compressor. */
+      deflateInit2 (c->deflater, Z_BEST_SPEED, Z_DEFLATED, b->small_zlib ? -9 : -15,
+                    b->small_zlib ? 1 : 8, Z_DEFAULT_STRATEGY);
       inflateInit2 (c->inflater, -15);
     }
   if (b->msg_len > SHORT_MAX)
@@ -1286,6 +1295,7 @@ static const Scenario scenarios[] = {
   { 'p', "16 B text ping-pong, 1 conn, 1 in flight",     1, SMALL_LEN, 1,           1,  FALSE, 4000 },
   { 'y', "1 KiB text, 64 conns, 16 in flight",           1, 1024,      SMALL_CONNS, 16, FALSE, 6400 },
   { 'z', "1 KiB text deflated, 64 conns, 16 in flight",  1, 1024,      SMALL_CONNS, 16, TRUE,  6400 },
+  /* i is not an echo scenario: see workload_idle. */
 };
 #define N_SCEN G_N_ELEMENTS (scenarios)
 
@@ -1417,9 +1427,13 @@ workload_echo (const Config *cfg, const Side *side, const Scenario *sc)
   return r;
 }
 
-/* d: time to open N connections and the server's RSS growth per connection. */
+static void bench_echo_all (Bench *b, guint64 per_conn, double deadline, const char *what);
+
+/* d: time to open N connections and the server's RSS growth per connection.
+ * i (@deflate): the same with permessage-deflate and one message echoed on
+ * each connection before RSS is read. */
 static Result
-workload_idle (const Config *cfg, const Side *side)
+workload_idle (const Config *cfg, const Side *side, gboolean deflate)
 {
   Result r = { RES_OK, 0, 0, -1 };
   Server srv;
@@ -1427,13 +1441,20 @@ workload_idle (const Config *cfg, const Side *side)
   double deadline = now () + IDLE_DEADLINE;
   double t0, cpu0;
   long rss0, rss1;
+  guint64 received = 0;
 
-  if (!server_start (side, NULL, NULL, &srv, 10))
+  if (!server_start (side, NULL, deflate ? side->deflate_arg : NULL, &srv, 10))
     {
       r.kind = RES_ERROR;
       return r;
     }
   b = bench_new (side->label, srv.port, 1, 1, cfg->large_payload);
+  if (deflate)
+    {
+      b->deflate = TRUE;
+      b->small_zlib = TRUE;
+      b->msg_len = 1024;
+    }
   sleep_s (0.2);
   rss0 = read_rss_kib (srv.pid);
   t0 = now ();
@@ -1442,6 +1463,12 @@ workload_idle (const Config *cfg, const Side *side)
     {
       r.value = now () - t0;
       r.client_cpu = (self_cpu () - cpu0) / r.value;
+      if (deflate)
+        {
+          bench_echo_all (b, 1, deadline, "on the idle connections");
+          b->sending = FALSE;
+          received = 1;
+        }
       /* Let the server settle with every connection idle. */
       bench_run_until (b, now () + 0.5, deadline);
       rss1 = read_rss_kib (srv.pid);
@@ -1457,7 +1484,7 @@ workload_idle (const Config *cfg, const Side *side)
 
           send_message (c);
           conn_flush (c);
-          while (b->status == RES_OK && c->received < 1)
+          while (b->status == RES_OK && c->received < received + 1)
             {
               if (now () > deadline)
                 bench_fail (b, RES_TIMEOUT, "%s: no echo on an idle connection", side->label);
@@ -2320,7 +2347,8 @@ main (int argc, char **argv)
   char *paths[MAX_SIDES] = { NULL, NULL, NULL, NULL };
   char *only = NULL;
   char *before_path = NULL;
-  int rounds = 0, idle_conns = 0;
+  char *fws_arg = NULL;
+  int rounds = 0, idle_conns = 0, deflate_level = 1;
   double duration = 0, cg_scale = 0;
   gboolean quick = FALSE, no_callgrind = FALSE, no_strace = FALSE;
   GOptionEntry entries[] = {
@@ -2328,11 +2356,13 @@ main (int argc, char **argv)
     { "soup", 0, 0, G_OPTION_ARG_FILENAME, &paths[1], "soup-echo-server to run (default: next to this program)", "PATH" },
     { "lws", 0, 0, G_OPTION_ARG_FILENAME, &paths[2], "lws-echo-server to run (default: next to this program; skipped if absent)", "PATH" },
     { "raw", 0, 0, G_OPTION_ARG_FILENAME, &paths[3], "raw-echo-server to run (default: next to this program)", "PATH" },
+    { "fws-arg", 0, 0, G_OPTION_ARG_STRING, &fws_arg, "One more option for fws-echo-server on every run (e.g. --deflate-context-takeover)", "ARG" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Interleaved rounds per scenario (default 3; --quick 2)", "N" },
     { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short run: 1 s per round, 2,000 idle connections, a quarter of the callgrind messages", NULL },
-    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Scenarios to run, as letters of abcepyzdf (default abcepyzd)", "LETTERS" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Scenarios to run, as letters of abcepyzdif (default abcepyzdi)", "LETTERS" },
     { "fws-before", 0, 0, G_OPTION_ARG_FILENAME, &before_path, "f: another fws-echo-server (an older build) to run beside --fws", "PATH" },
-    { "idle-conns", 0, 0, G_OPTION_ARG_INT, &idle_conns, "Connections for scenario d (default 10000; --quick 2000)", "N" },
+    { "idle-conns", 0, 0, G_OPTION_ARG_INT, &idle_conns, "Connections for scenarios d and i (default 10000; --quick 2000)", "N" },
+    { "deflate-level", 0, 0, G_OPTION_ARG_INT, &deflate_level, "zlib level of the fws-glib and lws servers in z and i, 0 to 9 (default 1, lws's own default)", "N" },
     { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "Measured seconds per round (default 2; --quick 1)", "S" },
     { "callgrind-scale", 0, 0, G_OPTION_ARG_DOUBLE, &cg_scale, "Multiply the messages of each callgrind run (default 1; --quick 0.25)", "F" },
     { "no-callgrind", 0, 0, G_OPTION_ARG_NONE, &no_callgrind, "Skip the callgrind runs", NULL },
@@ -2348,7 +2378,8 @@ main (int argc, char **argv)
   Config cfg = { 0 };
   Row *echo_rows[N_SCEN] = { NULL };
   Row *cg_rows[N_SCEN] = { NULL };
-  Row *fault_row, *sys_row = NULL, *idle_t = NULL, *idle_m = NULL;
+  Row *fault_row, *sys_row = NULL, *idle_t = NULL, *idle_m = NULL, *idle_z = NULL;
+  char *deflate_args[MAX_SIDES] = { NULL, NULL, NULL, NULL };
   GPtrArray *cg_list;
   gboolean any_error = FALSE;
   double t_start = now ();
@@ -2365,13 +2396,22 @@ main (int argc, char **argv)
     }
   g_option_context_free (octx);
   if (only == NULL)
-    only = g_strdup ("abcepyzd");
+    only = g_strdup ("abcepyzdi");
   for (i = 0; only[i] != '\0'; i++)
-    if (strchr ("abcepyzdf", only[i]) == NULL)
+    if (strchr ("abcepyzdif", only[i]) == NULL)
       {
-        fprintf (stderr, "fws-bench: --only takes letters of abcepyzdf\n");
+        fprintf (stderr, "fws-bench: --only takes letters of abcepyzdif\n");
         return 2;
       }
+  if (deflate_level < 0 || deflate_level > 9)
+    {
+      fprintf (stderr, "fws-bench: --deflate-level takes 0 to 9\n");
+      return 2;
+    }
+  /* The same level for the two servers that let it be set; libsoup's is
+   * fixed (Z_DEFAULT_COMPRESSION) and it always accepts deflate. */
+  deflate_args[0] = g_strdup_printf ("--deflate-level=%d", deflate_level);
+  deflate_args[2] = g_strdup_printf ("--deflate-level=%d", deflate_level);
   if (rounds <= 0)
     rounds = quick ? 2 : 3;
   if (duration <= 0)
@@ -2389,7 +2429,8 @@ main (int argc, char **argv)
     {
       sides[s].label = labels[s];
       sides[s].path = paths[s] ? paths[s] : default_path (defaults[s]);
-      sides[s].deflate_arg = s == 0 ? "--deflate" : NULL;   /* the others always offer it */
+      sides[s].deflate_arg = deflate_args[s];   /* soup: always offers it */
+      sides[s].extra_arg = s == 0 ? fws_arg : NULL;
       sides[s].has_deflate = s != 3;
       sides[s].present = g_file_test (sides[s].path, G_FILE_TEST_IS_EXECUTABLE);
       if (!sides[s].present && s != 2)
@@ -2435,7 +2476,8 @@ main (int argc, char **argv)
           "127.0.0.1 only; callgrind and strace output in %s\n", only, rounds, cfg.duration, cfg.warmup, dir);
   for (s = 0; s < MAX_SIDES; s++)
     if (sides[s].present)
-      printf ("  %-9s %s\n", sides[s].label, sides[s].path);
+      printf ("  %-9s %s%s%s\n", sides[s].label, sides[s].path,
+              sides[s].extra_arg ? " " : "", sides[s].extra_arg ? sides[s].extra_arg : "");
   printf ("\n");
   fflush (stdout);
 
@@ -2499,10 +2541,31 @@ main (int argc, char **argv)
 
           if (!sides[s].present)
             continue;
-          r = workload_idle (&cfg, &sides[s]);
+          r = workload_idle (&cfg, &sides[s], FALSE);
           any_error |= r.kind == RES_ERROR;
           row_add (idle_t, s, sides, 1, 1, r.kind, r.value, r.client_cpu);
           row_add (idle_m, s, sides, 1, 1, r.kind == RES_OK && r.value2 < 0 ? RES_ERROR : r.kind,
+                   r.value2, -1);
+        }
+    }
+
+  if (strchr (only, 'i') != NULL)
+    {
+      idle_z = row_new ("i: server RSS per idle conn, deflate, 1 message", "bytes", "%.0f", TRUE);
+      for (s = 0; s < MAX_SIDES; s++)
+        {
+          Result r;
+
+          if (!sides[s].present)
+            continue;
+          if (!sides[s].has_deflate)
+            {
+              idle_z->skipped[s] = TRUE;
+              continue;
+            }
+          r = workload_idle (&cfg, &sides[s], TRUE);
+          any_error |= r.kind == RES_ERROR;
+          row_add (idle_z, s, sides, 1, 1, r.kind == RES_OK && r.value2 < 0 ? RES_ERROR : r.kind,
                    r.value2, -1);
         }
     }
@@ -2575,6 +2638,8 @@ main (int argc, char **argv)
       print_row (idle_t, sides, MAX_SIDES, lws, soup);
       print_row (idle_m, sides, MAX_SIDES, lws, soup);
     }
+  if (idle_z != NULL)
+    print_row (idle_z, sides, MAX_SIDES, lws, soup);
   if (cg_list->len > 0)
     print_matrix ("callgrind: server instructions (Ir) per message echoed (lower is better)",
                   cg_list, sides, MAX_SIDES);
@@ -2589,11 +2654,13 @@ main (int argc, char **argv)
                     all, sides, MAX_SIDES);
     g_ptr_array_unref (all);
   }
-  printf ("\nz: fws-echo-server runs with its own --deflate option (zlib level 6, the\n"
-          "default of FwsPermessageDeflate); libsoup's server always accepts it (level 6,\n"
-          "Z_DEFAULT_COMPRESSION); lws uses its permessage-deflate extension with its\n"
-          "defaults (level 1); raw has no deflate (n/a).  The load generator compresses\n"
-          "at level 1 with context takeover.\n");
+  if (strchr (only, 'z') != NULL || strchr (only, 'i') != NULL)
+    printf ("\nz and i: zlib level %d in fws-glib (fws-echo-server --deflate-level=%d, the\n"
+            "rest of FwsPermessageDeflate's defaults) and lws (--deflate-level=%d, its\n"
+            "permessage-deflate extension otherwise with its defaults); libsoup's server\n"
+            "always accepts deflate, at level 6 (Z_DEFAULT_COMPRESSION, not settable);\n"
+            "raw has no deflate (n/a).  The load generator compresses at level 1 with\n"
+            "context takeover.\n", deflate_level, deflate_level, deflate_level);
   printf ("total time %.0f s\n", now () - t_start);
 
   for (i = 0; i < N_SCEN; i++)
@@ -2611,11 +2678,16 @@ main (int argc, char **argv)
       row_free (idle_t);
       row_free (idle_m);
     }
+  if (idle_z != NULL)
+    row_free (idle_z);
+  for (s = 0; s < MAX_SIDES; s++)
+    g_free (deflate_args[s]);
   g_ptr_array_unref (cg_list);
   g_free (cfg.large_payload);
   for (s = 0; s < MAX_SIDES; s++)
     g_free (sides[s].path);
   g_free (only);
+  g_free (fws_arg);
   g_free (dir);
   return any_error ? 1 : 0;
 }

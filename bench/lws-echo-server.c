@@ -10,7 +10,10 @@
  * messages, as fws-glib and libsoup do.  Same command-line contract as
  * examples/fws-echo-server:
  *
- *   lws-echo-server [--host ADDR] [--port N]
+ *   lws-echo-server [--host ADDR] [--port N] [--deflate-level N]
+ *
+ * --deflate-level sets the zlib level of lws's compressor on every
+ * connection that negotiated permessage-deflate (lws's own default is 1).
  *
  * prints exactly one line "listening on http://HOST:PORT/" once it accepts,
  * and exits cleanly on SIGTERM or SIGINT.
@@ -43,6 +46,7 @@ typedef struct {
 
 static volatile sig_atomic_t interrupted;
 static struct lws_context *context;
+static char deflate_level[8];          /* empty: lws's default */
 
 static void
 msg_free (Msg *m)
@@ -61,6 +65,11 @@ callback_echo (struct lws *wsi, enum lws_callback_reasons reason,
     {
     case LWS_CALLBACK_ESTABLISHED:
       memset (pss, 0, sizeof *pss);
+      /* lws makes its deflate stream on the first message it sends, so the
+       * level set here applies to all of them (fails quietly when the
+       * client did not negotiate permessage-deflate). */
+      if (deflate_level[0] != '\0')
+        lws_set_extension_option (wsi, "permessage-deflate", "compression_level", deflate_level);
       return 0;
 
     case LWS_CALLBACK_RECEIVE:
@@ -156,9 +165,11 @@ main (int argc, char **argv)
 {
   char *host = NULL;
   int port = 0;
+  int level = -2;
   GOptionEntry entries[] = {
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address to listen on (default 127.0.0.1)", "ADDR" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 0: any free port)", "N" },
+    { "deflate-level", 0, 0, G_OPTION_ARG_INT, &level, "zlib level of permessage-deflate, 0 to 9 (default: lws's, 1)", "N" },
     { NULL }
   };
   GOptionContext *octx;
@@ -179,6 +190,15 @@ main (int argc, char **argv)
     {
       fprintf (stderr, "lws-echo-server: invalid port %d\n", port);
       return 2;
+    }
+  if (level != -2)
+    {
+      if (level < 0 || level > 9)
+        {
+          fprintf (stderr, "lws-echo-server: invalid --deflate-level %d: expected 0 to 9\n", level);
+          return 2;
+        }
+      g_snprintf (deflate_level, sizeof deflate_level, "%d", level);
     }
   /* lws sizes its descriptor table from the soft limit. */
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)

@@ -1,7 +1,8 @@
 /* echo-server.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * fws-echo-server [--host ADDR] [--port N] [--protocol P]... [--max-length N] [--deflate]
- *                 [--tls-cert FILE --tls-key FILE]
+ *                 [--deflate-level N] [--deflate-mem-level N] [--deflate-window-bits N]
+ *                 [--deflate-context-takeover] [--tls-cert FILE --tls-key FILE]
  *
  * A SoupServer: a WebSocket request on any path is echoed back message by
  * message, each with its type; GET / serves a page that connects back.
@@ -11,7 +12,10 @@
  * needed: curl http://127.0.0.1:8080/events works). With --tls-cert and
  * --tls-key it listens with TLS (https:// and wss://), once a handshake
  * with itself showed that the key belongs to the certificate. --host takes
- * an address or a host name.
+ * an address or a host name. The --deflate-* options set the
+ * FwsPermessageDeflate properties of the same names (level, mem-level,
+ * max-window-bits, and no-context-takeover turned off); each implies
+ * --deflate.
  */
 #include <fws-glib/fws-glib.h>
 #include <glib-unix.h>
@@ -25,6 +29,50 @@
 static char **protocols;
 static guint64 max_length;
 static gboolean deflate;
+static int deflate_level = -2;         /* -2: the extension's default */
+static int deflate_mem_level;          /* 0: the extension's default */
+static int deflate_window_bits;        /* 0: the extension's default */
+static gboolean deflate_takeover;
+
+/* The extension with the --deflate-* options; the defaults of
+ * FwsPermessageDeflate for those not given. */
+static FwsPermessageDeflate *
+new_deflate (void)
+{
+  const char *names[4];
+  GValue values[4] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+  guint n = 0;
+  FwsPermessageDeflate *ext;
+
+  if (deflate_level != -2)
+    {
+      names[n] = "level";
+      g_value_init (&values[n], G_TYPE_INT);
+      g_value_set_int (&values[n++], deflate_level);
+    }
+  if (deflate_mem_level != 0)
+    {
+      names[n] = "mem-level";
+      g_value_init (&values[n], G_TYPE_UINT);
+      g_value_set_uint (&values[n++], (guint) deflate_mem_level);
+    }
+  if (deflate_window_bits != 0)
+    {
+      names[n] = "max-window-bits";
+      g_value_init (&values[n], G_TYPE_UINT);
+      g_value_set_uint (&values[n++], (guint) deflate_window_bits);
+    }
+  if (deflate_takeover)
+    {
+      names[n] = "no-context-takeover";
+      g_value_init (&values[n], G_TYPE_BOOLEAN);
+      g_value_set_boolean (&values[n++], FALSE);
+    }
+  ext = FWS_PERMESSAGE_DEFLATE (g_object_new_with_properties (FWS_TYPE_PERMESSAGE_DEFLATE, n, names, values));
+  while (n > 0)
+    g_value_unset (&values[--n]);
+  return ext;
+}
 
 static void
 on_message (FwsWebSocket   *ws,
@@ -140,7 +188,7 @@ handle (SoupServer        *server,
       if (deflate)
         {
           /* Accepted when the client offers it. */
-          g_autoptr(FwsPermessageDeflate) ext = fws_permessage_deflate_new ();
+          g_autoptr(FwsPermessageDeflate) ext = new_deflate ();
 
           fws_web_socket_add_extension (ws, FWS_EXTENSION (ext), NULL);
         }
@@ -308,6 +356,10 @@ main (int argc, char **argv)
     { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols, "A subprotocol to support (repeatable)", "P" },
     { "max-length", 0, 0, G_OPTION_ARG_INT64, &max_len_opt, "Largest message accepted, in bytes", "N" },
     { "deflate", 0, 0, G_OPTION_ARG_NONE, &deflate, "Accept permessage-deflate compression", NULL },
+    { "deflate-level", 0, 0, G_OPTION_ARG_INT, &deflate_level, "zlib compression level of permessage-deflate, 0 to 9 or -1 (zlib's default, 6; implies --deflate)", "N" },
+    { "deflate-mem-level", 0, 0, G_OPTION_ARG_INT, &deflate_mem_level, "zlib memory level of permessage-deflate, 1 to 9 (default 5; implies --deflate)", "N" },
+    { "deflate-window-bits", 0, 0, G_OPTION_ARG_INT, &deflate_window_bits, "Largest window of our compressor, 8 to 15 bits (default 15; implies --deflate)", "N" },
+    { "deflate-context-takeover", 0, 0, G_OPTION_ARG_NONE, &deflate_takeover, "Keep our compressor's context between messages (one zlib stream per connection; implies --deflate)", NULL },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Listen with TLS, with this PEM certificate (needs --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "The PEM private key of --tls-cert", "FILE" },
     { NULL }
@@ -334,6 +386,23 @@ main (int argc, char **argv)
       return 2;
     }
   max_length = (guint64) max_len_opt;
+  if (deflate_level != -2 && (deflate_level < -1 || deflate_level > 9))
+    {
+      g_printerr ("invalid --deflate-level %d: expected -1 to 9\n", deflate_level);
+      return 2;
+    }
+  if (deflate_mem_level != 0 && (deflate_mem_level < 1 || deflate_mem_level > 9))
+    {
+      g_printerr ("invalid --deflate-mem-level %d: expected 1 to 9\n", deflate_mem_level);
+      return 2;
+    }
+  if (deflate_window_bits != 0 && (deflate_window_bits < 8 || deflate_window_bits > 15))
+    {
+      g_printerr ("invalid --deflate-window-bits %d: expected 8 to 15\n", deflate_window_bits);
+      return 2;
+    }
+  if (deflate_level != -2 || deflate_mem_level != 0 || deflate_window_bits != 0 || deflate_takeover)
+    deflate = TRUE;
   if ((tls_cert == NULL) != (tls_key == NULL))
     {
       g_printerr ("--tls-cert and --tls-key go together\n");

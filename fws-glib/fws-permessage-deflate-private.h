@@ -29,9 +29,19 @@ guint    fws_permessage_deflate_session_get_inflate_bits (FwsExtensionSession *s
 /* Whether a zlib stream exists right now. */
 gboolean fws_permessage_deflate_session_has_deflater     (FwsExtensionSession *session);
 gboolean fws_permessage_deflate_session_has_inflater     (FwsExtensionSession *session);
-/* How many zlib streams the session created so far. */
+/* How many zlib streams of its own the session created so far (without
+ * context takeover its compressor is its thread's shared one: none). */
 guint    fws_permessage_deflate_session_get_deflater_inits (FwsExtensionSession *session);
 guint    fws_permessage_deflate_session_get_inflater_inits (FwsExtensionSession *session);
+/* How many messages the session compressed so far. */
+guint    fws_permessage_deflate_session_get_deflated      (FwsExtensionSession *session);
+
+/* Process-wide: zlib streams alive now, the threads' shared compressors
+ * included. */
+guint    fws_permessage_deflate_get_live_deflaters       (void);
+guint    fws_permessage_deflate_get_live_inflaters       (void);
+/* Frees the calling thread's shared compressors (made again when needed). */
+void     fws_permessage_deflate_release_shared           (void);
 
 /* Process-wide: the most bytes that inflating sessions held at once (their
  * zlib state and the output being built) since the last reset. */

@@ -56,5 +56,7 @@ FWS_AVAILABLE_IN_ALL
 gboolean            fws_permessage_deflate_get_request_no_context_takeover (FwsPermessageDeflate *self);
 FWS_AVAILABLE_IN_ALL
 guint               fws_permessage_deflate_get_request_max_window_bits     (FwsPermessageDeflate *self);
+FWS_AVAILABLE_IN_ALL
+guint               fws_permessage_deflate_get_threshold                   (FwsPermessageDeflate *self);
 
 G_END_DECLS

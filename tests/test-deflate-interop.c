@@ -5,8 +5,10 @@
  * (/usr/bin/node or $FWS_TEST_NODE, found through $NODE_PATH), each as the
  * client of our server and as the server of our client, in three scenarios:
  *
- *   default      both sides with their defaults (context takeover;
- *                python3-websockets' server asks for 12-bit windows);
+ *   default      both sides with their defaults (ours: no context takeover
+ *                for our compressor, the peer's keeps it; python3-websockets'
+ *                server asks for 12-bit windows);
+ *   takeover     the peer's defaults, and our compressor keeps its context;
  *   no-takeover  no context takeover, both ways;
  *   window-bits  reduced windows: our side compresses with at most 10 bits
  *                and asks the peer for at most 9 (as a server: 10 and 9 when
@@ -18,8 +20,8 @@
  * Each connection asserts the negotiated Sec-WebSocket-Extensions response
  * and round-trips "" as text and as binary, 100 KB of text and 10 MB of
  * random bytes. Our sessions are then inspected: both directions really
- * were compressed, and without context takeover no zlib stream is left
- * between messages. The peer scripts are tests/peers/deflate-*.
+ * were compressed, and without context takeover no zlib stream of the
+ * connection's own is left between messages. The peer scripts are tests/peers/deflate-*.
  */
 #include "test-utils.h"
 
@@ -59,23 +61,37 @@ typedef struct
 
 static const Case cases[] = {
   /* Our server; the peer's client offers. */
-  { &python_peer, "default", TRUE, "permessage-deflate" },
+  { &python_peer, "default", TRUE, "permessage-deflate; server_no_context_takeover" },
+  { &python_peer, "takeover", TRUE, "permessage-deflate" },
   { &python_peer, "no-takeover", TRUE, "permessage-deflate; client_no_context_takeover; server_no_context_takeover" },
-  { &python_peer, "window-bits", TRUE, "permessage-deflate; client_max_window_bits=9; server_max_window_bits=10" },
-  { &node_peer, "default", TRUE, "permessage-deflate" },
+  { &python_peer, "window-bits", TRUE,
+    "permessage-deflate; client_max_window_bits=9; server_max_window_bits=10; server_no_context_takeover" },
+  { &node_peer, "default", TRUE, "permessage-deflate; server_no_context_takeover" },
+  { &node_peer, "takeover", TRUE, "permessage-deflate" },
   { &node_peer, "no-takeover", TRUE, "permessage-deflate; client_no_context_takeover; server_no_context_takeover" },
-  { &node_peer, "window-bits", TRUE, "permessage-deflate; client_max_window_bits=9; server_max_window_bits=10" },
-  { &python_peer, "window-8", TRUE, "permessage-deflate; server_max_window_bits=8" },
-  { &node_peer, "window-8", TRUE, "permessage-deflate; server_max_window_bits=8" },
+  { &node_peer, "window-bits", TRUE,
+    "permessage-deflate; client_max_window_bits=9; server_max_window_bits=10; server_no_context_takeover" },
+  { &python_peer, "window-8", TRUE,
+    "permessage-deflate; server_max_window_bits=8; server_no_context_takeover" },
+  { &node_peer, "window-8", TRUE,
+    "permessage-deflate; server_max_window_bits=8; server_no_context_takeover" },
   /* Our client; the peer's server answers. */
-  { &python_peer, "default", FALSE, "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12" },
+  { &python_peer, "default", FALSE,
+    "permessage-deflate; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12" },
+  { &python_peer, "takeover", FALSE, "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12" },
   { &python_peer, "no-takeover", FALSE, "permessage-deflate; server_no_context_takeover; client_no_context_takeover" },
-  { &python_peer, "window-bits", FALSE, "permessage-deflate; server_max_window_bits=9; client_max_window_bits=10" },
-  { &node_peer, "default", FALSE, "permessage-deflate" },
+  { &python_peer, "window-bits", FALSE,
+    "permessage-deflate; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=10" },
+  { &node_peer, "default", FALSE,
+    "permessage-deflate; client_no_context_takeover" },
+  { &node_peer, "takeover", FALSE, "permessage-deflate" },
   { &node_peer, "no-takeover", FALSE, "permessage-deflate; client_no_context_takeover; server_no_context_takeover" },
-  { &node_peer, "window-bits", FALSE, "permessage-deflate; client_max_window_bits=10; server_max_window_bits=9" },
-  { &python_peer, "window-8", FALSE, "permessage-deflate; client_max_window_bits=8" },
-  { &node_peer, "window-8", FALSE, "permessage-deflate; client_max_window_bits=8" },
+  { &node_peer, "window-bits", FALSE,
+    "permessage-deflate; client_max_window_bits=10; client_no_context_takeover; server_max_window_bits=9" },
+  { &python_peer, "window-8", FALSE,
+    "permessage-deflate; client_no_context_takeover; client_max_window_bits=8" },
+  { &node_peer, "window-8", FALSE,
+    "permessage-deflate; client_max_window_bits=8; client_no_context_takeover" },
 };
 
 typedef struct
@@ -97,6 +113,8 @@ typedef struct
 static FwsPermessageDeflate *
 our_extension (const char *scenario)
 {
+  if (g_str_equal (scenario, "takeover"))
+    return g_object_new (FWS_TYPE_PERMESSAGE_DEFLATE, "no-context-takeover", FALSE, NULL);
   if (g_str_equal (scenario, "no-takeover"))
     return g_object_new (FWS_TYPE_PERMESSAGE_DEFLATE,
                          "no-context-takeover", TRUE,
@@ -278,25 +296,27 @@ static void
 check_session (Fixture *f, FwsExtensionSession *session)
 {
   FwsDeflateConfig config;
-  gboolean no_takeover = g_str_equal (f->c->scenario, "no-takeover");
+  const char *scenario = f->c->scenario;
 
   g_assert_true (fws_permessage_deflate_session_get_config (session, &config));
-  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), >=, 1);
+  g_assert_cmpuint (fws_permessage_deflate_session_get_deflated (session), ==, 4);
   g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (session), >=, 1);
-  if (no_takeover)
-    {
-      g_assert_false (config.own_takeover);
-      g_assert_false (config.peer_takeover);
-      g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, 4);
-      g_assert_false (fws_permessage_deflate_session_has_deflater (session));
-      g_assert_false (fws_permessage_deflate_session_has_inflater (session));
-    }
+  /* Only "takeover" keeps our compressor's context; the peer's keeps its
+   * own except in "no-takeover". */
+  g_assert_true (config.own_takeover == g_str_equal (scenario, "takeover"));
+  g_assert_true (config.peer_takeover == !g_str_equal (scenario, "no-takeover"));
+  if (config.own_takeover)
+    g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, 1);
   else
     {
-      g_assert_true (config.own_takeover);
-      g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, 1);
-      g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (session), ==, 1);
+      /* The thread's shared compressor served. */
+      g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, 0);
+      g_assert_false (fws_permessage_deflate_session_has_deflater (session));
     }
+  if (config.peer_takeover)
+    g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (session), ==, 1);
+  else
+    g_assert_false (fws_permessage_deflate_session_has_inflater (session));
   if (g_str_equal (f->c->scenario, "window-bits"))
     {
       g_assert_cmpuint (config.own_window, <=, 10);

@@ -106,8 +106,10 @@ inflate_message (FwsExtensionSession  *session,
   return g_bytes_ref (fws_extension_message_get_data (m));
 }
 
-/* Runs two messages each way and checks how many zlib streams were made:
- * one for both with context takeover, one per message without. */
+/* Runs two messages each way and checks how many zlib streams the session
+ * made: one for both with context takeover; without, our messages go
+ * through the thread's shared compressor (none of its own) and the peer's
+ * get an inflater each. */
 static void
 assert_streams (FwsExtensionSession *session,
                 gboolean             own_takeover,
@@ -120,7 +122,7 @@ assert_streams (FwsExtensionSession *session,
   g_autoptr(GBytes) out1 = NULL;
   g_autoptr(GBytes) out2 = NULL;
 
-  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, own_takeover ? 1 : 2);
+  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, own_takeover ? 1 : 0);
   g_assert_true (fws_permessage_deflate_session_has_deflater (session) == own_takeover);
 
   out1 = inflate_message (session, hello1, 0, NULL);
@@ -237,7 +239,7 @@ test_client_sessions (void)
       g_assert_cmpuint (fws_permessage_deflate_session_get_deflate_bits (session), ==, c->deflate_bits);
       g_assert_cmpuint (fws_permessage_deflate_session_get_inflate_bits (session), ==, c->inflate_bits);
       g_assert_cmpint (config.level, ==, Z_DEFAULT_COMPRESSION);
-      g_assert_cmpint (config.mem_level, ==, 8);
+      g_assert_cmpint (config.mem_level, ==, 5);   /* the default since 0.2 */
       g_assert_cmpint (config.strategy, ==, Z_DEFAULT_STRATEGY);
       /* Nothing exists until a message needs it. */
       g_assert_false (fws_permessage_deflate_session_has_deflater (session));
@@ -463,7 +465,7 @@ test_server_first_valid_offer (void)
   session = create_server_session (ext, offers, 3);
   response = fws_extension_session_generate_response (session);
   text = fws_extension_params_to_string (response);
-  g_assert_cmpstr (text, ==, "client_no_context_takeover");
+  g_assert_cmpstr (text, ==, "client_no_context_takeover; server_no_context_takeover");
 }
 
 /* ---- RFC 7692 vectors, context takeover, zlib life ---- */
@@ -492,7 +494,7 @@ assert_bytes_hex (GBytes *bytes, const char *hex)
 static void
 test_vectors_takeover (void)
 {
-  g_autoptr(FwsExtensionSession) session = server_session ("", NULL);
+  g_autoptr(FwsExtensionSession) session = server_session ("", "no-context-takeover", FALSE, NULL);
   g_autoptr(GBytes) a = NULL;
   g_autoptr(GBytes) b = NULL;
   g_autoptr(GBytes) e = NULL;
@@ -518,7 +520,7 @@ test_vectors_no_takeover (void)
   g_autoptr(GBytes) e = NULL;
 
   g_test_summary ("Without context takeover two identical messages compress to identical bytes, "
-                  "and the compressor is released after each message");
+                  "and the session keeps no compressor of its own (the thread's shared one serves)");
   a = compress_text (session, "Hello");
   g_assert_false (fws_permessage_deflate_session_has_deflater (session));
   b = compress_text (session, "Hello");
@@ -526,7 +528,7 @@ test_vectors_no_takeover (void)
   assert_bytes_hex (a, "f2 48 cd c9 c9 07 00");
   assert_bytes_hex (b, "f2 48 cd c9 c9 07 00");
   assert_bytes_hex (e, "00");
-  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, 3);
+  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, 0);
   g_assert_false (fws_permessage_deflate_session_has_deflater (session));
 }
 
@@ -565,13 +567,17 @@ static void
 test_round_trip_takeover (void)
 {
   g_test_summary ("Many messages of different sizes round-trip between two sessions, with and "
-                  "without context takeover and with small windows");
-  for (guint mode = 0; mode < 3; mode++)
+                  "without context takeover, with small windows, and with the default options");
+  for (guint mode = 0; mode < 4; mode++)
     {
       const char *offer = mode == 0 ? "" : mode == 1 ? "server_no_context_takeover; client_no_context_takeover"
-                                                      : "server_max_window_bits=9; client_max_window_bits=10";
-      g_autoptr(FwsPermessageDeflate) ext = fws_permessage_deflate_new ();
-      g_autoptr(FwsExtensionSession) server = server_session (offer, NULL);
+                        : mode == 2 ? "server_max_window_bits=9; client_max_window_bits=10"
+                                    : "client_max_window_bits";
+      /* Modes 0 to 2 with context takeover unless the offer turns it off;
+       * mode 3 with the defaults (the shared compressor both ways). */
+      gboolean takeover = mode < 3;
+      g_autoptr(FwsPermessageDeflate) ext = deflate_ext ("no-context-takeover", !takeover, NULL);
+      g_autoptr(FwsExtensionSession) server = server_session (offer, "no-context-takeover", !takeover, NULL);
       g_autoptr(FwsExtensionSession) client = fws_extension_create_client_session (FWS_EXTENSION (ext));
       g_autoptr(FwsExtensionParams) response = fws_extension_session_generate_response (server);
       GRand *rand = g_rand_new_with_seed (mode);
@@ -605,7 +611,7 @@ test_round_trip_takeover (void)
 static void
 test_zlib_lifetime (void)
 {
-  g_autoptr(FwsExtensionSession) session = server_session ("", NULL);
+  g_autoptr(FwsExtensionSession) session = server_session ("", "no-context-takeover", FALSE, NULL);
   g_autoptr(GBytes) hello = fws_test_hex ("f2 48 cd c9 c9 07 00");
   g_autoptr(GBytes) out = NULL;
   g_autoptr(GBytes) c = NULL;
@@ -1184,20 +1190,34 @@ test_driver_release (void)
   FwsExtensionSession *session;
   Conn c;
 
-  g_test_summary ("On a connection with client_no_context_takeover the inflater is released after "
-                  "each message; the driver's close releases everything");
+  guint inflaters, deflaters;
+
+  g_test_summary ("On a connection with client_no_context_takeover and the default options the "
+                  "inflater is released after each message and no compressor is kept between "
+                  "messages: the connection holds no zlib stream while idle");
   conn_init (&c, "permessage-deflate; client_no_context_takeover", 1000);
   session = conn_session (&c);
+  {
+    g_autoptr(GBytes) warm = g_bytes_new_static ("Hi", 2);
+
+    /* The thread's shared compressor, made once. */
+    g_assert_true (fws_driver_send (c.driver, FWS_MESSAGE_TYPE_TEXT, warm, NULL));
+  }
+  inflaters = fws_permessage_deflate_get_live_inflaters ();
+  deflaters = fws_permessage_deflate_get_live_deflaters ();
   conn_feed_frame (&c, 0xc1, g_bytes_get_data (hello, NULL), g_bytes_get_size (hello));
   g_assert_cmpuint (c.messages->len, ==, 1);
   g_assert_false (fws_permessage_deflate_session_has_inflater (session));
   g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (session), ==, 1);
+  g_assert_cmpuint (fws_permessage_deflate_get_live_inflaters (), ==, inflaters);
   {
     g_autoptr(GBytes) hi = g_bytes_new_static ("Hi", 2);
 
     g_assert_true (fws_driver_send (c.driver, FWS_MESSAGE_TYPE_TEXT, hi, NULL));
   }
-  g_assert_true (fws_permessage_deflate_session_has_deflater (session));
+  g_assert_false (fws_permessage_deflate_session_has_deflater (session));
+  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (session), ==, 0);
+  g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters);
   fws_driver_transport_closed (c.driver, NULL);
   g_assert_false (fws_permessage_deflate_session_has_deflater (session));
   conn_clear (&c);
@@ -1420,6 +1440,184 @@ test_driver_turn_bomb (void)
   conn_clear (&c);
 }
 
+/* ---- zlib streams counted: lazy, released, shared ---- */
+
+static void
+test_live_streams (void)
+{
+  g_autoptr(GBytes) hello = fws_test_hex ("f2 48 cd c9 c9 07 00");
+  guint deflaters, inflaters;
+
+  g_test_summary ("Counted through the live-stream accessors: a session makes no zlib stream until "
+                  "a message needs one; with context takeover each direction keeps one until close; "
+                  "without, the inflater is freed after each message and the compressor is the "
+                  "thread's shared one, made once for any number of sessions");
+  fws_permessage_deflate_release_shared ();
+  deflaters = fws_permessage_deflate_get_live_deflaters ();
+  inflaters = fws_permessage_deflate_get_live_inflaters ();
+
+  /* Context takeover both ways. */
+  {
+    g_autoptr(FwsExtensionSession) session = server_session ("", "no-context-takeover", FALSE, NULL);
+    g_autoptr(GBytes) c1 = NULL;
+    g_autoptr(GBytes) c2 = NULL;
+    g_autoptr(GBytes) out = NULL;
+
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters);
+    g_assert_cmpuint (fws_permessage_deflate_get_live_inflaters (), ==, inflaters);
+    c1 = compress_text (session, "Hello");
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 1);
+    g_assert_cmpuint (fws_permessage_deflate_get_live_inflaters (), ==, inflaters);
+    out = inflate_message (session, hello, 0, NULL);
+    g_assert_cmpuint (fws_permessage_deflate_get_live_inflaters (), ==, inflaters + 1);
+    c2 = compress_text (session, "Hello");
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 1);
+    fws_extension_session_close (session);
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters);
+    g_assert_cmpuint (fws_permessage_deflate_get_live_inflaters (), ==, inflaters);
+  }
+
+  /* The defaults, and a peer without context takeover. */
+  {
+    g_autoptr(FwsExtensionSession) a = server_session ("client_no_context_takeover", NULL);
+    g_autoptr(FwsExtensionSession) b = server_session ("client_no_context_takeover", NULL);
+    g_autoptr(GBytes) ca = NULL;
+    g_autoptr(GBytes) cb = NULL;
+    g_autoptr(GBytes) out = NULL;
+
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters);
+    ca = compress_text (a, "Hello");
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 1);
+    cb = compress_text (b, "Hello");
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 1);
+    g_assert_false (fws_permessage_deflate_session_has_deflater (a));
+    g_assert_false (fws_permessage_deflate_session_has_deflater (b));
+    out = inflate_message (a, hello, 0, NULL);
+    g_assert_cmpmem (g_bytes_get_data (out, NULL), g_bytes_get_size (out), "Hello", 5);
+    g_assert_cmpuint (fws_permessage_deflate_get_live_inflaters (), ==, inflaters);
+    g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (a), ==, 1);
+  }
+  /* The sessions are gone; the shared compressor stays for the next ones. */
+  g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 1);
+  fws_permessage_deflate_release_shared ();
+  g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters);
+}
+
+static gpointer
+compress_in_thread (gpointer data)
+{
+  g_autoptr(FwsExtensionSession) session = server_session ("", NULL);
+  g_autoptr(GBytes) c = compress_text (session, sample_text ());
+  guint *live = data;
+
+  *live = fws_permessage_deflate_get_live_deflaters ();
+  return g_bytes_ref (c);
+}
+
+static void
+test_shared_compressor (void)
+{
+  static const int levels[] = { 1, 9, -1, 6, 2, 3 };
+  g_autoptr(GBytes) want6 = reference_deflate (sample_text (), -1, 15, 5, 0);
+  g_autoptr(GBytes) want1 = reference_deflate (sample_text (), 1, 15, 5, 0);
+  g_autoptr(FwsExtensionSession) a = server_session ("", NULL);
+  g_autoptr(FwsExtensionSession) b = server_session ("", NULL);
+  g_autoptr(FwsExtensionSession) fast = server_session ("", "level", 1, NULL);
+  guint deflaters, in_thread = 0;
+
+  g_test_summary ("The shared compressor: interleaved messages of several sessions each come out "
+                  "as zlib's own fresh stream would make them; sessions with other zlib options get "
+                  "a compressor of their own (at most 4 sets per thread are kept); another thread "
+                  "has its own, freed when the thread ends");
+  fws_permessage_deflate_release_shared ();
+  deflaters = fws_permessage_deflate_get_live_deflaters ();
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GBytes) ga = compress_text (a, sample_text ());
+      g_autoptr(GBytes) gf = compress_text (fast, sample_text ());
+      g_autoptr(GBytes) gb = compress_text (b, sample_text ());
+
+      g_assert_true (g_bytes_equal (ga, want6));
+      g_assert_true (g_bytes_equal (gb, want6));
+      g_assert_true (g_bytes_equal (gf, want1));
+    }
+  g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 2);
+
+  /* Six levels: the least recently used sets go, four stay. */
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
+    {
+      g_autoptr(FwsExtensionSession) s = server_session ("", "level", levels[i], NULL);
+      g_autoptr(GBytes) got = compress_text (s, sample_text ());
+      g_autoptr(GBytes) want = reference_deflate (sample_text (), levels[i], 15, 5, 0);
+
+      g_assert_true (g_bytes_equal (got, want));
+    }
+  g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 4);
+
+  {
+    GThread *thread = g_thread_new ("compress", compress_in_thread, &in_thread);
+    g_autoptr(GBytes) got = g_thread_join (thread);
+
+    g_assert_true (g_bytes_equal (got, want6));
+    g_assert_cmpuint (in_thread, ==, deflaters + 5);
+    g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters + 4);
+  }
+  fws_permessage_deflate_release_shared ();
+  g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters);
+}
+
+static void
+test_threshold (void)
+{
+  g_autoptr(FwsPermessageDeflate) ext = deflate_ext ("threshold", 6, "no-context-takeover", FALSE, NULL);
+  g_autoptr(FwsExtensionParams) empty = parse_params ("");
+  g_autoptr(FwsExtensionSession) session = create_server_session (ext, &empty, 1);
+  g_autoptr(GBytes) hello = g_bytes_new_static ("Hello", 5);
+  g_autoptr(FwsExtensionMessage) m = fws_extension_message_new (FWS_MESSAGE_TYPE_TEXT, 0, hello);
+  g_autoptr(GBytes) six = NULL;
+  guint deflaters = fws_permessage_deflate_get_live_deflaters ();
+
+  g_test_summary ("threshold: a message shorter than it is sent as it is, without RSV1 and without "
+                  "making a compressor; one of that length is compressed (RFC 7692's bytes)");
+  g_assert_cmpuint (fws_permessage_deflate_get_threshold (ext), ==, 6);
+  g_assert_true (fws_extension_session_process_outgoing_message (session, m, NULL));
+  g_assert_cmpuint (fws_extension_message_get_rsv (m), ==, 0);
+  g_assert_true (fws_extension_message_get_data (m) == hello);
+  g_assert_false (fws_permessage_deflate_session_has_deflater (session));
+  g_assert_cmpuint (fws_permessage_deflate_get_live_deflaters (), ==, deflaters);
+  six = compress_text (session, "Hello!");
+  assert_bytes_hex (six, "f2 48 cd c9 c9 57 04 00");
+  g_assert_true (fws_permessage_deflate_session_has_deflater (session));
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr(FwsPermessageDeflate) ext = fws_permessage_deflate_new ();
+  g_autoptr(FwsExtensionParams) empty = parse_params ("client_max_window_bits");
+  g_autoptr(FwsExtensionSession) server = create_server_session (ext, &empty, 1);
+  g_autoptr(FwsExtensionSession) client = fws_extension_create_client_session (FWS_EXTENSION (ext));
+  g_autoptr(FwsExtensionParams) response = fws_extension_session_generate_response (server);
+  g_autofree char *offer = offer_of (client);
+  g_autofree char *answer = fws_extension_params_to_string (response);
+  FwsDeflateConfig config;
+
+  g_test_summary ("The defaults since 0.2: our compressor without context takeover (a server "
+                  "answers server_no_context_takeover, a client offers client_no_context_takeover), "
+                  "the peer's with it, zlib's level, memory level 5, 15-bit windows, no threshold");
+  g_assert_true (fws_permessage_deflate_get_no_context_takeover (ext));
+  g_assert_false (fws_permessage_deflate_get_request_no_context_takeover (ext));
+  g_assert_cmpint (fws_permessage_deflate_get_level (ext), ==, -1);
+  g_assert_cmpuint (fws_permessage_deflate_get_mem_level (ext), ==, 5);
+  g_assert_cmpuint (fws_permessage_deflate_get_max_window_bits (ext), ==, 15);
+  g_assert_cmpuint (fws_permessage_deflate_get_threshold (ext), ==, 0);
+  g_assert_cmpstr (answer, ==, "server_no_context_takeover");
+  g_assert_cmpstr (offer, ==, "permessage-deflate; client_max_window_bits; client_no_context_takeover");
+  g_assert_true (fws_permessage_deflate_session_get_config (server, &config));
+  g_assert_false (config.own_takeover);
+  g_assert_true (config.peer_takeover);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1435,6 +1633,10 @@ main (int argc, char **argv)
   g_test_add_func ("/deflate/vectors/inflate", test_inflate_vectors);
   g_test_add_func ("/deflate/round-trip", test_round_trip_takeover);
   g_test_add_func ("/deflate/zlib-lifetime", test_zlib_lifetime);
+  g_test_add_func ("/deflate/live-streams", test_live_streams);
+  g_test_add_func ("/deflate/shared-compressor", test_shared_compressor);
+  g_test_add_func ("/deflate/threshold", test_threshold);
+  g_test_add_func ("/deflate/defaults", test_defaults);
   g_test_add_func ("/deflate/window-bits-8", test_window_bits_8);
   g_test_add_func ("/deflate/corrupt", test_corrupt);
   g_test_add_func ("/deflate/final-block", test_final_block);

@@ -1059,12 +1059,14 @@ add_ext (Fixture *f, gpointer extension)
 }
 
 /* A server driver for a request offering @offer (nullable), with
- * permessage-deflate and x-reverse (RSV2) registered, started. */
+ * permessage-deflate (with context takeover, as in RFC 7692's examples)
+ * and x-reverse (RSV2) registered, started. */
 static void
 setup_server_ext (Fixture *f, const char *offer, TestExt **reverse_out)
 {
   g_autoptr(SoupMessageHeaders) request = hybi_request ();
-  g_autoptr(FwsPermessageDeflate) deflate = fws_permessage_deflate_new ();
+  g_autoptr(FwsPermessageDeflate) deflate = g_object_new (FWS_TYPE_PERMESSAGE_DEFLATE,
+                                                          "no-context-takeover", FALSE, NULL);
   g_autoptr(TestExt) reverse = test_ext_new ("x-reverse", FWS_RESERVED_BITS_RSV2, NULL);
 
   reverse->reverse = TRUE;
@@ -1318,10 +1320,12 @@ test_ext_add_after_start (Fixture *f, gconstpointer data)
 
 /* ---- extensions, client side ---- */
 
+/* With context takeover, as in RFC 7692's examples. */
 static void
 setup_client_ext (Fixture *f, gconstpointer data)
 {
-  g_autoptr(FwsPermessageDeflate) deflate = fws_permessage_deflate_new ();
+  g_autoptr(FwsPermessageDeflate) deflate = g_object_new (FWS_TYPE_PERMESSAGE_DEFLATE,
+                                                          "no-context-takeover", FALSE, NULL);
 
   setup_client (f, data);
   add_ext (f, deflate);

@@ -305,6 +305,84 @@ test_server_names_bad_option (void)
   g_assert_null (strstr (err2, "--port"));
 }
 
+/* Runs fws-echo-server with @args, connects a client that offers
+ * permessage-deflate keeping its own context, sends "hi" and returns the
+ * Sec-WebSocket-Extensions of the answer. */
+static char *
+echo_server_deflate (const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(FwsPermessageDeflate) deflate = g_object_new (FWS_TYPE_PERMESSAGE_DEFLATE,
+                                                          "no-context-takeover", FALSE, NULL);
+  g_autoptr(FwsWebSocket) client = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *url = NULL;
+  FwsTestEvents *events = fws_test_events_new (FALSE);
+  char *extensions;
+
+  g_ptr_array_add (argv, (gpointer) tool ("FWS_ECHO_SERVER"));
+  g_ptr_array_add (argv, (gpointer) "--port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  server = fws_test_spawn_until_line ((const char * const *) argv->pdata, "listening on ", 10, &line);
+  g_assert_true (g_str_has_prefix (line, "listening on http://127.0.0.1:"));
+  url = g_strdup_printf ("ws://127.0.0.1:%u/",
+                         (guint) g_ascii_strtoull (line + strlen ("listening on http://127.0.0.1:"), NULL, 10));
+  client = g_object_new (FWS_TYPE_CLIENT, "url", url, NULL);
+  g_assert_true (fws_web_socket_add_extension (client, FWS_EXTENSION (deflate), NULL));
+  fws_test_events_watch (events, client);
+  fws_test_wait_until (events->opens > 0 || events->closes > 0, 10);
+  g_assert_cmpuint (events->opens, ==, 1);
+  g_assert_true (fws_web_socket_send_text (client, "hi", NULL));
+  fws_test_wait_until (events->messages->len > 0 || events->closes > 0, 10);
+  g_assert_cmpuint (events->messages->len, ==, 1);
+  g_assert_cmpstr (g_bytes_get_data (events->messages->pdata[0], NULL), ==, "hi");
+  extensions = g_strdup (soup_message_headers_get_list (fws_web_socket_get_headers (client),
+                                                        "Sec-WebSocket-Extensions"));
+  g_assert_true (fws_web_socket_close (client, 1000, NULL, NULL));
+  fws_test_wait_until (events->closes > 0, 10);
+  g_clear_object (&client);
+  fws_test_events_free (events);
+  fws_test_subprocess_stop (g_steal_pointer (&server));
+  return extensions;
+}
+
+static void
+test_server_deflate_options (void)
+{
+  g_autofree char *plain = echo_server_deflate ((const char *[]) { NULL });
+  g_autofree char *level = echo_server_deflate ((const char *[]) { "--deflate-level", "1", NULL });
+  g_autofree char *takeover = echo_server_deflate ((const char *[]) {
+    "--deflate-level", "9", "--deflate-mem-level", "5", "--deflate-window-bits", "12",
+    "--deflate-context-takeover", NULL });
+  static const char * const bad[][3] = {
+    { "--deflate-level", "10", "--deflate-level 10" },
+    { "--deflate-mem-level", "0x", "--deflate-mem-level" },
+    { "--deflate-mem-level", "10", "--deflate-mem-level 10" },
+    { "--deflate-window-bits", "16", "--deflate-window-bits 16" },
+  };
+
+  g_test_summary ("fws-echo-server: without a --deflate option no permessage-deflate; each "
+                  "--deflate-* option implies --deflate (the library's defaults: no context "
+                  "takeover for the server's compressor, unless --deflate-context-takeover) and "
+                  "echoes through it; a value out of range is named, exit status 2");
+  g_assert_null (plain);
+  g_assert_cmpstr (level, ==, "permessage-deflate; server_no_context_takeover");
+  g_assert_cmpstr (takeover, ==, "permessage-deflate");
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      g_assert_cmpint (run_tool ("FWS_ECHO_SERVER", (const char *[]) { "--port", "0", bad[i][0], bad[i][1], NULL },
+                                 NULL, NULL, &out, &err), ==, 2);
+      g_assert_nonnull (strstr (err, bad[i][2]));
+    }
+}
+
 static void
 test_server_calls_setlocale (void)
 {
@@ -581,6 +659,8 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/client-exit-status", test_client_exit_status);
   g_test_add_func ("/examples/client-prints-binary", test_client_prints_binary);
   g_test_add_func ("/examples/server-names-bad-option", test_server_names_bad_option);
+  if (g_getenv ("FWS_EXAMPLES_DEFLATE") != NULL)
+    g_test_add_func ("/examples/server-deflate-options", test_server_deflate_options);
   g_test_add_func ("/examples/server-calls-setlocale", test_server_calls_setlocale);
   g_test_add_func ("/examples/server-host-name", test_server_host_name);
   g_test_add_func ("/examples/client-error-once", test_client_error_once);

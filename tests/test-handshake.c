@@ -1083,7 +1083,7 @@ test_server_extensions (void)
                    "Connection: Upgrade\r\n"
                    "Sec-WebSocket-Accept: JdiiuafpBKRqD7eol0y4vJDTsTs=\r\n"
                    "Sec-WebSocket-Protocol: xmpp\r\n"
-                   "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                   "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"
                    "\r\n");
   g_assert_cmpuint (fws_extensions_get_rsv (exts), ==, FWS_RESERVED_BITS_RSV1);
 

@@ -124,9 +124,9 @@ test_loopback (void)
   fws_test_wait_until (l.client_events->opens > 0 || l.client_events->closes > 0, 10);
   g_assert_cmpuint (l.client_events->opens, ==, 1);
   g_assert_cmpstr (soup_message_headers_get_list (fws_web_socket_get_headers (l.client), "Sec-WebSocket-Extensions"),
-                   ==, "permessage-deflate, x-reverse");
+                   ==, "permessage-deflate; client_no_context_takeover; server_no_context_takeover, x-reverse");
   g_assert_cmpstr (soup_message_headers_get_list (fws_web_socket_get_headers (l.server_ws), "Sec-WebSocket-Extensions"),
-                   ==, "x-reverse, permessage-deflate; client_max_window_bits");
+                   ==, "x-reverse, permessage-deflate; client_max_window_bits; client_no_context_takeover");
 
   g_assert_false (fws_web_socket_add_extension (l.client, FWS_EXTENSION (reverse), &error));
   g_assert_error (error, FWS_ERROR, FWS_ERROR_INVALID_ARGUMENT);
@@ -145,8 +145,13 @@ test_loopback (void)
 
   sessions = fws_web_socket_get_extension_sessions (l.client);
   g_assert_cmpuint (sessions->len, ==, 2);
-  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (sessions->pdata[0]), ==, 1);
-  g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (sessions->pdata[0]), ==, 1);
+  /* The defaults: no context takeover either way here (both ends are
+   * ours), so the thread's shared compressor served and each echo got an
+   * inflater of its own. */
+  g_assert_cmpuint (fws_permessage_deflate_session_get_deflated (sessions->pdata[0]), ==, 3);
+  g_assert_cmpuint (fws_permessage_deflate_session_get_deflater_inits (sessions->pdata[0]), ==, 0);
+  g_assert_cmpuint (fws_permessage_deflate_session_get_inflater_inits (sessions->pdata[0]), ==, 3);
+  g_assert_false (fws_permessage_deflate_session_has_inflater (sessions->pdata[0]));
 
   fws_web_socket_close (l.client, 1000, NULL, NULL);
   fws_test_wait_until (l.client_events->closes > 0 && l.server_events->closes > 0, 10);

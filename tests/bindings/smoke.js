@@ -340,7 +340,8 @@ async function nextMessage(client) {
 async function testEcho(base) {
     const deflate = new Fws.PermessageDeflate({level: 6, mem_level: 8,
         strategy: Fws.DeflateStrategy.DEFAULT, no_context_takeover: false,
-        max_window_bits: 15, request_no_context_takeover: false, request_max_window_bits: 15});
+        max_window_bits: 15, request_no_context_takeover: false, request_max_window_bits: 15,
+        threshold: 0});
     assertEq(deflate.level, 6, 'deflate level');
     assertEq(deflate.get_mem_level(), 8, 'deflate mem-level');
     assertEq(deflate.strategy, Fws.DeflateStrategy.DEFAULT, 'deflate strategy');
@@ -348,6 +349,7 @@ async function testEcho(base) {
     assertEq(deflate.max_window_bits, 15, 'deflate max-window-bits');
     assertEq(deflate.request_no_context_takeover, false, 'deflate request-no-context-takeover');
     assertEq(deflate.request_max_window_bits, 15, 'deflate request-max-window-bits');
+    assertEq(deflate.get_threshold(), 0, 'deflate threshold');
     assertEq(deflate.get_name(), 'permessage-deflate', 'extension name');
 
     const client = newClient(`${base}/echo`, {protocols: ['superchat'], max_length: 1 << 20,

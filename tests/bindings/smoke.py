@@ -356,7 +356,8 @@ def send_written(client, kind, data):
 def test_echo(base):
     deflate = Fws.PermessageDeflate(level=6, mem_level=8, strategy=Fws.DeflateStrategy.DEFAULT,
                                     no_context_takeover=False, max_window_bits=15,
-                                    request_no_context_takeover=False, request_max_window_bits=15)
+                                    request_no_context_takeover=False, request_max_window_bits=15,
+                                    threshold=0)
     check_eq(deflate.props.level, 6, 'deflate level')
     check_eq(deflate.get_mem_level(), 8, 'deflate mem-level')
     check_eq(deflate.props.strategy, Fws.DeflateStrategy.DEFAULT, 'deflate strategy')
@@ -364,6 +365,7 @@ def test_echo(base):
     check_eq(deflate.props.max_window_bits, 15, 'deflate max-window-bits')
     check_eq(deflate.props.request_no_context_takeover, False, 'deflate request-no-context-takeover')
     check_eq(deflate.props.request_max_window_bits, 15, 'deflate request-max-window-bits')
+    check_eq(deflate.get_threshold(), 0, 'deflate threshold')
     check_eq(deflate.get_name(), 'permessage-deflate', 'extension name')
 
     client = new_client(base + '/echo', protocols=['superchat'], max_length=1 << 20,

@@ -351,7 +351,8 @@ async void test_echo (string base_url) throws Error {
     var deflate = (Fws.PermessageDeflate) Object.new (typeof (Fws.PermessageDeflate),
         "level", 6, "mem-level", 8u, "strategy", Fws.DeflateStrategy.DEFAULT,
         "no-context-takeover", false, "max-window-bits", 15u,
-        "request-no-context-takeover", false, "request-max-window-bits", 15u);
+        "request-no-context-takeover", false, "request-max-window-bits", 15u,
+        "threshold", 0u);
     check (deflate.level == 6, "deflate level");
     check_uint (deflate.get_mem_level (), 8, "deflate mem-level");
     check (deflate.strategy == Fws.DeflateStrategy.DEFAULT, "deflate strategy");
@@ -359,6 +360,7 @@ async void test_echo (string base_url) throws Error {
     check_uint (deflate.max_window_bits, 15, "deflate max-window-bits");
     check (!deflate.request_no_context_takeover, "deflate request-no-context-takeover");
     check_uint (deflate.request_max_window_bits, 15, "deflate request-max-window-bits");
+    check_uint (deflate.get_threshold (), 0, "deflate threshold");
     check_str (deflate.get_name (), "permessage-deflate", "extension name");
 
     Events ev;

@@ -7,7 +7,7 @@
 const crypto = require('crypto');
 const path = require('path');
 
-const SCENARIOS = ['default', 'no-takeover', 'window-bits', 'window-8'];
+const SCENARIOS = ['default', 'takeover', 'no-takeover', 'window-bits', 'window-8'];
 
 const TEXT_SIZE = 100 * 1024;
 const BINARY_SIZE = 10 * 1024 * 1024;
@@ -18,6 +18,7 @@ const WORDS = ['alpha', 'b\u00e9ta', '\u03b3\u03ac\u03bc\u03bc\u03b1', 'delta\u2
 function deflateOptions (scenario, server) {
   switch (scenario) {
     case 'default':
+    case 'takeover':   // ws's defaults; our side keeps its compressor's context
       return true;
     case 'no-takeover':
       return { serverNoContextTakeover: true, clientNoContextTakeover: true };

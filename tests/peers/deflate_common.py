@@ -11,7 +11,7 @@ from websockets.extensions.permessage_deflate import (
     ServerPerMessageDeflateFactory,
 )
 
-SCENARIOS = ("default", "no-takeover", "window-bits", "window-8")
+SCENARIOS = ("default", "takeover", "no-takeover", "window-bits", "window-8")
 
 TEXT_SIZE = 100 * 1024
 BINARY_SIZE = 10 * 1024 * 1024
@@ -22,8 +22,9 @@ WORDS = ["alpha", "b\u00e9ta", "\u03b3\u03ac\u03bc\u03bc\u03b1", "delta\u2713", 
 
 def connect_kwargs(scenario, server):
     """websockets' keyword arguments for permessage-deflate in @scenario."""
-    if scenario == "default":
-        # websockets' own defaults (server: window bits 12 both ways).
+    if scenario in ("default", "takeover"):
+        # websockets' own defaults (server: window bits 12 both ways); in
+        # takeover our side keeps its compressor's context.
         return {"compression": "deflate"}
     if scenario == "no-takeover":
         factory = ServerPerMessageDeflateFactory if server else ClientPerMessageDeflateFactory
