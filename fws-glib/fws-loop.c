@@ -19,8 +19,11 @@ struct _FwsLoopWatch
   guint32       woken;      /* wake bits waiting for the next dispatch */
   FwsLoopFunc   func;
   gpointer      user_data;
-  GList         wake_link;  /* in loop->woken while woken != 0 */
+  GList         wake_link;  /* in loop->woken (or loop->deferred) while woken != 0 */
   gboolean      dead;
+  guint         busy;       /* its function is on the stack */
+  gboolean      deferred;   /* woken while busy: in loop->deferred */
+  gboolean      masked;     /* removed from epoll by a nested dispatch */
 };
 
 struct _FwsLoop
@@ -31,8 +34,9 @@ struct _FwsLoop
   gpointer      epfd_tag;
   guint         n_watches;
   GQueue        woken;      /* of FwsLoopWatch, via wake_link */
+  GQueue        deferred;   /* woken while busy, queued again when not */
   GPtrArray    *dead;       /* watches freed while dispatching */
-  gboolean      dispatching;
+  guint         depth;      /* dispatches on the stack (nested main loops) */
   guint8       *buffer;
 };
 
@@ -71,6 +75,54 @@ free_dead (FwsLoop *loop)
   g_ptr_array_set_size (loop->dead, 0);
 }
 
+/* The source may recurse (G_SOURCE_CAN_RECURSE): GLib then neither removes
+ * its poll fd before each dispatch nor adds it back after, which would cost
+ * two writes to the context's eventfd and an extra poll per dispatch. A
+ * handler that runs a nested main loop on the same context can then
+ * dispatch this source again; a watch whose function is still on the stack
+ * is skipped there, never re-entered. Its fd is taken out of epoll only
+ * then (lazily, so the nested loop does not spin on a level-triggered
+ * event nobody may handle) and put back when its function returns; its
+ * wakes wait in loop->deferred. */
+static void
+watch_call (FwsLoop      *loop,
+            FwsLoopWatch *watch,
+            guint32       events)
+{
+  watch->busy++;
+  watch->func (watch->user_data, events);
+  if (--watch->busy > 0 || watch->dead)
+    return;
+  if (watch->masked)
+    {
+      struct epoll_event ev = { .events = watch->events, .data.ptr = watch };
+
+      watch->masked = FALSE;
+      if (epoll_ctl (loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
+        g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
+    }
+  if (watch->deferred)
+    {
+      watch->deferred = FALSE;
+      g_queue_unlink (&loop->deferred, &watch->wake_link);
+      g_queue_push_tail_link (&loop->woken, &watch->wake_link);
+    }
+}
+
+/* A nested dispatch met a busy watch's socket event. */
+static void
+watch_mask (FwsLoop      *loop,
+            FwsLoopWatch *watch)
+{
+  struct epoll_event ev = { .events = 0, .data.ptr = watch };
+
+  if (watch->masked || watch->fd < 0)
+    return;
+  watch->masked = TRUE;
+  if (epoll_ctl (loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
+    g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
+}
+
 static gboolean
 loop_dispatch (GSource     *source,
                GSourceFunc  callback,
@@ -81,7 +133,7 @@ loop_dispatch (GSource     *source,
   int n;
 
   g_source_ref (source);
-  loop->dispatching = TRUE;
+  loop->depth++;
 
   do
     n = epoll_wait (loop->epfd, events, MAX_EVENTS, 0);
@@ -91,8 +143,12 @@ loop_dispatch (GSource     *source,
     {
       FwsLoopWatch *watch = events[i].data.ptr;
 
-      if (!watch->dead)
-        watch->func (watch->user_data, events[i].events);
+      if (watch->dead)
+        continue;
+      if (watch->busy)
+        watch_mask (loop, watch);
+      else
+        watch_call (loop, watch, events[i].events);
     }
 
   /* Wakes, in order; a callback may wake more watches (or itself) and
@@ -109,15 +165,22 @@ loop_dispatch (GSource     *source,
         if (link == NULL)
           break;
         watch = link->data;
+        if (watch->busy)
+          {
+            /* Keeps its wake bits for when its function returns. */
+            watch->deferred = TRUE;
+            g_queue_push_tail_link (&loop->deferred, link);
+            continue;
+          }
         woken = watch->woken;
         watch->woken = 0;
         if (!watch->dead)
-          watch->func (watch->user_data, woken);
+          watch_call (loop, watch, woken);
       }
   }
 
-  loop->dispatching = FALSE;
-  free_dead (loop);
+  if (--loop->depth == 0)
+    free_dead (loop);
   g_source_unref (source);
   return G_SOURCE_CONTINUE;
 }
@@ -159,12 +222,13 @@ loop_get (GMainContext *context)
         g_error ("epoll_create1: %s", g_strerror (errno));
       loop = (FwsLoop *) g_source_new (&loop_funcs, sizeof (FwsLoop));
       g_source_set_static_name (&loop->source, "fws-loop");
-      g_source_set_can_recurse (&loop->source, FALSE);
+      g_source_set_can_recurse (&loop->source, TRUE);
       loop->context = context;
       loop->epfd = epfd;
       loop->epfd_tag = g_source_add_unix_fd (&loop->source, epfd, G_IO_IN);
       loop->dead = g_ptr_array_new ();
       g_queue_init (&loop->woken);
+      g_queue_init (&loop->deferred);
       g_source_attach (&loop->source, context);
       g_hash_table_insert (loops, context, loop);
     }
@@ -225,6 +289,9 @@ fws_loop_watch_set_events (FwsLoopWatch *watch,
   if (watch->events == events || watch->fd < 0)
     return;
   watch->events = events;
+  /* A nested dispatch took it out of epoll: set when its function returns. */
+  if (watch->masked)
+    return;
   if (epoll_ctl (watch->loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
     g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
 }
@@ -238,7 +305,7 @@ fws_loop_watch_wake (FwsLoopWatch *watch,
   if (watch->woken == 0)
     {
       g_queue_push_tail_link (&watch->loop->woken, &watch->wake_link);
-      if (!watch->loop->dispatching)
+      if (watch->loop->depth == 0)
         g_main_context_wakeup (watch->loop->context);
     }
   watch->woken |= events;
@@ -255,13 +322,14 @@ fws_loop_watch_free (FwsLoopWatch *watch)
   if (watch->fd >= 0)
     epoll_ctl (loop->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
   if (watch->woken)
-    g_queue_unlink (&loop->woken, &watch->wake_link);
+    g_queue_unlink (watch->deferred ? &loop->deferred : &loop->woken, &watch->wake_link);
   watch->woken = 0;
+  watch->deferred = FALSE;
   watch->dead = TRUE;
 
   /* The dispatch in progress may still hold an epoll event for it. */
   g_source_ref (&loop->source);
-  if (loop->dispatching)
+  if (loop->depth > 0)
     g_ptr_array_add (loop->dead, watch);
   else
     g_free (watch);
