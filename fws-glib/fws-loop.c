@@ -7,6 +7,12 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 256
+/* The first few sockets of a context are polled by GLib itself, beside the
+ * epoll fd: a dispatch then needs no epoll_wait to learn which of them is
+ * ready (ping-pong on one connection: poll, recv, send). The number is
+ * bounded, so an iteration still costs the same with 10 or 10,000 idle
+ * connections (PLATFORM.md 2). */
+#define MAX_DIRECT 4
 #define READ_BUFFER_SIZE (64 * 1024)
 
 typedef struct _FwsLoop FwsLoop;
@@ -15,7 +21,8 @@ struct _FwsLoopWatch
 {
   FwsLoop      *loop;
   int           fd;
-  guint32       events;     /* registered with epoll */
+  guint32       events;     /* wanted (registered unless masked) */
+  gpointer      tag;        /* polled by GLib (g_source_add_unix_fd), not epoll */
   guint32       woken;      /* wake bits waiting for the next dispatch */
   FwsLoopFunc   func;
   gpointer      user_data;
@@ -23,7 +30,7 @@ struct _FwsLoopWatch
   gboolean      dead;
   guint         busy;       /* its function is on the stack */
   gboolean      deferred;   /* woken while busy: in loop->deferred */
-  gboolean      masked;     /* removed from epoll by a nested dispatch */
+  gboolean      masked;     /* events cleared by a nested dispatch */
 };
 
 struct _FwsLoop
@@ -33,6 +40,8 @@ struct _FwsLoop
   int           epfd;
   gpointer      epfd_tag;
   guint         n_watches;
+  guint         n_epoll;    /* watches with an fd in epoll */
+  FwsLoopWatch *direct[MAX_DIRECT];  /* polled by GLib; NULL when free */
   GQueue        woken;      /* of FwsLoopWatch, via wake_link */
   GQueue        deferred;   /* woken while busy, queued again when not */
   GPtrArray    *dead;       /* watches freed while dispatching */
@@ -63,8 +72,26 @@ loop_check (GSource *source)
 {
   FwsLoop *loop = (FwsLoop *) source;
 
-  return loop->woken.length > 0 ||
-         (g_source_query_unix_fd (source, loop->epfd_tag) & G_IO_IN) != 0;
+  if (loop->woken.length > 0 ||
+      (g_source_query_unix_fd (source, loop->epfd_tag) & G_IO_IN) != 0)
+    return TRUE;
+  for (guint i = 0; i < MAX_DIRECT; i++)
+    if (loop->direct[i] != NULL && g_source_query_unix_fd (source, loop->direct[i]->tag) != 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Tells epoll or GLib which events of the watch to report. */
+static void
+watch_register (FwsLoopWatch *watch,
+                guint32       events)
+{
+  struct epoll_event ev = { .events = events, .data.ptr = watch };
+
+  if (watch->tag != NULL)
+    g_source_modify_unix_fd (&watch->loop->source, watch->tag, (GIOCondition) events);
+  else if (epoll_ctl (watch->loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
+    g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
 }
 
 static void
@@ -95,11 +122,8 @@ watch_call (FwsLoop      *loop,
     return;
   if (watch->masked)
     {
-      struct epoll_event ev = { .events = watch->events, .data.ptr = watch };
-
       watch->masked = FALSE;
-      if (epoll_ctl (loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
-        g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
+      watch_register (watch, watch->events);
     }
   if (watch->deferred)
     {
@@ -111,16 +135,25 @@ watch_call (FwsLoop      *loop,
 
 /* A nested dispatch met a busy watch's socket event. */
 static void
-watch_mask (FwsLoop      *loop,
-            FwsLoopWatch *watch)
+watch_mask (FwsLoopWatch *watch)
 {
-  struct epoll_event ev = { .events = 0, .data.ptr = watch };
-
   if (watch->masked || watch->fd < 0)
     return;
   watch->masked = TRUE;
-  if (epoll_ctl (loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
-    g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
+  watch_register (watch, 0);
+}
+
+static void
+watch_event (FwsLoop      *loop,
+             FwsLoopWatch *watch,
+             guint32       events)
+{
+  if (watch->dead)
+    return;
+  if (watch->busy)
+    watch_mask (watch);
+  else
+    watch_call (loop, watch, events);
 }
 
 static gboolean
@@ -129,26 +162,42 @@ loop_dispatch (GSource     *source,
                gpointer     user_data)
 {
   FwsLoop *loop = (FwsLoop *) source;
-  struct epoll_event events[MAX_EVENTS];
-  int n;
+  FwsLoopWatch *direct[MAX_DIRECT];
+  guint32 revents[MAX_DIRECT];
+  guint n_direct = 0;
 
   g_source_ref (source);
   loop->depth++;
 
-  do
-    n = epoll_wait (loop->epfd, events, MAX_EVENTS, 0);
-  while (n < 0 && errno == EINTR);
+  /* What GLib's poll saw, before a callback adds or frees a watch (freed
+   * ones stay allocated while dispatching). The revents of an fd whose
+   * events changed since may be stale: a read or write then only finds
+   * EAGAIN. G_IO_* and EPOLL* bits have the same values on Linux. */
+  for (guint i = 0; i < MAX_DIRECT; i++)
+    if (loop->direct[i] != NULL)
+      {
+        guint32 ev = g_source_query_unix_fd (source, loop->direct[i]->tag);
 
-  for (int i = 0; i < n; i++)
+        if (ev != 0)
+          {
+            direct[n_direct] = loop->direct[i];
+            revents[n_direct++] = ev;
+          }
+      }
+  for (guint i = 0; i < n_direct; i++)
+    watch_event (loop, direct[i], revents[i]);
+
+  if (loop->n_epoll > 0 && (g_source_query_unix_fd (source, loop->epfd_tag) & G_IO_IN) != 0)
     {
-      FwsLoopWatch *watch = events[i].data.ptr;
+      struct epoll_event events[MAX_EVENTS];
+      int n;
 
-      if (watch->dead)
-        continue;
-      if (watch->busy)
-        watch_mask (loop, watch);
-      else
-        watch_call (loop, watch, events[i].events);
+      do
+        n = epoll_wait (loop->epfd, events, MAX_EVENTS, 0);
+      while (n < 0 && errno == EINTR);
+
+      for (int i = 0; i < n; i++)
+        watch_event (loop, events[i].data.ptr, events[i].events);
     }
 
   /* Wakes, in order; a callback may wake more watches (or itself) and
@@ -272,10 +321,19 @@ fws_loop_watch_new (GMainContext *context,
   watch->events = events;
   if (fd >= 0)
     {
+      FwsLoop *loop = watch->loop;
       struct epoll_event ev = { .events = events, .data.ptr = watch };
 
-      if (epoll_ctl (watch->loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+      for (guint i = 0; i < MAX_DIRECT; i++)
+        if (loop->direct[i] == NULL)
+          {
+            loop->direct[i] = watch;
+            watch->tag = g_source_add_unix_fd (&loop->source, fd, (GIOCondition) events);
+            return watch;
+          }
+      if (epoll_ctl (loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         g_critical ("epoll_ctl (ADD, %d): %s", fd, g_strerror (errno));
+      loop->n_epoll++;
     }
   return watch;
 }
@@ -284,16 +342,12 @@ void
 fws_loop_watch_set_events (FwsLoopWatch *watch,
                            guint32       events)
 {
-  struct epoll_event ev = { .events = events, .data.ptr = watch };
-
   if (watch->events == events || watch->fd < 0)
     return;
   watch->events = events;
-  /* A nested dispatch took it out of epoll: set when its function returns. */
-  if (watch->masked)
-    return;
-  if (epoll_ctl (watch->loop->epfd, EPOLL_CTL_MOD, watch->fd, &ev) < 0)
-    g_critical ("epoll_ctl (MOD, %d): %s", watch->fd, g_strerror (errno));
+  /* A nested dispatch masked it: set when its function returns. */
+  if (!watch->masked)
+    watch_register (watch, events);
 }
 
 void
@@ -319,8 +373,19 @@ fws_loop_watch_free (FwsLoopWatch *watch)
   if (watch == NULL)
     return;
   loop = watch->loop;
-  if (watch->fd >= 0)
-    epoll_ctl (loop->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
+  if (watch->tag != NULL)
+    {
+      for (guint i = 0; i < MAX_DIRECT; i++)
+        if (loop->direct[i] == watch)
+          loop->direct[i] = NULL;
+      g_source_remove_unix_fd (&loop->source, watch->tag);
+      watch->tag = NULL;
+    }
+  else if (watch->fd >= 0)
+    {
+      epoll_ctl (loop->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
+      loop->n_epoll--;
+    }
   if (watch->woken)
     g_queue_unlink (watch->deferred ? &loop->deferred : &loop->woken, &watch->wake_link);
   watch->woken = 0;

@@ -6,7 +6,9 @@
  * see no re-entrant delivery on its own connection, the nested loop must not
  * spin on the socket that nobody may read, and every message must arrive,
  * in order, once the handler returns. FwsClient against FwsWebSocket in a
- * real SoupServer on 127.0.0.1.
+ * real SoupServer on 127.0.0.1. The first sockets of a context are polled
+ * by GLib directly, the others through epoll: the test runs once each way
+ * (idle connections opened first take the direct places).
  */
 #include "test-utils.h"
 
@@ -20,6 +22,8 @@ typedef struct
   FwsWebSocket  *server_ws;
   FwsClient     *client;
   FwsTestEvents *client_events;
+  GPtrArray     *idle;           /* of FwsClient */
+  guint          idle_opened;
 
   guint          in_handler;     /* depth of the server's message handler */
   guint          max_in_handler;
@@ -109,14 +113,27 @@ handler (FwsTestRequest *request, gpointer user_data)
 
   if (!fws_test_request_expect_websocket (request))
     return;
+  if (g_str_equal (fws_test_request_get_path (request), "/idle"))
+    {
+      g_ptr_array_add (f->idle, fws_test_request_new_web_socket (request, NULL, &error));
+      g_assert_no_error (error);
+      return;
+    }
   f->server_ws = fws_test_request_new_web_socket (request, NULL, &error);
   g_assert_no_error (error);
   g_signal_connect (f->server_ws, "message", G_CALLBACK (server_message_cb), f);
 }
 
 static void
+idle_open_cb (FwsWebSocket *ws, Fixture *f)
+{
+  f->idle_opened++;
+}
+
+static void
 test_nested_main_loop (Fixture *f, gconstpointer data)
 {
+  guint n_idle = GPOINTER_TO_UINT (data);
   g_autofree char *url = NULL;
 
   g_test_summary ("A message handler that runs a nested main loop on the same context gets no "
@@ -124,6 +141,15 @@ test_nested_main_loop (Fixture *f, gconstpointer data)
                   "in order afterwards");
 
   f->server = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  for (guint i = 0; i < n_idle; i++)
+    {
+      g_autofree char *idle_url = g_strdup_printf ("ws://127.0.0.1:%u/idle", fws_test_server_get_port (f->server));
+      FwsClient *idle = g_object_new (FWS_TYPE_CLIENT, "url", idle_url, NULL);
+
+      g_signal_connect (idle, "open", G_CALLBACK (idle_open_cb), f);
+      g_ptr_array_add (f->idle, idle);
+    }
+  fws_test_wait_until (f->idle_opened == n_idle && f->idle->len == 2 * n_idle, 10);
   url = g_strdup_printf ("ws://127.0.0.1:%u/", fws_test_server_get_port (f->server));
   f->client = g_object_new (FWS_TYPE_CLIENT, "url", url, NULL);
   fws_test_events_watch (f->client_events, FWS_WEB_SOCKET (f->client));
@@ -159,6 +185,7 @@ static void
 setup (Fixture *f, gconstpointer data)
 {
   f->received = g_ptr_array_new_with_free_func (g_free);
+  f->idle = g_ptr_array_new_with_free_func (g_object_unref);
   f->client_events = fws_test_events_new (FALSE);
 }
 
@@ -172,6 +199,10 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->server, fws_test_server_stop);
   fws_test_events_free (f->client_events);
   g_ptr_array_unref (f->received);
+  for (guint i = 0; i < f->idle->len; i++)
+    fws_web_socket_close (f->idle->pdata[i], 1000, NULL, NULL);
+  fws_test_run_for (50);
+  g_ptr_array_unref (f->idle);
   fws_test_run_for (10);
 }
 
@@ -179,6 +210,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-  g_test_add ("/loop/nested-main-loop", Fixture, NULL, setup, test_nested_main_loop, teardown);
+  /* Four idle connections are eight sockets: more than GLib polls directly. */
+  g_test_add ("/loop/nested-main-loop/direct", Fixture, GUINT_TO_POINTER (0), setup, test_nested_main_loop, teardown);
+  g_test_add ("/loop/nested-main-loop/epoll", Fixture, GUINT_TO_POINTER (4), setup, test_nested_main_loop, teardown);
   return g_test_run ();
 }
