@@ -2,7 +2,11 @@
  *
  * One epoll-backed GSource per GMainContext watches every fws-glib socket on
  * that context and dispatches only the ready ones, so a main-loop iteration
- * costs the same with 10 or 10,000 idle connections (PLATFORM.md 2).
+ * costs the same with 10 or 10,000 idle connections (PLATFORM.md 2). The
+ * first few sockets (at most 4) are polled by GLib directly instead, which
+ * saves the epoll_wait per dispatch when a context has few connections.
+ * The source may recurse; a watch whose function is on the stack is never
+ * called again from a nested main loop on the same context.
  */
 #pragma once
 

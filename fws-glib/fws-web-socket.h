@@ -74,6 +74,30 @@ gboolean            fws_web_socket_send_data            (FwsWebSocket        *se
                                                          gsize                len,
                                                          GError             **error);
 
+/**
+ * FwsMessageFunc:
+ * @self: the connection
+ * @type: the message type
+ * @data: the payload, as for [signal@Fws.WebSocket::message]
+ * @user_data: the data given to fws_web_socket_set_message_func()
+ *
+ * Receives every complete message of a connection instead of the
+ * [signal@Fws.WebSocket::message] signal. See
+ * fws_web_socket_set_message_func().
+ *
+ * Since: 0.2
+ */
+typedef void (*FwsMessageFunc) (FwsWebSocket   *self,
+                                FwsMessageType  type,
+                                GBytes         *data,
+                                gpointer        user_data);
+
+FWS_AVAILABLE_IN_ALL
+void                fws_web_socket_set_message_func     (FwsWebSocket        *self,
+                                                         FwsMessageFunc       func,
+                                                         gpointer             user_data,
+                                                         GDestroyNotify       destroy);
+
 FWS_AVAILABLE_IN_ALL
 void                fws_web_socket_send_async           (FwsWebSocket        *self,
                                                          FwsMessageType       type,

@@ -3,6 +3,7 @@
 
 #include "fws-ws-codec-private.h"
 
+#include "fws-buffers-private.h"
 #include "fws-error.h"
 #include "fws-i18n-private.h"
 #include "fws-utf8-private.h"
@@ -119,7 +120,7 @@ fws_ws_codec_new (FwsWsRole                  role,
 static void
 drop_message (FwsWsCodec *codec)
 {
-  g_clear_pointer (&codec->msg_buf, g_free);
+  fws_buffers_give (g_steal_pointer (&codec->msg_buf), codec->msg_alloc);
   codec->msg_len = 0;
   codec->msg_alloc = 0;
   codec->msg_open = FALSE;
@@ -387,6 +388,26 @@ reserve (FwsWsCodec  *codec,
   new_alloc = MIN (new_alloc, limit);
   new_alloc = MAX (new_alloc, needed);
 
+  /* A large buffer of an earlier message, its pages already mapped. */
+  if (new_alloc >= FWS_BUFFERS_MIN)
+    {
+      gsize cap;
+
+      /* Not twice as large as asked (a small message must not pin a large
+       * buffer while the application keeps it), nor past max-length. */
+      buf = fws_buffers_take (new_alloc, MIN (new_alloc <= G_MAXSIZE / 2 ? new_alloc * 2 : G_MAXSIZE,
+                                              codec->max_length + 1), &cap);
+      if (buf != NULL)
+        {
+          if (codec->msg_len > 0)
+            memcpy (buf, codec->msg_buf, codec->msg_len);
+          fws_buffers_give (codec->msg_buf, codec->msg_alloc);
+          codec->msg_buf = buf;
+          codec->msg_alloc = cap;
+          return TRUE;
+        }
+    }
+
   /* Memory running out for what the peer sends (only possible with a huge
    * limit) makes its message too large; it is no reason to abort. */
   buf = g_try_realloc (codec->msg_buf, new_alloc);
@@ -456,11 +477,13 @@ end_frame (FwsWsCodec  *codec,
     gsize len = codec->msg_len;
     guint opcode = codec->msg_opcode;
     guint rsv = codec->msg_rsv;
+    gsize alloc = codec->msg_alloc;
+    gboolean cached = alloc >= FWS_BUFFERS_MIN && alloc <= FWS_BUFFERS_MAX_CAP;
     GBytes *payload;
 
     if (buf == NULL)
       buf = g_malloc (1);
-    else if (codec->msg_alloc - (len + 1) > codec->msg_alloc / 8)
+    else if (!cached && alloc - (len + 1) > alloc / 8)
       buf = g_realloc (buf, len + 1);   /* geometric growth overshot: shrink */
     buf[len] = '\0';
 
@@ -469,8 +492,12 @@ end_frame (FwsWsCodec  *codec,
     codec->msg_alloc = 0;
     codec->msg_open = FALSE;
 
-    /* (transfer full): the callback owns @payload. */
-    payload = g_bytes_new_take (buf, len);
+    /* (transfer full): the callback owns @payload. A large buffer goes
+     * back to the cache when the application lets go of the message. */
+    if (cached)
+      payload = fws_buffers_wrap (buf, len, alloc);
+    else
+      payload = g_bytes_new_take (buf, len);
     if (codec->callbacks.message != NULL)
       codec->callbacks.message (codec->user_data, opcode, rsv, payload);
     else

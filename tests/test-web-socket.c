@@ -281,6 +281,91 @@ test_echo_text (Fixture *f, gconstpointer data)
   g_assert_cmpuint (fws_client_get_status (f->client), ==, 101);
 }
 
+typedef struct
+{
+  GPtrArray *texts;
+  guint      destroyed;
+} FuncData;
+
+static void
+message_func (FwsWebSocket *ws, FwsMessageType type, GBytes *data, gpointer user_data)
+{
+  FuncData *fd = user_data;
+  gsize len;
+  const char *text = g_bytes_get_data (data, &len);
+
+  g_assert_cmpuint (type, ==, FWS_MESSAGE_TYPE_TEXT);
+  g_assert_cmpuint (text[len], ==, '\0');
+  g_ptr_array_add (fd->texts, g_strndup (text, len));
+  /* The same echo the signal handler of the events recorder sends. */
+  g_assert_true (fws_web_socket_send (ws, type, data, NULL));
+}
+
+static void
+func_data_destroy (gpointer user_data)
+{
+  FuncData *fd = user_data;
+
+  fd->destroyed++;
+}
+
+static void
+test_message_func (Fixture *f, gconstpointer data)
+{
+  FuncData fd = { g_ptr_array_new_with_free_func (g_free), 0 };
+  FuncData other = { g_ptr_array_new_with_free_func (g_free), 0 };
+  FwsWebSocket *client;
+
+  g_test_summary ("With a message function set, every message goes to it in order and the "
+                  "message signal is not emitted; destroy runs when it is replaced and on "
+                  "dispose; NULL goes back to the signal");
+  connect_client (f);
+  client = FWS_WEB_SOCKET (f->client);
+
+  fws_web_socket_set_message_func (f->server_ws, message_func, &fd, func_data_destroy);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+
+      g_assert_true (fws_web_socket_send_text (client, text, NULL));
+    }
+  fws_test_wait_until (f->client_events->messages->len == 20, 10);
+  g_assert_cmpuint (fd.texts->len, ==, 20);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+
+      g_assert_cmpstr (fd.texts->pdata[i], ==, text);
+    }
+  /* The recorder's "message" handler saw none of them. */
+  g_assert_cmpuint (f->server_events->messages->len, ==, 0);
+
+  /* Replaced: the first data is destroyed, the new function gets the rest. */
+  fws_web_socket_set_message_func (f->server_ws, message_func, &other, func_data_destroy);
+  g_assert_cmpuint (fd.destroyed, ==, 1);
+  g_assert_true (fws_web_socket_send_text (client, "to the other", NULL));
+  fws_test_wait_until (other.texts->len == 1, 10);
+  g_assert_cmpstr (other.texts->pdata[0], ==, "to the other");
+  g_assert_cmpuint (fd.texts->len, ==, 20);
+
+  /* NULL: the signal again (the recorder echoes). */
+  fws_web_socket_set_message_func (f->server_ws, NULL, NULL, NULL);
+  g_assert_cmpuint (other.destroyed, ==, 1);
+  g_assert_true (fws_web_socket_send_text (client, "to the signal", NULL));
+  fws_test_wait_until (f->server_events->messages->len == 1, 10);
+  g_assert_cmpuint (other.texts->len, ==, 1);
+
+  /* Dispose runs destroy. */
+  fws_web_socket_set_message_func (f->server_ws, message_func, &fd, func_data_destroy);
+  fws_test_events_close (f->client_events, f->client, 10);
+  fws_test_wait_until (f->server_events->closes > 0, 10);
+  g_clear_object (&f->server_ws);
+  g_assert_cmpuint (fd.destroyed, ==, 2);
+
+  g_ptr_array_unref (fd.texts);
+  g_ptr_array_unref (other.texts);
+}
+
 static void
 test_echo_binary_sizes (Fixture *f, gconstpointer data)
 {
@@ -1018,6 +1103,7 @@ main (int argc, char **argv)
   g_test_add ("/web-socket/soup/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_SOUP), setup, fn, teardown); \
   g_test_add ("/web-socket/stream/" path, Fixture, GINT_TO_POINTER (FWS_TEST_DOOR_STREAM), setup, fn, teardown)
   ADD ("echo-text", test_echo_text);
+  ADD ("message-func", test_message_func);
   ADD ("echo-binary-sizes", test_echo_binary_sizes);
   ADD ("fragmented-input", test_fragmented_input);
   ADD ("ping-pong", test_ping_pong);
