@@ -749,6 +749,89 @@ fws_deflate_session_iface_init (FwsExtensionSessionInterface *iface)
   iface->close = session_close;
 }
 
+/* ---- Shared compression (the hub) ---- */
+
+/* Key: zlib window bits, level + 1, memory level, strategy, 8 bits each. */
+gboolean
+fws_permessage_deflate_session_get_shared_key (FwsExtensionSession *session,
+                                               guint32             *key)
+{
+  FwsDeflateSession *self;
+
+  if (!FWS_IS_DEFLATE_SESSION (session))
+    return FALSE;
+  self = FWS_DEFLATE_SESSION (session);
+  if (!self->configured || self->config.own_takeover)
+    return FALSE;
+  *key = (guint32) MAX (self->config.own_window, MIN_ZLIB_WINDOW_BITS) << 24 |
+         (guint32) (self->level + 1) << 16 |
+         (guint32) self->mem_level << 8 |
+         (guint32) self->strategy;
+  return TRUE;
+}
+
+GBytes *
+fws_permessage_deflate_compress_shared (guint32   key,
+                                        GBytes   *data,
+                                        GError  **error)
+{
+  z_stream z = { 0 };
+  gsize in_len, alloc, out_len;
+  const guint8 *in = g_bytes_get_data (data, &in_len);
+  guint8 *out;
+  int ret;
+
+  ret = deflateInit2 (&z, (int) ((key >> 16) & 0xFF) - 1, Z_DEFLATED, -(int) (key >> 24),
+                      (int) ((key >> 8) & 0xFF), (int) (key & 0xFF));
+  if (ret != Z_OK)
+    {
+      zlib_failed (error, ret, "deflateInit2");
+      return NULL;
+    }
+  /* One stream, one message: the output the sessions produce. */
+  alloc = deflateBound (&z, (uLong) MIN (in_len, G_MAXULONG - 64)) + 64;
+  if (in_len > G_MAXULONG - 64)
+    alloc = in_len + in_len / 16 + 64;
+  out = g_malloc (alloc);
+  out_len = 0;
+  z.next_in = (Bytef *) in;
+  for (;;)
+    {
+      gsize in_left = in_len - (gsize) ((const guint8 *) z.next_in - in);
+
+      z.avail_in = (uInt) MIN (in_left, G_MAXUINT);
+      if (out_len == alloc)
+        {
+          alloc = alloc + alloc / 2 + 64;
+          out = g_realloc (out, alloc);
+        }
+      z.next_out = out + out_len;
+      z.avail_out = (uInt) MIN (alloc - out_len, G_MAXUINT);
+      ret = deflate (&z, Z_SYNC_FLUSH);
+      out_len = (gsize) (z.next_out - out);
+      if (ret == Z_BUF_ERROR)
+        break;
+      if (ret != Z_OK)
+        {
+          g_free (out);
+          deflateEnd (&z);
+          zlib_failed (error, ret, "deflate");
+          return NULL;
+        }
+      if (z.avail_in == 0 && (gsize) ((const guint8 *) z.next_in - in) == in_len && z.avail_out > 0)
+        break;
+    }
+  deflateEnd (&z);
+  if (out_len >= 4 && memcmp (out + out_len - 4, trailer, 4) == 0)
+    out_len -= 4;
+  if (out_len == 0)
+    {
+      out[0] = 0x00;
+      out_len = 1;
+    }
+  return g_bytes_new_take (g_realloc (out, out_len), out_len);
+}
+
 /* ---- Private accessors ---- */
 
 gboolean
