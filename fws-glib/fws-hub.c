@@ -772,16 +772,25 @@ static void
 overflow (FwsHub *self,
           Conn   *conn)
 {
+  GObject *object;
+  gboolean is_web_socket;
+
   self->n_skipped++;
   if (self->overflow != FWS_HUB_OVERFLOW_CLOSE)
     return;
+  /* It leaves its topics now: its close may wait for a peer that does
+   * not read. */
+  object = g_object_ref (conn->object);
+  is_web_socket = conn->is_web_socket;
+  conn_remove (self, conn);
   /* hixie connections have no close codes: a plain close for them. */
-  if (conn->is_web_socket &&
-      !fws_web_socket_close (FWS_WEB_SOCKET (conn->object), CLOSE_TRY_AGAIN_LATER,
+  if (is_web_socket &&
+      !fws_web_socket_close (FWS_WEB_SOCKET (object), CLOSE_TRY_AGAIN_LATER,
                              "Subscriber too slow", NULL))
-    fws_web_socket_close (FWS_WEB_SOCKET (conn->object), 0, NULL, NULL);
-  else if (!conn->is_web_socket)
-    fws_event_source_close (FWS_EVENT_SOURCE (conn->object));
+    fws_web_socket_close (FWS_WEB_SOCKET (object), 0, NULL, NULL);
+  else if (!is_web_socket)
+    fws_event_source_close (FWS_EVENT_SOURCE (object));
+  g_object_unref (object);
 }
 
 /* Queues @message for @conn; TRUE if it was. */
