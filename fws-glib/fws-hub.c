@@ -47,6 +47,18 @@ struct _FwsHubMessage
 
 G_DEFINE_BOXED_TYPE (FwsHubMessage, fws_hub_message, fws_hub_message_ref, fws_hub_message_unref)
 
+/* Text is kept with a NUL byte just past its size. */
+static GBytes *
+text_bytes (const char *text,
+            gsize       len)
+{
+  char *copy = g_malloc (len + 1);
+
+  memcpy (copy, text, len);
+  copy[len] = '\0';
+  return g_bytes_new_take (copy, len);
+}
+
 static FwsHubMessage *
 message_new (gboolean    binary,
              GBytes     *data,
@@ -81,7 +93,7 @@ fws_hub_message_new_text (const char *text)
   g_return_val_if_fail (text != NULL, NULL);
   len = strlen (text);
   g_return_val_if_fail (fws_utf8_validate ((const guint8 *) text, len), NULL);
-  return message_new (FALSE, g_bytes_new (text, len), NULL, NULL);
+  return message_new (FALSE, text_bytes (text, len), NULL, NULL);
 }
 
 /**
@@ -127,7 +139,7 @@ fws_hub_message_new_event (const char *event,
   g_return_val_if_fail (fws_utf8_validate ((const guint8 *) data, len), NULL);
   g_return_val_if_fail (event == NULL || fws_sse_check_field (event, strlen (event), "event", NULL), NULL);
   g_return_val_if_fail (id == NULL || fws_sse_check_field (id, strlen (id), "id", NULL), NULL);
-  return message_new (FALSE, g_bytes_new (data, len), event, id);
+  return message_new (FALSE, text_bytes (data, len), event, id);
 }
 
 /**
@@ -194,8 +206,8 @@ fws_hub_message_is_binary (FwsHubMessage *message)
  * fws_hub_message_get_data:
  * @message: a [struct@Fws.HubMessage]
  *
- * Returns: (transfer none): the payload (for text, the UTF-8 bytes without
- *   a NUL)
+ * Returns: (transfer none): the payload; for text, the UTF-8 bytes, with
+ *   a NUL byte just past its size (not counted in it)
  * Since: 0.2
  */
 GBytes *
@@ -286,7 +298,12 @@ fws_hub_bridge_default_init (FwsHubBridgeInterface *iface)
  *
  * Hands a message published on @hub to the bus. [method@Fws.Hub.publish]
  * calls it; the bridge delivers the message later, with
- * [method@Fws.Hub.deliver], when it comes back from the bus.
+ * [method@Fws.Hub.deliver], when it comes back from the bus. @message is
+ * only lent for the call: a bridge that keeps it takes a reference (C,
+ * Vala, Python do, by [method@Fws.HubMessage.ref] or by keeping the
+ * object), or, like any real bus, carries its fields (data, event, id,
+ * whether it is binary) and makes a new message from them (GJS must: it
+ * does not keep a message passed to a virtual method).
  *
  * Since: 0.2
  */
