@@ -191,6 +191,8 @@ fws_hub_message_unref (FwsHubMessage *message)
  * fws_hub_message_is_binary:
  * @message: a [struct@Fws.HubMessage]
  *
+ * Whether @message is binary.
+ *
  * Returns: whether @message is binary (made by
  *   [ctor@Fws.HubMessage.new_binary])
  * Since: 0.2
@@ -205,6 +207,8 @@ fws_hub_message_is_binary (FwsHubMessage *message)
 /**
  * fws_hub_message_get_data:
  * @message: a [struct@Fws.HubMessage]
+ *
+ * The payload of @message.
  *
  * Returns: (transfer none): the payload; for text, the UTF-8 bytes, with
  *   a NUL byte just past its size (not counted in it)
@@ -221,6 +225,8 @@ fws_hub_message_get_data (FwsHubMessage *message)
  * fws_hub_message_get_event:
  * @message: a [struct@Fws.HubMessage]
  *
+ * The event type of @message, for EventSource subscribers.
+ *
  * Returns: (nullable): the event type, or %NULL (`message`)
  * Since: 0.2
  */
@@ -234,6 +240,8 @@ fws_hub_message_get_event (FwsHubMessage *message)
 /**
  * fws_hub_message_get_id:
  * @message: a [struct@Fws.HubMessage]
+ *
+ * The event id of @message, for EventSource subscribers.
  *
  * Returns: (nullable): the event id, or %NULL
  * Since: 0.2
@@ -362,9 +370,12 @@ fws_hub_bridge_publish (FwsHubBridge  *bridge,
  * by default, or 1 MiB for a connection that has none) when a message is
  * delivered is handled by [property@Fws.Hub:overflow-policy]: with
  * %FWS_HUB_OVERFLOW_SKIP it misses that message, with
- * %FWS_HUB_OVERFLOW_CLOSE it is closed (close code 1013 for a WebSocket).
- * Both are counted in [property@Fws.Hub:n-skipped]; the publisher never
- * waits for a subscriber.
+ * %FWS_HUB_OVERFLOW_CLOSE it leaves all its topics at once and is closed
+ * (close code 1013, try again later, for a WebSocket; its close frame goes
+ * out behind what is queued). Both are counted in
+ * [property@Fws.Hub:n-skipped]; the publisher never waits for a
+ * subscriber. A message that would take a queue past its hard limit is
+ * handled the same way.
  *
  * A connection that closes leaves all its topics by itself. The hub holds a
  * reference on each subscribed connection until then.
@@ -679,6 +690,8 @@ fws_hub_unsubscribe_all (FwsHub  *hub,
  * @connection: a connection
  * @topic: the topic
  *
+ * Whether @connection is subscribed to @topic.
+ *
  * Returns: whether @connection is subscribed to @topic
  * Since: 0.2
  */
@@ -701,6 +714,8 @@ fws_hub_is_subscribed (FwsHub     *hub,
  * fws_hub_get_n_subscribers:
  * @hub: a [class@Fws.Hub]
  * @topic: the topic
+ *
+ * How many connections are subscribed to @topic.
  *
  * Returns: the number of connections subscribed to @topic
  * Since: 0.2
@@ -1013,6 +1028,8 @@ fws_hub_set_bridge (FwsHub       *hub,
  * fws_hub_get_bridge:
  * @hub: a [class@Fws.Hub]
  *
+ * Gets [property@Fws.Hub:bridge].
+ *
  * Returns: (transfer none) (nullable): [property@Fws.Hub:bridge]
  * Since: 0.2
  */
@@ -1049,6 +1066,8 @@ fws_hub_set_overflow_policy (FwsHub         *hub,
  * fws_hub_get_overflow_policy:
  * @hub: a [class@Fws.Hub]
  *
+ * Gets [property@Fws.Hub:overflow-policy].
+ *
  * Returns: [property@Fws.Hub:overflow-policy]
  * Since: 0.2
  */
@@ -1062,6 +1081,8 @@ fws_hub_get_overflow_policy (FwsHub *hub)
 /**
  * fws_hub_get_n_skipped:
  * @hub: a [class@Fws.Hub]
+ *
+ * Gets [property@Fws.Hub:n-skipped].
  *
  * Returns: [property@Fws.Hub:n-skipped]
  * Since: 0.2
