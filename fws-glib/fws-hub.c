@@ -841,6 +841,7 @@ deliver_one (FwsHub        *self,
       FwsWebSocket *ws = (FwsWebSocket *) conn->object;
       GBytes *frame = NULL;
       guint32 key = 0;
+      guint threshold = 0;
 
       fws_web_socket_get_queue (ws, &queued, &high);
       if (queued > (high != 0 ? high : DEFAULT_HIGH_WATER))
@@ -848,13 +849,17 @@ deliver_one (FwsHub        *self,
           overflow (self, conn);
           return FALSE;
         }
-      switch (fws_web_socket_get_share (ws, &key))
+      switch (fws_web_socket_get_share (ws, &key, &threshold))
         {
         case FWS_WEB_SOCKET_SHARE_PLAIN:
           frame = plain_frame (self, message);
           break;
         case FWS_WEB_SOCKET_SHARE_DEFLATE:
-          frame = deflate_frame (self, message, key);
+          /* What the session would send: short messages uncompressed. */
+          if (g_bytes_get_size (message->data) < threshold)
+            frame = plain_frame (self, message);
+          else
+            frame = deflate_frame (self, message, key);
           break;
         case FWS_WEB_SOCKET_SHARE_NONE:
         default:

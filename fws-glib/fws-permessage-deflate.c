@@ -754,7 +754,8 @@ fws_deflate_session_iface_init (FwsExtensionSessionInterface *iface)
 /* Key: zlib window bits, level + 1, memory level, strategy, 8 bits each. */
 gboolean
 fws_permessage_deflate_session_get_shared_key (FwsExtensionSession *session,
-                                               guint32             *key)
+                                               guint32             *key,
+                                               guint               *threshold)
 {
   FwsDeflateSession *self;
 
@@ -767,6 +768,7 @@ fws_permessage_deflate_session_get_shared_key (FwsExtensionSession *session,
          (guint32) (self->level + 1) << 16 |
          (guint32) self->mem_level << 8 |
          (guint32) self->strategy;
+  *threshold = 0;   /* every message is compressed */
   return TRUE;
 }
 

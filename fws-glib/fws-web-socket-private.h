@@ -34,10 +34,12 @@ typedef enum
 
 /* A server connection that is OPEN on RFC 6455 with no extension takes
  * PLAIN frames; with permessage-deflate alone, without context takeover on
- * our side, DEFLATE frames (@deflate_key set); anything else (client
+ * our side, DEFLATE frames (@deflate_key set; messages shorter than
+ * @deflate_threshold take the PLAIN frame); anything else (client
  * side: frames are masked; hixie; CONNECTING; other extensions) NONE. */
 FwsWebSocketShare fws_web_socket_get_share     (FwsWebSocket  *self,
-                                                guint32       *deflate_key);
+                                                guint32       *deflate_key,
+                                                guint         *deflate_threshold);
 /* Queues a whole frame built for the share get_share () returned, by
  * reference. FALSE with FWS_ERROR_CLOSED once closing, or
  * FWS_ERROR_QUEUE_FULL past the hard limit (nothing queued). */

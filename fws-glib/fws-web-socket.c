@@ -2530,7 +2530,8 @@ fws_web_socket_init (FwsWebSocket *self)
 
 FwsWebSocketShare
 fws_web_socket_get_share (FwsWebSocket *self,
-                          guint32      *deflate_key)
+                          guint32      *deflate_key,
+                          guint        *deflate_threshold)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   FwsExtensions *exts;
@@ -2548,7 +2549,7 @@ fws_web_socket_get_share (FwsWebSocket *self,
       return FWS_WEB_SOCKET_SHARE_PLAIN;
     case 1:
       if (fws_permessage_deflate_session_get_shared_key (fws_extensions_get_active_session (exts, 0),
-                                                         deflate_key))
+                                                         deflate_key, deflate_threshold))
         return FWS_WEB_SOCKET_SHARE_DEFLATE;
       return FWS_WEB_SOCKET_SHARE_NONE;
     default:
