@@ -295,9 +295,9 @@ raw_ws (Fixture *f, const char *topic, const char *extensions, int rcvbuf)
 }
 
 static Raw *
-raw_es (Fixture *f, const char *topic)
+raw_es (Fixture *f, const char *topic, int rcvbuf)
 {
-  Raw *raw = raw_connect (f, 0);
+  Raw *raw = raw_connect (f, rcvbuf);
   g_autofree char *req = g_strdup_printf ("GET /%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
                                           topic);
 
@@ -619,6 +619,68 @@ test_slow_close (Fixture *f, gconstpointer data)
   slow_subscriber (f, FWS_HUB_OVERFLOW_CLOSE);
 }
 
+/* An EventSource subscriber that never reads is skipped too, or closed
+ * (and leaves at once); a WebSocket reader keeps getting every message. */
+static void
+slow_event_source (Fixture *f, FwsHubOverflow policy)
+{
+  enum { MAX_MESSAGES = 400, SIZE = 128 * 1024 };
+  g_autofree char *text = g_strnfill (SIZE, 'e');
+  g_autoptr(FwsHubMessage) message = fws_hub_message_new_text (text);
+  Raw *slow;
+  Sub *reader;
+  GObject *slow_es;
+  guint sent = 0;
+
+  fws_hub_set_overflow_policy (f->hub, policy);
+  slow = raw_es (f, "room", 4096);
+  fws_test_wait_until (f->server_conns->len == 1, 10);
+  slow_es = g_object_ref (g_ptr_array_index (f->server_conns, 0));
+  reader = sub_connect (f, "room");
+  fws_test_wait_until (reader->open, 10);
+  fws_test_wait_until (fws_hub_get_n_subscribers (f->hub, "room") == 2, 10);
+  g_signal_handlers_disconnect_by_func (reader->client, sub_text_cb, reader);
+
+  while (sent < MAX_MESSAGES && fws_hub_get_n_skipped (f->hub) == 0)
+    {
+      guint n = fws_hub_publish (f->hub, "room", message);
+
+      sent++;
+      g_assert_cmpuint (n, ==, fws_hub_get_n_skipped (f->hub) > 0 ? 1 : 2);
+      fws_test_wait_until (fws_web_socket_get_buffered_amount (g_ptr_array_index (f->server_conns, 1)) == 0, 10);
+    }
+  g_assert_cmpuint (fws_hub_get_n_skipped (f->hub), ==, 1);
+  if (policy == FWS_HUB_OVERFLOW_SKIP)
+    {
+      g_assert_true (fws_hub_is_subscribed (f->hub, slow_es, "room"));
+      g_assert_cmpint (fws_event_source_get_ready_state (FWS_EVENT_SOURCE (slow_es)), ==, FWS_READY_STATE_OPEN);
+      g_assert_cmpuint (fws_hub_publish (f->hub, "room", message), ==, 1);
+      g_assert_cmpuint (fws_hub_get_n_skipped (f->hub), ==, 2);
+    }
+  else
+    {
+      g_assert_false (fws_hub_is_subscribed (f->hub, slow_es, "room"));
+      g_assert_cmpuint (fws_hub_get_n_subscribers (f->hub, "room"), ==, 1);
+      g_assert_cmpint (fws_event_source_get_ready_state (FWS_EVENT_SOURCE (slow_es)), ==, FWS_READY_STATE_CLOSED);
+    }
+  raw_free (slow);
+  sub_free (reader);
+  fws_test_wait_until (fws_hub_get_n_subscribers (f->hub, "room") == 0, 10);
+  g_object_unref (slow_es);
+}
+
+static void
+test_slow_event_source_skip (Fixture *f, gconstpointer data)
+{
+  slow_event_source (f, FWS_HUB_OVERFLOW_SKIP);
+}
+
+static void
+test_slow_event_source_close (Fixture *f, gconstpointer data)
+{
+  slow_event_source (f, FWS_HUB_OVERFLOW_CLOSE);
+}
+
 /* EventSource subscribers share one event per message (type, id, data
  * lines); binary messages reach WebSocket subscribers only. */
 static void
@@ -632,7 +694,7 @@ test_event_source (Fixture *f, gconstpointer data)
                          "data: plain\r\n\r\n";
 
   for (guint i = 0; i < N; i++)
-    raws[i] = raw_es (f, "room");
+    raws[i] = raw_es (f, "room", 0);
   ws = sub_connect (f, "room");
   fws_test_wait_until (ws->open, 10);
   fws_test_wait_until (fws_hub_get_n_subscribers (f->hub, "room") == N + 1, 10);
@@ -821,9 +883,24 @@ test_bookkeeping (Fixture *f, gconstpointer data)
   fws_hub_set_bridge (hub, NULL);
   g_assert_null (fws_hub_get_bridge (hub));
 
+  /* A hub dropped with subscribers lets them go. */
+  {
+    FwsHub *other = fws_hub_new ();
+
+    fws_hub_subscribe (other, ca, "t");
+    fws_hub_subscribe (other, cb, "t");
+    g_object_unref (other);
+  }
+
   /* A closed connection leaves, and does not subscribe again. */
+  g_object_ref (ca);
   sub_free (a);
   fws_test_wait_until (fws_hub_get_n_subscribers (hub, "t1") == 1, 10);
+  fws_test_wait_until (fws_web_socket_get_ready_state (FWS_WEB_SOCKET (ca)) == FWS_READY_STATE_CLOSED, 10);
+  fws_hub_subscribe (hub, ca, "t1");
+  g_assert_false (fws_hub_is_subscribed (hub, ca, "t1"));
+  g_assert_cmpuint (fws_hub_get_n_subscribers (hub, "t1"), ==, 1);
+  g_object_unref (ca);
   sub_free (b);
   fws_test_wait_until (fws_hub_get_n_subscribers (hub, "t1") == 0, 10);
 }
@@ -845,6 +922,8 @@ main (int argc, char *argv[])
   ADD ("slow-skip", test_slow_skip);
   ADD ("slow-close", test_slow_close);
   ADD ("event-source", test_event_source);
+  ADD ("slow-event-source-skip", test_slow_event_source_skip);
+  ADD ("slow-event-source-close", test_slow_event_source_close);
   ADD ("per-connection", test_per_connection);
   ADD ("bookkeeping", test_bookkeeping);
 
