@@ -377,8 +377,9 @@ fws_hub_bridge_publish (FwsHubBridge  *bridge,
  * subscriber. A message that would take a queue past its hard limit is
  * handled the same way.
  *
- * A connection that closes leaves all its topics by itself. The hub holds a
- * reference on each subscribed connection until then.
+ * A connection that closes leaves all its topics by itself (on its
+ * `close` signal; a client that connects again subscribes again). The hub
+ * holds a reference on each subscribed connection until then.
  *
  * Binary messages are not delivered to EventSource subscribers.
  *

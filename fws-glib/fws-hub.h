@@ -47,7 +47,9 @@ typedef enum
  *
  * The hub keeps the encodings it builds on the message (the WebSocket
  * frame, the compressed frame, the EventSource event): each is built once
- * and its bytes are shared by every subscriber's queue.
+ * and its bytes are shared by every subscriber's queue. They are built by
+ * the thread that delivers the message: a message may be delivered by one
+ * thread at a time.
  *
  * Since: 0.2
  */
