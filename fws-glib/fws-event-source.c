@@ -1,7 +1,7 @@
 /* fws-event-source.c — SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "fws-event-source.h"
+#include "fws-event-source-private.h"
 
 #include <string.h>
 
@@ -1392,4 +1392,38 @@ fws_event_source_init (FwsEventSource *self)
   self->max_buffered = FWS_TRANSPORT_DEFAULT_MAX_QUEUED;
   self->high_water_mark = FWS_TRANSPORT_DEFAULT_HIGH_WATER;
   self->low_water_mark = FWS_TRANSPORT_DEFAULT_LOW_WATER;
+}
+
+/* ---- The hub's share (fws-event-source-private.h) ---- */
+
+gboolean
+fws_event_source_send_prebuilt (FwsEventSource  *self,
+                                GBytes          *event,
+                                GError         **error)
+{
+  if (self->ready_state == FWS_READY_STATE_CLOSED || fws_connection_is_closing (self->conn) ||
+      fws_connection_is_dead (self->conn))
+    {
+      g_set_error (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The EventSource stream is closed"));
+      return FALSE;
+    }
+  if (!self->head_queued)
+    {
+      g_string_append_len (self->out, g_bytes_get_data (event, NULL), g_bytes_get_size (event));
+      return TRUE;
+    }
+  push_out (self);
+  return fws_transport_try_write_shared (fws_connection_get_transport (self->conn), event, error);
+}
+
+void
+fws_event_source_get_queue (FwsEventSource *self,
+                            guint64        *queued,
+                            guint64        *high_water)
+{
+  FwsTransport *transport = fws_connection_get_transport (self->conn);
+  guint64 low;
+
+  *queued = fws_transport_get_queued (transport) + self->out->len;
+  fws_transport_get_water_marks (transport, high_water, &low);
 }

@@ -19,5 +19,6 @@
 #include "fws-permessage-deflate.h"
 #include "fws-event-source.h"
 #include "fws-event-source-client.h"
+#include "fws-hub.h"
 
 #undef FWS_INSIDE

@@ -43,6 +43,20 @@ guint    fws_permessage_deflate_get_live_inflaters       (void);
 /* Frees the calling thread's shared compressors (made again when needed). */
 void     fws_permessage_deflate_release_shared           (void);
 
+/* For the hub (fws-hub.c): whether @session compresses every message
+ * with a fresh stream (no context takeover on our side), so that all
+ * sessions with the same @key (window, level, memory level, strategy)
+ * send the same bytes for a message. FALSE for any other session.
+ * @threshold: messages shorter than it go uncompressed (0: none is). */
+gboolean fws_permessage_deflate_session_get_shared_key  (FwsExtensionSession *session,
+                                                          guint32             *key,
+                                                          guint               *threshold);
+/* Compresses @data as such a session with @key would: the payload of a
+ * frame with RSV1 set, which any session with that key may send. */
+GBytes  *fws_permessage_deflate_compress_shared          (guint32              key,
+                                                          GBytes              *data,
+                                                          GError             **error);
+
 /* Process-wide: the most bytes that inflating sessions held at once (their
  * zlib state and the output being built) since the last reset. */
 gsize    fws_permessage_deflate_get_inflate_peak         (void);

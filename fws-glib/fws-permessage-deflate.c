@@ -639,24 +639,16 @@ ensure_deflater (FwsDeflateSession  *self,
   return TRUE;
 }
 
-static gboolean
-session_process_outgoing (FwsExtensionSession  *session,
-                          FwsExtensionMessage  *message,
-                          GError              **error)
+/* Compresses one message with @z and a sync flush, the trailer taken
+ * off (RFC 7692 7.2.1); NULL with *@ret set when zlib fails. */
+static GBytes *
+deflate_message (z_stream     *z,
+                 const guint8 *in,
+                 gsize         in_len,
+                 int          *ret)
 {
-  FwsDeflateSession *self = FWS_DEFLATE_SESSION (session);
-  GBytes *data = fws_extension_message_get_data (message);
-  gsize in_len, alloc, out_len;
-  const guint8 *in = g_bytes_get_data (data, &in_len);
+  gsize alloc, out_len;
   guint8 *out;
-  z_stream *z;
-
-  /* Short messages go as they are (RFC 7692 6: compressing is per message). */
-  if (in_len < self->threshold)
-    return TRUE;
-  if (!ensure_deflater (self, error))
-    return FALSE;
-  z = self->deflater;
 
   /* Sync flush markers and block headers come on top of the bound. */
   alloc = deflateBound (z, (uLong) MIN (in_len, G_MAXULONG - 64)) + 64;
@@ -670,7 +662,6 @@ session_process_outgoing (FwsExtensionSession  *session,
   for (;;)
     {
       gsize in_left = in_len - (gsize) ((const guint8 *) z->next_in - in);
-      int ret;
 
       z->avail_in = (uInt) MIN (in_left, G_MAXUINT);
       if (out_len == alloc)
@@ -680,20 +671,14 @@ session_process_outgoing (FwsExtensionSession  *session,
         }
       z->next_out = out + out_len;
       z->avail_out = (uInt) MIN (alloc - out_len, G_MAXUINT);
-      ret = deflate (z, Z_SYNC_FLUSH);
+      *ret = deflate (z, Z_SYNC_FLUSH);
       out_len = (gsize) (z->next_out - out);
-      if (ret == Z_BUF_ERROR)
+      if (*ret == Z_BUF_ERROR)
         break;   /* nothing left to do: no input, flushed already */
-      if (ret != Z_OK)
+      if (*ret != Z_OK)
         {
           g_free (out);
-          if (self->deflater_shared)
-            {
-              shared_deflater_put (g_steal_pointer (&self->deflater), TRUE);
-              self->deflater_shared = FALSE;
-            }
-          end_deflater (self);
-          return zlib_failed (error, ret, "deflate");
+          return NULL;
         }
       if (z->avail_in == 0 && (gsize) ((const guint8 *) z->next_in - in) == in_len && z->avail_out > 0)
         break;
@@ -710,12 +695,39 @@ session_process_outgoing (FwsExtensionSession  *session,
     }
   if (alloc - out_len > alloc / 8)
     out = g_realloc (out, out_len);
+  return g_bytes_new_take (out, out_len);
+}
 
-  {
-    g_autoptr(GBytes) compressed = g_bytes_new_take (out, out_len);
+static gboolean
+session_process_outgoing (FwsExtensionSession  *session,
+                          FwsExtensionMessage  *message,
+                          GError              **error)
+{
+  FwsDeflateSession *self = FWS_DEFLATE_SESSION (session);
+  GBytes *data = fws_extension_message_get_data (message);
+  gsize in_len;
+  const guint8 *in = g_bytes_get_data (data, &in_len);
+  g_autoptr(GBytes) compressed = NULL;
+  int ret = Z_OK;
 
-    fws_extension_message_set_data (message, compressed);
-  }
+  /* Short messages go as they are (RFC 7692 6: compressing is per message). */
+  if (in_len < self->threshold)
+    return TRUE;
+  if (!ensure_deflater (self, error))
+    return FALSE;
+
+  compressed = deflate_message (self->deflater, in, in_len, &ret);
+  if (compressed == NULL)
+    {
+      if (self->deflater_shared)
+        {
+          shared_deflater_put (g_steal_pointer (&self->deflater), TRUE);
+          self->deflater_shared = FALSE;
+        }
+      end_deflater (self);
+      return zlib_failed (error, ret, "deflate");
+    }
+  fws_extension_message_set_data (message, compressed);
   fws_extension_message_set_rsv (message, fws_extension_message_get_rsv (message) | FWS_RESERVED_BITS_RSV1);
   self->deflated++;
 
@@ -1043,6 +1055,56 @@ fws_deflate_session_iface_init (FwsExtensionSessionInterface *iface)
   iface->process_incoming_message = session_process_incoming;
   iface->process_outgoing_message = session_process_outgoing;
   iface->close = session_close;
+}
+
+/* ---- Shared compression (the hub) ---- */
+
+/* Key: zlib window bits, level + 1, memory level, strategy, 8 bits each. */
+gboolean
+fws_permessage_deflate_session_get_shared_key (FwsExtensionSession *session,
+                                               guint32             *key,
+                                               guint               *threshold)
+{
+  FwsDeflateSession *self;
+
+  if (!FWS_IS_DEFLATE_SESSION (session))
+    return FALSE;
+  self = FWS_DEFLATE_SESSION (session);
+  if (!self->configured || self->config.own_takeover)
+    return FALSE;
+  *key = (guint32) MAX (self->config.own_window, MIN_ZLIB_WINDOW_BITS) << 24 |
+         (guint32) (self->level + 1) << 16 |
+         (guint32) self->mem_level << 8 |
+         (guint32) self->strategy;
+  *threshold = self->threshold;
+  return TRUE;
+}
+
+GBytes *
+fws_permessage_deflate_compress_shared (guint32   key,
+                                        GBytes   *data,
+                                        GError  **error)
+{
+  gsize in_len;
+  const guint8 *in = g_bytes_get_data (data, &in_len);
+  GBytes *compressed;
+  z_stream *z;
+  int ret = Z_OK;
+
+  /* The thread's shared compressor for the key's parameters, fresh for
+   * each message: the output the sessions produce. */
+  z = shared_deflater_get ((int) ((key >> 16) & 0xFF) - 1, (int) ((key >> 8) & 0xFF),
+                           (int) (key & 0xFF), (int) (key >> 24), &ret);
+  if (z == NULL)
+    {
+      zlib_failed (error, ret, "deflateInit2");
+      return NULL;
+    }
+  compressed = deflate_message (z, in, in_len, &ret);
+  shared_deflater_put (z, compressed == NULL);
+  if (compressed == NULL)
+    zlib_failed (error, ret, "deflate");
+  return compressed;
 }
 
 /* ---- Private accessors ---- */

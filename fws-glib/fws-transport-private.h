@@ -92,6 +92,11 @@ gboolean      fws_transport_try_write_frame  (FwsTransport  *transport,
                                               gsize          header_len,
                                               GBytes        *payload,
                                               GError       **error);
+/* The same, always by reference whatever the size: bytes shared by many
+ * transports (the hub's pre-built frames) are never copied. */
+gboolean      fws_transport_try_write_shared (FwsTransport  *transport,
+                                              GBytes        *bytes,
+                                              GError       **error);
 /* Like the try_ variants, for callers that do not handle the error: a
  * write past the hard limit queues nothing and fails the transport (the
  * failed callback runs from the main loop with FWS_ERROR_QUEUE_FULL), so

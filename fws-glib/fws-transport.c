@@ -353,6 +353,27 @@ fws_transport_try_write_frame (FwsTransport  *t,
   return TRUE;
 }
 
+gboolean
+fws_transport_try_write_shared (FwsTransport  *t,
+                                GBytes        *bytes,
+                                GError       **error)
+{
+  gsize len = g_bytes_get_size (bytes);
+  OutChunk *c;
+
+  if (!check_room (t, len, error))
+    return FALSE;
+  if (len == 0)
+    return TRUE;
+  c = ring_push (t);
+  c->bytes = g_bytes_ref (bytes);
+  c->len = len;
+  t->out_bytes += len;
+  t->total_queued += len;
+  wake_flush (t);
+  return TRUE;
+}
+
 /* A write the caller cannot handle failed: the stream is failed, from the
  * loop (callbacks never run inside a call the owner made). */
 static void fail_later (FwsTransport *t, GError *error);

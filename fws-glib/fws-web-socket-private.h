@@ -28,4 +28,31 @@ guint fws_web_socket_get_status (FwsWebSocket *self);
  * (docs/limits.md: two peers that both pause can deadlock). */
 void  fws_web_socket_set_client_limits (FwsWebSocket *self);
 
+/* For the hub (fws-hub.c): how a message may reach this connection. */
+typedef enum
+{
+  FWS_WEB_SOCKET_SHARE_NONE,     /* send it through fws_web_socket_send () */
+  FWS_WEB_SOCKET_SHARE_PLAIN,    /* the unmasked frame without RSV bits */
+  FWS_WEB_SOCKET_SHARE_DEFLATE,  /* the compressed frame for the key */
+} FwsWebSocketShare;
+
+/* A server connection that is OPEN on RFC 6455 with no extension takes
+ * PLAIN frames; with permessage-deflate alone, without context takeover on
+ * our side, DEFLATE frames (@deflate_key set; messages shorter than
+ * @deflate_threshold take the PLAIN frame); anything else (client
+ * side: frames are masked; hixie; CONNECTING; other extensions) NONE. */
+FwsWebSocketShare fws_web_socket_get_share     (FwsWebSocket  *self,
+                                                guint32       *deflate_key,
+                                                guint         *deflate_threshold);
+/* Queues a whole frame built for the share get_share () returned, by
+ * reference. FALSE with FWS_ERROR_CLOSED once closing, or
+ * FWS_ERROR_QUEUE_FULL past the hard limit (nothing queued). */
+gboolean          fws_web_socket_send_prebuilt (FwsWebSocket  *self,
+                                                GBytes        *frame,
+                                                GError       **error);
+/* Bytes queued for the peer and the high-water mark (0: none). */
+void              fws_web_socket_get_queue     (FwsWebSocket  *self,
+                                                guint64       *queued,
+                                                guint64       *high_water);
+
 G_END_DECLS

@@ -14,6 +14,8 @@
 #include "fws-driver-private.h"
 #include "fws-marshal.h"
 #include "fws-random-private.h"
+#include "fws-permessage-deflate-private.h"
+#include "fws-hixie-private.h"
 
 /**
  * FwsWebSocket:
@@ -3181,4 +3183,75 @@ fws_web_socket_init (FwsWebSocket *self)
   g_queue_init (&priv->sends);
   g_queue_init (&priv->waiting);
   priv->extensions = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/* ---- The hub's share (fws-web-socket-private.h) ---- */
+
+FwsWebSocketShare
+fws_web_socket_get_share (FwsWebSocket *self,
+                          guint32      *deflate_key,
+                          guint        *deflate_threshold)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsExtensions *exts;
+
+  if (priv->driver == NULL || priv->uri != NULL ||
+      fws_connection_is_closing (priv->conn) ||
+      fws_driver_get_state (priv->driver) != FWS_READY_STATE_OPEN ||
+      /* The same static string: no strcmp per delivery. */
+      fws_driver_get_version (priv->driver) != fws_ws_version_to_string (FWS_WS_VERSION_HYBI_13))
+    return FWS_WEB_SOCKET_SHARE_NONE;
+  exts = fws_driver_get_extensions (priv->driver);
+  switch (fws_extensions_get_n_active (exts))
+    {
+    case 0:
+      return FWS_WEB_SOCKET_SHARE_PLAIN;
+    case 1:
+      if (fws_permessage_deflate_session_get_shared_key (fws_extensions_get_active_session (exts, 0),
+                                                         deflate_key, deflate_threshold))
+        return FWS_WEB_SOCKET_SHARE_DEFLATE;
+      return FWS_WEB_SOCKET_SHARE_NONE;
+    default:
+      return FWS_WEB_SOCKET_SHARE_NONE;
+    }
+}
+
+gboolean
+fws_web_socket_send_prebuilt (FwsWebSocket  *self,
+                              GBytes        *frame,
+                              GError       **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->driver == NULL || fws_connection_is_dead (priv->conn) ||
+      fws_driver_get_state (priv->driver) != FWS_READY_STATE_OPEN)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+  /* max-buffered, as fws_web_socket_send checks it (the transport has no
+   * hard limit of its own); the hub decides what a full queue means, so
+   * the send-overflow policy is not applied here. */
+  if (priv->max_buffered != 0 &&
+      (g_bytes_get_size (frame) > priv->max_buffered ||
+       fws_web_socket_get_buffered_amount (self) > priv->max_buffered - g_bytes_get_size (frame)))
+    {
+      set_queue_full (self, g_bytes_get_size (frame), error);
+      return FALSE;
+    }
+  return fws_transport_try_write_shared (transport_of (self), frame, error);
+}
+
+void
+fws_web_socket_get_queue (FwsWebSocket *self,
+                          guint64      *queued,
+                          guint64      *high_water)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  FwsTransport *transport = transport_of (self);
+  guint64 low;
+
+  *queued = fws_transport_get_queued (transport) +
+            (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
+  fws_transport_get_water_marks (transport, high_water, &low);
 }
