@@ -218,7 +218,7 @@ class Deployment:
     def stop(self):
         for name, proc in self.procs.items():
             if proc.poll() is None:
-                proc.send_signal(signal.SIGQUIT if name == 'nginx' else signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
         for name, proc in self.procs.items():
             try:
                 proc.wait(5)

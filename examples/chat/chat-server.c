@@ -29,6 +29,10 @@
  * to Redis pub/sub (chat-redis.c) so that several processes share rooms,
  * keeps history in a Redis stream per room and presence in Redis, and ids
  * are the stream's: a client reconnecting to any process gets what it missed.
+ *
+ * JSON: the server only writes it (the client sends plain text), so a small
+ * escaping function does, rather than a JSON library as a dependency of the
+ * example; Redis's Lua scripts use Redis's own cjson.
  */
 #include <fws-glib/fws-glib.h>
 #include <glib-unix.h>
@@ -880,6 +884,9 @@ main (int argc, char **argv)
     server_name = g_strdup_printf ("%s-%d", g_get_host_name (), (int) getpid ());
 
   hub = fws_hub_new ();
+  /* A client too slow to keep up is closed rather than skipped: it comes
+   * back with the id of the last message it got and misses nothing. */
+  fws_hub_set_overflow_policy (hub, FWS_HUB_OVERFLOW_CLOSE);
   rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, room_free);
   if (redis_address != NULL)
     {
