@@ -47,6 +47,18 @@ struct _FwsHubMessage
 
 G_DEFINE_BOXED_TYPE (FwsHubMessage, fws_hub_message, fws_hub_message_ref, fws_hub_message_unref)
 
+/* Text is kept with a NUL byte just past its size. */
+static GBytes *
+text_bytes (const char *text,
+            gsize       len)
+{
+  char *copy = g_malloc (len + 1);
+
+  memcpy (copy, text, len);
+  copy[len] = '\0';
+  return g_bytes_new_take (copy, len);
+}
+
 static FwsHubMessage *
 message_new (gboolean    binary,
              GBytes     *data,
@@ -81,7 +93,7 @@ fws_hub_message_new_text (const char *text)
   g_return_val_if_fail (text != NULL, NULL);
   len = strlen (text);
   g_return_val_if_fail (fws_utf8_validate ((const guint8 *) text, len), NULL);
-  return message_new (FALSE, g_bytes_new (text, len), NULL, NULL);
+  return message_new (FALSE, text_bytes (text, len), NULL, NULL);
 }
 
 /**
@@ -127,7 +139,7 @@ fws_hub_message_new_event (const char *event,
   g_return_val_if_fail (fws_utf8_validate ((const guint8 *) data, len), NULL);
   g_return_val_if_fail (event == NULL || fws_sse_check_field (event, strlen (event), "event", NULL), NULL);
   g_return_val_if_fail (id == NULL || fws_sse_check_field (id, strlen (id), "id", NULL), NULL);
-  return message_new (FALSE, g_bytes_new (data, len), event, id);
+  return message_new (FALSE, text_bytes (data, len), event, id);
 }
 
 /**
@@ -179,6 +191,8 @@ fws_hub_message_unref (FwsHubMessage *message)
  * fws_hub_message_is_binary:
  * @message: a [struct@Fws.HubMessage]
  *
+ * Whether @message is binary.
+ *
  * Returns: whether @message is binary (made by
  *   [ctor@Fws.HubMessage.new_binary])
  * Since: 0.2
@@ -194,8 +208,10 @@ fws_hub_message_is_binary (FwsHubMessage *message)
  * fws_hub_message_get_data:
  * @message: a [struct@Fws.HubMessage]
  *
- * Returns: (transfer none): the payload (for text, the UTF-8 bytes without
- *   a NUL)
+ * The payload of @message.
+ *
+ * Returns: (transfer none): the payload; for text, the UTF-8 bytes, with
+ *   a NUL byte just past its size (not counted in it)
  * Since: 0.2
  */
 GBytes *
@@ -208,6 +224,8 @@ fws_hub_message_get_data (FwsHubMessage *message)
 /**
  * fws_hub_message_get_event:
  * @message: a [struct@Fws.HubMessage]
+ *
+ * The event type of @message, for EventSource subscribers.
  *
  * Returns: (nullable): the event type, or %NULL (`message`)
  * Since: 0.2
@@ -222,6 +240,8 @@ fws_hub_message_get_event (FwsHubMessage *message)
 /**
  * fws_hub_message_get_id:
  * @message: a [struct@Fws.HubMessage]
+ *
+ * The event id of @message, for EventSource subscribers.
  *
  * Returns: (nullable): the event id, or %NULL
  * Since: 0.2
@@ -286,7 +306,12 @@ fws_hub_bridge_default_init (FwsHubBridgeInterface *iface)
  *
  * Hands a message published on @hub to the bus. [method@Fws.Hub.publish]
  * calls it; the bridge delivers the message later, with
- * [method@Fws.Hub.deliver], when it comes back from the bus.
+ * [method@Fws.Hub.deliver], when it comes back from the bus. @message is
+ * only lent for the call: a bridge that keeps it takes a reference (C,
+ * Vala, Python do, by [method@Fws.HubMessage.ref] or by keeping the
+ * object), or, like any real bus, carries its fields (data, event, id,
+ * whether it is binary) and makes a new message from them (GJS must: it
+ * does not keep a message passed to a virtual method).
  *
  * Since: 0.2
  */
@@ -345,9 +370,12 @@ fws_hub_bridge_publish (FwsHubBridge  *bridge,
  * by default, or 1 MiB for a connection that has none) when a message is
  * delivered is handled by [property@Fws.Hub:overflow-policy]: with
  * %FWS_HUB_OVERFLOW_SKIP it misses that message, with
- * %FWS_HUB_OVERFLOW_CLOSE it is closed (close code 1013 for a WebSocket).
- * Both are counted in [property@Fws.Hub:n-skipped]; the publisher never
- * waits for a subscriber.
+ * %FWS_HUB_OVERFLOW_CLOSE it leaves all its topics at once and is closed
+ * (close code 1013, try again later, for a WebSocket; its close frame goes
+ * out behind what is queued). Both are counted in
+ * [property@Fws.Hub:n-skipped]; the publisher never waits for a
+ * subscriber. A message that would take a queue past its hard limit is
+ * handled the same way.
  *
  * A connection that closes leaves all its topics by itself. The hub holds a
  * reference on each subscribed connection until then.
@@ -662,6 +690,8 @@ fws_hub_unsubscribe_all (FwsHub  *hub,
  * @connection: a connection
  * @topic: the topic
  *
+ * Whether @connection is subscribed to @topic.
+ *
  * Returns: whether @connection is subscribed to @topic
  * Since: 0.2
  */
@@ -684,6 +714,8 @@ fws_hub_is_subscribed (FwsHub     *hub,
  * fws_hub_get_n_subscribers:
  * @hub: a [class@Fws.Hub]
  * @topic: the topic
+ *
+ * How many connections are subscribed to @topic.
  *
  * Returns: the number of connections subscribed to @topic
  * Since: 0.2
@@ -772,16 +804,25 @@ static void
 overflow (FwsHub *self,
           Conn   *conn)
 {
+  GObject *object;
+  gboolean is_web_socket;
+
   self->n_skipped++;
   if (self->overflow != FWS_HUB_OVERFLOW_CLOSE)
     return;
+  /* It leaves its topics now: its close may wait for a peer that does
+   * not read. */
+  object = g_object_ref (conn->object);
+  is_web_socket = conn->is_web_socket;
+  conn_remove (self, conn);
   /* hixie connections have no close codes: a plain close for them. */
-  if (conn->is_web_socket &&
-      !fws_web_socket_close (FWS_WEB_SOCKET (conn->object), CLOSE_TRY_AGAIN_LATER,
+  if (is_web_socket &&
+      !fws_web_socket_close (FWS_WEB_SOCKET (object), CLOSE_TRY_AGAIN_LATER,
                              "Subscriber too slow", NULL))
-    fws_web_socket_close (FWS_WEB_SOCKET (conn->object), 0, NULL, NULL);
-  else if (!conn->is_web_socket)
-    fws_event_source_close (FWS_EVENT_SOURCE (conn->object));
+    fws_web_socket_close (FWS_WEB_SOCKET (object), 0, NULL, NULL);
+  else if (!is_web_socket)
+    fws_event_source_close (FWS_EVENT_SOURCE (object));
+  g_object_unref (object);
 }
 
 /* Queues @message for @conn; TRUE if it was. */
@@ -987,6 +1028,8 @@ fws_hub_set_bridge (FwsHub       *hub,
  * fws_hub_get_bridge:
  * @hub: a [class@Fws.Hub]
  *
+ * Gets [property@Fws.Hub:bridge].
+ *
  * Returns: (transfer none) (nullable): [property@Fws.Hub:bridge]
  * Since: 0.2
  */
@@ -1023,6 +1066,8 @@ fws_hub_set_overflow_policy (FwsHub         *hub,
  * fws_hub_get_overflow_policy:
  * @hub: a [class@Fws.Hub]
  *
+ * Gets [property@Fws.Hub:overflow-policy].
+ *
  * Returns: [property@Fws.Hub:overflow-policy]
  * Since: 0.2
  */
@@ -1036,6 +1081,8 @@ fws_hub_get_overflow_policy (FwsHub *hub)
 /**
  * fws_hub_get_n_skipped:
  * @hub: a [class@Fws.Hub]
+ *
+ * Gets [property@Fws.Hub:n-skipped].
  *
  * Returns: [property@Fws.Hub:n-skipped]
  * Since: 0.2
