@@ -207,7 +207,9 @@ class Deployment:
         self.procs = {}
 
     def start_chat(self, name, chat, redis_port):
-        proc = subprocess.Popen([chat, '--port', '0', '--redis', f'127.0.0.1:{redis_port}', '--name', name],
+        # Presence entries of a dead process expire after 3 s, not 15.
+        proc = subprocess.Popen([chat, '--port', '0', '--redis', f'127.0.0.1:{redis_port}', '--name', name,
+                                 '--presence-ttl', '3'],
                                 stdout=subprocess.PIPE, stderr=open(os.path.join(self.tmp, f'{name}.log'), 'w'))
         self.procs[name] = proc
         line = read_line(proc, name)
@@ -300,9 +302,11 @@ async def scenario(d, websockets, http_port, tls_port, ctx):
     base = f'wss://127.0.0.1:{tls_port}'
     by_server = {}
     spare = []
+    nicks = {'chat-a': [], 'chat-b': []}
     try:
         for i in range(8):
             ws, welcome = await ws_join(websockets, f'{base}/chat?room=main&nick=user{i}', ctx)
+            nicks[welcome['server']].append(f'user{i}')
             if welcome['server'] in by_server:
                 spare.append(ws)
             else:
@@ -339,6 +343,15 @@ async def scenario(d, websockets, http_port, tls_port, ctx):
             feed.close()
             feed = None
         check(feed is not None, 'nginx never sent the EventSource client to chat-a')
+        presence = None
+        for i in range(8):
+            presence = await EventStream.open(tls_port, '/presence?room=main', ctx)
+            if json.loads((await presence.next_of('hello'))[2])['server'] == 'chat-b':
+                break
+            presence.close()
+            presence = None
+        check(presence is not None, 'nginx never sent the presence feed to chat-b')
+        await presence.presence(sorted(nicks['chat-a'] + nicks['chat-b']))
         d.procs['chat-a'].kill()
         d.procs['chat-a'].wait(WAIT)
         # chat-a's clients see their connections end.
@@ -363,6 +376,10 @@ async def scenario(d, websockets, http_port, tls_port, ctx):
         events = [await feed.next_of('message') for _ in range(5)]
         got_es = [(ev[1], json.loads(ev[2])['text']) for ev in events]
         check(got_es == missed, f'EventSource after reconnecting: {got_es}\nmissed: {missed}')
+        # The nicknames of chat-a's clients leave the presence list when
+        # their entries expire (--presence-ttl 3), the reconnected one stays.
+        await presence.presence(sorted(nicks['chat-b'] + ['user-a']), timeout=8)
+        presence.close()
         # And both go on together.
         await b.send('after')
         m1, m2 = (await ws_messages(a2, 1))[0], (await ws_messages(b, 1))[0]
@@ -373,7 +390,7 @@ async def scenario(d, websockets, http_port, tls_port, ctx):
         for ws in [a2, b] + spare:
             await ws.close()
         tap(True, 'a killed process\'s clients reconnect through nginx and lose no message '
-                  '(WebSocket since=, EventSource Last-Event-ID)')
+                  '(WebSocket since=, EventSource Last-Event-ID); its nicknames leave the presence list')
     except Exception as e:
         tap(False, 'a killed process\'s clients reconnect through nginx and lose no message', repr(e))
 

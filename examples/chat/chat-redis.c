@@ -23,7 +23,6 @@
 #include <string.h>
 
 #define CHANNEL_PREFIX  "fws-chat:"
-#define PRESENCE_TTL_MS "15000"
 
 /* KEYS: stream. ARGV: channel, message JSON without id, MAXLEN. */
 static const char say_script[] =
@@ -73,6 +72,7 @@ struct _ChatRedis
   FwsHub            *hub;
   FwsHubBridge      *bridge;
   char              *history_max;
+  char              *presence_ttl_ms;
   guint              pending;   /* commands sent on cmd, not answered yet */
   gboolean           subscribed;
   gboolean           closing;
@@ -371,7 +371,7 @@ chat_redis_presence (ChatRedis                *redis,
   g_ptr_array_add (argv, state);
   g_ptr_array_add (argv, channel);
   g_ptr_array_add (argv, (gpointer) op);
-  g_ptr_array_add (argv, (gpointer) PRESENCE_TTL_MS);
+  g_ptr_array_add (argv, redis->presence_ttl_ms);
   g_ptr_array_add (argv, (gpointer) room);
   for (; members && *members; members++)
     g_ptr_array_add (argv, (gpointer) *members);
@@ -461,6 +461,7 @@ chat_redis_connect (const char  *host,
                     int          port,
                     FwsHub      *hub,
                     guint        history_max,
+                    guint        presence_ttl_ms,
                     GError     **error)
 {
   ChatRedis *redis = g_new0 (ChatRedis, 1);
@@ -471,6 +472,7 @@ chat_redis_connect (const char  *host,
 
   redis->hub = hub;
   redis->history_max = g_strdup_printf ("%u", history_max);
+  redis->presence_ttl_ms = g_strdup_printf ("%u", presence_ttl_ms);
   redis->cmd = open_context (redis, host, port, &redis->cmd_source, error);
   if (redis->cmd != NULL)
     redis->sub = open_context (redis, host, port, &redis->sub_source, error);

@@ -1,6 +1,7 @@
 /* chat-server.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * fws-chat-server [--host ADDR] [--port N] [--redis HOST:PORT] [--history N] [--name NAME]
+ *                 [--presence-ttl S]
  *
  * A chat with rooms, nicknames, presence and recent history, fanned out
  * with FwsHub: one topic per room for its messages, one for its presence.
@@ -48,7 +49,6 @@
 #define TEXT_MAX_CHARS   2000
 #define NICK_MAX_CHARS   24
 #define ROOM_MAX_CHARS   40
-#define PRESENCE_REFRESH 5      /* s: Redis presence entries live 3 times that */
 
 typedef struct
 {
@@ -80,6 +80,7 @@ typedef struct
 static FwsHub *hub;
 static GHashTable *rooms;
 static guint history_max = 200;
+static int presence_ttl = 15;   /* s: Redis presence entries, refreshed 3 times as often */
 static char *server_name;
 static guint64 member_counter;
 #ifdef CHAT_HAVE_REDIS
@@ -858,6 +859,8 @@ main (int argc, char **argv)
       "Share rooms with other processes through the Redis server at HOST:PORT", "HOST:PORT" },
     { "history", 0, 0, G_OPTION_ARG_INT, &history, "Messages kept per room (default 200)", "N" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &server_name, "This process's name (default HOST-PID)", "NAME" },
+    { "presence-ttl", 0, 0, G_OPTION_ARG_INT, &presence_ttl,
+      "With --redis: seconds before the nicknames of a process that died leave the presence lists (default 15)", "S" },
     { NULL }
   };
 
@@ -880,6 +883,11 @@ main (int argc, char **argv)
       return 2;
     }
   history_max = (guint) history;
+  if (presence_ttl < 3 || presence_ttl > 3600)
+    {
+      g_printerr ("invalid --presence-ttl %d: expected 3 to 3600 seconds\n", presence_ttl);
+      return 2;
+    }
   if (server_name == NULL)
     server_name = g_strdup_printf ("%s-%d", g_get_host_name (), (int) getpid ());
 
@@ -901,13 +909,14 @@ main (int argc, char **argv)
           g_printerr ("invalid --redis %s: expected HOST:PORT\n", redis_address);
           return 2;
         }
-      redis = chat_redis_connect (redis_host, (int) redis_port, hub, history_max, &error);
+      redis = chat_redis_connect (redis_host, (int) redis_port, hub, history_max,
+                                  (guint) presence_ttl * 1000, &error);
       if (redis == NULL)
         {
           g_printerr ("cannot use Redis at %s: %s\n", redis_address, error->message);
           return 1;
         }
-      g_timeout_add_seconds (PRESENCE_REFRESH, presence_refresh_cb, NULL);
+      g_timeout_add_seconds ((guint) presence_ttl / 3, presence_refresh_cb, NULL);
 #else
       g_printerr ("--redis: this fws-chat-server was built without hiredis\n");
       return 2;

@@ -30,7 +30,7 @@ typedef void (*ChatRedisHistoryFunc) (GPtrArray *messages, const GError *error, 
 typedef void (*ChatRedisPresenceFunc) (const char *json, const GError *error, gpointer user_data);
 
 ChatRedis *chat_redis_connect  (const char *host, int port, FwsHub *hub, guint history_max,
-                                GError **error);
+                                guint presence_ttl_ms, GError **error);
 void       chat_redis_history  (ChatRedis *redis, const char *room, const char *since,
                                 guint count, ChatRedisHistoryFunc func, gpointer user_data);
 /* op: "add", "rem", "refresh" or "get"; members: "ID NICK" strings. */
