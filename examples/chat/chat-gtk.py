@@ -158,6 +158,9 @@ class ChatWindow(Gtk.ApplicationWindow):
     # ---- the presence feed ----
 
     def on_feed(self, feed, event, data, last_event_id):
+        if event == 'hello':
+            # A new connection: versions count again (a restarted server).
+            self.presence_version = -1
         if event != 'presence':
             return
         p = json.loads(data)
