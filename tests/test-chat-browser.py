@@ -76,7 +76,9 @@ def main():
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(120)
 
-    server = subprocess.Popen([chat, '--port', '0', '--name', 'browser-test'], stdout=subprocess.PIPE)
+    def start_server(port):
+        return subprocess.Popen([chat, '--port', str(port), '--name', 'browser-test'], stdout=subprocess.PIPE)
+    server = start_server(0)
     profile = tempfile.mkdtemp(prefix='fws-chat-chromium-')
     driver = None
     try:
@@ -152,6 +154,23 @@ def main():
             tap(True, 'the presence feed shows grace leaving')
         except AssertionError as e:
             tap(False, 'the presence feed shows grace leaving', e)
+
+        # The server restarts: the page notices, connects again by itself
+        # and goes on.
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
+        wait_for(driver, "return document.body.dataset.ws === 'closed'", 'ada sees the server gone')
+        server = start_server(port)
+        server.stdout.readline()
+        try:
+            wait_for(driver, "return document.body.dataset.ws === 'open'", 'ada connected again')
+            wait_for(driver, "return document.body.dataset.presence === 'ada'", 'presence again')
+            say(driver, 'Back again')
+            wait_for(driver, "return document.querySelectorAll('.msg').length >= 4", 'the new message')
+            tap(texts(driver) == expected + ['ada: Back again'], 'after a server restart the page reconnects '
+                'by itself and goes on', texts(driver))
+        except AssertionError as e:
+            tap(False, 'after a server restart the page reconnects by itself and goes on', e)
     except Exception as e:
         tap(False, 'the chat in two Chromium pages', f'{type(e).__name__}: {e}')
     finally:
