@@ -830,6 +830,26 @@ handle (SoupServer        *server,
 /* ---- main ---- */
 
 static gboolean
+timed_out_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static guint
+count_members (void)
+{
+  GHashTableIter iter;
+  Room *room;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, rooms);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &room))
+    n += g_hash_table_size (room->members);
+  return n;
+}
+
+static gboolean
 quit_cb (gpointer user_data)
 {
   g_main_loop_quit (user_data);
@@ -970,11 +990,24 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
 
   fws_listener_stop (listener);
+  /* Goodbye to every client (1001: they reconnect, to another process
+   * behind a proxy), and a few seconds for their close handshakes, which
+   * take them out of the presence lists. */
+  if (fws_server_close_all (1001, "server stopping") > 0)
+    {
+      gboolean timed_out = FALSE;
+      guint timeout = g_timeout_add_seconds (3, timed_out_cb, &timed_out);
+
+      while (!timed_out && count_members () > 0)
+        g_main_context_iteration (NULL, TRUE);
+      if (!timed_out)
+        g_source_remove (timeout);
+    }
 #ifdef CHAT_HAVE_REDIS
   if (redis != NULL)
     {
-      /* Leave the rooms' presence lists now rather than when the entries
-       * expire. */
+      /* Those still there leave the presence lists now rather than when
+       * their entries expire. */
       GHashTableIter iter;
       Room *room;
 
