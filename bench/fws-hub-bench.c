@@ -18,6 +18,11 @@
  *         server connections (SoupWebsocketConnection on the same sockets
  *         after a 101 written here).
  *
+ * Then hub and fws again on connections with permessage-deflate (no
+ * context takeover on the server side, zlib level 6): the hub compresses
+ * each message once for all, the loop once per connection (one message
+ * per round: the loop is slow).
+ *
  * It prints deliveries per second (median of the rounds: messages times
  * subscribers, from the first send until the reader counted the last
  * frame) and instructions per delivery: the same program under
@@ -165,6 +170,10 @@ reader_feed (RConn *c, const guint8 *p, gsize n)
 static const char request_head[] =
   "GET /" TOPIC " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+static const char request_head_deflate[] =
+  "GET /" TOPIC " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+  "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
 
 static int
 reader_main (int port, int ctrl)
@@ -202,8 +211,9 @@ reader_main (int port, int ctrl)
               if (fgets (line, sizeof line, ctrl_in) == NULL)
                 return 0;   /* the publisher is gone */
               arg = g_ascii_strtoull (line + 1, NULL, 10);
-              if (line[0] == 'C')
+              if (line[0] == 'C' || line[0] == 'D')
                 {
+                  const char *req = line[0] == 'D' ? request_head_deflate : request_head;
                   /* Connect @arg subscribers, each with its request. */
                   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((guint16) port) };
 
@@ -216,7 +226,7 @@ reader_main (int port, int ctrl)
                       rc->fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                       if (rc->fd < 0 || connect (rc->fd, (struct sockaddr *) &sa, sizeof sa) < 0)
                         die ("reader: connect: %s", g_strerror (errno));
-                      if (write (rc->fd, request_head, strlen (request_head)) != (ssize_t) strlen (request_head))
+                      if (write (rc->fd, req, strlen (req)) != (ssize_t) strlen (req))
                         die ("reader: write: %s", g_strerror (errno));
                       g_unix_set_fd_nonblocking (rc->fd, TRUE, NULL);
                       epoll_ctl (ep, EPOLL_CTL_ADD, rc->fd, &cev);
@@ -276,7 +286,7 @@ reader_main (int port, int ctrl)
 /* ------------------------------------------------------------------------ */
 /* The publisher                                                            */
 
-typedef enum { MODE_FWS, MODE_SOUP } Mode;
+typedef enum { MODE_FWS, MODE_FWS_DEFLATE, MODE_SOUP } Mode;
 
 typedef struct
 {
@@ -292,6 +302,7 @@ typedef struct
   gboolean        acked;
   guint64         frames_expected;
   GUri           *uri;
+  FwsPermessageDeflate *deflate;  /* no context takeover on the server side */
 } Bench;
 
 static Bench B;
@@ -352,9 +363,11 @@ request_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (request == NULL)
     die ("request: %s", error->message);
-  ws = fws_web_socket_new_for_request (request, NULL, &error);
-  if (ws == NULL)
-    die ("new_for_request: %s", error->message);
+  ws = g_object_new (FWS_TYPE_WEB_SOCKET, NULL);
+  if (B.mode == MODE_FWS_DEFLATE)
+    fws_web_socket_add_extension (ws, FWS_EXTENSION (B.deflate), NULL);
+  if (!fws_web_socket_accept_request (ws, request, &error))
+    die ("accept_request: %s", error->message);
   g_signal_connect (ws, "open", G_CALLBACK (ws_open_cb), NULL);
   g_signal_connect (ws, "close", G_CALLBACK (ws_close_cb), NULL);
   fws_hub_subscribe (B.hub, G_OBJECT (ws), TOPIC);
@@ -364,7 +377,7 @@ request_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 incoming_cb (GSocketService *service, GSocketConnection *conn, GObject *source, gpointer user_data)
 {
-  if (B.mode == MODE_FWS)
+  if (B.mode != MODE_SOUP)
     {
       fws_request_read_async (G_IO_STREAM (conn), 30000, NULL, request_cb, NULL);
       return TRUE;
@@ -406,10 +419,10 @@ connect_subscribers (Mode mode, guint n)
   char cmd[64];
 
   B.mode = mode;
-  g_snprintf (cmd, sizeof cmd, "C%u\n", n);
+  g_snprintf (cmd, sizeof cmd, "%c%u\n", mode == MODE_FWS_DEFLATE ? 'D' : 'C', n);
   reader_command (cmd);
   wait_until (&B.acked, "the reader's connections");
-  if (mode == MODE_FWS)
+  if (mode != MODE_SOUP)
     {
       gint64 deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
 
@@ -534,9 +547,9 @@ median (double *v, guint n)
 
 /* Ir of each dump of a callgrind run, in dump order. */
 static gboolean
-callgrind_totals (const char *base, guint64 ir[3])
+callgrind_totals (const char *base, guint64 ir[5])
 {
-  for (guint d = 0; d < 3; d++)
+  for (guint d = 0; d < 5; d++)
     {
       g_autofree char *path = g_strdup_printf ("%s.%u", base, d + 1);
       g_autofree char *text = NULL;
@@ -568,12 +581,17 @@ publisher_main (guint subscribers, guint messages, guint rounds, gboolean print)
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   int pair[2];
   double *t_hub = g_new0 (double, rounds), *t_fws = g_new0 (double, rounds), *t_soup = g_new0 (double, rounds);
+  /* Compressing per connection is slow: one message per round, at most
+   * three rounds. */
+  guint rounds_z = MIN (rounds, 3);
+  double *t_hub_z = g_new0 (double, rounds), *t_fws_z = g_new0 (double, rounds);
   guint64 deliveries = (guint64) subscribers * messages;
 
   raise_nofile ();
   B.hub = fws_hub_new ();
   B.fws = g_ptr_array_new_with_free_func (g_object_unref);
   B.soup = g_ptr_array_new_with_free_func (g_object_unref);
+  B.deflate = g_object_new (FWS_TYPE_PERMESSAGE_DEFLATE, "no-context-takeover", TRUE, NULL);
   B.uri = g_uri_parse ("ws://127.0.0.1/" TOPIC, G_URI_FLAGS_NONE, NULL);
 
   /* The listening socket: a backlog for 10,000 connects. */
@@ -618,6 +636,21 @@ publisher_main (guint subscribers, guint messages, guint rounds, gboolean print)
     }
   drop_subscribers ();
 
+  /* The same with permessage-deflate, no context takeover on the server
+   * side: the hub compresses once per message, the loop once per
+   * connection. */
+  connect_subscribers (MODE_FWS_DEFLATE, subscribers);
+  phase_hub (1);
+  wait_delivered (subscribers);
+  phase_fws (1);
+  wait_delivered (subscribers);
+  for (guint r = 0; r < rounds_z; r++)
+    {
+      t_hub_z[r] = run_phase ("hub-deflate", phase_hub, 1, subscribers);
+      t_fws_z[r] = run_phase ("fws-deflate", phase_fws, 1, subscribers);
+    }
+  drop_subscribers ();
+
   connect_subscribers (MODE_SOUP, subscribers);
   phase_soup (1);
   wait_delivered (subscribers);
@@ -628,12 +661,16 @@ publisher_main (guint subscribers, guint messages, guint rounds, gboolean print)
   if (print)
     {
       double h = median (t_hub, rounds), f = median (t_fws, rounds), s = median (t_soup, rounds);
+      double hz = median (t_hub_z, rounds_z), fz = median (t_fws_z, rounds_z);
 
       printf ("subscribers %u, messages %u per round, %u rounds, %u-byte text\n",
               subscribers, messages, rounds, (guint) strlen (TEXT));
       printf ("%-48s %14.0f deliveries/s\n", "hub: fws_hub_publish_text", (double) deliveries / h);
       printf ("%-48s %14.0f deliveries/s\n", "loop: fws_web_socket_send_text", (double) deliveries / f);
       printf ("%-48s %14.0f deliveries/s\n", "loop: soup_websocket_connection_send_text", (double) deliveries / s);
+      printf ("permessage-deflate (no server context takeover), 1 message per round, %u rounds:\n", rounds_z);
+      printf ("%-48s %14.0f deliveries/s\n", "hub: fws_hub_publish_text", (double) subscribers / hz);
+      printf ("%-48s %14.0f deliveries/s\n", "loop: fws_web_socket_send_text", (double) subscribers / fz);
     }
   /* EOF on its control socket ends the reader. */
   close (B.ctrl);
@@ -641,6 +678,8 @@ publisher_main (guint subscribers, guint messages, guint rounds, gboolean print)
   g_free (t_hub);
   g_free (t_fws);
   g_free (t_soup);
+  g_free (t_hub_z);
+  g_free (t_fws_z);
   return 0;
 }
 
@@ -689,19 +728,22 @@ main (int argc, char *argv[])
       const char *argv_cg[] = { "valgrind", "--tool=callgrind", "--collect-atstart=no", out_arg,
                                 self, "--cg-child", n_arg, m_arg, NULL };
       g_autoptr(GSubprocess) cg = NULL;
-      guint64 ir[3];
+      guint64 ir[5];
       guint64 cg_deliveries = (guint64) cg_subscribers * cg_messages;
 
       cg = g_subprocess_newv (argv_cg, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
       if (cg == NULL || !g_subprocess_wait_check (cg, NULL, &error))
         die ("callgrind: %s", error->message);
       if (!callgrind_totals (base, ir))
-        die ("no totals in %s.1-3", base);
+        die ("no totals in %s.1-5", base);
       printf ("instructions per delivery (callgrind: %u subscribers, %u messages):\n",
               cg_subscribers, cg_messages);
       printf ("%-48s %14.0f\n", "hub: fws_hub_publish_text", (double) ir[0] / cg_deliveries);
       printf ("%-48s %14.0f\n", "loop: fws_web_socket_send_text", (double) ir[1] / cg_deliveries);
-      printf ("%-48s %14.0f\n", "loop: soup_websocket_connection_send_text", (double) ir[2] / cg_deliveries);
+      printf ("%-48s %14.0f\n", "loop: soup_websocket_connection_send_text", (double) ir[4] / cg_deliveries);
+      printf ("permessage-deflate (1 message):\n");
+      printf ("%-48s %14.0f\n", "hub: fws_hub_publish_text", (double) ir[2] / cg_subscribers);
+      printf ("%-48s %14.0f\n", "loop: fws_web_socket_send_text", (double) ir[3] / cg_subscribers);
       printf ("(callgrind files in %s)\n", dir);
     }
   return 0;

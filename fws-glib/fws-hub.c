@@ -837,7 +837,8 @@ deliver_one (FwsHub        *self,
 
   if (conn->is_web_socket)
     {
-      FwsWebSocket *ws = FWS_WEB_SOCKET (conn->object);
+      /* The type was checked at subscribe. */
+      FwsWebSocket *ws = (FwsWebSocket *) conn->object;
       GBytes *frame = NULL;
       guint32 key = 0;
 
@@ -870,7 +871,7 @@ deliver_one (FwsHub        *self,
     }
   else
     {
-      FwsEventSource *es = FWS_EVENT_SOURCE (conn->object);
+      FwsEventSource *es = (FwsEventSource *) conn->object;
 
       if (message->binary)
         return FALSE;

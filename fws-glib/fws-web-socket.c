@@ -15,6 +15,7 @@
 #include "fws-marshal.h"
 #include "fws-random-private.h"
 #include "fws-permessage-deflate-private.h"
+#include "fws-hixie-private.h"
 
 /**
  * FwsWebSocket:
@@ -2537,7 +2538,8 @@ fws_web_socket_get_share (FwsWebSocket *self,
   if (priv->driver == NULL || priv->uri != NULL ||
       fws_connection_is_closing (priv->conn) ||
       fws_driver_get_state (priv->driver) != FWS_READY_STATE_OPEN ||
-      strcmp (fws_driver_get_version (priv->driver), "hybi-13") != 0)
+      /* The same static string: no strcmp per delivery. */
+      fws_driver_get_version (priv->driver) != fws_ws_version_to_string (FWS_WS_VERSION_HYBI_13))
     return FWS_WEB_SOCKET_SHARE_NONE;
   exts = fws_driver_get_extensions (priv->driver);
   switch (fws_extensions_get_n_active (exts))
@@ -2575,9 +2577,11 @@ fws_web_socket_get_queue (FwsWebSocket *self,
                           guint64      *queued,
                           guint64      *high_water)
 {
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   FwsTransport *transport = transport_of (self);
   guint64 low;
 
-  *queued = fws_web_socket_get_buffered_amount (self);
+  *queued = fws_transport_get_queued (transport) +
+            (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
   fws_transport_get_water_marks (transport, high_water, &low);
 }
