@@ -316,6 +316,8 @@ new_id (void)
 
 /* ---- sending to one connection ---- */
 
+#ifdef CHAT_HAVE_REDIS
+/* Still there when Redis answered? */
 static gboolean
 conn_is_open (GObject *conn)
 {
@@ -323,6 +325,7 @@ conn_is_open (GObject *conn)
     return fws_web_socket_get_ready_state (FWS_WEB_SOCKET (conn)) == FWS_READY_STATE_OPEN;
   return fws_event_source_get_ready_state (FWS_EVENT_SOURCE (conn)) == FWS_READY_STATE_OPEN;
 }
+#endif
 
 static void
 conn_send (GObject    *conn,
