@@ -13,6 +13,7 @@ FWS_TEST_PACKAGES=(
   python3 python3-gi python3-websockets nodejs node-ws gjs
   gnutls-bin openssl tinyproxy chromium chromium-driver python3-selenium
   valgrind clang libclang-rt-14-dev gi-docgen
+  libhiredis-dev redis-server nginx xvfb gir1.2-gtk-4.0
 )
 # A nodejs from another repository (NodeSource) ships its own npm and
 # conflicts with Debian's npm package: ask for that only when npm is absent.
