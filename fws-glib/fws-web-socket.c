@@ -99,6 +99,13 @@ typedef struct
   GSource            *connect_source;
   GCancellable       *connecting;        /* (owned) the connector at work */
 
+  /* reconnecting (FwsClient) */
+  FwsWebSocketEndedFunc ended;
+  GError             *last_error;        /* the last error signal's, while ended is set */
+  gboolean            opened;            /* this connection opened */
+  FwsConnection      *retired_conn;      /* (owned) (nullable) the finished shell, freed later */
+  FwsDriver          *retired_driver;    /* (owned) (nullable) its driver */
+
   GList              *pings;             /* of PingOp */
   GQueue              sends;             /* of SendOp, in the order they were queued */
 } FwsWebSocketPrivate;
@@ -486,6 +493,10 @@ conn_finished_cb (GObject *owner)
     priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
   if (priv->close_reason == NULL)
     priv->close_reason = g_strdup ("");
+  if (priv->ended != NULL &&
+      priv->ended (self, priv->close_code, reason, failure ? failure : priv->last_error,
+                   priv->opened, priv->close_called))
+    return;  /* reset: connecting again */
   notify_state (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_CODE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_REASON]);
@@ -536,6 +547,7 @@ driver_open_cb (gpointer user_data)
       if (op->target == 0)
         op->target = fws_transport_get_total_queued (transport_of (self));
     }
+  priv->opened = TRUE;
   notify_state (self);
   restart_ping_timer (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOL]);
@@ -605,6 +617,11 @@ driver_error_cb (gpointer      user_data,
   /* Once the app called close(), failures are not reported. */
   if (priv->close_called && !fws_connection_is_dead (priv->conn))
     return;
+  if (priv->ended != NULL)
+    {
+      g_clear_error (&priv->last_error);
+      priv->last_error = g_error_copy (error);
+    }
   g_signal_emit (self, signals[ERROR], 0, error);
 }
 
@@ -665,16 +682,32 @@ arm_handshake_timer (FwsWebSocket *self)
 
 /* The connector is done: the shell takes the stream and the driver writes
  * the request, or the failure is reported (error, then close 1006). */
+typedef struct
+{
+  FwsWebSocket *self;        /* (owned) */
+  GCancellable *cancellable; /* (owned) this attempt's: a later one has another */
+} Attempt;
+
 static void
 connected_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(FwsWebSocket) self = user_data;
+  Attempt *attempt = user_data;
+  g_autoptr(FwsWebSocket) self = attempt->self;
+  g_autoptr(GCancellable) cancellable = attempt->cancellable;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GError) error = NULL;
   g_autoptr(GIOStream) stream = fws_connector_connect_finish (result, &error);
 
+  g_free (attempt);
+  if (cancellable != priv->connecting)
+    {
+      /* An attempt given up before the client reconnected. */
+      if (stream != NULL)
+        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      return;
+    }
   g_clear_object (&priv->connecting);
   if (fws_connection_is_closing (priv->conn))
     {
@@ -692,6 +725,7 @@ connect_cb (gpointer user_data)
 {
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  Attempt *attempt;
 
   g_clear_pointer (&priv->connect_source, g_source_unref);
   if (current_state (self) != FWS_READY_STATE_CONNECTING)
@@ -699,9 +733,32 @@ connect_cb (gpointer user_data)
   /* One clock for name lookup, proxies, TLS and the HTTP handshake. */
   arm_handshake_timer (self);
   priv->connecting = g_cancellable_new ();
-  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb,
-                               g_object_ref (self));
+  attempt = g_new (Attempt, 1);
+  attempt->self = g_object_ref (self);
+  attempt->cancellable = g_object_ref (priv->connecting);
+  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb, attempt);
   return G_SOURCE_REMOVE;
+}
+
+/* A new driver for priv->uri, then the connector from the main loop. */
+static void
+start_client (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autofree char *key = NULL;
+  guint8 nonce[16];
+
+  fws_random_bytes (nonce, sizeof nonce);
+  key = fws_handshake_client_key (nonce);
+  priv->driver = fws_driver_new_client (&driver_callbacks, self, priv->uri, key,
+                                        (const char * const *) priv->protocols,
+                                        priv->extra_headers, priv->max_length);
+  apply_extensions (self);
+  priv->connect_source = g_idle_source_new ();
+  g_source_set_priority (priv->connect_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
+  g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
+  g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
 }
 
 void
@@ -710,8 +767,6 @@ fws_web_socket_connect (FwsWebSocket              *self,
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GError) error = NULL;
-  g_autofree char *key = NULL;
-  guint8 nonce[16];
 
   g_return_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn));
 
@@ -722,18 +777,62 @@ fws_web_socket_connect (FwsWebSocket              *self,
       abandon (self, error);
       return;
     }
-  fws_random_bytes (nonce, sizeof nonce);
-  key = fws_handshake_client_key (nonce);
-  priv->driver = fws_driver_new_client (&driver_callbacks, self, priv->uri, key,
-                                        (const char * const *) priv->protocols,
-                                        priv->extra_headers, priv->max_length);
-  apply_extensions (self);
   priv->connector_options = options;
-  priv->connect_source = g_idle_source_new ();
-  g_source_set_priority (priv->connect_source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
-  g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
-  g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
+  start_client (self);
+}
+
+void
+fws_web_socket_set_ended_func (FwsWebSocket          *self,
+                               FwsWebSocketEndedFunc  ended)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->ended = ended;
+}
+
+/* The finished shell is still in its own call (it releases its hold on us
+ * after it): it is kept until the next reset, reconnect or finalize. */
+static void
+free_retired (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_clear_pointer (&priv->retired_conn, fws_connection_free);
+  g_clear_pointer (&priv->retired_driver, fws_driver_free);
+}
+
+void
+fws_web_socket_reset (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (priv->uri != NULL && fws_connection_is_finished (priv->conn));
+
+  free_retired (self);
+  priv->retired_conn = g_steal_pointer (&priv->conn);
+  priv->retired_driver = g_steal_pointer (&priv->driver);
+  g_clear_object (&priv->connecting);   /* cancelled: its callback sees it is not ours */
+  priv->conn = fws_connection_new (G_OBJECT (self), &conn_callbacks);
+  fws_connection_hold (priv->conn);
+  priv->close_code = 0;
+  g_clear_pointer (&priv->close_reason, g_free);
+  g_clear_error (&priv->failure);
+  g_clear_error (&priv->last_error);
+  priv->opened = FALSE;
+  notify_state (self);
+}
+
+void
+fws_web_socket_reconnect (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (priv->uri != NULL && priv->driver == NULL);
+
+  if (current_state (self) != FWS_READY_STATE_CONNECTING)
+    return;
+  free_retired (self);
+  start_client (self);
 }
 
 guint
@@ -2153,6 +2252,8 @@ fws_web_socket_finalize (GObject *object)
 
   g_clear_pointer (&priv->conn, fws_connection_free);
   g_clear_pointer (&priv->driver, fws_driver_free);
+  free_retired (self);
+  g_clear_error (&priv->last_error);
   g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->request_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->extensions, g_ptr_array_unref);
