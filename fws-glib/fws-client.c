@@ -202,6 +202,11 @@ client_ended (FwsWebSocket *ws,
     }
   cause = error != NULL ? g_error_copy (error) : lost_error (self, code);
   delay = fws_reconnect_backoff (&self->reconnect, attempt);
+  {
+    g_autoptr(GUri) uri = fws_handshake_parse_url (fws_web_socket_get_url (ws), NULL);
+
+    self->reconnect.loopback = uri != NULL && fws_reconnect_host_is_loopback (g_uri_get_host (uri));
+  }
   fws_web_socket_reset (ws);
   fws_reconnect_wait (&self->reconnect, delay);
   g_signal_emit (self, signals[RECONNECTING], 0, attempt, delay, cause);
@@ -941,6 +946,9 @@ fws_client_class_init (FwsClientClass *klass)
    * [func@Gio.NetworkMonitor.get_default] unless set; set it to %NULL to
    * watch none (the waits then run whatever the network does). Its
    * notifications are expected in the client's main context.
+   * The default monitor follows the system's default route, which a
+   * loopback URL (`localhost`, 127.0.0.0/8, `::1`) does not need: it is
+   * not consulted for one.
    *
    * Since: 0.2
    */

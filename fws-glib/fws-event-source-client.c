@@ -906,6 +906,7 @@ after_attempt (FwsEventSourceClient *self)
         if (self->ready_state != FWS_READY_STATE_CONNECTING || fws_reconnect_is_waiting (&self->reconnect))
           break;
         delay = reconnect_delay (self, attempt);
+        self->reconnect.loopback = fws_reconnect_host_is_loopback (g_uri_get_host (self->uri));
         fws_reconnect_wait (&self->reconnect, delay);
         if (failure == NULL)
           failure = g_error_new_literal (FWS_ERROR, FWS_ERROR_CLOSED, _("The event stream ended"));
@@ -2008,6 +2009,9 @@ fws_event_source_client_class_init (FwsEventSourceClientClass *klass)
    * [func@Gio.NetworkMonitor.get_default] unless set; set it to %NULL to
    * watch none. Its notifications are expected in the client's main
    * context.
+   * The default monitor follows the system's default route, which a
+   * loopback URL (`localhost`, 127.0.0.0/8, `::1`) does not need: it is
+   * not consulted for one.
    *
    * Since: 0.2
    */

@@ -39,6 +39,8 @@ typedef struct
   guint             max_attempts;    /* 0: no limit */
   GNetworkMonitor  *monitor;         /* (owned) (nullable) */
   gboolean          monitor_set;     /* set by the program: NULL watches nothing */
+  gboolean          loopback;        /* the URL's host is loopback: the default
+                                      * monitor (routes) is not consulted */
 
   /* the state */
   GMainContext     *context;         /* (owned) */
@@ -84,6 +86,10 @@ gboolean         fws_reconnect_is_waiting  (FwsReconnect     *r);
 void             fws_reconnect_stop        (FwsReconnect     *r);
 /* A connection opened: the next loss is attempt 1 again. */
 void             fws_reconnect_reset       (FwsReconnect     *r);
+
+/* Whether @host (a URL's, IPv6 without brackets or with) is localhost, a
+ * name under .localhost, or a loopback address. */
+gboolean         fws_reconnect_host_is_loopback (const char *host);
 
 /* Whether @error says that trying again is futile: the server's
  * certificate was refused (or it does not speak TLS, or wants a client

@@ -65,6 +65,26 @@ fws_reconnect_error_is_final (const GError *error)
   return FALSE;
 }
 
+gboolean
+fws_reconnect_host_is_loopback (const char *host)
+{
+  g_autofree char *bare = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  gsize len;
+
+  if (host == NULL)
+    return FALSE;
+  len = strlen (host);
+  if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
+    bare = g_ascii_strdown (host + 1, (gssize) len - 2);
+  else
+    bare = g_ascii_strdown (host, -1);
+  if (g_str_equal (bare, "localhost") || g_str_has_suffix (bare, ".localhost"))
+    return TRUE;
+  address = g_inet_address_new_from_string (bare);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
 /* ---- The wait ---- */
 
 void
@@ -183,7 +203,10 @@ network_cb (GObject    *monitor,
 static void
 watch (FwsReconnect *r)
 {
-  GNetworkMonitor *monitor = fws_reconnect_get_monitor (r);
+  /* The system's monitor follows the default route, which a loopback
+   * connection does not need: it would hold back a client of a local
+   * service on a machine that is offline. */
+  GNetworkMonitor *monitor = r->loopback && !r->monitor_set ? NULL : fws_reconnect_get_monitor (r);
 
   if (monitor == r->watched)
     return;

@@ -520,6 +520,21 @@ test_backoff (void)
     { 1, 0x80000000u, 1 },
     { G_MAXUINT, G_MAXUINT32, G_MAXUINT },
   };
+  static const struct { const char *host; gboolean loopback; } hosts[] = {
+    { "127.0.0.1", TRUE },
+    { "127.45.6.7", TRUE },
+    { "::1", TRUE },
+    { "[::1]", TRUE },
+    { "localhost", TRUE },
+    { "LocalHost", TRUE },
+    { "app.localhost", TRUE },
+    { "128.0.0.1", FALSE },
+    { "[::2]", FALSE },
+    { "example.com", FALSE },
+    { "localhost.example.com", FALSE },
+    { "", FALSE },
+    { NULL, FALSE },
+  };
   g_autoptr(GError) bad_cert = g_error_new_literal (G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE, "x");
   g_autoptr(GError) tls_eof = g_error_new_literal (G_TLS_ERROR, G_TLS_ERROR_EOF, "x");
   g_autoptr(GError) refused = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, "x");
@@ -527,12 +542,16 @@ test_backoff (void)
   g_autoptr(GError) timed_out = g_error_new_literal (FWS_ERROR, FWS_ERROR_TIMED_OUT, "x");
 
   g_test_summary ("The cap of attempt n is min (max, initial * 2^(n-1)), without overflow; the "
-                  "jitter covers [0, cap]; certificate and URL errors are final, network errors not");
+                  "jitter covers [0, cap]; loopback hosts are told apart; certificate and URL errors are "
+                  "final, network errors not");
 
   for (guint i = 0; i < G_N_ELEMENTS (caps); i++)
     g_assert_cmpuint (fws_reconnect_cap (caps[i].initial, caps[i].max, caps[i].step), ==, caps[i].cap);
   for (guint i = 0; i < G_N_ELEMENTS (jitters); i++)
     g_assert_cmpuint (fws_reconnect_jitter (jitters[i].cap, jitters[i].random), ==, jitters[i].delay);
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    g_assert_cmpint (fws_reconnect_host_is_loopback (hosts[i].host), ==, hosts[i].loopback);
 
   g_assert_true (fws_reconnect_error_is_final (bad_cert));
   g_assert_true (fws_reconnect_error_is_final (bad_url));
