@@ -2560,7 +2560,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * @error: what went wrong
    *
    * Something failed: the handshake, the peer's bytes, the transport.
-   * [signal@Fws.WebSocket::close] always follows.
+   * [signal@Fws.WebSocket::close] always follows, or, on a
+   * [class@Fws.Client] that reconnects, [signal@Fws.Client::reconnecting].
    *
    * Since: 0.1
    */
@@ -2576,7 +2577,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    *   closing handshake
    * @reason: the close reason
    *
-   * The connection is closed. Emitted exactly once.
+   * The connection is closed. Emitted exactly once (for a
+   * [class@Fws.Client] that reconnects, once it stopped for good).
    *
    * Since: 0.1
    */
