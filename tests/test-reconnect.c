@@ -658,7 +658,8 @@ test_client_network (void)
 
   g_test_summary ("While the network monitor says the network is unavailable, no attempt reaches "
                   "the server, however short the delay; when it comes back the client reconnects "
-                  "at once, also when its backoff was 60 s");
+                  "at once, also when its backoff was 60 s; a timer running when the network goes is "
+                  "stopped");
 
   r = ws_client (s->port, "/", monitor, 20, 20);
   g_assert_true (fws_client_get_network_monitor (r->client) == G_NETWORK_MONITOR (monitor));
@@ -693,6 +694,18 @@ test_client_network (void)
   fws_test_wait_until (r->opens == 3, 5);
   g_assert_cmpuint (s->requests, ==, 3);
   send_and_expect_echo (r, "at once");
+
+  /* The network goes while the timer runs: the timer goes too. */
+  g_object_set (r->client, "reconnect-initial-delay", 300, "reconnect-max-delay", 300, NULL);
+  fws_server_close_all (FWS_CLOSE_CODE_GOING_AWAY, "restarting");
+  fws_test_wait_until (r->attempts->len == 3, 5);
+  g_assert_cmpuint (nth_uint (r->delays, 2), ==, 300);
+  test_network_monitor_set_available (monitor, FALSE);
+  fws_test_run_for (700);
+  g_assert_cmpuint (s->requests, ==, 3);
+  test_network_monitor_set_available (monitor, TRUE);
+  fws_test_wait_until (r->opens == 4, 5);
+  g_assert_cmpuint (s->requests, ==, 4);
   fws_reconnect_set_test_random (NULL);
   g_assert_cmpuint (r->closes, ==, 0);
 
