@@ -7,8 +7,8 @@
 #include "fws-error.h"
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
-#include "fws-reconnect-private.h"
 #include "fws-web-socket-private.h"
+#include "fws-reconnect-private.h"
 
 /**
  * FwsClient:
@@ -99,37 +99,15 @@ struct _FwsClient
 {
   FwsWebSocket        parent_instance;
 
+  /* The reconnect policy: its properties and its wait. */
+  FwsReconnect        reconnect;
+
   /* The properties; the connection reads them when it starts connecting,
    * when the main loop first runs. */
   FwsConnectorOptions options;
-
-  /* The reconnect policy: its properties and its wait. */
-  FwsReconnect        reconnect;
 };
 
 G_DEFINE_FINAL_TYPE (FwsClient, fws_client, FWS_TYPE_WEB_SOCKET)
-
-enum
-{
-  PROP_0,
-  PROP_STATUS,
-  /* reconnecting */
-  PROP_RECONNECT,
-  PROP_RECONNECT_INITIAL_DELAY,
-  PROP_RECONNECT_MAX_DELAY,
-  PROP_RECONNECT_MAX_ATTEMPTS,
-  PROP_NETWORK_MONITOR,
-  PROP_TLS_VERIFY,
-  PROP_TLS_CA_FILES,
-  PROP_TLS_DATABASE,
-  PROP_TLS_CERTIFICATE,
-  PROP_PROXY,
-  PROP_PROXY_HEADERS,
-  PROP_USE_SYSTEM_PROXY,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
 
 enum
 {
@@ -219,13 +197,34 @@ reconnect_cb (gpointer user_data)
   fws_web_socket_reconnect (FWS_WEB_SOCKET (user_data));
 }
 
+enum
+{
+  PROP_0,
+  PROP_STATUS,
+  /* reconnecting */
+  PROP_RECONNECT,
+  PROP_RECONNECT_INITIAL_DELAY,
+  PROP_RECONNECT_MAX_DELAY,
+  PROP_RECONNECT_MAX_ATTEMPTS,
+  PROP_NETWORK_MONITOR,
+  PROP_TLS_VERIFY,
+  PROP_TLS_CA_FILES,
+  PROP_TLS_DATABASE,
+  PROP_TLS_CERTIFICATE,
+  PROP_PROXY,
+  PROP_PROXY_HEADERS,
+  PROP_USE_SYSTEM_PROXY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void
 fws_client_constructed (GObject *object)
 {
   FwsClient *self = FWS_CLIENT (object);
 
   G_OBJECT_CLASS (fws_client_parent_class)->constructed (object);
-  fws_web_socket_set_ended_func (FWS_WEB_SOCKET (self), client_ended);
   fws_web_socket_connect (FWS_WEB_SOCKET (self), &self->options);
 }
 
@@ -1087,4 +1086,5 @@ fws_client_init (FwsClient *self)
   fws_connector_options_init (&self->options);
   self->options.use_system_proxy = TRUE;
   fws_reconnect_init (&self->reconnect, FALSE, reconnect_cb, self);
+  fws_web_socket_set_ended_func (FWS_WEB_SOCKET (self), client_ended);
 }

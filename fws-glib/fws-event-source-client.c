@@ -12,8 +12,8 @@
 #include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-marshal.h"
-#include "fws-reconnect-private.h"
 #include "fws-sse-parser-private.h"
+#include "fws-reconnect-private.h"
 
 /**
  * FwsEventSourceClient:

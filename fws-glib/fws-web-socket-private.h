@@ -10,20 +10,6 @@
 
 G_BEGIN_DECLS
 
-/* The client side, called once at construction: makes the client
- * driver for the url property (sends are queued from now on) and, when the
- * main loop next runs, connects through the connector with @options, then
- * writes the handshake request; the handshake-timeout covers both and
- * cancels the connector. @options is read then (FwsClient keeps its
- * properties in it), and the connector copies it. A failure is reported
- * with error, then close (1006). The connection keeps itself alive until
- * it closed. */
-void  fws_web_socket_connect    (FwsWebSocket              *self,
-                                 const FwsConnectorOptions *options);
-
-/* The client side: the handshake response's status, 0 before it arrived. */
-guint fws_web_socket_get_status (FwsWebSocket *self);
-
 /* The client side, for reconnecting (FwsClient). @ended is called once
  * per connection when it ended, after the error signal and before close:
  * with the close code and reason close would report, the failure that
@@ -49,5 +35,19 @@ void  fws_web_socket_reset      (FwsWebSocket *self);
  * protocols, extra headers and extensions as set), then the connector
  * when the main loop next runs, as fws_web_socket_connect () does. */
 void  fws_web_socket_reconnect  (FwsWebSocket *self);
+
+/* The client side, called once at construction: makes the client
+ * driver for the url property (sends are queued from now on) and, when the
+ * main loop next runs, connects through the connector with @options, then
+ * writes the handshake request; the handshake-timeout covers both and
+ * cancels the connector. @options is read then (FwsClient keeps its
+ * properties in it), and the connector copies it. A failure is reported
+ * with error, then close (1006). The connection keeps itself alive until
+ * it closed. */
+void  fws_web_socket_connect    (FwsWebSocket              *self,
+                                 const FwsConnectorOptions *options);
+
+/* The client side: the handshake response's status, 0 before it arrived. */
+guint fws_web_socket_get_status (FwsWebSocket *self);
 
 G_END_DECLS

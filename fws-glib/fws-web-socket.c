@@ -105,6 +105,7 @@ typedef struct
   gboolean            opened;            /* this connection opened */
   FwsConnection      *retired_conn;      /* (owned) (nullable) the finished shell, freed later */
   FwsDriver          *retired_driver;    /* (owned) (nullable) its driver */
+  gboolean            reconnect_pending; /* reconnect waits for the last connector */
 
   GList              *pings;             /* of PingOp */
   GQueue              sends;             /* of SendOp, in the order they were queued */
@@ -614,14 +615,14 @@ driver_error_cb (gpointer      user_data,
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
-  /* Once the app called close(), failures are not reported. */
-  if (priv->close_called && !fws_connection_is_dead (priv->conn))
-    return;
   if (priv->ended != NULL)
     {
       g_clear_error (&priv->last_error);
-      priv->last_error = g_error_copy (error);
+      priv->last_error = g_error_copy (error);   /* for ended */
     }
+  /* Once the app called close(), failures are not reported. */
+  if (priv->close_called && !fws_connection_is_dead (priv->conn))
+    return;
   g_signal_emit (self, signals[ERROR], 0, error);
 }
 
@@ -682,33 +683,30 @@ arm_handshake_timer (FwsWebSocket *self)
 
 /* The connector is done: the shell takes the stream and the driver writes
  * the request, or the failure is reported (error, then close 1006). */
-typedef struct
-{
-  FwsWebSocket *self;        /* (owned) */
-  GCancellable *cancellable; /* (owned) this attempt's: a later one has another */
-} Attempt;
+static void start_client (FwsWebSocket *self);
 
 static void
 connected_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  Attempt *attempt = user_data;
-  g_autoptr(FwsWebSocket) self = attempt->self;
-  g_autoptr(GCancellable) cancellable = attempt->cancellable;
+  g_autoptr(FwsWebSocket) self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GError) error = NULL;
   g_autoptr(GIOStream) stream = fws_connector_connect_finish (result, &error);
 
-  g_free (attempt);
-  if (cancellable != priv->connecting)
+  g_clear_object (&priv->connecting);
+  if (priv->driver == NULL)
     {
-      /* An attempt given up before the client reconnected. */
+      /* An attempt given up before fws_web_socket_reset (): the next one
+       * waited for it to let go. */
       if (stream != NULL)
         g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      if (priv->reconnect_pending && current_state (self) == FWS_READY_STATE_CONNECTING)
+        start_client (self);
+      priv->reconnect_pending = FALSE;
       return;
     }
-  g_clear_object (&priv->connecting);
   if (fws_connection_is_closing (priv->conn))
     {
       /* Timed out or closed: that was reported already. */
@@ -725,7 +723,6 @@ connect_cb (gpointer user_data)
 {
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  Attempt *attempt;
 
   g_clear_pointer (&priv->connect_source, g_source_unref);
   if (current_state (self) != FWS_READY_STATE_CONNECTING)
@@ -733,10 +730,8 @@ connect_cb (gpointer user_data)
   /* One clock for name lookup, proxies, TLS and the HTTP handshake. */
   arm_handshake_timer (self);
   priv->connecting = g_cancellable_new ();
-  attempt = g_new (Attempt, 1);
-  attempt->self = g_object_ref (self);
-  attempt->cancellable = g_object_ref (priv->connecting);
-  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb, attempt);
+  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb,
+                               g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
 
@@ -759,26 +754,6 @@ start_client (FwsWebSocket *self)
   g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
   g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
   g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
-}
-
-void
-fws_web_socket_connect (FwsWebSocket              *self,
-                        const FwsConnectorOptions *options)
-{
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  g_autoptr(GError) error = NULL;
-
-  g_return_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn));
-
-  fws_connection_hold (priv->conn);
-  priv->uri = fws_handshake_parse_url (priv->url, &error);
-  if (priv->uri == NULL)
-    {
-      abandon (self, error);
-      return;
-    }
-  priv->connector_options = options;
-  start_client (self);
 }
 
 void
@@ -811,7 +786,6 @@ fws_web_socket_reset (FwsWebSocket *self)
   free_retired (self);
   priv->retired_conn = g_steal_pointer (&priv->conn);
   priv->retired_driver = g_steal_pointer (&priv->driver);
-  g_clear_object (&priv->connecting);   /* cancelled: its callback sees it is not ours */
   priv->conn = fws_connection_new (G_OBJECT (self), &conn_callbacks);
   fws_connection_hold (priv->conn);
   priv->close_code = 0;
@@ -832,6 +806,31 @@ fws_web_socket_reconnect (FwsWebSocket *self)
   if (current_state (self) != FWS_READY_STATE_CONNECTING)
     return;
   free_retired (self);
+  /* The connector of the attempt given up has not called back yet (it
+   * was cancelled): it starts the next one when it does. */
+  if (priv->connecting != NULL)
+    priv->reconnect_pending = TRUE;
+  else
+    start_client (self);
+}
+
+void
+fws_web_socket_connect (FwsWebSocket              *self,
+                        const FwsConnectorOptions *options)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn));
+
+  fws_connection_hold (priv->conn);
+  priv->uri = fws_handshake_parse_url (priv->url, &error);
+  if (priv->uri == NULL)
+    {
+      abandon (self, error);
+      return;
+    }
+  priv->connector_options = options;
   start_client (self);
 }
 

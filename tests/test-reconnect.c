@@ -9,6 +9,8 @@
  *     [0, cap] and why; attempts against the closed port are refused;
  *     once the server is back it opens again and messages flow;
  *   - max attempts used up: error, close 1006, CLOSED, nothing more;
+ *   - attempts that time out in the TLS handshake (a server that accepts
+ *     and never speaks): the next starts once the connector let go;
  *   - a GNetworkMonitor the test controls (TestNetworkMonitor below, a
  *     real implementation of the interface whose network-available the
  *     test flips): while unavailable no attempt reaches the server; when
@@ -801,6 +803,50 @@ test_client_final (void)
   server_free (s);
 }
 
+static gboolean
+hold_incoming_cb (GSocketService    *service,
+                  GSocketConnection *connection,
+                  GObject           *source,
+                  GPtrArray         *held)
+{
+  g_ptr_array_add (held, g_object_ref (connection));
+  return TRUE;
+}
+
+static void
+test_client_handshake_timeout (void)
+{
+  g_autoptr(TestNetworkMonitor) monitor = g_object_new (TEST_TYPE_NETWORK_MONITOR, NULL);
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func (g_object_unref);
+  guint16 port = fws_test_listen_loopback (G_SOCKET_LISTENER (service));
+  g_autofree char *url = g_strdup_printf ("wss://127.0.0.1:%u/", port);
+  Rec *r = rec_new ();
+
+  g_test_summary ("A server that accepts and never speaks TLS: each attempt ends at the "
+                  "handshake-timeout while the connector is still at work, and the next attempt "
+                  "starts only once it let go; every attempt reaches the server");
+
+  fws_test_assert_tls_backend ();
+  g_signal_connect (service, "incoming", G_CALLBACK (hold_incoming_cb), held);
+  g_socket_service_start (service);
+  rec_watch (r, g_object_new (FWS_TYPE_CLIENT, "url", url, "reconnect", TRUE, "handshake-timeout", 100,
+                              "reconnect-initial-delay", 0, "reconnect-max-attempts", 3,
+                              "network-monitor", monitor, NULL));
+  fws_test_wait_until (r->closes == 1, 10);
+  g_assert_cmpuint (r->attempts->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpuint (nth_uint (r->delays, i), ==, 0);
+      g_assert_error (nth_error (r->causes, i), FWS_ERROR, FWS_ERROR_TIMED_OUT);
+    }
+  g_assert_cmpuint (r->close_code, ==, 1006);
+  fws_test_wait_until (held->len == 4, 5);
+  rec_free (r);
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+}
+
 static void
 tls_handler (FwsTestRequest *request,
              gpointer        user_data)
@@ -972,6 +1018,7 @@ main (int argc, char **argv)
   g_test_add_func ("/reconnect/client/close-stops", test_client_close_stops);
   g_test_add_func ("/reconnect/client/final", test_client_final);
   g_test_add_func ("/reconnect/client/untrusted", test_client_untrusted);
+  g_test_add_func ("/reconnect/client/handshake-timeout", test_client_handshake_timeout);
   g_test_add_func ("/reconnect/event-source/server-comes-back", test_event_source_server_comes_back);
   g_test_add_func ("/reconnect/event-source/max-attempts", test_event_source_max_attempts);
   g_test_add_func ("/reconnect/event-source/network", test_event_source_network);
