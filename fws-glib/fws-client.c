@@ -139,13 +139,12 @@ code_reconnects (guint code)
     }
 }
 
+/* Why a connection that ended without a failure was lost. */
 static GError *
-lost_error (FwsClient  *self,
-            guint       code)
+lost_error (GUri  *uri,
+            guint  code)
 {
-  g_autoptr(GUri) uri = fws_handshake_parse_url (fws_web_socket_get_url (FWS_WEB_SOCKET (self)), NULL);
-  g_autofree char *url = uri ? g_uri_to_string_partial (uri, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS)
-                             : g_strdup ("");
+  g_autofree char *url = g_uri_to_string_partial (uri, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS);
 
   if (code == FWS_CLOSE_CODE_ABNORMAL)
     return g_error_new (FWS_ERROR, FWS_ERROR_CLOSED,
@@ -164,27 +163,25 @@ client_ended (FwsWebSocket *ws,
 {
   FwsClient *self = FWS_CLIENT (ws);
   guint status = fws_web_socket_get_status (ws);
+  g_autoptr(GUri) uri = fws_handshake_parse_url (fws_web_socket_get_url (ws), NULL);
   g_autoptr(GError) cause = NULL;
   guint attempt = 0, delay;
 
   if (opened)
     fws_reconnect_reset (&self->reconnect);
   /* A status that is not 101 (or a 101 that failed the checks) is the
-   * server's refusal; only a 5xx may change by itself. */
-  if (by_program || !code_reconnects (code) || fws_reconnect_error_is_final (error) ||
+   * server's refusal; only a 5xx may change by itself. An invalid URL
+   * never started. */
+  if (by_program || uri == NULL || !code_reconnects (code) || fws_reconnect_error_is_final (error) ||
       (!opened && status != 0 && (status < 500 || status > 599)) ||
       !fws_reconnect_next (&self->reconnect, &attempt))
     {
       fws_reconnect_stop (&self->reconnect);
       return FALSE;
     }
-  cause = error != NULL ? g_error_copy (error) : lost_error (self, code);
+  cause = error != NULL ? g_error_copy (error) : lost_error (uri, code);
   delay = fws_reconnect_backoff (&self->reconnect, attempt);
-  {
-    g_autoptr(GUri) uri = fws_handshake_parse_url (fws_web_socket_get_url (ws), NULL);
-
-    self->reconnect.loopback = uri != NULL && fws_reconnect_host_is_loopback (g_uri_get_host (uri));
-  }
+  self->reconnect.loopback = fws_reconnect_host_is_loopback (g_uri_get_host (uri));
   fws_web_socket_reset (ws);
   fws_reconnect_wait (&self->reconnect, delay);
   g_signal_emit (self, signals[RECONNECTING], 0, attempt, delay, cause);

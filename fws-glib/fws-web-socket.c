@@ -681,10 +681,10 @@ arm_handshake_timer (FwsWebSocket *self)
 
 /* ---- Client side ---- */
 
-/* The connector is done: the shell takes the stream and the driver writes
- * the request, or the failure is reported (error, then close 1006). */
 static void start_client (FwsWebSocket *self);
 
+/* The connector is done: the shell takes the stream and the driver writes
+ * the request, or the failure is reported (error, then close 1006). */
 static void
 connected_cb (GObject      *source,
               GAsyncResult *result,
