@@ -8,6 +8,7 @@
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
 #include "fws-web-socket-private.h"
+#include "fws-reconnect-private.h"
 
 /**
  * FwsClient:
@@ -55,12 +56,51 @@
  * [signal@Fws.WebSocket::error], then [signal@Fws.WebSocket::close] with
  * code 1006.
  *
+ * ## Reconnecting
+ *
+ * With [property@Fws.Client:reconnect] set to %TRUE, a client whose
+ * connection was lost connects again by itself, to the same URL with the
+ * same options, and emits [signal@Fws.Client::reconnecting] instead of
+ * [signal@Fws.WebSocket::close] (after [signal@Fws.WebSocket::error] when
+ * there was a failure). While it waits, ready-state is
+ * %FWS_READY_STATE_CONNECTING and [method@Fws.WebSocket.send] fails with
+ * %FWS_ERROR_CLOSED (nothing is kept for a connection that may not come);
+ * [signal@Fws.WebSocket::open] is emitted again once it is back.
+ *
+ * The wait before attempt n (1 after a connection that had opened) is
+ * chosen at random between 0 and
+ * min ([property@Fws.Client:reconnect-max-delay],
+ * [property@Fws.Client:reconnect-initial-delay] × 2^(n-1)) ms: exponential
+ * backoff with full jitter, so that many clients of one server do not come
+ * back at the same moment. After [property@Fws.Client:reconnect-max-attempts]
+ * attempts in a row without an open, the last failure ends the client with
+ * `close` (1006).
+ *
+ * The client watches [property@Fws.Client:network-monitor]: while it says
+ * the network is unavailable, no attempt is made and no timer runs; when
+ * the network comes back, the client connects at once, without waiting
+ * for the rest of the delay.
+ *
+ * What reconnects: a connection that failed or ended without a close frame
+ * (1006: the network, a refused TCP connection, a server that went away,
+ * [property@Fws.WebSocket:handshake-timeout], a missing pong), a server's
+ * close frame with 1001 (going away), 1011, 1012 (restart), 1013 (try
+ * again later) or 1014, and a handshake answered with a 5xx status. What
+ * does not: [method@Fws.WebSocket.close] called by the program (also while
+ * waiting: `close` then reports its code), a close frame with 1000 or any
+ * other code (the server meant it), a handshake refused with another
+ * status (such as a 4xx) or an invalid answer, a TLS certificate that is
+ * not trusted, and an invalid URL or proxy URL.
+ *
  * Since: 0.1
  */
 
 struct _FwsClient
 {
   FwsWebSocket        parent_instance;
+
+  /* The reconnect policy: its properties and its wait. */
+  FwsReconnect        reconnect;
 
   /* The properties; the connection reads them when it starts connecting,
    * when the main loop first runs. */
@@ -71,8 +111,99 @@ G_DEFINE_FINAL_TYPE (FwsClient, fws_client, FWS_TYPE_WEB_SOCKET)
 
 enum
 {
+  RECONNECTING,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* ---- Reconnecting ---- */
+
+/* Close codes after which a server may be back: going away, an error on
+ * its side, a restart, try again later, a bad gateway; and 1006, no close
+ * frame at all. */
+static gboolean
+code_reconnects (guint code)
+{
+  switch (code)
+    {
+    case FWS_CLOSE_CODE_GOING_AWAY:
+    case FWS_CLOSE_CODE_ABNORMAL:
+    case FWS_CLOSE_CODE_SERVER_ERROR:
+    case 1012:
+    case 1013:
+    case 1014:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Why a connection that ended without a failure was lost. */
+static GError *
+lost_error (GUri  *uri,
+            guint  code)
+{
+  g_autofree char *url = g_uri_to_string_partial (uri, G_URI_HIDE_PASSWORD | G_URI_HIDE_AUTH_PARAMS);
+
+  if (code == FWS_CLOSE_CODE_ABNORMAL)
+    return g_error_new (FWS_ERROR, FWS_ERROR_CLOSED,
+                        _("The connection to %s ended without a close frame"), url);
+  return g_error_new (FWS_ERROR, FWS_ERROR_CLOSED,
+                      _("The server at %s closed the connection with code %u"), url, code);
+}
+
+static gboolean
+client_ended (FwsWebSocket *ws,
+              guint         code,
+              const char   *reason,
+              const GError *error,
+              gboolean      opened,
+              gboolean      by_program)
+{
+  FwsClient *self = FWS_CLIENT (ws);
+  guint status = fws_web_socket_get_status (ws);
+  g_autoptr(GUri) uri = fws_handshake_parse_url (fws_web_socket_get_url (ws), NULL);
+  g_autoptr(GError) cause = NULL;
+  guint attempt = 0, delay;
+
+  if (opened)
+    fws_reconnect_reset (&self->reconnect);
+  /* A status that is not 101 (or a 101 that failed the checks) is the
+   * server's refusal; only a 5xx may change by itself. An invalid URL
+   * never started. */
+  if (by_program || uri == NULL || !code_reconnects (code) || fws_reconnect_error_is_final (error) ||
+      (!opened && status != 0 && (status < 500 || status > 599)) ||
+      !fws_reconnect_next (&self->reconnect, &attempt))
+    {
+      fws_reconnect_stop (&self->reconnect);
+      return FALSE;
+    }
+  cause = error != NULL ? g_error_copy (error) : lost_error (uri, code);
+  delay = fws_reconnect_backoff (&self->reconnect, attempt);
+  self->reconnect.loopback = fws_reconnect_host_is_loopback (g_uri_get_host (uri));
+  fws_web_socket_reset (ws);
+  fws_reconnect_wait (&self->reconnect, delay);
+  g_signal_emit (self, signals[RECONNECTING], 0, attempt, delay, cause);
+  return TRUE;
+}
+
+static void
+reconnect_cb (gpointer user_data)
+{
+  fws_web_socket_reconnect (FWS_WEB_SOCKET (user_data));
+}
+
+enum
+{
   PROP_0,
   PROP_STATUS,
+  /* reconnecting */
+  PROP_RECONNECT,
+  PROP_RECONNECT_INITIAL_DELAY,
+  PROP_RECONNECT_MAX_DELAY,
+  PROP_RECONNECT_MAX_ATTEMPTS,
+  PROP_NETWORK_MONITOR,
   PROP_TLS_VERIFY,
   PROP_TLS_CA_FILES,
   PROP_TLS_DATABASE,
@@ -92,6 +223,15 @@ fws_client_constructed (GObject *object)
 
   G_OBJECT_CLASS (fws_client_parent_class)->constructed (object);
   fws_web_socket_connect (FWS_WEB_SOCKET (self), &self->options);
+}
+
+static void
+fws_client_dispose (GObject *object)
+{
+  FwsClient *self = FWS_CLIENT (object);
+
+  fws_reconnect_clear (&self->reconnect);
+  G_OBJECT_CLASS (fws_client_parent_class)->dispose (object);
 }
 
 /* ---- Public API ---- */
@@ -143,6 +283,188 @@ fws_client_get_status (FwsClient *self)
 {
   g_return_val_if_fail (FWS_IS_CLIENT (self), 0);
   return fws_web_socket_get_status (FWS_WEB_SOCKET (self));
+}
+
+/**
+ * fws_client_get_reconnect:
+ * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:reconnect].
+ *
+ * Returns: whether the client connects again after losing its connection
+ * Since: 0.2
+ */
+gboolean
+fws_client_get_reconnect (FwsClient *self)
+{
+  g_return_val_if_fail (FWS_IS_CLIENT (self), FALSE);
+  return self->reconnect.enabled;
+}
+
+/**
+ * fws_client_set_reconnect:
+ * @self: a [class@Fws.Client]
+ * @reconnect: %TRUE to connect again after losing the connection
+ *
+ * Sets [property@Fws.Client:reconnect].
+ *
+ * Since: 0.2
+ */
+void
+fws_client_set_reconnect (FwsClient *self,
+                          gboolean   reconnect)
+{
+  g_return_if_fail (FWS_IS_CLIENT (self));
+  reconnect = !!reconnect;
+  if (self->reconnect.enabled == reconnect)
+    return;
+  self->reconnect.enabled = reconnect;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT]);
+}
+
+/**
+ * fws_client_get_reconnect_initial_delay:
+ * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:reconnect-initial-delay].
+ *
+ * Returns: the cap of the first wait, in milliseconds
+ * Since: 0.2
+ */
+guint
+fws_client_get_reconnect_initial_delay (FwsClient *self)
+{
+  g_return_val_if_fail (FWS_IS_CLIENT (self), 0);
+  return self->reconnect.initial_delay;
+}
+
+/**
+ * fws_client_set_reconnect_initial_delay:
+ * @self: a [class@Fws.Client]
+ * @msec: the cap of the first wait, in milliseconds
+ *
+ * Sets [property@Fws.Client:reconnect-initial-delay].
+ *
+ * Since: 0.2
+ */
+void
+fws_client_set_reconnect_initial_delay (FwsClient *self,
+                                        guint      msec)
+{
+  g_return_if_fail (FWS_IS_CLIENT (self));
+  if (self->reconnect.initial_delay == msec)
+    return;
+  self->reconnect.initial_delay = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT_INITIAL_DELAY]);
+}
+
+/**
+ * fws_client_get_reconnect_max_delay:
+ * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:reconnect-max-delay].
+ *
+ * Returns: the longest wait, in milliseconds
+ * Since: 0.2
+ */
+guint
+fws_client_get_reconnect_max_delay (FwsClient *self)
+{
+  g_return_val_if_fail (FWS_IS_CLIENT (self), 0);
+  return self->reconnect.max_delay;
+}
+
+/**
+ * fws_client_set_reconnect_max_delay:
+ * @self: a [class@Fws.Client]
+ * @msec: the longest wait, in milliseconds
+ *
+ * Sets [property@Fws.Client:reconnect-max-delay].
+ *
+ * Since: 0.2
+ */
+void
+fws_client_set_reconnect_max_delay (FwsClient *self,
+                                    guint      msec)
+{
+  g_return_if_fail (FWS_IS_CLIENT (self));
+  if (self->reconnect.max_delay == msec)
+    return;
+  self->reconnect.max_delay = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT_MAX_DELAY]);
+}
+
+/**
+ * fws_client_get_reconnect_max_attempts:
+ * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:reconnect-max-attempts].
+ *
+ * Returns: how many attempts in a row are made, or 0 for no limit
+ * Since: 0.2
+ */
+guint
+fws_client_get_reconnect_max_attempts (FwsClient *self)
+{
+  g_return_val_if_fail (FWS_IS_CLIENT (self), 0);
+  return self->reconnect.max_attempts;
+}
+
+/**
+ * fws_client_set_reconnect_max_attempts:
+ * @self: a [class@Fws.Client]
+ * @max_attempts: how many attempts in a row to make, or 0 for no limit
+ *
+ * Sets [property@Fws.Client:reconnect-max-attempts].
+ *
+ * Since: 0.2
+ */
+void
+fws_client_set_reconnect_max_attempts (FwsClient *self,
+                                       guint      max_attempts)
+{
+  g_return_if_fail (FWS_IS_CLIENT (self));
+  if (self->reconnect.max_attempts == max_attempts)
+    return;
+  self->reconnect.max_attempts = max_attempts;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT_MAX_ATTEMPTS]);
+}
+
+/**
+ * fws_client_get_network_monitor:
+ * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:network-monitor].
+ *
+ * Returns: (transfer none) (nullable): the network monitor watched while
+ *   waiting to reconnect
+ * Since: 0.2
+ */
+GNetworkMonitor *
+fws_client_get_network_monitor (FwsClient *self)
+{
+  g_return_val_if_fail (FWS_IS_CLIENT (self), NULL);
+  return fws_reconnect_get_monitor (&self->reconnect);
+}
+
+/**
+ * fws_client_set_network_monitor:
+ * @self: a [class@Fws.Client]
+ * @monitor: (nullable): the network monitor to watch, or %NULL to watch
+ *   none
+ *
+ * Sets [property@Fws.Client:network-monitor].
+ *
+ * Since: 0.2
+ */
+void
+fws_client_set_network_monitor (FwsClient       *self,
+                                GNetworkMonitor *monitor)
+{
+  g_return_if_fail (FWS_IS_CLIENT (self));
+  g_return_if_fail (monitor == NULL || G_IS_NETWORK_MONITOR (monitor));
+  if (fws_reconnect_set_monitor (&self->reconnect, monitor))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NETWORK_MONITOR]);
 }
 
 /**
@@ -425,6 +747,21 @@ fws_client_get_property (GObject    *object,
     case PROP_STATUS:
       g_value_set_uint (value, fws_client_get_status (self));
       break;
+    case PROP_RECONNECT:
+      g_value_set_boolean (value, fws_client_get_reconnect (self));
+      break;
+    case PROP_RECONNECT_INITIAL_DELAY:
+      g_value_set_uint (value, fws_client_get_reconnect_initial_delay (self));
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      g_value_set_uint (value, fws_client_get_reconnect_max_delay (self));
+      break;
+    case PROP_RECONNECT_MAX_ATTEMPTS:
+      g_value_set_uint (value, fws_client_get_reconnect_max_attempts (self));
+      break;
+    case PROP_NETWORK_MONITOR:
+      g_value_set_object (value, fws_client_get_network_monitor (self));
+      break;
     case PROP_TLS_VERIFY:
       g_value_set_boolean (value, self->options.tls_verify);
       break;
@@ -461,6 +798,21 @@ fws_client_set_property (GObject      *object,
 
   switch (prop_id)
     {
+    case PROP_RECONNECT:
+      fws_client_set_reconnect (self, g_value_get_boolean (value));
+      break;
+    case PROP_RECONNECT_INITIAL_DELAY:
+      fws_client_set_reconnect_initial_delay (self, g_value_get_uint (value));
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      fws_client_set_reconnect_max_delay (self, g_value_get_uint (value));
+      break;
+    case PROP_RECONNECT_MAX_ATTEMPTS:
+      fws_client_set_reconnect_max_attempts (self, g_value_get_uint (value));
+      break;
+    case PROP_NETWORK_MONITOR:
+      fws_client_set_network_monitor (self, g_value_get_object (value));
+      break;
     case PROP_TLS_VERIFY:
       fws_client_set_tls_verify (self, g_value_get_boolean (value));
       break;
@@ -509,6 +861,7 @@ fws_client_class_init (FwsClientClass *klass)
   fws_i18n_init ();
 
   object_class->constructed = fws_client_constructed;
+  object_class->dispose = fws_client_dispose;
   object_class->get_property = fws_client_get_property;
   object_class->set_property = fws_client_set_property;
   object_class->finalize = fws_client_finalize;
@@ -524,6 +877,80 @@ fws_client_class_init (FwsClientClass *klass)
   properties[PROP_STATUS] =
     g_param_spec_uint ("status", NULL, NULL, 0, 999, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsClient:reconnect:
+   *
+   * Whether the client connects again after losing its connection (see
+   * "Reconnecting" in [class@Fws.Client]). Default %FALSE: the first loss
+   * ends the client with `close`. Setting it to %FALSE does not cancel a
+   * wait in progress: call [method@Fws.WebSocket.close] for that.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT] =
+    g_param_spec_boolean ("reconnect", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsClient:reconnect-initial-delay:
+   *
+   * The cap, in milliseconds, of the wait before the first attempt to
+   * reconnect; it doubles with each attempt in a row, up to
+   * [property@Fws.Client:reconnect-max-delay], and each wait is chosen at
+   * random below its cap. Default 1000.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT_INITIAL_DELAY] =
+    g_param_spec_uint ("reconnect-initial-delay", NULL, NULL, 0, G_MAXUINT,
+                       FWS_RECONNECT_DEFAULT_INITIAL_DELAY_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsClient:reconnect-max-delay:
+   *
+   * The longest wait, in milliseconds, before an attempt to reconnect.
+   * Default 30000.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT_MAX_DELAY] =
+    g_param_spec_uint ("reconnect-max-delay", NULL, NULL, 0, G_MAXUINT,
+                       FWS_RECONNECT_DEFAULT_MAX_DELAY_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsClient:reconnect-max-attempts:
+   *
+   * How many attempts to reconnect are made in a row (counting from the
+   * last connection that opened) before the client gives up with `close`.
+   * 0, the default, means no limit.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT_MAX_ATTEMPTS] =
+    g_param_spec_uint ("reconnect-max-attempts", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsClient:network-monitor:
+   *
+   * The network monitor watched while waiting to reconnect: no attempt is
+   * made while its [property@Gio.NetworkMonitor:network-available] is
+   * %FALSE, and the client reconnects at once when it turns %TRUE. It is
+   * [func@Gio.NetworkMonitor.get_default] unless set; set it to %NULL to
+   * watch none (the waits then run whatever the network does). Its
+   * notifications are expected in the client's main context.
+   * The default monitor follows the system's default route, which a
+   * loopback URL (`localhost`, 127.0.0.0/8, `::1`) does not need: it is
+   * not consulted for one.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_NETWORK_MONITOR] =
+    g_param_spec_object ("network-monitor", NULL, NULL, G_TYPE_NETWORK_MONITOR,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * FwsClient:tls-verify:
@@ -627,6 +1054,27 @@ fws_client_class_init (FwsClientClass *klass)
                           G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * FwsClient::reconnecting:
+   * @self: the client
+   * @attempt: the number of this attempt: 1 for the first after a
+   *   connection that had opened
+   * @delay: the wait before it, in milliseconds (longer while the network
+   *   is unavailable, shorter if it comes back)
+   * @error: why the connection was lost
+   *
+   * The connection was lost and the client will connect again (see
+   * [property@Fws.Client:reconnect]); ready-state is
+   * %FWS_READY_STATE_CONNECTING. Emitted instead of
+   * [signal@Fws.WebSocket::close], after [signal@Fws.WebSocket::error]
+   * when there was a failure.
+   *
+   * Since: 0.2
+   */
+  signals[RECONNECTING] = g_signal_new ("reconnecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                        0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                                        G_TYPE_UINT, G_TYPE_UINT, G_TYPE_ERROR);
 }
 
 static void
@@ -635,4 +1083,6 @@ fws_client_init (FwsClient *self)
   fws_connector_options_init (&self->options);
   self->options.use_system_proxy = TRUE;
   fws_web_socket_set_client_limits (FWS_WEB_SOCKET (self));
+  fws_reconnect_init (&self->reconnect, FALSE, reconnect_cb, self);
+  fws_web_socket_set_ended_func (FWS_WEB_SOCKET (self), client_ended);
 }

@@ -22,6 +22,32 @@ FWS_AVAILABLE_IN_ALL
 guint               fws_client_get_status            (FwsClient           *self);
 
 FWS_AVAILABLE_IN_ALL
+gboolean            fws_client_get_reconnect                (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_reconnect                (FwsClient           *self,
+                                                             gboolean             reconnect);
+FWS_AVAILABLE_IN_ALL
+guint               fws_client_get_reconnect_initial_delay  (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_reconnect_initial_delay  (FwsClient           *self,
+                                                             guint                msec);
+FWS_AVAILABLE_IN_ALL
+guint               fws_client_get_reconnect_max_delay      (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_reconnect_max_delay      (FwsClient           *self,
+                                                             guint                msec);
+FWS_AVAILABLE_IN_ALL
+guint               fws_client_get_reconnect_max_attempts   (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_reconnect_max_attempts   (FwsClient           *self,
+                                                             guint                max_attempts);
+FWS_AVAILABLE_IN_ALL
+GNetworkMonitor    *fws_client_get_network_monitor          (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_network_monitor          (FwsClient           *self,
+                                                             GNetworkMonitor     *monitor);
+
+FWS_AVAILABLE_IN_ALL
 gboolean            fws_client_get_tls_verify        (FwsClient           *self);
 FWS_AVAILABLE_IN_ALL
 void                fws_client_set_tls_verify        (FwsClient           *self,

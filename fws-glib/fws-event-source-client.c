@@ -13,6 +13,7 @@
 #include "fws-i18n-private.h"
 #include "fws-marshal.h"
 #include "fws-sse-parser-private.h"
+#include "fws-reconnect-private.h"
 
 /**
  * FwsEventSourceClient:
@@ -53,6 +54,21 @@
  * made with, after [property@Fws.EventSourceClient:reconnection-time]
  * (which the stream's `retry` fields change), sending the last event id it
  * saw as `Last-Event-ID`.
+ *
+ * The reconnect policy shapes those waits, with the properties
+ * [class@Fws.Client] has: the first attempt after a stream that had
+ * opened waits [property@Fws.EventSourceClient:reconnection-time], as the
+ * standard says; each further attempt in a row adds a random backoff
+ * between 0 and min ([property@Fws.EventSourceClient:reconnect-max-delay],
+ * [property@Fws.EventSourceClient:reconnect-initial-delay] × 2^(n-2)) ms
+ * for attempt n. [signal@Fws.EventSourceClient::reconnecting] says when,
+ * and after [property@Fws.EventSourceClient:reconnect-max-attempts]
+ * attempts in a row the client stops (%FWS_READY_STATE_CLOSED, with the
+ * last failure as `error`). With [property@Fws.EventSourceClient:reconnect]
+ * set to %FALSE it does not reconnect at all. While
+ * [property@Fws.EventSourceClient:network-monitor] says the network is
+ * unavailable, no attempt is made and no timer runs; when it comes back,
+ * the client connects at once.
  *
  * It stops for good, with the `error` signal and
  * %FWS_READY_STATE_CLOSED, when the server answers anything but a `200`
@@ -124,7 +140,9 @@ struct _FwsEventSourceClient
   gboolean                held;           /* a reference until CLOSED */
 
   GSource                *step_source;    /* start, or act on a finished attempt */
-  GSource                *reconnect_source;
+
+  /* The reconnect policy: its properties and its wait. */
+  FwsReconnect            reconnect;
 
   /* The attempt at work: one connection, one request. */
   guint                   serial;
@@ -151,6 +169,12 @@ enum
   PROP_READY_STATE,
   PROP_LAST_EVENT_ID,
   PROP_RECONNECTION_TIME,
+  /* reconnecting */
+  PROP_RECONNECT,
+  PROP_RECONNECT_INITIAL_DELAY,
+  PROP_RECONNECT_MAX_DELAY,
+  PROP_RECONNECT_MAX_ATTEMPTS,
+  PROP_NETWORK_MONITOR,
   PROP_HANDSHAKE_TIMEOUT,
   PROP_MAX_REDIRECTS,
   PROP_MAX_LINE_LENGTH,
@@ -172,6 +196,7 @@ enum
   OPEN,
   MESSAGE,
   ERROR,
+  RECONNECTING,
   N_SIGNALS
 };
 
@@ -622,6 +647,7 @@ handle_head (FwsEventSourceClient *self)
   self->parser = fws_sse_parser_new (max_line, (gsize) MIN (self->max_event, G_MAXSIZE / 8),
                                      strlen (self->last_event_id) <= 3 * max_line ? self->last_event_id : NULL);
   fws_connection_clear_timer (self->conn, FWS_CONNECTION_TIMER_HANDSHAKE);
+  fws_reconnect_reset (&self->reconnect);
   set_ready_state (self, FWS_READY_STATE_OPEN);
   g_signal_emit (self, signals[OPEN], 0);
   if (self->framing == BODY_LENGTH && self->length_left == 0 && !attempt_is_over (self))
@@ -820,15 +846,23 @@ restart_from_url (FwsEventSourceClient *self)
   start_attempt (self);
 }
 
-static gboolean
+static void
 reconnect_cb (gpointer user_data)
 {
   FwsEventSourceClient *self = user_data;
 
-  g_clear_pointer (&self->reconnect_source, g_source_unref);
   if (self->ready_state == FWS_READY_STATE_CONNECTING && self->conn == NULL)
     restart_from_url (self);
-  return G_SOURCE_REMOVE;
+}
+
+/* The server's reconnection time, then backoff for attempts in a row. */
+static guint
+reconnect_delay (FwsEventSourceClient *self,
+                 guint                 attempt)
+{
+  guint64 delay = (guint64) self->reconnection_time + fws_reconnect_backoff (&self->reconnect, attempt - 1);
+
+  return (guint) MIN (delay, G_MAXUINT);
 }
 
 /* What happens once an attempt finished: follow a redirect, report and
@@ -855,12 +889,29 @@ after_attempt (FwsEventSourceClient *self)
       break;
     case NEXT_RECONNECT:
     default:
-      set_ready_state (self, FWS_READY_STATE_CONNECTING);
-      if (failure != NULL)
-        g_signal_emit (self, signals[ERROR], 0, failure);
-      if (self->ready_state == FWS_READY_STATE_CONNECTING && self->reconnect_source == NULL)
-        self->reconnect_source = attach_source (self, g_timeout_source_new (self->reconnection_time),
-                                                "fws-event-source-client-reconnect", reconnect_cb);
+      {
+        guint attempt = 0, delay;
+
+        if (!fws_reconnect_next (&self->reconnect, &attempt))
+          {
+            /* Reconnecting is off, or the attempts are used up. */
+            set_ready_state (self, FWS_READY_STATE_CLOSED);
+            if (failure != NULL)
+              g_signal_emit (self, signals[ERROR], 0, failure);
+            break;
+          }
+        set_ready_state (self, FWS_READY_STATE_CONNECTING);
+        if (failure != NULL)
+          g_signal_emit (self, signals[ERROR], 0, failure);
+        if (self->ready_state != FWS_READY_STATE_CONNECTING || fws_reconnect_is_waiting (&self->reconnect))
+          break;
+        delay = reconnect_delay (self, attempt);
+        self->reconnect.loopback = fws_reconnect_host_is_loopback (g_uri_get_host (self->uri));
+        fws_reconnect_wait (&self->reconnect, delay);
+        if (failure == NULL)
+          failure = g_error_new_literal (FWS_ERROR, FWS_ERROR_CLOSED, _("The event stream ended"));
+        g_signal_emit (self, signals[RECONNECTING], 0, attempt, delay, failure);
+      }
       break;
     }
 }
@@ -873,7 +924,7 @@ step_cb (gpointer user_data)
   g_clear_pointer (&self->step_source, g_source_unref);
   if (self->conn != NULL && fws_connection_is_finished (self->conn))
     after_attempt (self);
-  else if (self->conn == NULL && self->reconnect_source == NULL &&
+  else if (self->conn == NULL && !fws_reconnect_is_waiting (&self->reconnect) &&
            self->ready_state == FWS_READY_STATE_CONNECTING)
     {
       /* The first attempt. */
@@ -948,7 +999,7 @@ fws_event_source_client_close (FwsEventSourceClient *self)
   if (self->ready_state == FWS_READY_STATE_CLOSED)
     return;
   set_ready_state (self, FWS_READY_STATE_CLOSED);
-  destroy_source (&self->reconnect_source);
+  fws_reconnect_stop (&self->reconnect);
   if (self->connecting != NULL)
     g_cancellable_cancel (self->connecting);
   if (self->conn != NULL && !fws_connection_is_finished (self->conn))
@@ -1040,6 +1091,189 @@ fws_event_source_client_set_reconnection_time (FwsEventSourceClient *self,
     return;
   self->reconnection_time = msec;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECTION_TIME]);
+}
+
+/**
+ * fws_event_source_client_get_reconnect:
+ * @self: a [class@Fws.EventSourceClient]
+ *
+ * Gets [property@Fws.EventSourceClient:reconnect].
+ *
+ * Returns: whether the client connects again after the stream ended or
+ *   failed
+ * Since: 0.2
+ */
+gboolean
+fws_event_source_client_get_reconnect (FwsEventSourceClient *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self), FALSE);
+  return self->reconnect.enabled;
+}
+
+/**
+ * fws_event_source_client_set_reconnect:
+ * @self: a [class@Fws.EventSourceClient]
+ * @reconnect: %FALSE to stop when the stream ends or fails
+ *
+ * Sets [property@Fws.EventSourceClient:reconnect].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_client_set_reconnect (FwsEventSourceClient *self,
+                                       gboolean              reconnect)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
+  reconnect = !!reconnect;
+  if (self->reconnect.enabled == reconnect)
+    return;
+  self->reconnect.enabled = reconnect;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT]);
+}
+
+/**
+ * fws_event_source_client_get_reconnect_initial_delay:
+ * @self: a [class@Fws.EventSourceClient]
+ *
+ * Gets [property@Fws.EventSourceClient:reconnect-initial-delay].
+ *
+ * Returns: the cap of the first backoff, in milliseconds
+ * Since: 0.2
+ */
+guint
+fws_event_source_client_get_reconnect_initial_delay (FwsEventSourceClient *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self), 0);
+  return self->reconnect.initial_delay;
+}
+
+/**
+ * fws_event_source_client_set_reconnect_initial_delay:
+ * @self: a [class@Fws.EventSourceClient]
+ * @msec: the cap of the first backoff, in milliseconds
+ *
+ * Sets [property@Fws.EventSourceClient:reconnect-initial-delay].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_client_set_reconnect_initial_delay (FwsEventSourceClient *self,
+                                                     guint                 msec)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
+  if (self->reconnect.initial_delay == msec)
+    return;
+  self->reconnect.initial_delay = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT_INITIAL_DELAY]);
+}
+
+/**
+ * fws_event_source_client_get_reconnect_max_delay:
+ * @self: a [class@Fws.EventSourceClient]
+ *
+ * Gets [property@Fws.EventSourceClient:reconnect-max-delay].
+ *
+ * Returns: the longest backoff, in milliseconds
+ * Since: 0.2
+ */
+guint
+fws_event_source_client_get_reconnect_max_delay (FwsEventSourceClient *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self), 0);
+  return self->reconnect.max_delay;
+}
+
+/**
+ * fws_event_source_client_set_reconnect_max_delay:
+ * @self: a [class@Fws.EventSourceClient]
+ * @msec: the longest backoff, in milliseconds
+ *
+ * Sets [property@Fws.EventSourceClient:reconnect-max-delay].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_client_set_reconnect_max_delay (FwsEventSourceClient *self,
+                                                 guint                 msec)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
+  if (self->reconnect.max_delay == msec)
+    return;
+  self->reconnect.max_delay = msec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT_MAX_DELAY]);
+}
+
+/**
+ * fws_event_source_client_get_reconnect_max_attempts:
+ * @self: a [class@Fws.EventSourceClient]
+ *
+ * Gets [property@Fws.EventSourceClient:reconnect-max-attempts].
+ *
+ * Returns: how many attempts in a row are made, or 0 for no limit
+ * Since: 0.2
+ */
+guint
+fws_event_source_client_get_reconnect_max_attempts (FwsEventSourceClient *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self), 0);
+  return self->reconnect.max_attempts;
+}
+
+/**
+ * fws_event_source_client_set_reconnect_max_attempts:
+ * @self: a [class@Fws.EventSourceClient]
+ * @max_attempts: how many attempts in a row to make, or 0 for no limit
+ *
+ * Sets [property@Fws.EventSourceClient:reconnect-max-attempts].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_client_set_reconnect_max_attempts (FwsEventSourceClient *self,
+                                                    guint                 max_attempts)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
+  if (self->reconnect.max_attempts == max_attempts)
+    return;
+  self->reconnect.max_attempts = max_attempts;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECONNECT_MAX_ATTEMPTS]);
+}
+
+/**
+ * fws_event_source_client_get_network_monitor:
+ * @self: a [class@Fws.EventSourceClient]
+ *
+ * Gets [property@Fws.EventSourceClient:network-monitor].
+ *
+ * Returns: (transfer none) (nullable): the network monitor watched while
+ *   waiting to reconnect
+ * Since: 0.2
+ */
+GNetworkMonitor *
+fws_event_source_client_get_network_monitor (FwsEventSourceClient *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self), NULL);
+  return fws_reconnect_get_monitor (&self->reconnect);
+}
+
+/**
+ * fws_event_source_client_set_network_monitor:
+ * @self: a [class@Fws.EventSourceClient]
+ * @monitor: (nullable): the network monitor to watch, or %NULL to watch
+ *   none
+ *
+ * Sets [property@Fws.EventSourceClient:network-monitor].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_client_set_network_monitor (FwsEventSourceClient *self,
+                                             GNetworkMonitor      *monitor)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
+  g_return_if_fail (monitor == NULL || G_IS_NETWORK_MONITOR (monitor));
+  if (fws_reconnect_set_monitor (&self->reconnect, monitor))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NETWORK_MONITOR]);
 }
 
 /**
@@ -1491,6 +1725,21 @@ fws_event_source_client_get_property (GObject    *object,
     case PROP_RECONNECTION_TIME:
       g_value_set_uint (value, fws_event_source_client_get_reconnection_time (self));
       break;
+    case PROP_RECONNECT:
+      g_value_set_boolean (value, fws_event_source_client_get_reconnect (self));
+      break;
+    case PROP_RECONNECT_INITIAL_DELAY:
+      g_value_set_uint (value, fws_event_source_client_get_reconnect_initial_delay (self));
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      g_value_set_uint (value, fws_event_source_client_get_reconnect_max_delay (self));
+      break;
+    case PROP_RECONNECT_MAX_ATTEMPTS:
+      g_value_set_uint (value, fws_event_source_client_get_reconnect_max_attempts (self));
+      break;
+    case PROP_NETWORK_MONITOR:
+      g_value_set_object (value, fws_event_source_client_get_network_monitor (self));
+      break;
     case PROP_HANDSHAKE_TIMEOUT:
       g_value_set_uint (value, fws_event_source_client_get_handshake_timeout (self));
       break;
@@ -1546,6 +1795,21 @@ fws_event_source_client_set_property (GObject      *object,
     case PROP_RECONNECTION_TIME:
       fws_event_source_client_set_reconnection_time (self, g_value_get_uint (value));
       break;
+    case PROP_RECONNECT:
+      fws_event_source_client_set_reconnect (self, g_value_get_boolean (value));
+      break;
+    case PROP_RECONNECT_INITIAL_DELAY:
+      fws_event_source_client_set_reconnect_initial_delay (self, g_value_get_uint (value));
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      fws_event_source_client_set_reconnect_max_delay (self, g_value_get_uint (value));
+      break;
+    case PROP_RECONNECT_MAX_ATTEMPTS:
+      fws_event_source_client_set_reconnect_max_attempts (self, g_value_get_uint (value));
+      break;
+    case PROP_NETWORK_MONITOR:
+      fws_event_source_client_set_network_monitor (self, g_value_get_object (value));
+      break;
     case PROP_HANDSHAKE_TIMEOUT:
       fws_event_source_client_set_handshake_timeout (self, g_value_get_uint (value));
       break;
@@ -1590,7 +1854,7 @@ fws_event_source_client_dispose (GObject *object)
   FwsEventSourceClient *self = FWS_EVENT_SOURCE_CLIENT (object);
 
   destroy_source (&self->step_source);
-  destroy_source (&self->reconnect_source);
+  fws_reconnect_clear (&self->reconnect);
   clear_attempt (self);
   G_OBJECT_CLASS (fws_event_source_client_parent_class)->dispose (object);
 }
@@ -1679,6 +1943,81 @@ fws_event_source_client_class_init (FwsEventSourceClientClass *klass)
   properties[PROP_RECONNECTION_TIME] =
     g_param_spec_uint ("reconnection-time", NULL, NULL, 0, G_MAXUINT, DEFAULT_RECONNECTION_TIME_MS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSourceClient:reconnect:
+   *
+   * Whether the client connects again after the stream ended or failed,
+   * as the standard says. Default %TRUE (unlike
+   * [property@Fws.Client:reconnect]); %FALSE stops the client
+   * (%FWS_READY_STATE_CLOSED) at the first end or failure.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT] =
+    g_param_spec_boolean ("reconnect", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSourceClient:reconnect-initial-delay:
+   *
+   * The cap, in milliseconds, of the backoff added to
+   * [property@Fws.EventSourceClient:reconnection-time] for the second
+   * attempt in a row; it doubles with each further attempt, up to
+   * [property@Fws.EventSourceClient:reconnect-max-delay], and each backoff
+   * is chosen at random below its cap. Default 1000.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT_INITIAL_DELAY] =
+    g_param_spec_uint ("reconnect-initial-delay", NULL, NULL, 0, G_MAXUINT,
+                       FWS_RECONNECT_DEFAULT_INITIAL_DELAY_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSourceClient:reconnect-max-delay:
+   *
+   * The longest backoff, in milliseconds, added to
+   * [property@Fws.EventSourceClient:reconnection-time]. Default 30000.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT_MAX_DELAY] =
+    g_param_spec_uint ("reconnect-max-delay", NULL, NULL, 0, G_MAXUINT,
+                       FWS_RECONNECT_DEFAULT_MAX_DELAY_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSourceClient:reconnect-max-attempts:
+   *
+   * How many attempts to reconnect are made in a row (counting from the
+   * last stream that opened) before the client stops. 0, the default,
+   * means no limit, as the standard has it.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_RECONNECT_MAX_ATTEMPTS] =
+    g_param_spec_uint ("reconnect-max-attempts", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSourceClient:network-monitor:
+   *
+   * The network monitor watched while waiting to reconnect: no attempt is
+   * made while its [property@Gio.NetworkMonitor:network-available] is
+   * %FALSE, and the client reconnects at once when it turns %TRUE. It is
+   * [func@Gio.NetworkMonitor.get_default] unless set; set it to %NULL to
+   * watch none. Its notifications are expected in the client's main
+   * context.
+   * The default monitor follows the system's default route, which a
+   * loopback URL (`localhost`, 127.0.0.0/8, `::1`) does not need: it is
+   * not consulted for one.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_NETWORK_MONITOR] =
+    g_param_spec_object ("network-monitor", NULL, NULL, G_TYPE_NETWORK_MONITOR,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * FwsEventSourceClient:handshake-timeout:
@@ -1883,6 +2222,25 @@ fws_event_source_client_class_init (FwsEventSourceClientClass *klass)
   signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                  0, NULL, NULL, fws_marshal_VOID__BOXED, G_TYPE_NONE, 1, G_TYPE_ERROR);
   g_signal_set_va_marshaller (signals[ERROR], G_TYPE_FROM_CLASS (klass), fws_marshal_VOID__BOXEDv);
+
+  /**
+   * FwsEventSourceClient::reconnecting:
+   * @self: the client
+   * @attempt: the number of this attempt: 1 for the first after a stream
+   *   that had opened
+   * @delay: the wait before it, in milliseconds (longer while the network
+   *   is unavailable, shorter if it comes back)
+   * @error: why the stream ended
+   *
+   * The client will connect again; ready-state is
+   * %FWS_READY_STATE_CONNECTING. Emitted right after
+   * [signal@Fws.EventSourceClient::error].
+   *
+   * Since: 0.2
+   */
+  signals[RECONNECTING] = g_signal_new ("reconnecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                        0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                                        G_TYPE_UINT, G_TYPE_UINT, G_TYPE_ERROR);
 }
 
 static void
@@ -1895,6 +2253,7 @@ fws_event_source_client_init (FwsEventSourceClient *self)
   self->max_event = FWS_SSE_PARSER_DEFAULT_MAX_EVENT;
   self->max_redirects = DEFAULT_MAX_REDIRECTS;
   self->reconnection_time = DEFAULT_RECONNECTION_TIME_MS;
+  fws_reconnect_init (&self->reconnect, TRUE, reconnect_cb, self);
   self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   self->ready_state = FWS_READY_STATE_CONNECTING;
   self->last_event_id = g_strdup ("");

@@ -37,6 +37,31 @@ FWS_AVAILABLE_IN_ALL
 void                  fws_event_source_client_set_reconnection_time (FwsEventSourceClient  *self,
                                                                      guint                  msec);
 FWS_AVAILABLE_IN_ALL
+gboolean              fws_event_source_client_get_reconnect         (FwsEventSourceClient  *self);
+FWS_AVAILABLE_IN_ALL
+void                  fws_event_source_client_set_reconnect         (FwsEventSourceClient  *self,
+                                                                     gboolean               reconnect);
+FWS_AVAILABLE_IN_ALL
+guint                 fws_event_source_client_get_reconnect_initial_delay (FwsEventSourceClient *self);
+FWS_AVAILABLE_IN_ALL
+void                  fws_event_source_client_set_reconnect_initial_delay (FwsEventSourceClient *self,
+                                                                           guint                 msec);
+FWS_AVAILABLE_IN_ALL
+guint                 fws_event_source_client_get_reconnect_max_delay (FwsEventSourceClient *self);
+FWS_AVAILABLE_IN_ALL
+void                  fws_event_source_client_set_reconnect_max_delay (FwsEventSourceClient *self,
+                                                                       guint                 msec);
+FWS_AVAILABLE_IN_ALL
+guint                 fws_event_source_client_get_reconnect_max_attempts (FwsEventSourceClient *self);
+FWS_AVAILABLE_IN_ALL
+void                  fws_event_source_client_set_reconnect_max_attempts (FwsEventSourceClient *self,
+                                                                          guint                 max_attempts);
+FWS_AVAILABLE_IN_ALL
+GNetworkMonitor      *fws_event_source_client_get_network_monitor   (FwsEventSourceClient  *self);
+FWS_AVAILABLE_IN_ALL
+void                  fws_event_source_client_set_network_monitor   (FwsEventSourceClient  *self,
+                                                                     GNetworkMonitor       *monitor);
+FWS_AVAILABLE_IN_ALL
 guint                 fws_event_source_client_get_handshake_timeout (FwsEventSourceClient  *self);
 FWS_AVAILABLE_IN_ALL
 void                  fws_event_source_client_set_handshake_timeout (FwsEventSourceClient  *self,

@@ -10,6 +10,32 @@
 
 G_BEGIN_DECLS
 
+/* The client side, for reconnecting (FwsClient). @ended is called once
+ * per connection when it ended, after the error signal and before close:
+ * with the close code and reason close would report, the failure that
+ * ended it (nullable: a close frame, or an EOF without one), whether it
+ * had opened, and whether the program called close (). To connect again
+ * it calls fws_web_socket_reset () and returns TRUE: close is not emitted
+ * then. Returning FALSE lets close be emitted as always. */
+typedef gboolean (*FwsWebSocketEndedFunc) (FwsWebSocket *self,
+                                           guint         code,
+                                           const char   *reason,
+                                           const GError *error,
+                                           gboolean      opened,
+                                           gboolean      by_program);
+void  fws_web_socket_set_ended_func (FwsWebSocket          *self,
+                                     FwsWebSocketEndedFunc  ended);
+
+/* From @ended only: back to CONNECTING with a fresh shell and no driver
+ * (no protocol, no extensions, no status, close code 0; send fails until
+ * fws_web_socket_reconnect ()). The shell keeps the object alive. */
+void  fws_web_socket_reset      (FwsWebSocket *self);
+
+/* After fws_web_socket_reset (): a new driver (a new key; the url,
+ * protocols, extra headers and extensions as set), then the connector
+ * when the main loop next runs, as fws_web_socket_connect () does. */
+void  fws_web_socket_reconnect  (FwsWebSocket *self);
+
 /* The client side, called once at construction: makes the client
  * driver for the url property (sends are queued from now on) and, when the
  * main loop next runs, connects through the connector with @options, then

@@ -114,6 +114,14 @@ typedef struct
   GSource            *connect_source;
   GCancellable       *connecting;        /* (owned) the connector at work */
 
+  /* reconnecting (FwsClient) */
+  FwsWebSocketEndedFunc ended;
+  GError             *last_error;        /* the last error signal's, while ended is set */
+  gboolean            opened;            /* this connection opened */
+  FwsConnection      *retired_conn;      /* (owned) (nullable) the finished shell, freed later */
+  FwsDriver          *retired_driver;    /* (owned) (nullable) its driver */
+  gboolean            reconnect_pending; /* reconnect waits for the last connector */
+
   GList              *pings;             /* of PingOp */
   GQueue              sends;             /* of SendOp, in the order they were queued */
   GQueue              waiting;           /* of SendOp, send_async's waiting for room, in order */
@@ -641,6 +649,10 @@ conn_finished_cb (GObject *owner)
     priv->close_code = FWS_CLOSE_CODE_ABNORMAL;
   if (priv->close_reason == NULL)
     priv->close_reason = g_strdup ("");
+  if (priv->ended != NULL &&
+      priv->ended (self, priv->close_code, reason, failure ? failure : priv->last_error,
+                   priv->opened, priv->close_called))
+    return;  /* reset: connecting again */
   notify_state (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_CODE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_REASON]);
@@ -691,6 +703,7 @@ driver_open_cb (gpointer user_data)
       if (op->target == 0)
         op->target = fws_transport_get_total_queued (transport_of (self));
     }
+  priv->opened = TRUE;
   notify_state (self);
   restart_ping_timer (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOL]);
@@ -783,6 +796,11 @@ driver_error_cb (gpointer      user_data,
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
+  if (priv->ended != NULL)
+    {
+      g_clear_error (&priv->last_error);
+      priv->last_error = g_error_copy (error);   /* for ended */
+    }
   /* Once the app called close(), failures are not reported. */
   if (priv->close_called && !fws_connection_is_dead (priv->conn))
     return;
@@ -845,6 +863,8 @@ arm_handshake_timer (FwsWebSocket *self)
 
 /* ---- Client side ---- */
 
+static void start_client (FwsWebSocket *self);
+
 /* The connector is done: the shell takes the stream and the driver writes
  * the request, or the failure is reported (error, then close 1006). */
 static void
@@ -858,6 +878,17 @@ connected_cb (GObject      *source,
   g_autoptr(GIOStream) stream = fws_connector_connect_finish (result, &error);
 
   g_clear_object (&priv->connecting);
+  if (priv->driver == NULL)
+    {
+      /* An attempt given up before fws_web_socket_reset (): the next one
+       * waited for it to let go. */
+      if (stream != NULL)
+        g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      if (priv->reconnect_pending && current_state (self) == FWS_READY_STATE_CONNECTING)
+        start_client (self);
+      priv->reconnect_pending = FALSE;
+      return;
+    }
   if (fws_connection_is_closing (priv->conn))
     {
       /* Timed out or closed: that was reported already. */
@@ -886,14 +917,94 @@ connect_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A new driver for priv->uri, then the connector from the main loop. */
+static void
+start_client (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  g_autofree char *key = NULL;
+  guint8 nonce[16];
+
+  fws_random_bytes (nonce, sizeof nonce);
+  key = fws_handshake_client_key (nonce);
+  priv->driver = fws_driver_new_client (&driver_callbacks, self, priv->uri, key,
+                                        (const char * const *) priv->protocols,
+                                        priv->extra_headers, priv->max_length);
+  apply_extensions (self);
+  priv->connect_source = g_idle_source_new ();
+  g_source_set_priority (priv->connect_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
+  g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
+  g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
+}
+
+void
+fws_web_socket_set_ended_func (FwsWebSocket          *self,
+                               FwsWebSocketEndedFunc  ended)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->ended = ended;
+}
+
+/* The finished shell is still in its own call (it releases its hold on us
+ * after it): it is kept until the next reset, reconnect or finalize. */
+static void
+free_retired (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_clear_pointer (&priv->retired_conn, fws_connection_free);
+  g_clear_pointer (&priv->retired_driver, fws_driver_free);
+}
+
+static void apply_limits (FwsWebSocket *self);
+
+void
+fws_web_socket_reset (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (priv->uri != NULL && fws_connection_is_finished (priv->conn));
+
+  free_retired (self);
+  priv->retired_conn = g_steal_pointer (&priv->conn);
+  priv->retired_driver = g_steal_pointer (&priv->driver);
+  priv->conn = fws_connection_new (G_OBJECT (self), &conn_callbacks);
+  fws_connection_hold (priv->conn);
+  apply_limits (self);   /* the water marks set on this object */
+  priv->close_code = 0;
+  g_clear_pointer (&priv->close_reason, g_free);
+  g_clear_error (&priv->failure);
+  g_clear_error (&priv->last_error);
+  priv->opened = FALSE;
+  notify_state (self);
+}
+
+void
+fws_web_socket_reconnect (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  g_return_if_fail (priv->uri != NULL && priv->driver == NULL);
+
+  if (current_state (self) != FWS_READY_STATE_CONNECTING)
+    return;
+  free_retired (self);
+  /* The connector of the attempt given up has not called back yet (it
+   * was cancelled): it starts the next one when it does. */
+  if (priv->connecting != NULL)
+    priv->reconnect_pending = TRUE;
+  else
+    start_client (self);
+}
+
 void
 fws_web_socket_connect (FwsWebSocket              *self,
                         const FwsConnectorOptions *options)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   g_autoptr(GError) error = NULL;
-  g_autofree char *key = NULL;
-  guint8 nonce[16];
 
   g_return_if_fail (priv->driver == NULL && !fws_connection_is_attached (priv->conn));
 
@@ -904,18 +1015,8 @@ fws_web_socket_connect (FwsWebSocket              *self,
       abandon (self, error);
       return;
     }
-  fws_random_bytes (nonce, sizeof nonce);
-  key = fws_handshake_client_key (nonce);
-  priv->driver = fws_driver_new_client (&driver_callbacks, self, priv->uri, key,
-                                        (const char * const *) priv->protocols,
-                                        priv->extra_headers, priv->max_length);
-  apply_extensions (self);
   priv->connector_options = options;
-  priv->connect_source = g_idle_source_new ();
-  g_source_set_priority (priv->connect_source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
-  g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
-  g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
+  start_client (self);
 }
 
 guint
@@ -2727,6 +2828,8 @@ fws_web_socket_finalize (GObject *object)
 
   g_clear_pointer (&priv->conn, fws_connection_free);
   g_clear_pointer (&priv->driver, fws_driver_free);
+  free_retired (self);
+  g_clear_error (&priv->last_error);
   g_clear_pointer (&priv->extra_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->request_headers, soup_message_headers_unref);
   g_clear_pointer (&priv->extensions, g_ptr_array_unref);
@@ -3115,7 +3218,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    * @error: what went wrong
    *
    * Something failed: the handshake, the peer's bytes, the transport.
-   * [signal@Fws.WebSocket::close] always follows.
+   * [signal@Fws.WebSocket::close] always follows, or, on a
+   * [class@Fws.Client] that reconnects, [signal@Fws.Client::reconnecting].
    *
    * Since: 0.1
    */
@@ -3131,7 +3235,8 @@ fws_web_socket_class_init (FwsWebSocketClass *klass)
    *   closing handshake
    * @reason: the close reason
    *
-   * The connection is closed. Emitted exactly once.
+   * The connection is closed. Emitted exactly once (for a
+   * [class@Fws.Client] that reconnects, once it stopped for good).
    *
    * Since: 0.1
    */

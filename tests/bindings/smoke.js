@@ -883,6 +883,55 @@ async function testDocumentedExtension(base) {
     await waitFor(() => client.events.close, 'close');
 }
 
+// The reconnect policy of both clients, against a port nothing listens on.
+async function testReconnect() {
+    const listener = new Gio.SocketListener();
+    const port = listener.add_any_inet_port(null);
+    listener.close();
+    const client = new Fws.Client({
+        url: `ws://127.0.0.1:${port}/`,
+        reconnect: true,
+        reconnect_initial_delay: 10,
+        reconnect_max_delay: 20,
+        reconnect_max_attempts: 2,
+        network_monitor: null,
+    });
+    assertEq(client.reconnect, true, 'reconnect');
+    assertEq(client.get_reconnect_initial_delay(), 10, 'reconnect-initial-delay');
+    assertEq(client.reconnect_max_delay, 20, 'reconnect-max-delay');
+    assertEq(client.reconnect_max_attempts, 2, 'reconnect-max-attempts');
+    assert(client.network_monitor === null, 'network-monitor');
+    const attempts = [];
+    let closed = null;
+    client.connect('reconnecting', (c, attempt, delay, error) => {
+        assertEq(c.ready_state, Fws.ReadyState.CONNECTING, 'connecting while waiting');
+        assert(delay <= 20, `delay ${delay} within the cap`);
+        assert(error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CONNECTION_REFUSED), `refused: ${error.message}`);
+        attempts.push(attempt);
+    });
+    client.connect('close', (c, code) => {
+        closed = code;
+    });
+    await waitFor(() => closed !== null, 'close after two attempts');
+    assertEq(attempts.join(), '1,2', 'attempts');
+    assertEq(closed, Fws.CloseCode.ABNORMAL, 'close 1006');
+
+    const events = new Fws.EventSourceClient({
+        url: `http://127.0.0.1:${port}/`,
+        reconnection_time: 10,
+        reconnect_max_attempts: 1,
+        network_monitor: null,
+    });
+    assertEq(events.reconnect, true, 'an EventSourceClient reconnects by default');
+    events.reconnect_initial_delay = 10;
+    events.reconnect_max_delay = 20;
+    const waits = [];
+    events.connect('reconnecting', (es, attempt, delay) => waits.push(`${attempt}:${delay}`));
+    await waitFor(() => events.ready_state === Fws.ReadyState.CLOSED, 'the EventSourceClient gives up');
+    assertEq(waits.join(), '1:10', 'one attempt after reconnection-time');
+    events.reconnect = false;
+}
+
 async function main() {
     documented = await importDocumentedExtension();
     server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
@@ -899,6 +948,7 @@ async function main() {
     await testEventSourceClient(base);
     await testStreamDoor();
     await testListener();
+    await testReconnect();
     server.disconnect();
 }
 

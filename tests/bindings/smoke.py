@@ -880,6 +880,43 @@ def test_listener():
     check_eq(list(es.props.allowed_origins), ['https://a.example'], 'EventSource allowed-origins')
 
 
+def test_reconnect():
+    """The reconnect policy of both clients, against a port nothing listens on."""
+    listener = Gio.SocketListener()
+    port = listener.add_any_inet_port(None)
+    listener.close()
+    client = Fws.Client(url=f'ws://127.0.0.1:{port}/', reconnect=True, reconnect_initial_delay=10,
+                        reconnect_max_delay=20, reconnect_max_attempts=2, network_monitor=None)
+    check_eq(client.props.reconnect, True, 'reconnect')
+    check_eq(client.get_reconnect_initial_delay(), 10, 'reconnect-initial-delay')
+    check_eq(client.props.reconnect_max_delay, 20, 'reconnect-max-delay')
+    check_eq(client.props.reconnect_max_attempts, 2, 'reconnect-max-attempts')
+    check(client.props.network_monitor is None, 'network-monitor')
+    ev = {'attempts': [], 'close': []}
+
+    def on_reconnecting(c, attempt, delay, error):
+        check_eq(c.props.ready_state, Fws.ReadyState.CONNECTING, 'connecting while waiting')
+        check(delay <= 20, f'delay {delay} within the cap')
+        check(error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_REFUSED), f'refused: {error}')
+        ev['attempts'].append(attempt)
+    client.connect('reconnecting', guarded(on_reconnecting))
+    client.connect('close', guarded(lambda c, code, reason: ev['close'].append(code)))
+    wait(lambda: ev['close'], 'close after two attempts')
+    check_eq(ev['attempts'], [1, 2], 'attempts')
+    check_eq(ev['close'], [Fws.CloseCode.ABNORMAL], 'close 1006')
+
+    events = Fws.EventSourceClient(url=f'http://127.0.0.1:{port}/', reconnection_time=10,
+                                   reconnect_max_attempts=1, network_monitor=None)
+    check_eq(events.props.reconnect, True, 'an EventSourceClient reconnects by default')
+    events.props.reconnect_initial_delay = 10
+    events.props.reconnect_max_delay = 20
+    waits = []
+    events.connect('reconnecting', guarded(lambda es, attempt, delay, error: waits.append((attempt, delay))))
+    wait(lambda: events.props.ready_state == Fws.ReadyState.CLOSED, 'the EventSourceClient gives up')
+    check_eq(waits, [(1, 10)], 'one attempt after reconnection-time')
+    events.props.reconnect = False
+
+
 def main():
     server = Soup.Server()
     server.add_handler(None, handler)
@@ -897,6 +934,7 @@ def main():
     test_event_source_client(base)
     test_stream_door()
     test_listener()
+    test_reconnect()
     server.disconnect()
     if failures:
         raise failures[0]

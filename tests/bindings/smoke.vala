@@ -950,6 +950,59 @@ async void test_listener () throws Error {
     check_str (es.allowed_origins[0], "https://a.example", "EventSource allowed-origins");
 }
 
+/* The reconnect policy of both clients, against a port nothing listens on. */
+async void test_reconnect () throws Error {
+    var listener = new SocketListener ();
+    var port = listener.add_any_inet_port (null);
+    listener.close ();
+    var client = (Fws.Client) Object.new (typeof (Fws.Client), "url", "ws://127.0.0.1:%u/".printf (port));
+    client.reconnect = true;
+    client.reconnect_initial_delay = 10;
+    client.reconnect_max_delay = 20;
+    client.reconnect_max_attempts = 2;
+    client.network_monitor = null;
+    check (client.reconnect, "reconnect");
+    check_uint (client.get_reconnect_initial_delay (), 10, "reconnect-initial-delay");
+    check_uint (client.reconnect_max_delay, 20, "reconnect-max-delay");
+    check_uint (client.reconnect_max_attempts, 2, "reconnect-max-attempts");
+    check (client.network_monitor == null, "network-monitor");
+    uint[] attempts = {};
+    uint[] delays = {};
+    Error[] causes = {};
+    Fws.ReadyState[] states = {};
+    int closed = -1;
+    client.reconnecting.connect ((self, attempt, delay, error) => {
+        attempts += attempt;
+        delays += delay;
+        causes += error.copy ();
+        states += self.ready_state;
+    });
+    client.closed.connect ((code, reason) => closed = (int) code);
+    yield wait_for (() => closed >= 0, "close after two attempts");
+    check_uint (attempts.length, 2, "two attempts");
+    for (var i = 0; i < attempts.length; i++) {
+        check_uint (attempts[i], i + 1, "attempt number");
+        check (delays[i] <= 20, "delay within the cap");
+        check (causes[i] is IOError.CONNECTION_REFUSED, causes[i].message);
+        check (states[i] == Fws.ReadyState.CONNECTING, "connecting while waiting");
+    }
+    check_uint (closed, Fws.CloseCode.ABNORMAL, "close 1006");
+
+    var events = (Fws.EventSourceClient) Object.new (typeof (Fws.EventSourceClient),
+                                                     "url", "http://127.0.0.1:%u/".printf (port));
+    events.reconnection_time = 10;
+    events.reconnect_max_attempts = 1;
+    events.network_monitor = null;
+    check (events.reconnect, "an EventSourceClient reconnects by default");
+    events.reconnect_initial_delay = 10;
+    events.reconnect_max_delay = 20;
+    string[] waits = {};
+    events.reconnecting.connect ((attempt, delay, error) => waits += "%u:%u".printf (attempt, delay));
+    yield wait_for (() => events.ready_state == Fws.ReadyState.CLOSED, "the EventSourceClient gives up");
+    check_str (string.joinv (",", waits), "1:10", "one attempt after reconnection-time");
+    events.reconnect = false;
+}
+
 async void run () throws Error {
     var server = (Soup.Server) Object.new (typeof (Soup.Server));
     server.add_handler (null, (srv, msg, path, query) => {
@@ -991,6 +1044,7 @@ async void run () throws Error {
     yield test_event_source_client (base_url);
     yield test_stream_door ();
     yield test_listener ();
+    yield test_reconnect ();
     server.disconnect ();
     if (failure != null)
         throw failure;
