@@ -175,11 +175,8 @@ fws_client_set_tls_verify (FwsClient *self,
                            gboolean   verify)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  verify = !!verify;
-  if (self->options.tls_verify == verify)
-    return;
-  self->options.tls_verify = verify;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+  if (fws_connector_options_set_tls_verify (&self->options, verify))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
 }
 
 /**
@@ -214,14 +211,8 @@ fws_client_set_tls_ca_files (FwsClient          *self,
                              const char * const *files)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (self->options.tls_ca_files == NULL && files == NULL)
-    return;
-  if (self->options.tls_ca_files != NULL && files != NULL &&
-      g_strv_equal ((const char * const *) self->options.tls_ca_files, files))
-    return;
-  g_strfreev (self->options.tls_ca_files);
-  self->options.tls_ca_files = g_strdupv ((char **) files);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
+  if (fws_connector_options_set_tls_ca_files (&self->options, files))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
 }
 
 /**
@@ -256,7 +247,7 @@ fws_client_set_tls_database (FwsClient    *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
-  if (g_set_object (&self->options.tls_database, database))
+  if (fws_connector_options_set_tls_database (&self->options, database))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
 }
 
@@ -291,7 +282,7 @@ fws_client_set_tls_certificate (FwsClient       *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
-  if (g_set_object (&self->options.tls_certificate, certificate))
+  if (fws_connector_options_set_tls_certificate (&self->options, certificate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
 }
 
@@ -327,11 +318,8 @@ fws_client_set_proxy (FwsClient  *self,
                       const char *proxy)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (g_strcmp0 (self->options.proxy, proxy) == 0)
-    return;
-  g_free (self->options.proxy);
-  self->options.proxy = g_strdup (proxy);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
+  if (fws_connector_options_set_proxy (&self->options, proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
 }
 
 /**
@@ -364,11 +352,8 @@ fws_client_set_proxy_headers (FwsClient          *self,
                               SoupMessageHeaders *headers)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (self->options.proxy_headers == headers)
-    return;
-  g_clear_pointer (&self->options.proxy_headers, soup_message_headers_unref);
-  self->options.proxy_headers = headers ? soup_message_headers_ref (headers) : NULL;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_HEADERS]);
+  if (fws_connector_options_set_proxy_headers (&self->options, headers))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_HEADERS]);
 }
 
 /**
@@ -403,11 +388,8 @@ fws_client_set_use_system_proxy (FwsClient *self,
                                  gboolean   use_system_proxy)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  use_system_proxy = !!use_system_proxy;
-  if (self->options.use_system_proxy == use_system_proxy)
-    return;
-  self->options.use_system_proxy = use_system_proxy;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
+  if (fws_connector_options_set_use_system_proxy (&self->options, use_system_proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
 }
 
 /* ---- GObject ---- */
@@ -493,11 +475,7 @@ fws_client_finalize (GObject *object)
   FwsClient *self = FWS_CLIENT (object);
 
   /* A connect in progress holds a reference, so nothing is in flight. */
-  g_strfreev (self->options.tls_ca_files);
-  g_clear_object (&self->options.tls_database);
-  g_clear_object (&self->options.tls_certificate);
-  g_free (self->options.proxy);
-  g_clear_pointer (&self->options.proxy_headers, soup_message_headers_unref);
+  fws_connector_options_clear (&self->options);
   G_OBJECT_CLASS (fws_client_parent_class)->finalize (object);
 }
 

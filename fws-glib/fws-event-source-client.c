@@ -1256,11 +1256,8 @@ fws_event_source_client_set_tls_verify (FwsEventSourceClient *self,
                                         gboolean              verify)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  verify = !!verify;
-  if (self->options.tls_verify == verify)
-    return;
-  self->options.tls_verify = verify;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+  if (fws_connector_options_set_tls_verify (&self->options, verify))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
 }
 
 /**
@@ -1295,14 +1292,8 @@ fws_event_source_client_set_tls_ca_files (FwsEventSourceClient *self,
                                           const char * const   *files)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  if (self->options.tls_ca_files == NULL && files == NULL)
-    return;
-  if (self->options.tls_ca_files != NULL && files != NULL &&
-      g_strv_equal ((const char * const *) self->options.tls_ca_files, files))
-    return;
-  g_strfreev (self->options.tls_ca_files);
-  self->options.tls_ca_files = g_strdupv ((char **) files);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
+  if (fws_connector_options_set_tls_ca_files (&self->options, files))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
 }
 
 /**
@@ -1337,7 +1328,7 @@ fws_event_source_client_set_tls_database (FwsEventSourceClient *self,
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
   g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
-  if (g_set_object (&self->options.tls_database, database))
+  if (fws_connector_options_set_tls_database (&self->options, database))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
 }
 
@@ -1372,7 +1363,7 @@ fws_event_source_client_set_tls_certificate (FwsEventSourceClient *self,
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
   g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
-  if (g_set_object (&self->options.tls_certificate, certificate))
+  if (fws_connector_options_set_tls_certificate (&self->options, certificate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
 }
 
@@ -1408,11 +1399,8 @@ fws_event_source_client_set_proxy (FwsEventSourceClient *self,
                                    const char           *proxy)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  if (g_strcmp0 (self->options.proxy, proxy) == 0)
-    return;
-  g_free (self->options.proxy);
-  self->options.proxy = g_strdup (proxy);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
+  if (fws_connector_options_set_proxy (&self->options, proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
 }
 
 /**
@@ -1447,11 +1435,8 @@ fws_event_source_client_set_use_system_proxy (FwsEventSourceClient *self,
                                               gboolean              use_system_proxy)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  use_system_proxy = !!use_system_proxy;
-  if (self->options.use_system_proxy == use_system_proxy)
-    return;
-  self->options.use_system_proxy = use_system_proxy;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
+  if (fws_connector_options_set_use_system_proxy (&self->options, use_system_proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
 }
 
 /* ---- GObject ---- */
@@ -1607,10 +1592,7 @@ fws_event_source_client_finalize (GObject *object)
   g_free (self->url);
   g_free (self->last_event_id);
   g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
-  g_strfreev (self->options.tls_ca_files);
-  g_clear_object (&self->options.tls_database);
-  g_clear_object (&self->options.tls_certificate);
-  g_free (self->options.proxy);
+  fws_connector_options_clear (&self->options);
   g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (fws_event_source_client_parent_class)->finalize (object);
 }
