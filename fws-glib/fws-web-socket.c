@@ -96,6 +96,7 @@ typedef struct
   /* the client side */
   GUri               *uri;
   const FwsConnectorOptions *connector_options; /* the subclass's, read once */
+  const FwsWebSocketClientHooks *client_hooks;  /* (nullable) FwsClient's */
   GSource            *connect_source;
   GCancellable       *connecting;        /* (owned) the connector at work */
 
@@ -519,6 +520,20 @@ static const FwsConnectionCallbacks conn_callbacks = {
 
 /* ---- Driver events ---- */
 
+/* The client's handshake response, if it arrived, goes to the hook. */
+static void
+client_response (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  SoupMessageHeaders *headers;
+
+  if (priv->client_hooks == NULL || priv->client_hooks->response == NULL || priv->driver == NULL)
+    return;
+  headers = fws_driver_get_response_headers (priv->driver);
+  if (headers != NULL)
+    priv->client_hooks->response (self, headers);
+}
+
 static void
 driver_open_cb (gpointer user_data)
 {
@@ -527,6 +542,7 @@ driver_open_cb (gpointer user_data)
 
   if (priv->notified_state != FWS_READY_STATE_CONNECTING)
     return;
+  client_response (self);
   fws_connection_clear_timer (priv->conn, FWS_CONNECTION_TIMER_HANDSHAKE);
   /* Messages sent while connecting are in the transport now. */
   for (GList *l = priv->sends.head; l; l = l->next)
@@ -605,6 +621,8 @@ driver_error_cb (gpointer      user_data,
   /* Once the app called close(), failures are not reported. */
   if (priv->close_called && !fws_connection_is_dead (priv->conn))
     return;
+  if (priv->notified_state == FWS_READY_STATE_CONNECTING)
+    client_response (self);
   g_signal_emit (self, signals[ERROR], 0, error);
 }
 
@@ -692,14 +710,23 @@ connect_cb (gpointer user_data)
 {
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  const FwsConnectorOptions *options = priv->connector_options;
 
   g_clear_pointer (&priv->connect_source, g_source_unref);
   if (current_state (self) != FWS_READY_STATE_CONNECTING)
     return G_SOURCE_REMOVE;
+  if (priv->client_hooks != NULL && priv->client_hooks->prepare != NULL)
+    {
+      g_autoptr(SoupMessageHeaders) headers = NULL;
+
+      options = priv->client_hooks->prepare (self, priv->extra_headers, &headers);
+      if (headers != NULL)
+        fws_driver_set_extra_headers (priv->driver, headers);
+    }
   /* One clock for name lookup, proxies, TLS and the HTTP handshake. */
   arm_handshake_timer (self);
   priv->connecting = g_cancellable_new ();
-  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb,
+  fws_connector_connect_async (priv->uri, options, priv->connecting, connected_cb,
                                g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
@@ -734,6 +761,15 @@ fws_web_socket_connect (FwsWebSocket              *self,
   g_source_set_static_name (priv->connect_source, "fws-web-socket-connect");
   g_source_set_callback (priv->connect_source, connect_cb, self, NULL);
   g_source_attach (priv->connect_source, fws_connection_get_context (priv->conn));
+}
+
+void
+fws_web_socket_set_client_hooks (FwsWebSocket                  *self,
+                                 const FwsWebSocketClientHooks *hooks)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->client_hooks = hooks;
 }
 
 guint
