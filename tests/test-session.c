@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "fws-session-private.h"
+
 #define AGENT "fws-session-test/1.0"
 #define LOGIN_FORM "user=ada&password=lovelace"
 #define SESSION_COOKIE "login=ada-3f9c"
@@ -540,6 +542,199 @@ test_proxy_resolver (Fixture       *f,
   fws_fake_proxy_free (own);
 }
 
+/* ---- The helpers, without a connection ---- */
+
+/* Writes @headers as "Name: value|Name: value" ("(null)" for NULL). */
+static char *
+headers_string (SoupMessageHeaders *headers)
+{
+  GString *out;
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+
+  if (headers == NULL)
+    return g_strdup ("(null)");
+  out = g_string_new (NULL);
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    g_string_append_printf (out, "%s%s: %s", out->len ? "|" : "", name, value);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_request_headers (void)
+{
+  static const struct
+  {
+    const char *url;
+    const char *extra;           /* "Name: value|..." or NULL */
+    gboolean    drop_own_cookie;
+    gboolean    with_agent;
+    const char *expected;
+  } cases[] = {
+    /* ws:// is asked as http://: the plain cookie, not the Secure one. */
+    { "ws://app.example/socket", NULL, FALSE, TRUE,
+      "Cookie: plain=1; root=1|User-Agent: " AGENT },
+    /* wss:// as https://: the Secure one too; an empty path is "/". */
+    { "wss://app.example", NULL, FALSE, TRUE,
+      "Cookie: plain=1; secure=1; root=1|User-Agent: " AGENT },
+    /* Path=/api cookies only under /api. */
+    { "http://app.example/api/events", NULL, FALSE, FALSE,
+      "Cookie: api=1; plain=1; root=1" },
+    /* The caller's lines are kept (SoupMessageHeaders lists the headers it
+     * knows first); its Cookie joins the jar's line, its User-Agent wins. */
+    { "ws://app.example/", "X-A: 1|Cookie: own=1|User-Agent: mine|X-B: 2", FALSE, TRUE,
+      "User-Agent: mine|Cookie: plain=1; root=1; own=1|X-A: 1|X-B: 2" },
+    /* Elsewhere: the caller's cookie is dropped, the jar's for that host stay. */
+    { "http://other.example/", "Cookie: own=1", TRUE, TRUE,
+      "Cookie: other=1|User-Agent: " AGENT },
+    /* Nothing at all. */
+    { "http://nothing.example/", NULL, FALSE, FALSE, "(null)" },
+  };
+  g_autoptr(SoupCookieJar) jar = soup_cookie_jar_new ();
+  g_autoptr(GUri) app = g_uri_parse ("https://app.example/", G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GUri) other = g_uri_parse ("http://other.example/", G_URI_FLAGS_NONE, NULL);
+
+  g_test_summary ("fws_session_request_headers: the jar's cookies for the URL (ws as http, wss as "
+                  "https) in one Cookie line after the caller's own, the session's user agent unless "
+                  "the caller has one");
+  soup_cookie_jar_set_cookie (jar, app, "plain=1; Path=/");
+  soup_cookie_jar_set_cookie (jar, app, "secure=1; Path=/; Secure");
+  soup_cookie_jar_set_cookie (jar, app, "api=1; Path=/api");
+  soup_cookie_jar_set_cookie (jar, app, "root=1; Path=/; HttpOnly");
+  soup_cookie_jar_set_cookie (jar, other, "other=1; Path=/");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(SoupSession) session = NULL;
+      g_autoptr(GUri) uri = g_uri_parse (cases[i].url, G_URI_FLAGS_NONE, NULL);
+      g_autoptr(SoupMessageHeaders) extra = NULL;
+      g_autoptr(SoupMessageHeaders) out = NULL;
+      g_autofree char *got = NULL;
+
+      session = cases[i].with_agent ? soup_session_new_with_options ("user-agent", AGENT, NULL)
+                                    : soup_session_new ();
+      soup_session_add_feature (session, SOUP_SESSION_FEATURE (jar));
+      if (cases[i].extra != NULL)
+        {
+          g_auto(GStrv) lines = g_strsplit (cases[i].extra, "|", -1);
+
+          extra = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+          for (guint k = 0; lines[k] != NULL; k++)
+            {
+              g_auto(GStrv) kv = g_strsplit (lines[k], ": ", 2);
+
+              soup_message_headers_append (extra, kv[0], kv[1]);
+            }
+        }
+      out = fws_session_request_headers (session, uri, extra, cases[i].drop_own_cookie);
+      got = headers_string (out);
+      g_test_message ("case %u: %s", i, cases[i].url);
+      g_assert_cmpstr (got, ==, cases[i].expected);
+    }
+}
+
+static void
+test_store_cookies (void)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupCookieJar) jar = soup_cookie_jar_new ();
+  g_autoptr(SoupMessageHeaders) response = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  g_autoptr(GUri) ws = g_uri_parse ("ws://app.example/socket", G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GUri) wss = g_uri_parse ("wss://app.example/socket", G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GUri) https = g_uri_parse ("https://app.example/", G_URI_FLAGS_NONE, NULL);
+  g_autofree char *cookies = NULL;
+
+  g_test_summary ("fws_session_store_cookies: every Set-Cookie line (an Expires with a comma "
+                  "included) lands in the jar; a Secure one only from wss://; none with the "
+                  "jar's accept policy NEVER");
+  soup_session_add_feature (session, SOUP_SESSION_FEATURE (jar));
+  soup_message_headers_append (response, "Set-Cookie", "a=1; Path=/; Expires=Wed, 01 Jan 2070 00:00:00 GMT");
+  soup_message_headers_append (response, "Set-Cookie", "b=2; Path=/; Secure");
+  soup_message_headers_append (response, "Set-Cookie", "c=3; Path=/socket");
+
+  fws_session_store_cookies (session, ws, response);
+  cookies = soup_cookie_jar_get_cookies (jar, https, TRUE);
+  g_assert_cmpstr (cookies, ==, "a=1");
+  g_clear_pointer (&cookies, g_free);
+
+  fws_session_store_cookies (session, wss, response);
+  cookies = soup_cookie_jar_get_cookies (jar, wss, TRUE);
+  g_assert_cmpstr (cookies, ==, "c=3; a=1; b=2");
+  g_clear_pointer (&cookies, g_free);
+
+  soup_cookie_jar_set_accept_policy (jar, SOUP_COOKIE_JAR_ACCEPT_NEVER);
+  soup_message_headers_replace (response, "Set-Cookie", "d=4; Path=/");
+  fws_session_store_cookies (session, wss, response);
+  cookies = soup_cookie_jar_get_cookies (jar, https, TRUE);
+  g_assert_null (strstr (cookies, "d=4"));
+
+  /* No session, or no jar: nothing happens. */
+  fws_session_store_cookies (NULL, wss, response);
+  g_clear_object (&session);
+  session = soup_session_new ();
+  fws_session_store_cookies (session, wss, response);
+}
+
+static void
+test_connector_options (void)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GTlsDatabase) db = NULL;
+  g_autoptr(GTlsDatabase) own_db = NULL;
+  g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new ("http://127.0.0.1:1", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *ca_files[] = { "ca.pem", NULL };
+  FwsConnectorOptions own, out;
+
+  g_test_summary ("fws_session_connector_options: the session's TLS database unless the client has "
+                  "a database or CA files, its proxy resolver unless the client has a proxy or "
+                  "use_system_proxy off; a session with proxies off connects directly");
+  fws_test_assert_tls_backend ();
+  if (certs == NULL)
+    certs = fws_test_certs_new ();
+  db = g_tls_file_database_new (certs->ca, &error);
+  g_assert_no_error (error);
+  own_db = g_tls_file_database_new (certs->ca2, &error);
+  g_assert_no_error (error);
+  soup_session_set_tls_database (session, db);
+  soup_session_set_proxy_resolver (session, resolver);
+
+  fws_connector_options_init (&own);
+  own.use_system_proxy = TRUE;
+  fws_session_connector_options (NULL, &own, &out);
+  g_assert_null (out.tls_database);
+  g_assert_null (out.proxy_resolver);
+
+  fws_session_connector_options (session, &own, &out);
+  g_assert_true (out.tls_database == db);
+  g_assert_true (out.proxy_resolver == resolver);
+  g_assert_true (out.use_system_proxy);
+
+  own.tls_database = own_db;
+  own.proxy = (char *) "http://127.0.0.1:2";
+  fws_session_connector_options (session, &own, &out);
+  g_assert_true (out.tls_database == own_db);
+  g_assert_null (out.proxy_resolver);
+  g_assert_cmpstr (out.proxy, ==, "http://127.0.0.1:2");
+
+  own.tls_database = NULL;
+  own.tls_ca_files = (char **) ca_files;
+  own.proxy = NULL;
+  own.use_system_proxy = FALSE;
+  fws_session_connector_options (session, &own, &out);
+  g_assert_null (out.tls_database);
+  g_assert_null (out.proxy_resolver);
+  g_assert_false (out.use_system_proxy);
+
+  own.tls_ca_files = NULL;
+  own.use_system_proxy = TRUE;
+  soup_session_set_proxy_resolver (session, NULL);
+  fws_session_connector_options (session, &own, &out);
+  g_assert_null (out.proxy_resolver);
+  g_assert_false (out.use_system_proxy);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -547,6 +742,9 @@ main (int    argc,
   int ret;
 
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_add_func ("/session/request-headers", test_request_headers);
+  g_test_add_func ("/session/store-cookies", test_store_cookies);
+  g_test_add_func ("/session/connector-options", test_connector_options);
   g_test_add ("/session/web-socket/cookies", Fixture, NULL, setup, test_web_socket_cookies, teardown);
   g_test_add ("/session/web-socket/own-headers", Fixture, NULL, setup, test_web_socket_own_headers, teardown);
   g_test_add ("/session/event-source/cookies", Fixture, NULL, setup, test_event_source_cookies, teardown);
