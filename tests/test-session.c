@@ -35,6 +35,7 @@ typedef struct
   char          *events_cookie;
   char          *events_agent;
   guint          refused;
+  guint          hop_port;        /* where /hop redirects to */
   GPtrArray     *server_sockets;  /* of FwsWebSocket */
   GPtrArray     *streams;         /* of FwsEventSource */
 
@@ -118,6 +119,17 @@ handler (FwsTestRequest *request,
 
       g_assert_no_error (error);
       g_ptr_array_add (f->server_sockets, ws);
+      return;
+    }
+
+  if (strcmp (path, "/hop") == 0)
+    {
+      g_autofree char *location = g_strdup_printf ("http://127.0.0.1:%u/events", f->hop_port);
+      SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+
+      soup_message_headers_append (response, "Set-Cookie", "hop=1; Path=/");
+      soup_message_headers_append (response, "Location", location);
+      soup_server_message_set_status (msg, SOUP_STATUS_FOUND, NULL);
       return;
     }
 
@@ -430,6 +442,40 @@ test_event_source_cookies (Fixture       *f,
   g_assert_nonnull (strstr (cookies, "stream=e1"));
   fws_event_source_client_close (client);
   g_object_unref (client);
+}
+
+static void
+test_event_source_redirect (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(SoupMessageHeaders) extra = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  FwsTestServer *elsewhere = fws_test_server_start (FWS_TEST_DOOR_SOUP, NULL, handler, f);
+  g_autofree char *cookies = NULL;
+  FwsEventSourceClient *client;
+
+  g_test_summary ("An EventSource redirected to another origin (another port): the 302's Set-Cookie "
+                  "is stored and sent on, the jar's cookies for that host go along, the client's own "
+                  "Cookie line does not");
+  f->hop_port = fws_test_server_get_port (elsewhere);
+  g_assert_cmpuint (log_in (f, LOGIN_FORM), ==, SOUP_STATUS_OK);
+  soup_message_headers_append (extra, "Cookie", "own=3");
+  client = new_events_client (f, "/hop");
+  fws_event_source_client_set_extra_headers (client, extra);
+  fws_event_source_client_set_session (client, f->session);
+  fws_test_wait_until (f->message != NULL || f->errors > 0, 10);
+  g_assert_cmpuint (f->errors, ==, 0);
+  g_assert_nonnull (strstr (f->message, SESSION_COOKIE));
+  g_assert_nonnull (strstr (f->message, "hop=1"));
+  g_assert_null (strstr (f->message, "own=3"));
+  cookies = jar_cookies (f);
+  g_assert_nonnull (strstr (cookies, "hop=1"));
+  g_assert_nonnull (strstr (cookies, "stream=e1"));
+  fws_event_source_client_close (client);
+  g_object_unref (client);
+  for (guint i = 0; i < f->streams->len; i++)
+    fws_event_source_close (f->streams->pdata[i]);
+  fws_test_run_for (50);
+  fws_test_server_stop (elsewhere);
 }
 
 static void
@@ -748,6 +794,7 @@ main (int    argc,
   g_test_add ("/session/web-socket/cookies", Fixture, NULL, setup, test_web_socket_cookies, teardown);
   g_test_add ("/session/web-socket/own-headers", Fixture, NULL, setup, test_web_socket_own_headers, teardown);
   g_test_add ("/session/event-source/cookies", Fixture, NULL, setup, test_event_source_cookies, teardown);
+  g_test_add ("/session/event-source/redirect", Fixture, NULL, setup, test_event_source_redirect, teardown);
   g_test_add ("/session/tls-database", Fixture, NULL, setup_tls, test_tls_database, teardown);
   g_test_add ("/session/proxy-resolver", Fixture, NULL, setup, test_proxy_resolver, teardown);
   ret = g_test_run ();
