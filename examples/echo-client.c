@@ -1,7 +1,9 @@
 /* echo-client.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * fws-client [--protocol P]... [--header 'Name: value']... [--echo] [--deflate]
- *            [--ca FILE]... [--insecure] [--proxy URL] [--timeout S] URL
+ *            [--ca FILE]... [--insecure] [--proxy URL] [--timeout S] ws[s]://URL
+ * fws-client [--events N] [--header 'Name: value']... [--ca FILE]...
+ *            [--insecure] [--proxy URL] [--timeout S] http[s]://URL
  *
  * Without --echo, sends each line of stdin as a text message and prints
  * each text message received as a line (a binary one as "<binary N bytes>").
@@ -15,6 +17,14 @@
  * connecting after S seconds (default 30). Each error is printed once; when
  * the connection fails before it opened, a "hint:" line says what is likely
  * wrong (a wss:// URL for a plain server, a ws:// URL for a TLS one).
+ *
+ * An http:// or https:// URL is read as an EventSource stream
+ * (FwsEventSourceClient): each event is printed as the lines "event: TYPE",
+ * "id: ID" (when the stream set an id), "data: LINE" for each line of its
+ * data, and a blank line. Each error is printed as "error: MESSAGE"; the
+ * client reconnects as a browser does, and exits 1 when it stopped for good
+ * (the server answered anything but an event stream). With --events N it
+ * exits 0 after N events; SIGINT or SIGTERM stops it with status 0.
  */
 #include <fws-glib/fws-glib.h>
 #include <gio/gunixinputstream.h>
@@ -38,6 +48,95 @@ typedef struct
 } App;
 
 static void read_line (App *app);
+
+/* ---- EventSource mode ---- */
+
+typedef struct
+{
+  GMainLoop            *loop;
+  FwsEventSourceClient *events;
+  guint                 max_events;   /* 0: no end */
+  guint                 seen;
+  int                   exit_code;
+} EventsApp;
+
+static void
+on_event (FwsEventSourceClient *events, const char *type, const char *data, const char *id, EventsApp *app)
+{
+  g_auto(GStrv) lines = g_strsplit (data, "\n", -1);
+
+  printf ("event: %s\n", type);
+  if (*id != '\0')
+    printf ("id: %s\n", id);
+  for (guint i = 0; lines[i] != NULL; i++)
+    printf ("data: %s\n", lines[i]);
+  printf ("\n");
+  fflush (stdout);
+  if (app->max_events > 0 && ++app->seen == app->max_events)
+    {
+      app->exit_code = 0;
+      fws_event_source_client_close (events);
+      g_main_loop_quit (app->loop);
+    }
+}
+
+static void
+on_events_error (FwsEventSourceClient *events, GError *error, EventsApp *app)
+{
+  g_printerr ("error: %s\n", error->message);
+  if (fws_event_source_client_get_ready_state (events) == FWS_READY_STATE_CLOSED)
+    {
+      app->exit_code = 1;
+      g_main_loop_quit (app->loop);
+    }
+}
+
+static gboolean
+events_signal_cb (gpointer user_data)
+{
+  EventsApp *app = user_data;
+
+  app->exit_code = 0;
+  fws_event_source_client_close (app->events);
+  g_main_loop_quit (app->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+run_event_source (const char *url, SoupMessageHeaders *headers, char **ca_files, gboolean insecure,
+                  const char *proxy, int timeout, int max_events)
+{
+  EventsApp app = { 0 };
+  guint sigint, sigterm;
+
+  app.loop = g_main_loop_new (NULL, FALSE);
+  app.max_events = (guint) max_events;
+  app.exit_code = 1;
+  app.events = g_object_new (FWS_TYPE_EVENT_SOURCE_CLIENT,
+                             "url", url,
+                             "extra-headers", headers,
+                             "tls-ca-files", ca_files,
+                             "tls-verify", !insecure,
+                             "proxy", proxy,
+                             NULL);
+  if (timeout > 0)
+    fws_event_source_client_set_handshake_timeout (app.events, (guint) timeout * 1000);
+  g_signal_connect (app.events, "message", G_CALLBACK (on_event), &app);
+  g_signal_connect (app.events, "error", G_CALLBACK (on_events_error), &app);
+  sigint = g_unix_signal_add (SIGINT, events_signal_cb, &app);
+  sigterm = g_unix_signal_add (SIGTERM, events_signal_cb, &app);
+
+  g_main_loop_run (app.loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  fws_event_source_client_close (app.events);
+  g_object_unref (app.events);
+  g_main_loop_unref (app.loop);
+  return app.exit_code;
+}
+
+/* ---- WebSocket mode ---- */
 
 static void
 on_open (FwsWebSocket *ws, App *app)
@@ -184,6 +283,8 @@ main (int argc, char **argv)
   gboolean insecure = FALSE;
   g_autofree char *proxy = NULL;
   int timeout = 0;
+  int max_events = 0;
+  gboolean event_source = FALSE;
   App app = { 0 };
   GOptionEntry entries[] = {
     { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols, "A subprotocol to offer (repeatable)", "P" },
@@ -194,13 +295,14 @@ main (int argc, char **argv)
     { "insecure", 0, 0, G_OPTION_ARG_NONE, &insecure, "Accept any TLS certificate", NULL },
     { "proxy", 0, 0, G_OPTION_ARG_STRING, &proxy, "Go through this proxy (http://[user:password@]host:port, https://, socks5://)", "URL" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Give up connecting after S seconds (default 30)", "S" },
+    { "events", 0, 0, G_OPTION_ARG_INT, &max_events, "EventSource (http:// or https://): exit after N events", "N" },
     { NULL }
   };
 
   /* GLib's messages (option errors among them) in the user's language and
    * character set. */
   setlocale (LC_ALL, "");
-  context = g_option_context_new ("URL - WebSocket client");
+  context = g_option_context_new ("URL - WebSocket (ws://, wss://) or EventSource (http://, https://) client");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -210,6 +312,11 @@ main (int argc, char **argv)
   if (timeout < 0 || timeout > G_MAXINT / 1000)
     {
       g_printerr ("invalid --timeout %d: expected seconds, 0 or more\n", timeout);
+      return 2;
+    }
+  if (max_events < 0)
+    {
+      g_printerr ("invalid --events %d: expected a count, 0 or more\n", max_events);
       return 2;
     }
   if (argc != 2)
@@ -236,12 +343,17 @@ main (int argc, char **argv)
     g_autoptr(GUri) check = g_uri_parse (argv[1], G_URI_FLAGS_NONE, NULL);
     const char *scheme = check ? g_uri_get_scheme (check) : NULL;
 
-    if (scheme == NULL || (g_ascii_strcasecmp (scheme, "ws") != 0 && g_ascii_strcasecmp (scheme, "wss") != 0))
+    event_source = scheme != NULL && (g_ascii_strcasecmp (scheme, "http") == 0 ||
+                                      g_ascii_strcasecmp (scheme, "https") == 0);
+    if (!event_source &&
+        (scheme == NULL || (g_ascii_strcasecmp (scheme, "ws") != 0 && g_ascii_strcasecmp (scheme, "wss") != 0)))
       {
-        g_printerr ("%s is not a valid WebSocket URL\n", argv[1]);
+        g_printerr ("%s is not a valid WebSocket or EventSource URL\n", argv[1]);
         return 2;
       }
   }
+  if (event_source)
+    return run_event_source (argv[1], headers, ca_files, insecure, proxy, timeout, max_events);
 
   app.loop = g_main_loop_new (NULL, FALSE);
   app.echo = echo;

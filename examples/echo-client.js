@@ -1,7 +1,8 @@
 #!/usr/bin/env -S gjs -m
 // echo-client.js — SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// gjs -m echo-client.js [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] URL
+// gjs -m echo-client.js [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] ws[s]://URL
+// gjs -m echo-client.js [--events N] [--header 'Name: value']... [--timeout S] http[s]://URL
 //
 // The GJS twin of echo-client.c. Without --echo, sends each line of stdin
 // as a text message and prints each text message received as a line (a
@@ -11,6 +12,13 @@
 // close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
 // 1 otherwise. Each error is printed once, with a "hint:" line when a
 // wss:// URL likely met a plain server or a ws:// URL a TLS one.
+//
+// An http:// or https:// URL is read as an EventSource stream
+// (Fws.EventSourceClient): each event is printed as "event: TYPE", "id: ID"
+// (when the stream set one), "data: LINE" per line of data and a blank
+// line; each error as "error: MESSAGE". It reconnects as a browser does and
+// exits 1 once it stopped for good; with --events N it exits 0 after N
+// events, and SIGINT or SIGTERM stop it with 0.
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
@@ -31,6 +39,7 @@ const protocols = [];
 const headers = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
 let echo = false;
 let timeout = 0;
+let maxEvents = 0;
 let url = null;
 const args = [...ARGV];
 while (args.length > 0) {
@@ -42,6 +51,11 @@ while (args.length > 0) {
         timeout = Number(value);
         if (!Number.isInteger(timeout) || timeout < 0)
             usage(`invalid --timeout ${value}: expected seconds, 0 or more`);
+    } else if (arg === '--events') {
+        const value = args.shift() ?? usage(`missing value for ${arg}`);
+        maxEvents = Number(value);
+        if (!Number.isInteger(maxEvents) || maxEvents < 0)
+            usage(`invalid --events ${value}: expected a count, 0 or more`);
     } else if (arg === '--protocol' || arg === '--header') {
         const value = args.shift() ?? usage(`missing value for ${arg}`);
         if (arg === '--protocol') {
@@ -55,17 +69,66 @@ while (args.length > 0) {
     } else if (url === null && !arg.startsWith('--')) {
         url = arg;
     } else {
-        usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--timeout S] URL');
+        usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--events N] [--timeout S] URL');
     }
 }
 if (url === null)
-    usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--timeout S] URL');
+    usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--events N] [--timeout S] URL');
+
+// ---- EventSource mode ----
+
+function runEventSource() {
+    let events;
+    try {
+        events = Fws.EventSourceClient.new(url);
+    } catch (e) {
+        usage(`${url} is not a valid WebSocket or EventSource URL`);
+    }
+    events.extra_headers = headers;
+    if (timeout > 0)
+        events.handshake_timeout = timeout * 1000;
+    const eventsLoop = new GLib.MainLoop(null, false);
+    let code = 1;
+    let seen = 0;
+    const stop = status => {
+        code = status;
+        events.close();
+        eventsLoop.quit();
+    };
+    events.connect('message', (self, type, data, id) => {
+        const lines = [`event: ${type}`];
+        if (id !== '')
+            lines.push(`id: ${id}`);
+        for (const line of data.split('\n'))
+            lines.push(`data: ${line}`);
+        print(`${lines.join('\n')}\n`);
+        seen++;
+        if (maxEvents > 0 && seen === maxEvents)
+            stop(0);
+    });
+    events.connect('error', (self, error) => {
+        printerr(`error: ${error.message}`);
+        if (self.ready_state === Fws.ReadyState.CLOSED)
+            stop(1);
+    });
+    for (const signum of [2, 15]) { // SIGINT, SIGTERM
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, () => {
+            stop(0);
+            return GLib.SOURCE_CONTINUE;
+        });
+    }
+    eventsLoop.run();
+    system.exit(code);
+}
+
+if (/^https?:/i.test(url))
+    runEventSource();
 
 let client;
 try {
     client = Fws.Client.new(url, protocols);
 } catch (e) {
-    usage(`${url} is not a valid WebSocket URL`);
+    usage(`${url} is not a valid WebSocket or EventSource URL`);
 }
 client.extra_headers = headers;
 if (timeout > 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # echo-client.py — SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# echo-client.py [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] URL
+# echo-client.py [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] ws[s]://URL
+# echo-client.py [--events N] [--header 'Name: value']... [--timeout S] http[s]://URL
 #
 # The PyGObject twin of echo-client.c. Without --echo, sends each line of
 # stdin as a text message and prints each text message received as a line
@@ -11,6 +12,13 @@
 # close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
 # 1 otherwise. Each error is printed once, with a "hint:" line when a
 # wss:// URL likely met a plain server or a ws:// URL a TLS one.
+#
+# An http:// or https:// URL is read as an EventSource stream
+# (Fws.EventSourceClient): each event is printed as "event: TYPE", "id: ID"
+# (when the stream set one), "data: LINE" per line of data and a blank
+# line; each error as "error: MESSAGE". It reconnects as a browser does and
+# exits 1 once it stopped for good; with --events N it exits 0 after N
+# events, and SIGINT or SIGTERM stop it with 0.
 
 import argparse
 import locale
@@ -32,11 +40,66 @@ parser.add_argument('--header', action='append', default=[], metavar="'Name: val
 parser.add_argument('--echo', action='store_true', help='send every message received back')
 parser.add_argument('--timeout', type=int, default=0, metavar='S',
                     help='give up connecting after S seconds (default 30)')
+parser.add_argument('--events', type=int, default=0, metavar='N',
+                    help='EventSource (http:// or https://): exit after N events')
 parser.add_argument('url')
 locale.setlocale(locale.LC_ALL, '')
 args = parser.parse_args()
 if args.timeout < 0:
     parser.exit(2, f'invalid --timeout {args.timeout}: expected seconds, 0 or more\n')
+if args.events < 0:
+    parser.exit(2, f'invalid --events {args.events}: expected a count, 0 or more\n')
+
+
+def request_headers():
+    headers = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
+    for header in args.header:
+        name, colon, value = header.partition(':')
+        if not colon or not name.strip():
+            parser.exit(2, f"invalid --header '{header}': expected 'Name: value'\n")
+        headers.append(name.strip(), value.strip())
+    return headers
+
+
+class EventsApp:
+    """EventSource mode: prints each event of an http:// or https:// stream."""
+
+    def __init__(self):
+        self.loop = GLib.MainLoop()
+        self.exit_code = 1
+        self.seen = 0
+        self.events = Fws.EventSourceClient.new(args.url)
+        self.events.props.extra_headers = request_headers()
+        if args.timeout:
+            self.events.props.handshake_timeout = args.timeout * 1000
+        self.events.connect('message', self.on_event)
+        self.events.connect('error', self.on_error)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, self.on_signal)
+
+    def on_event(self, events, type_, data, id_):
+        lines = [f'event: {type_}']
+        if id_:
+            lines.append(f'id: {id_}')
+        lines += [f'data: {line}' for line in data.split('\n')]
+        print('\n'.join(lines) + '\n', flush=True)
+        self.seen += 1
+        if args.events and self.seen == args.events:
+            self.stop(0)
+
+    def on_error(self, events, error):
+        print(f'error: {error.message}', file=sys.stderr, flush=True)
+        if events.props.ready_state == Fws.ReadyState.CLOSED:
+            self.stop(1)
+
+    def on_signal(self):
+        self.stop(0)
+        return GLib.SOURCE_CONTINUE
+
+    def stop(self, code):
+        self.exit_code = code
+        self.events.close()
+        self.loop.quit()
 
 
 def hint_for(ws, url, opened, error):
@@ -62,16 +125,11 @@ class App:
         self.opened = False
         self.last_error = None
         self.last_activity = GLib.get_monotonic_time()
-        headers = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
-        for header in args.header:
-            name, colon, value = header.partition(':')
-            if not colon or not name.strip():
-                parser.exit(2, f"invalid --header '{header}': expected 'Name: value'\n")
-            headers.append(name.strip(), value.strip())
+        headers = request_headers()
         try:
             self.ws = Fws.Client.new(args.url, args.protocol)
         except GLib.Error:
-            parser.exit(2, f'{args.url} is not a valid WebSocket URL\n')
+            parser.exit(2, f'{args.url} is not a valid WebSocket or EventSource URL\n')
         self.ws.set_property('extra-headers', headers)
         if args.timeout:
             self.ws.set_handshake_timeout(args.timeout * 1000)
@@ -151,6 +209,12 @@ class App:
 
 
 if __name__ == '__main__':
-    app = App()
+    if args.url.lower().startswith(('http:', 'https:')):
+        try:
+            app = EventsApp()
+        except GLib.Error:
+            parser.exit(2, f'{args.url} is not a valid WebSocket or EventSource URL\n')
+    else:
+        app = App()
     app.loop.run()
     sys.exit(app.exit_code)

@@ -1,6 +1,7 @@
 /* echo-client.vala — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * fws-client-vala [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] URL
+ * fws-client-vala [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] ws[s]://URL
+ * fws-client-vala [--events N] [--header 'Name: value']... [--timeout S] http[s]://URL
  *
  * The Vala twin of echo-client.c. Without --echo, sends each line of stdin
  * as a text message and prints each text message received as a line (a
@@ -10,6 +11,13 @@
  * close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
  * 1 otherwise. Each error is printed once, with a "hint:" line when a
  * wss:// URL likely met a plain server or a ws:// URL a TLS one.
+ *
+ * An http:// or https:// URL is read as an EventSource stream
+ * (Fws.EventSourceClient): each event is printed as "event: TYPE", "id: ID"
+ * (when the stream set one), "data: LINE" per line of data and a blank
+ * line; each error as "error: MESSAGE". It reconnects as a browser does and
+ * exits 1 once it stopped for good; with --events N it exits 0 after N
+ * events, and SIGINT or SIGTERM stop it with 0.
  */
 
 [CCode (array_length = false, array_null_terminated = true)]
@@ -18,12 +26,14 @@ string[]? protocols = null;
 string[]? header_args = null;
 bool echo = false;
 int timeout = 0;
+int max_events = 0;
 
 const OptionEntry[] ENTRIES = {
     { "protocol", 0, 0, OptionArg.STRING_ARRAY, ref protocols, "A subprotocol to offer (repeatable)", "P" },
     { "header", 0, 0, OptionArg.STRING_ARRAY, ref header_args, "An extra request header (repeatable)", "'Name: value'" },
     { "echo", 0, 0, OptionArg.NONE, ref echo, "Send every message received back", null },
     { "timeout", 0, 0, OptionArg.INT, ref timeout, "Give up connecting after S seconds (default 30)", "S" },
+    { "events", 0, 0, OptionArg.INT, ref max_events, "EventSource (http:// or https://): exit after N events", "N" },
     { null }
 };
 
@@ -139,12 +149,50 @@ class App : Object {
     }
 }
 
+/* EventSource mode: prints each event of an http:// or https:// stream. */
+class EventsApp : Object {
+    public Fws.EventSourceClient events;
+    public MainLoop loop = new MainLoop ();
+    public int exit_code = 1;
+    int seen = 0;
+
+    void stop (int code) {
+        exit_code = code;
+        events.close ();
+        loop.quit ();
+    }
+
+    public EventsApp (Fws.EventSourceClient events) {
+        this.events = events;
+        events.message.connect ((type, data, id) => {
+            var text = new StringBuilder ();
+            text.append_printf ("event: %s\n", type);
+            if (id != "")
+                text.append_printf ("id: %s\n", id);
+            foreach (var line in data.split ("\n"))
+                text.append_printf ("data: %s\n", line);
+            stdout.printf ("%s\n", text.str);
+            stdout.flush ();
+            seen++;
+            if (max_events > 0 && seen == max_events)
+                stop (0);
+        });
+        events.error.connect ((error) => {
+            stderr.printf ("error: %s\n", error.message);
+            if (events.ready_state == Fws.ReadyState.CLOSED)
+                stop (1);
+        });
+        Unix.signal_add (ProcessSignal.INT, () => { stop (0); return Source.CONTINUE; });
+        Unix.signal_add (ProcessSignal.TERM, () => { stop (0); return Source.CONTINUE; });
+    }
+}
+
 int main (string[] args) {
     /* GLib's messages (option errors among them) in the user's language and
      * character set. */
     Intl.setlocale (LocaleCategory.ALL, "");
     try {
-        var context = new OptionContext ("URL - WebSocket client");
+        var context = new OptionContext ("URL - WebSocket (ws://, wss://) or EventSource (http://, https://) client");
         context.add_main_entries (ENTRIES, null);
         context.parse (ref args);
     } catch (OptionError e) {
@@ -170,11 +218,32 @@ int main (string[] args) {
         headers.append (header.substring (0, colon).strip (), header.substring (colon + 1).strip ());
     }
 
+    if (max_events < 0) {
+        stderr.printf ("invalid --events %d: expected a count, 0 or more\n", max_events);
+        return 2;
+    }
+    var lower = args[1].down ();
+    if (lower.has_prefix ("http:") || lower.has_prefix ("https:")) {
+        Fws.EventSourceClient events;
+        try {
+            events = new Fws.EventSourceClient (args[1]);
+        } catch (Error e) {
+            stderr.printf ("%s is not a valid WebSocket or EventSource URL\n", args[1]);
+            return 2;
+        }
+        events.extra_headers = headers;
+        if (timeout > 0)
+            events.handshake_timeout = timeout * 1000;
+        var events_app = new EventsApp (events);
+        events_app.loop.run ();
+        return events_app.exit_code;
+    }
+
     Fws.Client ws;
     try {
         ws = new Fws.Client (args[1], protocols);
     } catch (Error e) {
-        stderr.printf ("%s is not a valid WebSocket URL\n", args[1]);
+        stderr.printf ("%s is not a valid WebSocket or EventSource URL\n", args[1]);
         return 2;
     }
     ws.extra_headers = headers;

@@ -7,6 +7,7 @@
 #include "fws-error.h"
 #include "fws-handshake-private.h"
 #include "fws-i18n-private.h"
+#include "fws-session-private.h"
 #include "fws-web-socket-private.h"
 #include "fws-reconnect-private.h"
 
@@ -45,6 +46,18 @@
  * GIO. Otherwise the system's proxy settings apply, through the default
  * [iface@Gio.ProxyResolver], unless [property@Fws.Client:use-system-proxy]
  * is %FALSE.
+ *
+ * ## A SoupSession
+ *
+ * With [property@Fws.Client:session] set, the client acts as a request of
+ * that session would: the cookies of the session's
+ * [class@Soup.CookieJar] for the URL go with the handshake request (the
+ * jar sees `ws://` as `http://` and `wss://` as `https://`), and the
+ * `Set-Cookie` headers of the response are stored in it; the session's
+ * user agent is sent as `User-Agent`; and the session's TLS database and
+ * proxy resolver are used when the client has none of its own (no
+ * [property@Fws.Client:tls-database] nor [property@Fws.Client:tls-ca-files];
+ * no [property@Fws.Client:proxy]).
  *
  * ## Failures
  *
@@ -105,6 +118,11 @@ struct _FwsClient
   /* The properties; the connection reads them when it starts connecting,
    * when the main loop first runs. */
   FwsConnectorOptions options;
+
+  /* The session property, and what the connection borrows from it. */
+  SoupSession        *session;
+  FwsConnectorOptions session_options;   /* borrowed pointers: never cleared */
+  SoupMessageHeaders *stored_response;   /* the response whose cookies went to the jar */
 };
 
 G_DEFINE_FINAL_TYPE (FwsClient, fws_client, FWS_TYPE_WEB_SOCKET)
@@ -211,10 +229,56 @@ enum
   PROP_PROXY,
   PROP_PROXY_HEADERS,
   PROP_USE_SYSTEM_PROXY,
+
+  PROP_SESSION,
+
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* ---- The session ---- */
+
+static const FwsConnectorOptions *
+prepare_cb (FwsWebSocket        *ws,
+            SoupMessageHeaders  *extra_headers,
+            SoupMessageHeaders **request_headers)
+{
+  FwsClient *self = FWS_CLIENT (ws);
+  const char *url;
+  g_autoptr(GUri) uri = NULL;
+
+  if (self->session == NULL)
+    return &self->options;
+  url = fws_web_socket_get_url (ws);
+  uri = url ? g_uri_parse (url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_HAS_PASSWORD, NULL) : NULL;
+  if (uri != NULL)
+    *request_headers = fws_session_request_headers (self->session, uri, extra_headers, FALSE);
+  fws_session_connector_options (self->session, &self->options, &self->session_options);
+  return &self->session_options;
+}
+
+static void
+response_cb (FwsWebSocket       *ws,
+             SoupMessageHeaders *response_headers)
+{
+  FwsClient *self = FWS_CLIENT (ws);
+  const char *url = fws_web_socket_get_url (ws);
+  g_autoptr(GUri) uri = NULL;
+
+  if (self->session == NULL || self->stored_response == response_headers)
+    return;
+  g_clear_pointer (&self->stored_response, soup_message_headers_unref);
+  self->stored_response = soup_message_headers_ref (response_headers);
+  uri = url ? g_uri_parse (url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_HAS_PASSWORD, NULL) : NULL;
+  if (uri != NULL)
+    fws_session_store_cookies (self->session, uri, response_headers);
+}
+
+static const FwsWebSocketClientHooks client_hooks = {
+  prepare_cb,
+  response_cb,
+};
 
 static void
 fws_client_constructed (GObject *object)
@@ -222,6 +286,7 @@ fws_client_constructed (GObject *object)
   FwsClient *self = FWS_CLIENT (object);
 
   G_OBJECT_CLASS (fws_client_parent_class)->constructed (object);
+  fws_web_socket_set_client_hooks (FWS_WEB_SOCKET (self), &client_hooks);
   fws_web_socket_connect (FWS_WEB_SOCKET (self), &self->options);
 }
 
@@ -497,11 +562,8 @@ fws_client_set_tls_verify (FwsClient *self,
                            gboolean   verify)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  verify = !!verify;
-  if (self->options.tls_verify == verify)
-    return;
-  self->options.tls_verify = verify;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+  if (fws_connector_options_set_tls_verify (&self->options, verify))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
 }
 
 /**
@@ -536,14 +598,8 @@ fws_client_set_tls_ca_files (FwsClient          *self,
                              const char * const *files)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (self->options.tls_ca_files == NULL && files == NULL)
-    return;
-  if (self->options.tls_ca_files != NULL && files != NULL &&
-      g_strv_equal ((const char * const *) self->options.tls_ca_files, files))
-    return;
-  g_strfreev (self->options.tls_ca_files);
-  self->options.tls_ca_files = g_strdupv ((char **) files);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
+  if (fws_connector_options_set_tls_ca_files (&self->options, files))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
 }
 
 /**
@@ -578,7 +634,7 @@ fws_client_set_tls_database (FwsClient    *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
-  if (g_set_object (&self->options.tls_database, database))
+  if (fws_connector_options_set_tls_database (&self->options, database))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
 }
 
@@ -613,7 +669,7 @@ fws_client_set_tls_certificate (FwsClient       *self,
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
   g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
-  if (g_set_object (&self->options.tls_certificate, certificate))
+  if (fws_connector_options_set_tls_certificate (&self->options, certificate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
 }
 
@@ -649,11 +705,8 @@ fws_client_set_proxy (FwsClient  *self,
                       const char *proxy)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (g_strcmp0 (self->options.proxy, proxy) == 0)
-    return;
-  g_free (self->options.proxy);
-  self->options.proxy = g_strdup (proxy);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
+  if (fws_connector_options_set_proxy (&self->options, proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
 }
 
 /**
@@ -686,11 +739,8 @@ fws_client_set_proxy_headers (FwsClient          *self,
                               SoupMessageHeaders *headers)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  if (self->options.proxy_headers == headers)
-    return;
-  g_clear_pointer (&self->options.proxy_headers, soup_message_headers_unref);
-  self->options.proxy_headers = headers ? soup_message_headers_ref (headers) : NULL;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_HEADERS]);
+  if (fws_connector_options_set_proxy_headers (&self->options, headers))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY_HEADERS]);
 }
 
 /**
@@ -725,11 +775,45 @@ fws_client_set_use_system_proxy (FwsClient *self,
                                  gboolean   use_system_proxy)
 {
   g_return_if_fail (FWS_IS_CLIENT (self));
-  use_system_proxy = !!use_system_proxy;
-  if (self->options.use_system_proxy == use_system_proxy)
-    return;
-  self->options.use_system_proxy = use_system_proxy;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
+  if (fws_connector_options_set_use_system_proxy (&self->options, use_system_proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
+}
+
+/**
+ * fws_client_get_session:
+ * @self: a [class@Fws.Client]
+ *
+ * Gets [property@Fws.Client:session].
+ *
+ * Returns: (transfer none) (nullable): the session whose cookies, user
+ *   agent, TLS database and proxy resolver the client uses
+ * Since: 0.2
+ */
+SoupSession *
+fws_client_get_session (FwsClient *self)
+{
+  g_return_val_if_fail (FWS_IS_CLIENT (self), NULL);
+  return self->session;
+}
+
+/**
+ * fws_client_set_session:
+ * @self: a [class@Fws.Client]
+ * @session: (nullable): a session to take cookies, the user agent, the TLS
+ *   database and the proxy resolver from
+ *
+ * Sets [property@Fws.Client:session].
+ *
+ * Since: 0.2
+ */
+void
+fws_client_set_session (FwsClient   *self,
+                        SoupSession *session)
+{
+  g_return_if_fail (FWS_IS_CLIENT (self));
+  g_return_if_fail (session == NULL || SOUP_IS_SESSION (session));
+  if (g_set_object (&self->session, session))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION]);
 }
 
 /* ---- GObject ---- */
@@ -783,6 +867,11 @@ fws_client_get_property (GObject    *object,
     case PROP_USE_SYSTEM_PROXY:
       g_value_set_boolean (value, self->options.use_system_proxy);
       break;
+
+    case PROP_SESSION:
+      g_value_set_object (value, self->session);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -834,6 +923,11 @@ fws_client_set_property (GObject      *object,
     case PROP_USE_SYSTEM_PROXY:
       fws_client_set_use_system_proxy (self, g_value_get_boolean (value));
       break;
+
+    case PROP_SESSION:
+      fws_client_set_session (self, g_value_get_object (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -845,11 +939,9 @@ fws_client_finalize (GObject *object)
   FwsClient *self = FWS_CLIENT (object);
 
   /* A connect in progress holds a reference, so nothing is in flight. */
-  g_strfreev (self->options.tls_ca_files);
-  g_clear_object (&self->options.tls_database);
-  g_clear_object (&self->options.tls_certificate);
-  g_free (self->options.proxy);
-  g_clear_pointer (&self->options.proxy_headers, soup_message_headers_unref);
+  fws_connector_options_clear (&self->options);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->stored_response, soup_message_headers_unref);
   G_OBJECT_CLASS (fws_client_parent_class)->finalize (object);
 }
 
@@ -1052,6 +1144,24 @@ fws_client_class_init (FwsClientClass *klass)
     g_param_spec_boolean ("use-system-proxy", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsClient:session:
+   *
+   * A [class@Soup.Session] whose [class@Soup.CookieJar] (cookies sent with
+   * the handshake request, `Set-Cookie` of the response stored), user
+   * agent, TLS database and proxy resolver the client uses, as a request
+   * of that session would. The client's own
+   * [property@Fws.Client:tls-database], [property@Fws.Client:tls-ca-files]
+   * and [property@Fws.Client:proxy] win over the session's; a `User-Agent`
+   * or `Cookie` in [property@Fws.WebSocket:extra-headers] is kept (its
+   * cookies after the jar's). Set it before connecting.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL, SOUP_TYPE_SESSION,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -84,4 +84,10 @@ FWS_AVAILABLE_IN_ALL
 void                fws_client_set_use_system_proxy  (FwsClient           *self,
                                                       gboolean             use_system_proxy);
 
+FWS_AVAILABLE_IN_ALL
+SoupSession        *fws_client_get_session           (FwsClient           *self);
+FWS_AVAILABLE_IN_ALL
+void                fws_client_set_session           (FwsClient           *self,
+                                                      SoupSession         *session);
+
 G_END_DECLS

@@ -71,6 +71,31 @@ typedef struct
 
 /* Sets the defaults: tls_verify TRUE, everything else 0 or NULL. */
 void       fws_connector_options_init   (FwsConnectorOptions *options);
+/* Lets go of what @options holds and sets the defaults again. */
+void       fws_connector_options_clear  (FwsConnectorOptions *options);
+/* @dest (initialised or cleared) gets its own references and copies of
+ * what @src holds. */
+void       fws_connector_options_copy   (FwsConnectorOptions       *dest,
+                                         const FwsConnectorOptions *src);
+
+/* The setters of the clients' properties (FwsClient and
+ * FwsEventSourceClient keep theirs in an FwsConnectorOptions): each copies
+ * or references its value and returns TRUE when @options changed, so that
+ * the caller notifies. */
+gboolean   fws_connector_options_set_tls_verify      (FwsConnectorOptions *options,
+                                                      gboolean             verify);
+gboolean   fws_connector_options_set_tls_ca_files    (FwsConnectorOptions *options,
+                                                      const char * const  *files);
+gboolean   fws_connector_options_set_tls_database    (FwsConnectorOptions *options,
+                                                      GTlsDatabase        *database);
+gboolean   fws_connector_options_set_tls_certificate (FwsConnectorOptions *options,
+                                                      GTlsCertificate     *certificate);
+gboolean   fws_connector_options_set_proxy           (FwsConnectorOptions *options,
+                                                      const char          *proxy);
+gboolean   fws_connector_options_set_proxy_headers   (FwsConnectorOptions *options,
+                                                      SoupMessageHeaders  *headers);
+gboolean   fws_connector_options_set_use_system_proxy (FwsConnectorOptions *options,
+                                                       gboolean             use_system_proxy);
 
 void       fws_connector_connect_async  (GUri                      *uri,
                                          const FwsConnectorOptions *options,

@@ -240,12 +240,7 @@ connect_data_free (gpointer user_data)
   drop_connection (data);
   g_clear_pointer (&data->proxy_uri, g_uri_unref);
   g_clear_pointer (&data->uri, g_uri_unref);
-  g_strfreev (data->options.tls_ca_files);
-  g_clear_object (&data->options.tls_database);
-  g_clear_object (&data->options.tls_certificate);
-  g_free (data->options.proxy);
-  g_clear_pointer (&data->options.proxy_headers, soup_message_headers_unref);
-  g_clear_object (&data->options.proxy_resolver);
+  fws_connector_options_clear (&data->options);
   g_free (data);
 }
 
@@ -729,10 +724,24 @@ fws_connector_options_init (FwsConnectorOptions *options)
   options->tls_verify = TRUE;
 }
 
-static void
-copy_options (FwsConnectorOptions       *dest,
-              const FwsConnectorOptions *src)
+void
+fws_connector_options_clear (FwsConnectorOptions *options)
 {
+  g_return_if_fail (options != NULL);
+  g_strfreev (options->tls_ca_files);
+  g_clear_object (&options->tls_database);
+  g_clear_object (&options->tls_certificate);
+  g_free (options->proxy);
+  g_clear_pointer (&options->proxy_headers, soup_message_headers_unref);
+  g_clear_object (&options->proxy_resolver);
+  fws_connector_options_init (options);
+}
+
+void
+fws_connector_options_copy (FwsConnectorOptions       *dest,
+                            const FwsConnectorOptions *src)
+{
+  g_return_if_fail (dest != NULL && src != NULL);
   dest->tls_verify = src->tls_verify;
   dest->tls_ca_files = g_strdupv (src->tls_ca_files);
   dest->tls_database = src->tls_database ? g_object_ref (src->tls_database) : NULL;
@@ -741,6 +750,78 @@ copy_options (FwsConnectorOptions       *dest,
   dest->proxy_headers = src->proxy_headers ? soup_message_headers_ref (src->proxy_headers) : NULL;
   dest->use_system_proxy = src->use_system_proxy;
   dest->proxy_resolver = src->proxy_resolver ? g_object_ref (src->proxy_resolver) : NULL;
+}
+
+gboolean
+fws_connector_options_set_tls_verify (FwsConnectorOptions *options,
+                                      gboolean             verify)
+{
+  verify = !!verify;
+  if (options->tls_verify == verify)
+    return FALSE;
+  options->tls_verify = verify;
+  return TRUE;
+}
+
+gboolean
+fws_connector_options_set_tls_ca_files (FwsConnectorOptions *options,
+                                        const char * const  *files)
+{
+  if (options->tls_ca_files == NULL && files == NULL)
+    return FALSE;
+  if (options->tls_ca_files != NULL && files != NULL &&
+      g_strv_equal ((const char * const *) options->tls_ca_files, files))
+    return FALSE;
+  g_strfreev (options->tls_ca_files);
+  options->tls_ca_files = g_strdupv ((char **) files);
+  return TRUE;
+}
+
+gboolean
+fws_connector_options_set_tls_database (FwsConnectorOptions *options,
+                                        GTlsDatabase        *database)
+{
+  return g_set_object (&options->tls_database, database);
+}
+
+gboolean
+fws_connector_options_set_tls_certificate (FwsConnectorOptions *options,
+                                           GTlsCertificate     *certificate)
+{
+  return g_set_object (&options->tls_certificate, certificate);
+}
+
+gboolean
+fws_connector_options_set_proxy (FwsConnectorOptions *options,
+                                 const char          *proxy)
+{
+  if (g_strcmp0 (options->proxy, proxy) == 0)
+    return FALSE;
+  g_free (options->proxy);
+  options->proxy = g_strdup (proxy);
+  return TRUE;
+}
+
+gboolean
+fws_connector_options_set_proxy_headers (FwsConnectorOptions *options,
+                                         SoupMessageHeaders  *headers)
+{
+  if (options->proxy_headers == headers)
+    return FALSE;
+  g_clear_pointer (&options->proxy_headers, soup_message_headers_unref);
+  options->proxy_headers = headers ? soup_message_headers_ref (headers) : NULL;
+  return TRUE;
+}
+
+gboolean
+fws_connector_options_set_use_system_proxy (FwsConnectorOptions *options,
+                                            gboolean             use_system_proxy)
+{
+  use_system_proxy = !!use_system_proxy;
+  if (options->use_system_proxy == use_system_proxy)
+    return FALSE;
+  options->use_system_proxy = use_system_proxy;
+  return TRUE;
 }
 
 void
@@ -763,7 +844,7 @@ fws_connector_connect_async (GUri                      *uri,
   g_task_set_name (task, "[fws] fws_connector_connect_async");
   data = g_new0 (ConnectData, 1);
   data->uri = g_uri_ref (uri);
-  copy_options (&data->options, options);
+  fws_connector_options_copy (&data->options, options);
   g_task_set_task_data (task, data, connect_data_free);
 
   if (cancelled (task))

@@ -12,6 +12,7 @@
 #include "fws-http-private.h"
 #include "fws-i18n-private.h"
 #include "fws-marshal.h"
+#include "fws-session-private.h"
 #include "fws-sse-parser-private.h"
 #include "fws-reconnect-private.h"
 
@@ -90,6 +91,15 @@
  * otherwise the system's proxy settings apply, unless
  * [property@Fws.EventSourceClient:use-system-proxy] is %FALSE.
  *
+ * ## A SoupSession
+ *
+ * With [property@Fws.EventSourceClient:session] set, each request goes
+ * out as one of that session's would: with the cookies of the session's
+ * [class@Soup.CookieJar] for its URL (the `Set-Cookie` headers of every
+ * response, redirects included, are stored in the jar), the session's user
+ * agent, and the session's TLS database and proxy resolver when the client
+ * has none of its own.
+ *
  * All I/O, timers and signals happen in the thread-default
  * [struct@GLib.MainContext] of the thread that created the object; call its
  * methods from that thread. The `open`, `message` and `error` signals are
@@ -134,6 +144,8 @@ struct _FwsEventSourceClient
   guint                   max_redirects;
   guint                   reconnection_time;
   guint                   handshake_timeout;
+
+  SoupSession            *session;        /* (nullable) the session property */
 
   FwsReadyState           ready_state;
   char                   *last_event_id;  /* never NULL */
@@ -186,6 +198,9 @@ enum
   PROP_TLS_CERTIFICATE,
   PROP_PROXY,
   PROP_USE_SYSTEM_PROXY,
+
+  PROP_SESSION,
+
   N_PROPS
 };
 
@@ -366,10 +381,23 @@ format_request (FwsEventSourceClient *self)
 
       g_string_append_printf (out, "Authorization: Basic %s\r\n", credentials);
     }
-  fws_http_append_extra_headers (out, self->extra_headers,
-                                 !same_origin (uri, self->uri) ? reserved_headers_elsewhere :
-                                 user != NULL ? reserved_headers_auth : reserved_headers,
-                                 FWS_HTTP_EXTRA_HEADERS_DEFAULT);
+  if (self->session != NULL)
+    {
+      /* The jar's cookies for this URL go wherever it is; the client's own
+       * Cookie lines only to the origin it was made for. */
+      gboolean elsewhere = !same_origin (uri, self->uri);
+      g_autoptr(SoupMessageHeaders) headers =
+        fws_session_request_headers (self->session, uri, self->extra_headers, elsewhere);
+
+      fws_http_append_extra_headers (out, headers,
+                                     elsewhere || user != NULL ? reserved_headers_auth : reserved_headers,
+                                     FWS_HTTP_EXTRA_HEADERS_DEFAULT);
+    }
+  else
+    fws_http_append_extra_headers (out, self->extra_headers,
+                                   !same_origin (uri, self->uri) ? reserved_headers_elsewhere :
+                                   user != NULL ? reserved_headers_auth : reserved_headers,
+                                   FWS_HTTP_EXTRA_HEADERS_DEFAULT);
   g_string_append (out, "\r\n");
   return out;
 }
@@ -599,6 +627,7 @@ handle_head (FwsEventSourceClient *self)
       end_attempt (self, NEXT_RECONNECT, error);
       return;
     }
+  fws_session_store_cookies (self->session, self->target, headers);
 
   switch (status)
     {
@@ -798,6 +827,7 @@ connected_cb (GObject      *source,
 static void
 start_attempt (FwsEventSourceClient *self)
 {
+  FwsConnectorOptions options;
   Attempt *attempt;
 
   g_assert (self->conn == NULL);
@@ -818,7 +848,8 @@ start_attempt (FwsEventSourceClient *self)
   attempt = g_new (Attempt, 1);
   attempt->self = g_object_ref (self);
   attempt->serial = self->serial;
-  fws_connector_connect_async (self->target, &self->options, self->connecting, connected_cb, attempt);
+  fws_session_connector_options (self->session, &self->options, &options);
+  fws_connector_connect_async (self->target, &options, self->connecting, connected_cb, attempt);
 }
 
 /* Forgets the finished attempt. */
@@ -1490,11 +1521,8 @@ fws_event_source_client_set_tls_verify (FwsEventSourceClient *self,
                                         gboolean              verify)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  verify = !!verify;
-  if (self->options.tls_verify == verify)
-    return;
-  self->options.tls_verify = verify;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+  if (fws_connector_options_set_tls_verify (&self->options, verify))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
 }
 
 /**
@@ -1529,14 +1557,8 @@ fws_event_source_client_set_tls_ca_files (FwsEventSourceClient *self,
                                           const char * const   *files)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  if (self->options.tls_ca_files == NULL && files == NULL)
-    return;
-  if (self->options.tls_ca_files != NULL && files != NULL &&
-      g_strv_equal ((const char * const *) self->options.tls_ca_files, files))
-    return;
-  g_strfreev (self->options.tls_ca_files);
-  self->options.tls_ca_files = g_strdupv ((char **) files);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
+  if (fws_connector_options_set_tls_ca_files (&self->options, files))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILES]);
 }
 
 /**
@@ -1571,7 +1593,7 @@ fws_event_source_client_set_tls_database (FwsEventSourceClient *self,
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
   g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
-  if (g_set_object (&self->options.tls_database, database))
+  if (fws_connector_options_set_tls_database (&self->options, database))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
 }
 
@@ -1606,7 +1628,7 @@ fws_event_source_client_set_tls_certificate (FwsEventSourceClient *self,
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
   g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
-  if (g_set_object (&self->options.tls_certificate, certificate))
+  if (fws_connector_options_set_tls_certificate (&self->options, certificate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
 }
 
@@ -1642,11 +1664,8 @@ fws_event_source_client_set_proxy (FwsEventSourceClient *self,
                                    const char           *proxy)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  if (g_strcmp0 (self->options.proxy, proxy) == 0)
-    return;
-  g_free (self->options.proxy);
-  self->options.proxy = g_strdup (proxy);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
+  if (fws_connector_options_set_proxy (&self->options, proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
 }
 
 /**
@@ -1681,11 +1700,45 @@ fws_event_source_client_set_use_system_proxy (FwsEventSourceClient *self,
                                               gboolean              use_system_proxy)
 {
   g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
-  use_system_proxy = !!use_system_proxy;
-  if (self->options.use_system_proxy == use_system_proxy)
-    return;
-  self->options.use_system_proxy = use_system_proxy;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
+  if (fws_connector_options_set_use_system_proxy (&self->options, use_system_proxy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_PROXY]);
+}
+
+/**
+ * fws_event_source_client_get_session:
+ * @self: a [class@Fws.EventSourceClient]
+ *
+ * Gets [property@Fws.EventSourceClient:session].
+ *
+ * Returns: (transfer none) (nullable): the session whose cookies, user
+ *   agent, TLS database and proxy resolver the client uses
+ * Since: 0.2
+ */
+SoupSession *
+fws_event_source_client_get_session (FwsEventSourceClient *self)
+{
+  g_return_val_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self), NULL);
+  return self->session;
+}
+
+/**
+ * fws_event_source_client_set_session:
+ * @self: a [class@Fws.EventSourceClient]
+ * @session: (nullable): a session to take cookies, the user agent, the TLS
+ *   database and the proxy resolver from
+ *
+ * Sets [property@Fws.EventSourceClient:session].
+ *
+ * Since: 0.2
+ */
+void
+fws_event_source_client_set_session (FwsEventSourceClient *self,
+                                     SoupSession          *session)
+{
+  g_return_if_fail (FWS_IS_EVENT_SOURCE_CLIENT (self));
+  g_return_if_fail (session == NULL || SOUP_IS_SESSION (session));
+  if (g_set_object (&self->session, session))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION]);
 }
 
 /* ---- GObject ---- */
@@ -1773,6 +1826,11 @@ fws_event_source_client_get_property (GObject    *object,
     case PROP_USE_SYSTEM_PROXY:
       g_value_set_boolean (value, fws_event_source_client_get_use_system_proxy (self));
       break;
+
+    case PROP_SESSION:
+      g_value_set_object (value, self->session);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1843,6 +1901,11 @@ fws_event_source_client_set_property (GObject      *object,
     case PROP_USE_SYSTEM_PROXY:
       fws_event_source_client_set_use_system_proxy (self, g_value_get_boolean (value));
       break;
+
+    case PROP_SESSION:
+      fws_event_source_client_set_session (self, g_value_get_object (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1871,10 +1934,8 @@ fws_event_source_client_finalize (GObject *object)
   g_free (self->url);
   g_free (self->last_event_id);
   g_clear_pointer (&self->extra_headers, soup_message_headers_unref);
-  g_strfreev (self->options.tls_ca_files);
-  g_clear_object (&self->options.tls_database);
-  g_clear_object (&self->options.tls_certificate);
-  g_free (self->options.proxy);
+  fws_connector_options_clear (&self->options);
+  g_clear_object (&self->session);
   g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (fws_event_source_client_parent_class)->finalize (object);
 }
@@ -2170,6 +2231,28 @@ fws_event_source_client_class_init (FwsEventSourceClientClass *klass)
   properties[PROP_USE_SYSTEM_PROXY] =
     g_param_spec_boolean ("use-system-proxy", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FwsEventSourceClient:session:
+   *
+   * A [class@Soup.Session] whose [class@Soup.CookieJar] (cookies sent with
+   * each request, `Set-Cookie` of each response stored), user agent, TLS
+   * database and proxy resolver the client uses, as a request of that
+   * session would. The client's own
+   * [property@Fws.EventSourceClient:tls-database],
+   * [property@Fws.EventSourceClient:tls-ca-files] and
+   * [property@Fws.EventSourceClient:proxy] win over the session's; a
+   * `User-Agent` or `Cookie` in
+   * [property@Fws.EventSourceClient:extra-headers] is kept (its cookies
+   * after the jar's, and only for the origin of
+   * [property@Fws.EventSourceClient:url]). It applies from the next
+   * connection on.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL, SOUP_TYPE_SESSION,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

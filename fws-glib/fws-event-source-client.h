@@ -118,4 +118,10 @@ FWS_AVAILABLE_IN_ALL
 void                  fws_event_source_client_set_use_system_proxy  (FwsEventSourceClient  *self,
                                                                      gboolean               use_system_proxy);
 
+FWS_AVAILABLE_IN_ALL
+SoupSession          *fws_event_source_client_get_session           (FwsEventSourceClient  *self);
+FWS_AVAILABLE_IN_ALL
+void                  fws_event_source_client_set_session           (FwsEventSourceClient  *self,
+                                                                     SoupSession           *session);
+
 G_END_DECLS

@@ -111,6 +111,7 @@ typedef struct
   /* the client side */
   GUri               *uri;
   const FwsConnectorOptions *connector_options; /* the subclass's, read once */
+  const FwsWebSocketClientHooks *client_hooks;  /* (nullable) FwsClient's */
   GSource            *connect_source;
   GCancellable       *connecting;        /* (owned) the connector at work */
 
@@ -686,6 +687,20 @@ static const FwsConnectionCallbacks conn_callbacks = {
 
 /* ---- Driver events ---- */
 
+/* The client's handshake response, if it arrived, goes to the hook. */
+static void
+client_response (FwsWebSocket *self)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  SoupMessageHeaders *headers;
+
+  if (priv->client_hooks == NULL || priv->client_hooks->response == NULL || priv->driver == NULL)
+    return;
+  headers = fws_driver_get_response_headers (priv->driver);
+  if (headers != NULL)
+    priv->client_hooks->response (self, headers);
+}
+
 static void
 driver_open_cb (gpointer user_data)
 {
@@ -694,6 +709,7 @@ driver_open_cb (gpointer user_data)
 
   if (priv->notified_state != FWS_READY_STATE_CONNECTING)
     return;
+  client_response (self);
   fws_connection_clear_timer (priv->conn, FWS_CONNECTION_TIMER_HANDSHAKE);
   /* Messages sent while connecting are in the transport now. */
   for (GList *l = priv->sends.head; l; l = l->next)
@@ -804,6 +820,8 @@ driver_error_cb (gpointer      user_data,
   /* Once the app called close(), failures are not reported. */
   if (priv->close_called && !fws_connection_is_dead (priv->conn))
     return;
+  if (priv->notified_state == FWS_READY_STATE_CONNECTING)
+    client_response (self);
   g_signal_emit (self, signals[ERROR], 0, error);
 }
 
@@ -905,14 +923,23 @@ connect_cb (gpointer user_data)
 {
   FwsWebSocket *self = user_data;
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+  const FwsConnectorOptions *options = priv->connector_options;
 
   g_clear_pointer (&priv->connect_source, g_source_unref);
   if (current_state (self) != FWS_READY_STATE_CONNECTING)
     return G_SOURCE_REMOVE;
+  if (priv->client_hooks != NULL && priv->client_hooks->prepare != NULL)
+    {
+      g_autoptr(SoupMessageHeaders) headers = NULL;
+
+      options = priv->client_hooks->prepare (self, priv->extra_headers, &headers);
+      if (headers != NULL)
+        fws_driver_set_extra_headers (priv->driver, headers);
+    }
   /* One clock for name lookup, proxies, TLS and the HTTP handshake. */
   arm_handshake_timer (self);
   priv->connecting = g_cancellable_new ();
-  fws_connector_connect_async (priv->uri, priv->connector_options, priv->connecting, connected_cb,
+  fws_connector_connect_async (priv->uri, options, priv->connecting, connected_cb,
                                g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
@@ -1017,6 +1044,15 @@ fws_web_socket_connect (FwsWebSocket              *self,
     }
   priv->connector_options = options;
   start_client (self);
+}
+
+void
+fws_web_socket_set_client_hooks (FwsWebSocket                  *self,
+                                 const FwsWebSocketClientHooks *hooks)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  priv->client_hooks = hooks;
 }
 
 guint

@@ -135,6 +135,52 @@ test_echo_server_and_client (void)
 }
 
 static void
+test_client_event_source (void)
+{
+  guint port;
+  GSubprocess *server;
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_test_summary ("fws-client --events 3 http://.../events reads the echo server's event stream: each "
+                  "event as event:, id: and data: lines and a blank line, then exits 0");
+  server = start_echo_server (&port, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/events", port);
+  status = run_client ((const char *[]) { "--events", "3", url, NULL }, NULL, &out, &err);
+  g_assert_true (g_regex_match_simple ("^event: message\nid: 1\ndata: 1\n\n"
+                                       "event: tick\nid: 1\ndata: [0-9]{2}:[0-9]{2}:[0-9]{2}\n\n"
+                                       "event: message\nid: 2\ndata: 2\n\n$",
+                                       out, 0, 0));
+  g_assert_cmpuint (count_occurrences (err, "error:"), ==, 0);
+  g_assert_cmpint (status, ==, 0);
+  fws_test_subprocess_stop (server);
+}
+
+static void
+test_client_event_source_refused (void)
+{
+  guint port;
+  GSubprocess *server;
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_test_summary ("fws-client in EventSource mode, answered 404: one error line naming the status, "
+                  "nothing on stdout, exit 1");
+  server = start_echo_server (&port, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/nothing", port);
+  status = run_client ((const char *[]) { url, NULL }, NULL, &out, &err);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_cmpuint (count_occurrences (err, "error:"), ==, 1);
+  g_assert_nonnull (strstr (err, "404"));
+  g_assert_cmpint (status, ==, 1);
+  fws_test_subprocess_stop (server);
+}
+
+static void
 got_page_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GBytes **out = user_data;
@@ -658,6 +704,8 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/client-echo-mode", test_client_echo_mode);
   g_test_add_func ("/examples/client-exit-status", test_client_exit_status);
   g_test_add_func ("/examples/client-prints-binary", test_client_prints_binary);
+  g_test_add_func ("/examples/client-event-source", test_client_event_source);
+  g_test_add_func ("/examples/client-event-source-refused", test_client_event_source_refused);
   g_test_add_func ("/examples/server-names-bad-option", test_server_names_bad_option);
   if (g_getenv ("FWS_EXAMPLES_DEFLATE") != NULL)
     g_test_add_func ("/examples/server-deflate-options", test_server_deflate_options);

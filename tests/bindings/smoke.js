@@ -190,6 +190,7 @@ function wsHandler(msg) {
     assert(Fws.WebSocket.is_websocket_request(msg), 'is_websocket_request');
     const extra = new Soup.MessageHeaders(Soup.MessageHeadersType.RESPONSE);
     extra.append('X-Server', 'fws-gjs');
+    extra.append('Set-Cookie', 'smoke-ws=1; Path=/');
     const ws = new Fws.WebSocket({
         protocols: ['chat', 'superchat'],
         max_length: 4096,
@@ -275,7 +276,12 @@ function eventsHandler(msg, path) {
 const clientStreams = [];
 
 function clientEventsHandler(msg) {
-    const es = new Fws.EventSource({retry: 0.05});
+    const extra = new Soup.MessageHeaders(Soup.MessageHeadersType.RESPONSE);
+    extra.append('Set-Cookie', 'smoke-es=1; Path=/');
+    const es = new Fws.EventSource({retry: 0.05, extra_headers: extra});
+    const request = msg.get_request_headers();
+    es.cookie = request.get_one('Cookie');
+    es.agent = request.get_one('User-Agent');
     clientStreams.push(es);
     const first = clientStreams.length === 1;
     es.connect('open', () => {
@@ -331,6 +337,17 @@ function newClient(url, props = {}) {
     return client;
 }
 
+// A Soup.Session with the user agent smoke-gjs/1 and a cookie jar holding
+// @cookie for the http:// URL of @base.
+function newSession(base, cookie) {
+    const session = new Soup.Session({user_agent: 'smoke-gjs/1'});
+    const jar = new Soup.CookieJar();
+    session.add_feature(jar);
+    const uri = GLib.Uri.parse(`${base.replace(/^ws/, 'http')}/`, GLib.UriFlags.NONE);
+    jar.set_cookie(uri, `${cookie}; Path=/`);
+    return {session, jar, uri};
+}
+
 async function nextMessage(client) {
     const n = client.events.messages.length;
     await waitFor(() => client.events.messages.length > n, 'a message');
@@ -352,8 +369,12 @@ async function testEcho(base) {
     assertEq(deflate.get_threshold(), 0, 'deflate threshold');
     assertEq(deflate.get_name(), 'permessage-deflate', 'extension name');
 
+    // A Soup.Session: its cookies and user agent go with the handshake, and
+    // the 101's Set-Cookie lands in its jar.
+    const {session, jar, uri: httpUri} = newSession(base, 'smoke=gjs');
     const client = newClient(`${base}/echo`, {protocols: ['superchat'], max_length: 1 << 20,
-        close_timeout: 3000, ping_interval: 0, pong_timeout: 4000, handshake_timeout: 6000});
+        close_timeout: 3000, ping_interval: 0, pong_timeout: 4000, handshake_timeout: 6000, session});
+    assert(client.session === session, 'client session');
     assertEq(client.max_length, 1 << 20, 'client max-length');
     assertEq(client.close_timeout, 3000, 'client close-timeout');
     assertEq(client.pong_timeout, 4000, 'client pong-timeout');
@@ -376,6 +397,9 @@ async function testEcho(base) {
     assertEq(client.url, `${base}/echo`, 'url');
     assertEq(client.get_headers().get_one('X-Server'), 'fws-gjs', 'server extra header seen by the client');
     assertEq(srv.headers.get_one('X-Client'), 'gjs', 'client extra header seen by the server');
+    assertEq(srv.headers.get_one('Cookie'), 'smoke=gjs', 'the session\'s cookie seen by the server');
+    assertEq(srv.headers.get_one('User-Agent'), 'smoke-gjs/1', 'the session\'s user agent');
+    assert(jar.get_cookies(httpUri, true).includes('smoke-ws=1'), 'the 101\'s Set-Cookie in the jar');
     assert(client.get_headers().get_one('Sec-WebSocket-Extensions').startsWith('permessage-deflate'),
         'permessage-deflate negotiated');
 
@@ -634,6 +658,9 @@ async function testEventSourceClient(base) {
     client.tls_certificate = null;
     client.proxy = null;
     client.use_system_proxy = false;
+    const {session, jar, uri: httpUri} = newSession(base, 'smoke=gjs-es');
+    client.session = session;
+    assert(client.get_session() === session, 'event source client session');
     assertEq(client.url, url, 'url');
     assertEq(client.ready_state, Fws.ReadyState.CONNECTING, 'connecting');
     assertEq(client.last_event_id, '', 'no last event id yet');
@@ -654,6 +681,9 @@ async function testEventSourceClient(base) {
     assertEq(ev.errors[0][1], Fws.ReadyState.CONNECTING, 'connecting again after the error');
     assertEq(client.last_event_id, '7', 'last-event-id');
     assertEq(client.reconnection_time, 50, 'retry: 50 from the server');
+    assertEq(clientStreams[0].cookie, 'smoke=gjs-es', 'the session\'s cookie seen by the server');
+    assertEq(clientStreams[0].agent, 'smoke-gjs/1', 'the session\'s user agent');
+    assert(jar.get_cookies(httpUri, true).includes('smoke-es=1'), 'the stream\'s Set-Cookie in the jar');
     client.close();
     assertEq(client.get_ready_state(), Fws.ReadyState.CLOSED, 'closed at once');
     await waitFor(() => clientStreams.every(es => es.ready_state === Fws.ReadyState.CLOSED),

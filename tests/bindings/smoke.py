@@ -188,6 +188,7 @@ def ws_handler(msg):
     check(Fws.WebSocket.is_websocket_request(msg), 'is_websocket_request')
     extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.RESPONSE)
     extra.append('X-Server', 'fws-python')
+    extra.append('Set-Cookie', 'smoke-ws=1; Path=/')
     ws = Fws.WebSocket(protocols=['chat', 'superchat'], max_length=4096, close_timeout=2000,
                        handshake_timeout=5000, ping_interval=100, pong_timeout=5000,
                        extra_headers=extra)
@@ -264,10 +265,17 @@ def events_handler(msg, path):
 client_streams = []
 
 
+client_stream_requests = []  # (Cookie, User-Agent) of each request
+
+
 def client_events_handler(msg):
     """/client-events for Fws.EventSourceClient: the first stream sends an
     event and ends, the next one says which Last-Event-ID it came with."""
-    es = Fws.EventSource(retry=0.05)
+    extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.RESPONSE)
+    extra.append('Set-Cookie', 'smoke-es=1; Path=/')
+    es = Fws.EventSource(retry=0.05, extra_headers=extra)
+    request = msg.get_request_headers()
+    client_stream_requests.append((request.get_one('Cookie'), request.get_one('User-Agent')))
     client_streams.append(es)
     first = len(client_streams) == 1
 
@@ -297,6 +305,17 @@ def handler(server, msg, path, query):
 
 
 # ---- The tests ----
+
+def new_session(base, cookie):
+    """A Soup.Session with the user agent smoke-python/1 and a cookie jar
+    holding @cookie for the http:// URL of @base."""
+    session = Soup.Session(user_agent='smoke-python/1')
+    jar = Soup.CookieJar()
+    session.add_feature(jar)
+    uri = GLib.Uri.parse(base.replace('ws', 'http', 1) + '/', GLib.UriFlags.NONE)
+    jar.set_cookie(uri, cookie + '; Path=/')
+    return session, jar, uri
+
 
 def new_client(url, **props):
     extra = Soup.MessageHeaders.new(Soup.MessageHeadersType.REQUEST)
@@ -368,9 +387,13 @@ def test_echo(base):
     check_eq(deflate.get_threshold(), 0, 'deflate threshold')
     check_eq(deflate.get_name(), 'permessage-deflate', 'extension name')
 
+    # A Soup.Session: its cookies and user agent go with the handshake, and
+    # the 101's Set-Cookie lands in its jar.
+    session, jar, http_uri = new_session(base, 'smoke=python')
     client = new_client(base + '/echo', protocols=['superchat'], max_length=1 << 20,
                         close_timeout=3000, ping_interval=0, pong_timeout=4000,
-                        handshake_timeout=6000)
+                        handshake_timeout=6000, session=session)
+    check(client.props.session == session, 'client session')
     check_eq(client.props.max_length, 1 << 20, 'client max-length')
     check_eq(client.props.close_timeout, 3000, 'client close-timeout')
     check_eq(client.props.pong_timeout, 4000, 'client pong-timeout')
@@ -393,6 +416,9 @@ def test_echo(base):
     check_eq(client.get_url(), base + '/echo', 'url')
     check_eq(client.get_headers().get_one('X-Server'), 'fws-python', 'server extra header')
     check_eq(srv.props.headers.get_one('X-Client'), 'python', 'client extra header')
+    check_eq(srv.props.headers.get_one('Cookie'), 'smoke=python', "the session's cookie seen by the server")
+    check_eq(srv.props.headers.get_one('User-Agent'), 'smoke-python/1', "the session's user agent")
+    check('smoke-ws=1' in jar.get_cookies(http_uri, True), "the 101's Set-Cookie in the jar")
     check(client.get_headers().get_one('Sec-WebSocket-Extensions').startswith('permessage-deflate'),
           'permessage-deflate negotiated')
 
@@ -651,6 +677,9 @@ def test_event_source_client(base):
     client.props.tls_certificate = None
     client.props.proxy = None
     client.props.use_system_proxy = False
+    session, jar, http_uri = new_session(base, 'smoke=python-es')
+    client.props.session = session
+    check(client.get_session() == session, 'event source client session')
     check_eq(client.props.url, url, 'url')
     check_eq(client.props.ready_state, Fws.ReadyState.CONNECTING, 'connecting')
     check_eq(client.props.last_event_id, '', 'no last event id yet')
@@ -672,6 +701,9 @@ def test_event_source_client(base):
     check_eq(ev['errors'][0][1], Fws.ReadyState.CONNECTING, 'connecting again after the error')
     check_eq(client.props.last_event_id, '7', 'last-event-id')
     check_eq(client.props.reconnection_time, 50, 'retry: 50 from the server')
+    check_eq(client_stream_requests[0], ('smoke=python-es', 'smoke-python/1'),
+             "the session's cookie and user agent seen by the server")
+    check('smoke-es=1' in jar.get_cookies(http_uri, True), "the stream's Set-Cookie in the jar")
     client.close()
     check_eq(client.get_ready_state(), Fws.ReadyState.CLOSED, 'closed at once')
     wait(lambda: all(es.props.ready_state == Fws.ReadyState.CLOSED for es in client_streams),

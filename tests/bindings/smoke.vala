@@ -174,6 +174,7 @@ void ws_handler (Soup.ServerMessage msg) throws Error {
     check (Fws.WebSocket.is_websocket_request (msg), "is_websocket_request");
     var extra = new Soup.MessageHeaders (Soup.MessageHeadersType.RESPONSE);
     extra.append ("X-Server", "fws-vala");
+    extra.append ("Set-Cookie", "smoke-ws=1; Path=/");
     string[] protocols = { "chat", "superchat" };
     var ws = (Fws.WebSocket) Object.new (typeof (Fws.WebSocket), "protocols", protocols);
     ws.max_length = 4096;
@@ -279,8 +280,14 @@ void events_handler (Soup.ServerMessage msg, string path) throws Error {
  * and ends, the next one says which Last-Event-ID it came with. */
 Fws.EventSource[] client_streams;
 
+string[] client_stream_requests;  /* "Cookie|User-Agent" of each request */
+
 void client_events_handler (Soup.ServerMessage msg) throws Error {
-    var es = (Fws.EventSource) Object.new (typeof (Fws.EventSource), "retry", 0.05);
+    var extra = new Soup.MessageHeaders (Soup.MessageHeadersType.RESPONSE);
+    extra.append ("Set-Cookie", "smoke-es=1; Path=/");
+    var es = (Fws.EventSource) Object.new (typeof (Fws.EventSource), "retry", 0.05, "extra-headers", extra);
+    var request = msg.get_request_headers ();
+    client_stream_requests += "%s|%s".printf (request.get_one ("Cookie"), request.get_one ("User-Agent"));
     var first = client_streams.length == 0;
     client_streams += es;
     es.open.connect ((self) => {
@@ -299,6 +306,17 @@ void client_events_handler (Soup.ServerMessage msg) throws Error {
 }
 
 /* ---- The tests ---- */
+
+/* A Soup.Session with the user agent smoke-vala/1 and a cookie jar holding
+ * @cookie for the http:// URL of @base_url. */
+Soup.Session new_session (string base_url, string cookie, out Soup.CookieJar jar, out Uri uri) throws Error {
+    var session = (Soup.Session) Object.new (typeof (Soup.Session), "user-agent", "smoke-vala/1");
+    jar = new Soup.CookieJar ();
+    session.add_feature (jar);
+    uri = Uri.parse ("http" + base_url.substring (2) + "/", UriFlags.NONE);
+    jar.set_cookie (uri, cookie + "; Path=/");
+    return session;
+}
 
 class Events : Object {
     public bool open = false;
@@ -365,6 +383,13 @@ async void test_echo (string base_url) throws Error {
 
     Events ev;
     var client = new_client (base_url + "/echo", { "superchat" }, out ev);
+    /* A Soup.Session: its cookies and user agent go with the handshake, and
+     * the 101's Set-Cookie lands in its jar. */
+    Soup.CookieJar jar;
+    Uri http_uri;
+    var session = new_session (base_url, "smoke=vala", out jar, out http_uri);
+    client.session = session;
+    check (client.session == session, "client session");
     client.max_length = 1 << 20;
     client.close_timeout = 3000;
     client.ping_interval = 0;
@@ -393,6 +418,9 @@ async void test_echo (string base_url) throws Error {
     check_str (client.url, base_url + "/echo", "url");
     check_str (client.get_headers ().get_one ("X-Server"), "fws-vala", "server extra header");
     check_str (srv.headers.get_one ("X-Client"), "vala", "client extra header");
+    check_str (srv.headers.get_one ("Cookie"), "smoke=vala", "the session's cookie seen by the server");
+    check_str (srv.headers.get_one ("User-Agent"), "smoke-vala/1", "the session's user agent");
+    check ("smoke-ws=1" in jar.get_cookies (http_uri, true), "the 101's Set-Cookie in the jar");
     check (client.get_headers ().get_one ("Sec-WebSocket-Extensions").has_prefix ("permessage-deflate"),
            "permessage-deflate negotiated");
 
@@ -780,6 +808,11 @@ async void test_event_source_client (string base_url) throws Error {
     client.tls_certificate = null;
     client.proxy = null;
     client.use_system_proxy = false;
+    Soup.CookieJar jar;
+    Uri http_uri;
+    var session = new_session (base_url, "smoke=vala-es", out jar, out http_uri);
+    client.session = session;
+    check (client.get_session () == session, "event source client session");
     check_str (client.url, url, "url");
     check (client.ready_state == Fws.ReadyState.CONNECTING, "connecting");
     check_str (client.last_event_id, "", "no last event id yet");
@@ -806,6 +839,9 @@ async void test_event_source_client (string base_url) throws Error {
     check (error_states[0] == Fws.ReadyState.CONNECTING, "connecting again after the error");
     check_str (client.last_event_id, "7", "last-event-id");
     check_uint (client.reconnection_time, 50, "retry: 50 from the server");
+    check_str (client_stream_requests[0], "smoke=vala-es|smoke-vala/1",
+               "the session's cookie and user agent seen by the server");
+    check ("smoke-es=1" in jar.get_cookies (http_uri, true), "the stream's Set-Cookie in the jar");
     client.close ();
     check (client.get_ready_state () == Fws.ReadyState.CLOSED, "closed at once");
     yield wait_for (() => {
