@@ -1,9 +1,10 @@
 /* echo-client.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * fws-client [--protocol P]... [--header 'Name: value']... [--echo] [--deflate]
- *            [--ca FILE]... [--insecure] [--proxy URL] [--timeout S] ws[s]://URL
+ *            [--ca FILE]... [--insecure] [--proxy URL] [--timeout S] [--reconnect]
+ *            ws[s]://URL
  * fws-client [--events N] [--header 'Name: value']... [--ca FILE]...
- *            [--insecure] [--proxy URL] [--timeout S] http[s]://URL
+ *            [--insecure] [--proxy URL] [--timeout S] [--reconnect] http[s]://URL
  *
  * Without --echo, sends each line of stdin as a text message and prints
  * each text message received as a line (a binary one as "<binary N bytes>").
@@ -14,17 +15,23 @@
  * certificate authorities in FILE instead of the system's, and --insecure
  * accepts any certificate. --proxy goes through an HTTP (CONNECT) or SOCKS
  * proxy; without it the system's proxy settings apply. --timeout gives up
- * connecting after S seconds (default 30). Each error is printed once; when
+ * connecting after S seconds (default 30). With --reconnect, a connection
+ * that is lost (no close frame, a close with 1001, 1011-1014, a 5xx answer)
+ * is made again with backoff, and each wait is announced on stderr as
+ * "reconnecting ATTEMPT DELAY_MS: REASON"; stdin goes on being sent once
+ * the connection is back. Each error is printed once; when
  * the connection fails before it opened, a "hint:" line says what is likely
  * wrong (a wss:// URL for a plain server, a ws:// URL for a TLS one).
  *
  * An http:// or https:// URL is read as an EventSource stream
  * (FwsEventSourceClient): each event is printed as the lines "event: TYPE",
  * "id: ID" (when the stream set an id), "data: LINE" for each line of its
- * data, and a blank line. Each error is printed as "error: MESSAGE"; the
- * client reconnects as a browser does, and exits 1 when it stopped for good
- * (the server answered anything but an event stream). With --events N it
- * exits 0 after N events; SIGINT or SIGTERM stops it with status 0.
+ * data, and a blank line. Each error is printed as "error: MESSAGE", and
+ * the client exits 1 once it stopped: at the first end of the stream or
+ * failure, or with --reconnect (which reconnects with backoff and the last
+ * event id, announcing each wait as with WebSocket) only when the server
+ * answered anything but an event stream. With --events N it exits 0 after N
+ * events; SIGINT or SIGTERM stops it with status 0.
  */
 #include <fws-glib/fws-glib.h>
 #include <gio/gunixinputstream.h>
@@ -42,6 +49,7 @@ typedef struct
   GDataInputStream *input;
   gboolean          echo;
   gboolean          stdin_done;
+  gboolean          reading;
   gint64            last_activity;
   guint             exit_code;
   GSource          *quiet_source;
@@ -81,6 +89,12 @@ on_event (FwsEventSourceClient *events, const char *type, const char *data, cons
 }
 
 static void
+on_reconnecting (GObject *client, guint attempt, guint delay, GError *error, gpointer app)
+{
+  g_printerr ("reconnecting %u %u: %s\n", attempt, delay, error->message);
+}
+
+static void
 on_events_error (FwsEventSourceClient *events, GError *error, EventsApp *app)
 {
   g_printerr ("error: %s\n", error->message);
@@ -104,7 +118,7 @@ events_signal_cb (gpointer user_data)
 
 static int
 run_event_source (const char *url, SoupMessageHeaders *headers, char **ca_files, gboolean insecure,
-                  const char *proxy, int timeout, int max_events)
+                  const char *proxy, int timeout, int max_events, gboolean reconnect)
 {
   EventsApp app = { 0 };
   guint sigint, sigterm;
@@ -118,11 +132,13 @@ run_event_source (const char *url, SoupMessageHeaders *headers, char **ca_files,
                              "tls-ca-files", ca_files,
                              "tls-verify", !insecure,
                              "proxy", proxy,
+                             "reconnect", reconnect,
                              NULL);
   if (timeout > 0)
     fws_event_source_client_set_handshake_timeout (app.events, (guint) timeout * 1000);
   g_signal_connect (app.events, "message", G_CALLBACK (on_event), &app);
   g_signal_connect (app.events, "error", G_CALLBACK (on_events_error), &app);
+  g_signal_connect (app.events, "reconnecting", G_CALLBACK (on_reconnecting), &app);
   sigint = g_unix_signal_add (SIGINT, events_signal_cb, &app);
   sigterm = g_unix_signal_add (SIGTERM, events_signal_cb, &app);
 
@@ -142,8 +158,12 @@ static void
 on_open (FwsWebSocket *ws, App *app)
 {
   app->opened = TRUE;
-  if (!app->echo)
-    read_line (app);
+  /* After a reconnection, stdin is still being read. */
+  if (!app->echo && !app->reading)
+    {
+      app->reading = TRUE;
+      read_line (app);
+    }
 }
 
 static void
@@ -284,6 +304,7 @@ main (int argc, char **argv)
   g_autofree char *proxy = NULL;
   int timeout = 0;
   int max_events = 0;
+  gboolean reconnect = FALSE;
   gboolean event_source = FALSE;
   App app = { 0 };
   GOptionEntry entries[] = {
@@ -296,6 +317,7 @@ main (int argc, char **argv)
     { "proxy", 0, 0, G_OPTION_ARG_STRING, &proxy, "Go through this proxy (http://[user:password@]host:port, https://, socks5://)", "URL" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Give up connecting after S seconds (default 30)", "S" },
     { "events", 0, 0, G_OPTION_ARG_INT, &max_events, "EventSource (http:// or https://): exit after N events", "N" },
+    { "reconnect", 0, 0, G_OPTION_ARG_NONE, &reconnect, "Connect again, with backoff, when the connection is lost", NULL },
     { NULL }
   };
 
@@ -353,7 +375,7 @@ main (int argc, char **argv)
       }
   }
   if (event_source)
-    return run_event_source (argv[1], headers, ca_files, insecure, proxy, timeout, max_events);
+    return run_event_source (argv[1], headers, ca_files, insecure, proxy, timeout, max_events, reconnect);
 
   app.loop = g_main_loop_new (NULL, FALSE);
   app.echo = echo;
@@ -366,6 +388,7 @@ main (int argc, char **argv)
                          "tls-ca-files", ca_files,
                          "tls-verify", !insecure,
                          "proxy", proxy,
+                         "reconnect", reconnect,
                          NULL);
   if (timeout > 0)
     fws_web_socket_set_handshake_timeout (app.ws, (guint) timeout * 1000);
@@ -382,6 +405,7 @@ main (int argc, char **argv)
   g_signal_connect (app.ws, "message", G_CALLBACK (on_message), &app);
   g_signal_connect (app.ws, "error", G_CALLBACK (on_error), &app);
   g_signal_connect (app.ws, "close", G_CALLBACK (on_close), &app);
+  g_signal_connect (app.ws, "reconnecting", G_CALLBACK (on_reconnecting), &app);
   g_unix_signal_add (SIGINT, signal_cb, &app);
   g_unix_signal_add (SIGTERM, signal_cb, &app);
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env -S gjs -m
 // echo-client.js — SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// gjs -m echo-client.js [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] ws[s]://URL
-// gjs -m echo-client.js [--events N] [--header 'Name: value']... [--timeout S] http[s]://URL
+// gjs -m echo-client.js [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] [--reconnect] ws[s]://URL
+// gjs -m echo-client.js [--events N] [--header 'Name: value']... [--timeout S] [--reconnect] http[s]://URL
 //
 // The GJS twin of echo-client.c. Without --echo, sends each line of stdin
 // as a text message and prints each text message received as a line (a
@@ -11,14 +11,17 @@
 // closes. With --echo, sends every message received back unchanged. On
 // close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
 // 1 otherwise. Each error is printed once, with a "hint:" line when a
-// wss:// URL likely met a plain server or a ws:// URL a TLS one.
+// wss:// URL likely met a plain server or a ws:// URL a TLS one. With
+// --reconnect a lost connection is made again with backoff, each wait
+// announced on stderr as "reconnecting ATTEMPT DELAY_MS: REASON".
 //
 // An http:// or https:// URL is read as an EventSource stream
 // (Fws.EventSourceClient): each event is printed as "event: TYPE", "id: ID"
 // (when the stream set one), "data: LINE" per line of data and a blank
-// line; each error as "error: MESSAGE". It reconnects as a browser does and
-// exits 1 once it stopped for good; with --events N it exits 0 after N
-// events, and SIGINT or SIGTERM stop it with 0.
+// line; each error as "error: MESSAGE". It exits 1 once it stopped: at the
+// first end or failure, or with --reconnect (backoff and the last event id)
+// when the server answered anything but an event stream; with --events N it
+// exits 0 after N events, and SIGINT or SIGTERM stop it with 0.
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
@@ -40,12 +43,15 @@ const headers = new Soup.MessageHeaders(Soup.MessageHeadersType.REQUEST);
 let echo = false;
 let timeout = 0;
 let maxEvents = 0;
+let reconnect = false;
 let url = null;
 const args = [...ARGV];
 while (args.length > 0) {
     const arg = args.shift();
     if (arg === '--echo') {
         echo = true;
+    } else if (arg === '--reconnect') {
+        reconnect = true;
     } else if (arg === '--timeout') {
         const value = args.shift() ?? usage(`missing value for ${arg}`);
         timeout = Number(value);
@@ -69,13 +75,17 @@ while (args.length > 0) {
     } else if (url === null && !arg.startsWith('--')) {
         url = arg;
     } else {
-        usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--events N] [--timeout S] URL');
+        usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--events N] [--timeout S] [--reconnect] URL');
     }
 }
 if (url === null)
-    usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--events N] [--timeout S] URL');
+    usage('usage: echo-client.js [--protocol P]... [--header \'Name: value\']... [--echo] [--events N] [--timeout S] [--reconnect] URL');
 
 // ---- EventSource mode ----
+
+function onReconnecting(c, attempt, delay, error) {
+    printerr(`reconnecting ${attempt} ${delay}: ${error.message}`);
+}
 
 function runEventSource() {
     let events;
@@ -85,6 +95,8 @@ function runEventSource() {
         usage(`${url} is not a valid WebSocket or EventSource URL`);
     }
     events.extra_headers = headers;
+    events.reconnect = reconnect;
+    events.connect('reconnecting', onReconnecting);
     if (timeout > 0)
         events.handshake_timeout = timeout * 1000;
     const eventsLoop = new GLib.MainLoop(null, false);
@@ -131,6 +143,8 @@ try {
     usage(`${url} is not a valid WebSocket or EventSource URL`);
 }
 client.extra_headers = headers;
+client.reconnect = reconnect;
+client.connect('reconnecting', onReconnecting);
 if (timeout > 0)
     client.handshake_timeout = timeout * 1000;
 
@@ -172,6 +186,7 @@ async function sendStdin() {
 }
 
 let opened = false;
+let reading = false;
 let lastError = null;
 
 // What is likely wrong when a connection fails before it opened.
@@ -193,8 +208,11 @@ function hintFor(error) {
 
 client.connect('open', () => {
     opened = true;
-    if (!echo)
+    // after a reconnection, stdin is still being read
+    if (!echo && !reading) {
+        reading = true;
         sendStdin().catch(e => printerr(e.message));
+    }
 });
 client.connect('message', (ws, type, data) => {
     lastActivity = GLib.get_monotonic_time();

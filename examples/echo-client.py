@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # echo-client.py — SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# echo-client.py [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] ws[s]://URL
-# echo-client.py [--events N] [--header 'Name: value']... [--timeout S] http[s]://URL
+# echo-client.py [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] [--reconnect] ws[s]://URL
+# echo-client.py [--events N] [--header 'Name: value']... [--timeout S] [--reconnect] http[s]://URL
 #
 # The PyGObject twin of echo-client.c. Without --echo, sends each line of
 # stdin as a text message and prints each text message received as a line
@@ -11,14 +11,17 @@
 # closes. With --echo, sends every message received back unchanged. On
 # close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
 # 1 otherwise. Each error is printed once, with a "hint:" line when a
-# wss:// URL likely met a plain server or a ws:// URL a TLS one.
+# wss:// URL likely met a plain server or a ws:// URL a TLS one. With
+# --reconnect a lost connection is made again with backoff, each wait
+# announced on stderr as "reconnecting ATTEMPT DELAY_MS: REASON".
 #
 # An http:// or https:// URL is read as an EventSource stream
 # (Fws.EventSourceClient): each event is printed as "event: TYPE", "id: ID"
 # (when the stream set one), "data: LINE" per line of data and a blank
-# line; each error as "error: MESSAGE". It reconnects as a browser does and
-# exits 1 once it stopped for good; with --events N it exits 0 after N
-# events, and SIGINT or SIGTERM stop it with 0.
+# line; each error as "error: MESSAGE". It exits 1 once it stopped: at the
+# first end or failure, or with --reconnect (backoff and the last event id)
+# when the server answered anything but an event stream; with --events N it
+# exits 0 after N events, and SIGINT or SIGTERM stop it with 0.
 
 import argparse
 import locale
@@ -42,6 +45,8 @@ parser.add_argument('--timeout', type=int, default=0, metavar='S',
                     help='give up connecting after S seconds (default 30)')
 parser.add_argument('--events', type=int, default=0, metavar='N',
                     help='EventSource (http:// or https://): exit after N events')
+parser.add_argument('--reconnect', action='store_true',
+                    help='connect again, with backoff, when the connection is lost')
 parser.add_argument('url')
 locale.setlocale(locale.LC_ALL, '')
 args = parser.parse_args()
@@ -61,6 +66,10 @@ def request_headers():
     return headers
 
 
+def on_reconnecting(client, attempt, delay, error):
+    print(f'reconnecting {attempt} {delay}: {error.message}', file=sys.stderr, flush=True)
+
+
 class EventsApp:
     """EventSource mode: prints each event of an http:// or https:// stream."""
 
@@ -70,10 +79,12 @@ class EventsApp:
         self.seen = 0
         self.events = Fws.EventSourceClient.new(args.url)
         self.events.props.extra_headers = request_headers()
+        self.events.props.reconnect = args.reconnect
         if args.timeout:
             self.events.props.handshake_timeout = args.timeout * 1000
         self.events.connect('message', self.on_event)
         self.events.connect('error', self.on_error)
+        self.events.connect('reconnecting', on_reconnecting)
         for signum in (signal.SIGINT, signal.SIGTERM):
             GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, self.on_signal)
 
@@ -131,6 +142,8 @@ class App:
         except GLib.Error:
             parser.exit(2, f'{args.url} is not a valid WebSocket or EventSource URL\n')
         self.ws.set_property('extra-headers', headers)
+        self.ws.props.reconnect = args.reconnect
+        self.reading = False
         if args.timeout:
             self.ws.set_handshake_timeout(args.timeout * 1000)
         self.input = Gio.DataInputStream.new(Gio.UnixInputStream.new(0, False))
@@ -138,12 +151,15 @@ class App:
         self.ws.connect('message', self.on_message)
         self.ws.connect('error', self.on_error)
         self.ws.connect('close', self.on_close)
+        self.ws.connect('reconnecting', on_reconnecting)
         for signum in (signal.SIGINT, signal.SIGTERM):
             GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, self.on_signal)
 
     def on_open(self, ws):
         self.opened = True
-        if not args.echo:
+        # after a reconnection, stdin is still being read
+        if not args.echo and not self.reading:
+            self.reading = True
             self.read_line()
 
     def on_message(self, ws, type_, data):

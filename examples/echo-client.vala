@@ -1,7 +1,8 @@
 /* echo-client.vala — SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * fws-client-vala [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] ws[s]://URL
- * fws-client-vala [--events N] [--header 'Name: value']... [--timeout S] http[s]://URL
+ * fws-client-vala [--protocol P]... [--header 'Name: value']... [--echo] [--timeout S] [--reconnect]
+ *                 ws[s]://URL
+ * fws-client-vala [--events N] [--header 'Name: value']... [--timeout S] [--reconnect] http[s]://URL
  *
  * The Vala twin of echo-client.c. Without --echo, sends each line of stdin
  * as a text message and prints each text message received as a line (a
@@ -10,14 +11,17 @@
  * closes. With --echo, sends every message received back unchanged. On
  * close, prints "close CODE REASON" to stderr and exits 0 for 1000 or 1005,
  * 1 otherwise. Each error is printed once, with a "hint:" line when a
- * wss:// URL likely met a plain server or a ws:// URL a TLS one.
+ * wss:// URL likely met a plain server or a ws:// URL a TLS one. With
+ * --reconnect a lost connection is made again with backoff, each wait
+ * announced on stderr as "reconnecting ATTEMPT DELAY_MS: REASON".
  *
  * An http:// or https:// URL is read as an EventSource stream
  * (Fws.EventSourceClient): each event is printed as "event: TYPE", "id: ID"
  * (when the stream set one), "data: LINE" per line of data and a blank
- * line; each error as "error: MESSAGE". It reconnects as a browser does and
- * exits 1 once it stopped for good; with --events N it exits 0 after N
- * events, and SIGINT or SIGTERM stop it with 0.
+ * line; each error as "error: MESSAGE". It exits 1 once it stopped: at the
+ * first end or failure, or with --reconnect (backoff and the last event id)
+ * when the server answered anything but an event stream; with --events N it
+ * exits 0 after N events, and SIGINT or SIGTERM stop it with 0.
  */
 
 [CCode (array_length = false, array_null_terminated = true)]
@@ -27,6 +31,7 @@ string[]? header_args = null;
 bool echo = false;
 int timeout = 0;
 int max_events = 0;
+bool reconnect = false;
 
 const OptionEntry[] ENTRIES = {
     { "protocol", 0, 0, OptionArg.STRING_ARRAY, ref protocols, "A subprotocol to offer (repeatable)", "P" },
@@ -34,6 +39,7 @@ const OptionEntry[] ENTRIES = {
     { "echo", 0, 0, OptionArg.NONE, ref echo, "Send every message received back", null },
     { "timeout", 0, 0, OptionArg.INT, ref timeout, "Give up connecting after S seconds (default 30)", "S" },
     { "events", 0, 0, OptionArg.INT, ref max_events, "EventSource (http:// or https://): exit after N events", "N" },
+    { "reconnect", 0, 0, OptionArg.NONE, ref reconnect, "Connect again, with backoff, when the connection is lost", null },
     { null }
 };
 
@@ -43,6 +49,7 @@ class App : Object {
     public int exit_code = 1;
     int64 last_activity = get_monotonic_time ();
     bool opened = false;
+    bool reading = false;
     string? last_error = null;
     DataInputStream input = new DataInputStream (new UnixInputStream (0, false));
 
@@ -66,8 +73,11 @@ class App : Object {
         this.ws = ws;
         ws.open.connect (() => {
             opened = true;
-            if (!echo)
+            /* after a reconnection, stdin is still being read */
+            if (!echo && !reading) {
+                reading = true;
                 send_stdin.begin ();
+            }
         });
         ws.message.connect (on_message);
         ws.error.connect ((error) => {
@@ -232,6 +242,10 @@ int main (string[] args) {
             return 2;
         }
         events.extra_headers = headers;
+        events.reconnect = reconnect;
+        events.reconnecting.connect ((attempt, delay, error) => {
+            stderr.printf ("reconnecting %u %u: %s\n", attempt, delay, error.message);
+        });
         if (timeout > 0)
             events.handshake_timeout = timeout * 1000;
         var events_app = new EventsApp (events);
@@ -247,6 +261,10 @@ int main (string[] args) {
         return 2;
     }
     ws.extra_headers = headers;
+    ws.reconnect = reconnect;
+    ws.reconnecting.connect ((attempt, delay, error) => {
+        stderr.printf ("reconnecting %u %u: %s\n", attempt, delay, error.message);
+    });
     if (timeout > 0)
         ws.handshake_timeout = timeout * 1000;
 

@@ -180,6 +180,226 @@ test_client_event_source_refused (void)
   fws_test_subprocess_stop (server);
 }
 
+/* ---- A client that runs while the test acts ---- */
+
+typedef struct
+{
+  GSubprocess      *proc;
+  GOutputStream    *in;
+  GDataInputStream *out;
+  GDataInputStream *err;
+  GString          *out_text;   /* every stdout line, each ending in LF */
+  GString          *err_text;
+  gboolean          exited;
+  gboolean          out_eof;
+  gboolean          err_eof;
+} Running;
+
+static void read_out (Running *r);
+static void read_err (Running *r);
+
+static void
+out_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Running *r = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
+                                                                     NULL, NULL);
+
+  if (line == NULL)
+    {
+      r->out_eof = TRUE;
+      return;
+    }
+  g_string_append_printf (r->out_text, "%s\n", line);
+  read_out (r);
+}
+
+static void
+err_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Running *r = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
+                                                                     NULL, NULL);
+
+  if (line == NULL)
+    {
+      r->err_eof = TRUE;
+      return;
+    }
+  g_test_message ("client stderr: %s", line);
+  g_string_append_printf (r->err_text, "%s\n", line);
+  read_err (r);
+}
+
+static void
+read_out (Running *r)
+{
+  g_data_input_stream_read_line_async (r->out, G_PRIORITY_DEFAULT, NULL, out_line_cb, r);
+}
+
+static void
+read_err (Running *r)
+{
+  g_data_input_stream_read_line_async (r->err, G_PRIORITY_DEFAULT, NULL, err_line_cb, r);
+}
+
+static void
+exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Running *r = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  r->exited = TRUE;
+}
+
+static Running *
+start_client (const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Running *r = g_new0 (Running, 1);
+
+  g_ptr_array_add (argv, (char *) tool ("FWS_CLIENT"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  r->proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  r->in = g_subprocess_get_stdin_pipe (r->proc);
+  r->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->proc));
+  r->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (r->proc));
+  r->out_text = g_string_new (NULL);
+  r->err_text = g_string_new (NULL);
+  read_out (r);
+  read_err (r);
+  g_subprocess_wait_async (r->proc, NULL, exited_cb, r);
+  return r;
+}
+
+static void
+client_write (Running *r, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (r->in, text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Waits for the client to exit, and for the last of its output. */
+static int
+finish_client (Running *r)
+{
+  int status;
+
+  fws_test_wait_until (r->exited && r->out_eof && r->err_eof, 30);
+  status = g_subprocess_get_exit_status (r->proc);
+  g_object_unref (r->out);
+  g_object_unref (r->err);
+  g_object_unref (r->proc);
+  g_string_free (r->out_text, TRUE);
+  g_string_free (r->err_text, TRUE);
+  g_free (r);
+  return status;
+}
+
+static GSubprocess *
+restart_echo_server (guint port)
+{
+  g_autofree char *port_arg = g_strdup_printf ("%u", port);
+  guint again = 0;
+  GSubprocess *server = start_echo_server (&again, (const char *[]) { "--port", port_arg, NULL });
+
+  g_assert_cmpuint (again, ==, port);
+  return server;
+}
+
+static void
+test_client_reconnect (void)
+{
+  guint port;
+  GSubprocess *server;
+  g_autofree char *url = NULL;
+  Running *r;
+  gint64 deadline;
+
+  g_test_summary ("fws-client --reconnect: when the server goes away and comes back on the same port, "
+                  "the client says \"reconnecting 1 ...\" on stderr, connects again and goes on "
+                  "sending stdin; at the end of stdin it closes 1000 and exits 0");
+  server = start_echo_server (&port, NULL);
+  url = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  r = start_client ((const char *[]) { "--reconnect", url, NULL });
+  client_write (r, "one\n");
+  fws_test_wait_until (strstr (r->out_text->str, "one\n") != NULL, 10);
+
+  fws_test_subprocess_stop (server);
+  fws_test_wait_until (strstr (r->err_text->str, "reconnecting 1 ") != NULL, 10);
+  server = restart_echo_server (port);
+  /* Lines sent while it is away are lost ("send failed"): send until one
+   * comes back. */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (strstr (r->out_text->str, "two\n") == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      client_write (r, "two\n");
+      fws_test_run_for (200);
+    }
+  g_output_stream_close (r->in, NULL, NULL);
+  fws_test_wait_until (r->exited, 10);
+  g_assert_nonnull (strstr (r->err_text->str, "close 1000"));
+  g_assert_cmpint (finish_client (r), ==, 0);
+  fws_test_subprocess_stop (server);
+}
+
+static void
+test_client_event_source_reconnect (void)
+{
+  guint port;
+  GSubprocess *server;
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  Running *r;
+
+  g_test_summary ("fws-client --reconnect in EventSource mode: the stream of a server that went away "
+                  "and came back goes on after the last event id (the counter resumes at 2, not 1)");
+  server = start_echo_server (&port, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/events", port);
+  r = start_client ((const char *[]) { "--reconnect", "--events", "4", url, NULL });
+  fws_test_wait_until (strstr (r->out_text->str, "event: message\nid: 1\ndata: 1\n\n") != NULL, 10);
+  fws_test_subprocess_stop (server);
+  fws_test_wait_until (strstr (r->err_text->str, "reconnecting 1 ") != NULL, 10);
+  server = restart_echo_server (port);
+  fws_test_wait_until (r->exited && r->out_eof, 30);
+  out = g_strdup (r->out_text->str);
+  g_assert_cmpuint (count_occurrences (out, "event: "), ==, 4);
+  g_assert_cmpuint (count_occurrences (out, "event: message\nid: 1\ndata: 1\n"), ==, 1);
+  g_assert_nonnull (strstr (out, "event: message\nid: 2\ndata: 2\n"));
+  g_assert_cmpint (finish_client (r), ==, 0);
+  fws_test_subprocess_stop (server);
+}
+
+static void
+test_client_event_source_once (void)
+{
+  guint port;
+  GSubprocess *server;
+  g_autofree char *url = NULL;
+  Running *r;
+
+  g_test_summary ("fws-client in EventSource mode without --reconnect: the end of the stream is one "
+                  "error line and exit 1, no reconnection");
+  server = start_echo_server (&port, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/events", port);
+  r = start_client ((const char *[]) { url, NULL });
+  fws_test_wait_until (strstr (r->out_text->str, "data: 1\n") != NULL, 10);
+  fws_test_subprocess_stop (server);
+  fws_test_wait_until (r->exited && r->err_eof, 10);
+  g_assert_cmpuint (count_occurrences (r->err_text->str, "error:"), ==, 1);
+  g_assert_null (strstr (r->err_text->str, "reconnecting"));
+  g_assert_cmpint (finish_client (r), ==, 1);
+}
+
 static void
 got_page_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -706,6 +926,9 @@ main (int argc, char **argv)
   g_test_add_func ("/examples/client-prints-binary", test_client_prints_binary);
   g_test_add_func ("/examples/client-event-source", test_client_event_source);
   g_test_add_func ("/examples/client-event-source-refused", test_client_event_source_refused);
+  g_test_add_func ("/examples/client-reconnect", test_client_reconnect);
+  g_test_add_func ("/examples/client-event-source-reconnect", test_client_event_source_reconnect);
+  g_test_add_func ("/examples/client-event-source-once", test_client_event_source_once);
   g_test_add_func ("/examples/server-names-bad-option", test_server_names_bad_option);
   if (g_getenv ("FWS_EXAMPLES_DEFLATE") != NULL)
     g_test_add_func ("/examples/server-deflate-options", test_server_deflate_options);
