@@ -410,6 +410,30 @@ test_web_socket_own_headers (Fixture       *f,
 }
 
 static void
+test_web_socket_reconnect_cookies (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autofree char *url = g_strconcat (f->base, "/", NULL);
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  FwsClient *client;
+
+  g_test_summary ("A reconnecting FwsClient with a session sends the jar's cookies as they are at "
+                  "each attempt");
+  g_assert_cmpuint (log_in (f, LOGIN_FORM), ==, SOUP_STATUS_OK);
+  client = new_client (f, "/socket");
+  g_object_set (client, "session", f->session, "reconnect", TRUE, "reconnect-initial-delay", 50, NULL);
+  fws_test_wait_until (f->opens == 1, 10);
+  g_assert_null (strstr (f->socket_cookie, "later=2"));
+
+  soup_cookie_jar_set_cookie (f->jar, uri, "later=2; Path=/");
+  fws_web_socket_close (f->server_sockets->pdata[0], 1012, "restart", NULL);
+  fws_test_wait_until (f->opens == 2, 10);
+  g_assert_nonnull (strstr (f->socket_cookie, SESSION_COOKIE));
+  g_assert_nonnull (strstr (f->socket_cookie, "later=2"));
+  close_client (client);
+}
+
+static void
 test_event_source_cookies (Fixture       *f,
                            gconstpointer  data)
 {
@@ -793,6 +817,7 @@ main (int    argc,
   g_test_add_func ("/session/connector-options", test_connector_options);
   g_test_add ("/session/web-socket/cookies", Fixture, NULL, setup, test_web_socket_cookies, teardown);
   g_test_add ("/session/web-socket/own-headers", Fixture, NULL, setup, test_web_socket_own_headers, teardown);
+  g_test_add ("/session/web-socket/reconnect", Fixture, NULL, setup, test_web_socket_reconnect_cookies, teardown);
   g_test_add ("/session/event-source/cookies", Fixture, NULL, setup, test_event_source_cookies, teardown);
   g_test_add ("/session/event-source/redirect", Fixture, NULL, setup, test_event_source_redirect, teardown);
   g_test_add ("/session/tls-database", Fixture, NULL, setup_tls, test_tls_database, teardown);
