@@ -209,10 +209,13 @@ static gboolean
 line_too_long (FwsSseParser  *self,
                GError       **error)
 {
-  g_autofree char *message =
-    g_strdup_printf (_("The server sent an event stream line longer than %" G_GSIZE_FORMAT " bytes"),
-                     self->max_line);
+  g_autofree char *message = NULL;
+  char limit[24];
 
+  /* No G_GSIZE_FORMAT inside a translatable string: xgettext cannot see
+   * through it. */
+  g_snprintf (limit, sizeof limit, "%" G_GSIZE_FORMAT, self->max_line);
+  message = g_strdup_printf (_("The server sent an event stream line longer than %s bytes"), limit);
   return parser_fail (self, error, message);
 }
 
@@ -220,10 +223,11 @@ static gboolean
 event_too_large (FwsSseParser  *self,
                  GError       **error)
 {
-  g_autofree char *message =
-    g_strdup_printf (_("The server sent an event with more than %" G_GSIZE_FORMAT " bytes of data"),
-                     self->max_event);
+  g_autofree char *message = NULL;
+  char limit[24];
 
+  g_snprintf (limit, sizeof limit, "%" G_GSIZE_FORMAT, self->max_event);
+  message = g_strdup_printf (_("The server sent an event with more than %s bytes of data"), limit);
   return parser_fail (self, error, message);
 }
 
