@@ -6,7 +6,8 @@
 # room and see the same messages in the same order, the presence feed
 # follows them, a client that comes back with since= gets what it missed,
 # the /messages feed resumes after Last-Event-ID, another room hears
-# nothing, and bad nicknames are refused. TAP output; every wait bounded.
+# nothing, a room past --max-rooms is refused, and bad nicknames are
+# refused. TAP output; every wait bounded.
 import asyncio
 import json
 import os
@@ -35,7 +36,7 @@ def main():
     deploy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(deploy)
 
-    proc = subprocess.Popen([chat, '--port', '0', '--name', 'solo'], stdout=subprocess.PIPE)
+    proc = subprocess.Popen([chat, '--port', '0', '--name', 'solo', '--max-rooms', '2'], stdout=subprocess.PIPE)
     try:
         line = deploy.read_line(proc, 'fws-chat-server')
         port = int(re.match(r'listening on http://127\.0\.0\.1:(\d+)/', line).group(1))
@@ -72,6 +73,22 @@ async def scenario(d, websockets, port, proc):
         d.tap(False, 'the presence feed lists both, each event as it happens', e)
 
     other, _ = await d.ws_join(websockets, f'{base}/chat?room=elsewhere&nick=carol', None)
+
+    # Two rooms exist, the most --max-rooms 2 keeps: a third is refused on
+    # both doors, the two go on.
+    try:
+        await asyncio.wait_for(websockets.connect(f'{base}/chat?room=third&nick=eve', open_timeout=WAIT), WAIT)
+        ws_status = 101
+    except websockets.InvalidStatusCode as e:
+        ws_status = e.status_code
+    reader, writer = await asyncio.open_connection('127.0.0.1', port)
+    writer.write(b'GET /presence?room=third HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+                 b'Accept: text/event-stream\r\nConnection: close\r\n\r\n')
+    status_line = (await asyncio.wait_for(reader.readline(), WAIT)).decode()
+    writer.close()
+    d.tap(ws_status == 503 and status_line.startswith('HTTP/1.1 503 '),
+          'a new room past --max-rooms is refused with 503 (WebSocket and EventSource)',
+          f'{ws_status} {status_line!r}')
 
     async def talk(ws, who):
         for k in range(10):

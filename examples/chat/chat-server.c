@@ -1,7 +1,7 @@
 /* chat-server.c — SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * fws-chat-server [--host ADDR] [--port N] [--redis HOST:PORT] [--history N] [--name NAME]
- *                 [--presence-ttl S]
+ *                 [--presence-ttl S] [--max-rooms N]
  *
  * A chat with rooms, nicknames, presence and recent history, fanned out
  * with FwsHub: one topic per room for its messages, one for its presence.
@@ -30,6 +30,9 @@
  * to Redis pub/sub (chat-redis.c) so that several processes share rooms,
  * keeps history in a Redis stream per room and presence in Redis, and ids
  * are the stream's: a client reconnecting to any process gets what it missed.
+ * Rooms are kept until the process ends; a request for a new room past
+ * --max-rooms (default 1000) is answered 503, so that clients making up
+ * room names cannot grow the process without bound.
  *
  * JSON: the server only writes it (the client sends plain text), so a small
  * escaping function does, rather than a JSON library as a dependency of the
@@ -80,6 +83,7 @@ typedef struct
 static FwsHub *hub;
 static GHashTable *rooms;
 static guint history_max = 200;
+static guint rooms_max = 1000;
 static int presence_ttl = 15;   /* s: Redis presence entries, refreshed 3 times as often */
 static char *server_name;
 static guint64 member_counter;
@@ -176,6 +180,15 @@ valid_room (const char *room)
   return TRUE;
 }
 
+static void
+too_many_rooms (SoupServerMessage *msg)
+{
+  const char *text = "too many rooms on this server\n";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, text, strlen (text));
+}
+
 static gboolean
 valid_nick (const char *nick)
 {
@@ -240,6 +253,14 @@ room_free (gpointer data)
   g_free (room);
 }
 
+/* Whether a request may use room @name: it exists, or there is room for
+ * one more. */
+static gboolean
+room_admit (const char *name)
+{
+  return g_hash_table_contains (rooms, name) || g_hash_table_size (rooms) < rooms_max;
+}
+
 static Room *
 room_get (const char *name)
 {
@@ -290,7 +311,9 @@ chat_on_bus_message (const char    *topic,
   gsize len;
   const char *bytes;
 
-  if (name == NULL || !is_messages || fws_hub_message_get_id (message) == NULL)
+  /* A room no client of this process asked for, past --max-rooms: no
+   * one here needs its history. */
+  if (name == NULL || !is_messages || fws_hub_message_get_id (message) == NULL || !room_admit (name))
     return;
   bytes = g_bytes_get_data (data, &len);
   json = g_strndup (bytes, len);
@@ -691,6 +714,11 @@ serve_chat (SoupServerMessage *msg,
                      "max-length", (guint64) 16384,
                      NULL);
   fws_web_socket_add_extension (ws, FWS_EXTENSION (deflate), NULL);
+  if (!room_admit (room))
+    {
+      too_many_rooms (msg);
+      return;
+    }
   if (!fws_web_socket_accept (ws, msg, &error))
     {
       soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
@@ -788,6 +816,11 @@ serve_event_source (SoupServerMessage *msg,
       soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
       return;
     }
+  if (!room_admit (room))
+    {
+      too_many_rooms (msg);
+      return;
+    }
   /* curl and other clients do not ask for text/event-stream. */
   if (!fws_event_source_is_event_source_request (msg))
     soup_message_headers_replace (soup_server_message_get_request_headers (msg),
@@ -875,12 +908,14 @@ main (int argc, char **argv)
   g_autofree char *redis_address = NULL;
   int port = 8080;
   int history = 200;
+  int max_rooms = 1000;
   GOptionEntry entries[] = {
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address to listen on (default 127.0.0.1)", "ADDR" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port (default 8080; 0 picks a free one)", "N" },
     { "redis", 0, 0, G_OPTION_ARG_STRING, &redis_address,
       "Share rooms with other processes through the Redis server at HOST:PORT", "HOST:PORT" },
     { "history", 0, 0, G_OPTION_ARG_INT, &history, "Messages kept per room (default 200)", "N" },
+    { "max-rooms", 0, 0, G_OPTION_ARG_INT, &max_rooms, "Rooms kept at most; a new one past it is refused (default 1000)", "N" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &server_name, "This process's name (default HOST-PID)", "NAME" },
     { "presence-ttl", 0, 0, G_OPTION_ARG_INT, &presence_ttl,
       "With --redis: seconds before the nicknames of a process that died leave the presence lists (default 15)", "S" },
@@ -906,6 +941,12 @@ main (int argc, char **argv)
       return 2;
     }
   history_max = (guint) history;
+  if (max_rooms < 1 || max_rooms > 1000000)
+    {
+      g_printerr ("invalid --max-rooms %d: expected 1 to 1000000\n", max_rooms);
+      return 2;
+    }
+  rooms_max = (guint) max_rooms;
   if (presence_ttl < 3 || presence_ttl > 3600)
     {
       g_printerr ("invalid --presence-ttl %d: expected 3 to 3600 seconds\n", presence_ttl);
