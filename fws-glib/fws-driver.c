@@ -530,7 +530,7 @@ deliver (FwsDriver      *self,
 }
 
 /* One message or control frame was handled: the turn may be spent. */
-static void
+static inline void
 count_message (FwsDriver *self)
 {
   self->turn_messages++;

@@ -233,6 +233,15 @@ transport_of (FwsWebSocket *self)
   return fws_connection_get_transport (priv->conn);
 }
 
+/* buffered-amount: what the transport holds and what the protocol keeps
+ * back (messages held for the handshake). On every send: no type check. */
+static guint64
+queued_bytes (FwsWebSocketPrivate *priv)
+{
+  return fws_transport_get_queued (fws_connection_get_transport (priv->conn)) +
+         (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
+}
+
 /* Records what close will report; the first cause wins. */
 static void
 set_close (FwsWebSocket *self,
@@ -365,7 +374,7 @@ push_waiting_sends (FwsWebSocket *self)
       gsize len = g_bytes_get_size (op->data);
 
       if (current_state (self) <= FWS_READY_STATE_OPEN && priv->driver != NULL &&
-          !message_fits (self, len) && fws_web_socket_get_buffered_amount (self) > 0)
+          !message_fits (self, len) && queued_bytes (priv) > 0)
         return;
       g_queue_pop_head (&priv->waiting);
       data = g_steal_pointer (&op->data);
@@ -1270,11 +1279,10 @@ fws_web_socket_accept_request (FwsWebSocket  *self,
  * may add to data that does not compress (zlib's deflateBound, rounded
  * up). An extension of the application's that grows a message further
  * takes the queue past the limit by what it added to that message. */
-static guint64
-message_bound (FwsWebSocket *self,
-               gsize         len)
+static inline guint64
+message_bound (FwsWebSocketPrivate *priv,
+               gsize                len)
 {
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
   guint64 bound = (guint64) len + 14;
 
   if (priv->extensions->len > 0)
@@ -1283,7 +1291,7 @@ message_bound (FwsWebSocket *self,
 }
 
 /* Whether a data message of @len bytes fits under max-buffered now. */
-static gboolean
+static inline gboolean
 message_fits (FwsWebSocket *self,
               gsize         len)
 {
@@ -1292,9 +1300,8 @@ message_fits (FwsWebSocket *self,
 
   if (priv->max_buffered == 0)
     return TRUE;
-  bound = message_bound (self, len);
-  return bound <= priv->max_buffered &&
-         fws_web_socket_get_buffered_amount (self) <= priv->max_buffered - bound;
+  bound = message_bound (priv, len);
+  return bound <= priv->max_buffered && queued_bytes (priv) <= priv->max_buffered - bound;
 }
 
 static void
@@ -1981,8 +1988,7 @@ fws_web_socket_get_buffered_amount (FwsWebSocket *self)
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
 
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), 0);
-  return fws_transport_get_queued (transport_of (self)) +
-         (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
+  return queued_bytes (priv);
 }
 
 /**
@@ -3375,7 +3381,7 @@ fws_web_socket_send_prebuilt (FwsWebSocket  *self,
    * the send-overflow policy is not applied here. */
   if (priv->max_buffered != 0 &&
       (g_bytes_get_size (frame) > priv->max_buffered ||
-       fws_web_socket_get_buffered_amount (self) > priv->max_buffered - g_bytes_get_size (frame)))
+       queued_bytes (priv) > priv->max_buffered - g_bytes_get_size (frame)))
     {
       set_queue_full (self, g_bytes_get_size (frame), error);
       return FALSE;
@@ -3389,10 +3395,8 @@ fws_web_socket_get_queue (FwsWebSocket *self,
                           guint64      *high_water)
 {
   FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-  FwsTransport *transport = transport_of (self);
   guint64 low;
 
-  *queued = fws_transport_get_queued (transport) +
-            (priv->driver ? fws_driver_get_pending_bytes (priv->driver) : 0);
-  fws_transport_get_water_marks (transport, high_water, &low);
+  *queued = queued_bytes (priv);
+  fws_transport_get_water_marks (transport_of (self), high_water, &low);
 }
