@@ -1009,6 +1009,12 @@ fws_web_socket_reset (FwsWebSocket *self)
   priv->conn = fws_connection_new (G_OBJECT (self), &conn_callbacks);
   fws_connection_hold (priv->conn);
   apply_limits (self);   /* the water marks set on this object */
+  /* The new transport counts its bytes from 0: the pong and ping marks of
+   * the old one mean nothing there. */
+  priv->pong_end = 0;
+  priv->ping_end = 0;
+  priv->written_at_deadline = 0;
+  g_clear_pointer (&priv->held_pong, g_bytes_unref);
   priv->close_code = 0;
   g_clear_pointer (&priv->close_reason, g_free);
   g_clear_error (&priv->failure);

@@ -496,6 +496,29 @@ send_and_expect_echo (Rec        *r,
   g_assert_cmpstr (g_ptr_array_index (r->messages, before), ==, text);
 }
 
+static void
+ping_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  *(int *) user_data = fws_web_socket_ping_finish (FWS_WEB_SOCKET (source), result, &error) ? 1 : -1;
+}
+
+/* The server pings its newest connection; the client's pong comes back. */
+static void
+server_ping_answered (Server *s)
+{
+  FwsWebSocket *ws = g_ptr_array_index (s->sockets, s->sockets->len - 1);
+  g_autoptr(GBytes) payload = g_bytes_new_static ("are you there", 13);
+  int done = 0;
+
+  fws_web_socket_ping_async (ws, payload, NULL, ping_done_cb, &done);
+  fws_test_wait_until (done != 0, 5);
+  g_assert_cmpint (done, ==, 1);
+}
+
 /* ---- The policy's arithmetic ---- */
 
 static void
@@ -591,13 +614,21 @@ test_client_server_comes_back (void)
   g_test_summary ("A server that goes away (1001, then its port closed) and comes back on the same "
                   "port: the client emits reconnecting with attempts 1, 2, 3... and delays that "
                   "double up to the cap, stays CONNECTING, and once the server is back opens again "
-                  "(with the high-water mark set on the client) and messages flow; close is emitted only at "
+                  "(with the high-water mark set on the client, answering the server's pings) and messages flow; close is emitted only at "
                   "the end");
 
   fws_reconnect_set_test_random (max_random);
   r = ws_client (port, "/", monitor, 50, 400);
   fws_test_wait_until (r->opens == 1, 5);
   send_and_expect_echo (r, "before");
+  {
+    /* 64 KiB out before a pong: the pong's place in this connection's
+     * byte count, which the next connection must not inherit. */
+    g_autofree char *big = g_strnfill (65536, 'b');
+
+    send_and_expect_echo (r, big);
+    server_ping_answered (s);
+  }
   assert_client_limits (r->client, 0);   /* FwsClient's default: off */
   fws_web_socket_set_high_water_mark (r->client, 65536);
   assert_client_limits (r->client, 65536);
@@ -624,8 +655,10 @@ test_client_server_comes_back (void)
   fws_test_wait_until (r->opens == 2, 5);
   g_assert_cmpuint (fws_client_get_status (r->client), ==, 101);
   send_and_expect_echo (r, "after");
-  /* The new connection has the limits set on the client too. */
+  /* The new connection has the limits set on the client too, and answers
+   * pings (the last connection's pong position does not hold them). */
   assert_client_limits (r->client, 65536);
+  server_ping_answered (s);
   g_assert_cmpuint (r->closes, ==, 0);
   fws_reconnect_set_test_random (NULL);
 
