@@ -871,8 +871,8 @@ deliver_one (FwsHub        *self,
       else
         {
           self->stats.per_connection++;
-          ok = fws_web_socket_send (ws, message->binary ? FWS_MESSAGE_TYPE_BINARY : FWS_MESSAGE_TYPE_TEXT,
-                                    message->data, &error);
+          ok = fws_web_socket_send_for_hub (ws, message->binary ? FWS_MESSAGE_TYPE_BINARY : FWS_MESSAGE_TYPE_TEXT,
+                                            message->data, &error);
         }
     }
   else

@@ -92,6 +92,13 @@ typedef enum
 FwsWebSocketShare fws_web_socket_get_share     (FwsWebSocket  *self,
                                                 guint32       *deflate_key,
                                                 guint         *deflate_threshold);
+/* fws_web_socket_send for the hub: a message past max-buffered fails with
+ * FWS_ERROR_QUEUE_FULL and the send-overflow policy is not applied (the
+ * hub's overflow-policy is). */
+gboolean          fws_web_socket_send_for_hub  (FwsWebSocket    *self,
+                                                FwsMessageType   type,
+                                                GBytes          *data,
+                                                GError         **error);
 /* Queues a whole frame built for the share get_share () returned, by
  * reference. FALSE with FWS_ERROR_CLOSED once closing, or
  * FWS_ERROR_QUEUE_FULL past the hard limit (nothing queued). */

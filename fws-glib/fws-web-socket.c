@@ -1349,6 +1349,39 @@ overflow (FwsWebSocket  *self,
   return FALSE;
 }
 
+/* fws_web_socket_send without the argument checks; @policy: a full queue
+ * gets the send-overflow policy, else it only fails (the hub's own
+ * overflow policy decides then). */
+static gboolean
+send_message (FwsWebSocket    *self,
+              FwsMessageType   type,
+              GBytes          *data,
+              gboolean         policy,
+              GError         **error)
+{
+  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
+
+  if (priv->driver == NULL)
+    {
+      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
+      return FALSE;
+    }
+  /* A message refused for another reason (closed, not UTF-8) is refused
+   * for it, and never closes the connection. */
+  if (!message_fits (self, g_bytes_get_size (data)))
+    {
+      if (!fws_driver_check_send (priv->driver, type, data, error))
+        return FALSE;
+      if (!policy)
+        {
+          set_queue_full (self, g_bytes_get_size (data), error);
+          return FALSE;
+        }
+      return overflow (self, g_bytes_get_size (data), error);
+    }
+  return fws_driver_send (priv->driver, type, data, error);
+}
+
 /* ---- Public API ---- */
 
 /**
@@ -1381,26 +1414,11 @@ fws_web_socket_send (FwsWebSocket    *self,
                      GBytes          *data,
                      GError         **error)
 {
-  FwsWebSocketPrivate *priv = fws_web_socket_get_instance_private (self);
-
   g_return_val_if_fail (FWS_IS_WEB_SOCKET (self), FALSE);
   g_return_val_if_fail (data != NULL, FALSE);
   g_return_val_if_fail (type == FWS_MESSAGE_TYPE_TEXT || type == FWS_MESSAGE_TYPE_BINARY, FALSE);
 
-  if (priv->driver == NULL)
-    {
-      g_set_error_literal (error, FWS_ERROR, FWS_ERROR_CLOSED, _("The connection is closing or closed"));
-      return FALSE;
-    }
-  /* A message refused for another reason (closed, not UTF-8) is refused
-   * for it, and never closes the connection. */
-  if (!message_fits (self, g_bytes_get_size (data)))
-    {
-      if (!fws_driver_check_send (priv->driver, type, data, error))
-        return FALSE;
-      return overflow (self, g_bytes_get_size (data), error);
-    }
-  return fws_driver_send (priv->driver, type, data, error);
+  return send_message (self, type, data, TRUE, error);
 }
 
 /**
@@ -3367,6 +3385,15 @@ fws_web_socket_get_share (FwsWebSocket *self,
     default:
       return FWS_WEB_SOCKET_SHARE_NONE;
     }
+}
+
+gboolean
+fws_web_socket_send_for_hub (FwsWebSocket    *self,
+                             FwsMessageType   type,
+                             GBytes          *data,
+                             GError         **error)
+{
+  return send_message (self, type, data, FALSE, error);
 }
 
 gboolean

@@ -699,6 +699,36 @@ test_max_buffered (Fixture *f, gconstpointer data)
     raw_free (raws[i]);
 }
 
+/* The same through the per-connection path (permessage-deflate with
+ * context takeover: nothing to share): the hub's policy (skip) holds, not
+ * the connection's send-overflow (close), and buffered-amount stays under
+ * the limit. */
+static void
+test_max_buffered_per_connection (Fixture *f, gconstpointer data)
+{
+  g_autofree char *big = g_strnfill (16 * 1024, 'm');
+  FwsHubStats stats;
+  FwsWebSocket *limited;
+  Raw *raw;
+
+  f->deflate = g_object_new (FWS_TYPE_PERMESSAGE_DEFLATE, "no-context-takeover", FALSE, NULL);
+  raw = raw_ws (f, "room", "permessage-deflate", 0);
+  fws_test_wait_until (f->server_conns->len == 1 && fws_hub_get_n_subscribers (f->hub, "room") == 1, 10);
+  limited = g_ptr_array_index (f->server_conns, 0);
+  fws_web_socket_set_max_buffered (limited, 8 * 1024);
+  fws_web_socket_set_send_overflow (limited, FWS_SEND_OVERFLOW_CLOSE);
+
+  fws_hub_reset_stats (f->hub);
+  g_assert_cmpuint (fws_hub_publish_text (f->hub, "room", big), ==, 0);
+  fws_hub_get_stats (f->hub, &stats);
+  g_assert_cmpuint (stats.per_connection, ==, 1);
+  g_assert_cmpuint (fws_hub_get_n_skipped (f->hub), ==, 1);
+  g_assert_cmpuint (fws_web_socket_get_buffered_amount (limited), <=, 8 * 1024);
+  g_assert_cmpint (fws_web_socket_get_ready_state (limited), ==, FWS_READY_STATE_OPEN);
+  g_assert_cmpuint (fws_hub_publish_text (f->hub, "room", "small"), ==, 1);
+  raw_free (raw);
+}
+
 /* An EventSource subscriber that never reads is skipped too, or closed
  * (and leaves at once); a WebSocket reader keeps getting every message. */
 static void
@@ -999,6 +1029,7 @@ main (int argc, char *argv[])
   ADD ("deflate-shared", test_deflate_shared);
   ADD ("deflate-threshold", test_deflate_threshold);
   ADD ("max-buffered", test_max_buffered);
+  ADD ("max-buffered-per-connection", test_max_buffered_per_connection);
   ADD ("deflate-clients-shared", test_deflate_clients_shared);
   ADD ("deflate-clients-takeover", test_deflate_clients_takeover);
   ADD ("slow-skip", test_slow_skip);
