@@ -308,16 +308,20 @@ chat_on_bus_message (const char    *topic,
   g_autofree char *name = chat_topic_room (topic, &is_messages);
   GBytes *data = fws_hub_message_get_data (message);
   g_autofree char *json = NULL;
+  Room *room;
   gsize len;
   const char *bytes;
 
-  /* A room no client of this process asked for, past --max-rooms: no
-   * one here needs its history. */
-  if (name == NULL || !is_messages || fws_hub_message_get_id (message) == NULL || !room_admit (name))
+  /* Only rooms a client of this process asked for: the bus carries every
+   * room of every process, and the history is in Redis anyway. */
+  if (name == NULL || !is_messages || fws_hub_message_get_id (message) == NULL)
+    return;
+  room = g_hash_table_lookup (rooms, name);
+  if (room == NULL)
     return;
   bytes = g_bytes_get_data (data, &len);
   json = g_strndup (bytes, len);
-  room_record (room_get (name), fws_hub_message_get_id (message), json);
+  room_record (room, fws_hub_message_get_id (message), json);
 }
 
 static char *
