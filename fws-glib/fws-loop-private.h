@@ -48,7 +48,10 @@ guint8       *fws_loop_watch_get_buffer (FwsLoopWatch *watch,
 
 /* The number of dispatches the watch's loop has started: callbacks made in
  * one dispatch (socket events and wakes alike) see the same value, so an
- * owner can bound its work per dispatch (fairness, docs/limits.md). */
+ * owner can bound its work per dispatch (fairness, docs/limits.md). A
+ * main loop nested in a callback starts dispatches of its own, so watches
+ * handled after it in the outer dispatch see a newer value (a fresh
+ * budget); the watch whose callback nests is never re-entered. */
 guint64       fws_loop_watch_get_dispatch (FwsLoopWatch *watch);
 
 G_END_DECLS

@@ -12,8 +12,9 @@ import os
 import re
 import sys
 
-# _( followed by string literals and then a G_*_FORMAT macro.
-SPLIT = re.compile(r'(?<![A-Za-z0-9_])N?C?_\s*\((?:\s*"(?:[^"\\\n]|\\.)*")+\s*G_[A-Z0-9]+_(?:FORMAT|MODIFIER)')
+# _( or N_( followed by string literals and then a G_*_FORMAT macro (the
+# sources use no C_, NC_ or ngettext; extend this if they do).
+SPLIT = re.compile(r'(?<![A-Za-z0-9_])N?_\s*\((?:\s*"(?:[^"\\\n]|\\.)*")+\s*G_[A-Z0-9]+_(?:FORMAT|MODIFIER)')
 MARK = re.compile(r'(?<![A-Za-z0-9_])(?:N?C?_|g_dngettext|g_dpgettext2?|ngettext)\s*\(')
 
 srcdir = sys.argv[1]
