@@ -307,7 +307,7 @@ peer_handshake (Fixture *f)
 
   peer_connect (f);
   peer_write (f, request, strlen (request));
-  while ((end = memmem (f->in->data, f->in->len, "\r\n\r\n", 4)) == NULL)
+  while ((end = f->in->len > 0 ? memmem (f->in->data, f->in->len, "\r\n\r\n", 4) : NULL) == NULL)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       if (peer_read (f, sizeof (guint8[65536])) == 0)
@@ -982,7 +982,8 @@ raw_read_until (GSocket    *sock,
   gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
   const guint8 *at;
 
-  while ((at = memmem (in->data, in->len, needle, strlen (needle))) == NULL)
+  /* An empty GByteArray's data may be NULL, which memmem must not get. */
+  while ((at = in->len > 0 ? memmem (in->data, in->len, needle, strlen (needle)) : NULL) == NULL)
     {
       guint8 buf[4096];
       gssize n = g_socket_receive (sock, (char *) buf, sizeof buf, NULL, NULL);
