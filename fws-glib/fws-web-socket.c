@@ -589,6 +589,9 @@ conn_written_cb (GObject *owner)
 
       send_pong (self, payload);
     }
+  /* The common case, on every write: no send_async in flight or waiting. */
+  if (priv->sends.head == NULL && priv->waiting.head == NULL)
+    return;
   complete_sends (self);
   push_waiting_sends (self);
   complete_sends (self);
@@ -1352,7 +1355,7 @@ overflow (FwsWebSocket  *self,
 /* fws_web_socket_send without the argument checks; @policy: a full queue
  * gets the send-overflow policy, else it only fails (the hub's own
  * overflow policy decides then). */
-static gboolean
+static inline gboolean
 send_message (FwsWebSocket    *self,
               FwsMessageType   type,
               GBytes          *data,
