@@ -188,6 +188,8 @@ all_done (Child *ch)
   return ch->limit > 0 && ch->echoes >= ch->limit * ch->sc->conns;
 }
 
+static void start_timed (Child *ch);
+
 static void
 conn_opened (Conn *c)
 {
@@ -203,6 +205,10 @@ conn_opened (Conn *c)
       g_main_loop_quit (ch->loop);
       return;
     }
+  /* The warm-up and the measured window start once every connection is
+   * open: how long a client takes to connect is not what is measured. */
+  if (ch->duration > 0)
+    start_timed (ch);
   for (i = 0; i < ch->sc->conns; i++)
     conn_fill (&ch->conns[i]);
 }
@@ -420,8 +426,6 @@ run_child (const char *kind, char id, int port, guint64 per_conn, double warmup,
           g_signal_connect (c->fws, "error", G_CALLBACK (fws_on_error), c);
         }
     }
-  if (duration > 0)
-    start_timed (&ch);
   g_timeout_add_seconds (CHILD_DEADLINE, on_deadline, &ch);
   g_main_loop_run (ch.loop);
 
