@@ -18,15 +18,20 @@ import urllib.request
 
 WAIT = 120   # tools/demo checks its packages and runs `meson compile` first
 
-results = []
+
+def load_deploy():
+    # The TAP helpers of test-deploy.py (its file name is not a module name).
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'deploy', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'test-deploy.py'))
+    deploy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(deploy)
+    return deploy
 
 
-def tap(ok, what, detail=''):
-    results.append(ok)
-    print(f'{"ok" if ok else "not ok"} {len(results)} {what}', flush=True)
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print(f'# {line}', flush=True)
+deploy = load_deploy()
+tap = deploy.tap
+results = deploy.results
 
 
 def main():
